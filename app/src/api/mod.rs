@@ -1,0 +1,5 @@
+//! The contract between browser and server: one module per resource, each with its types and
+//! `#[server]` functions.
+
+pub mod demo;
+pub mod system;

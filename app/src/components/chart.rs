@@ -1,0 +1,366 @@
+//! Charts: the page carries the data (rendered by the server into an accessible table) and a
+//! `<canvas>` that plotters draws on once the page hydrates.
+//!
+//! [`draw`] is generic over the plotters backend, so the same code can later render SVG for
+//! reports on the server.
+
+use leptos::prelude::*;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// A stacked bar chart: one bar per x label, one stacked segment per series.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChartSpec {
+    /// Heading shown above the chart and used as the canvas' accessible name.
+    pub title: String,
+    /// What the x axis counts (e.g. "hour").
+    pub x_label: String,
+    /// What the y axis counts (e.g. "events").
+    pub y_label: String,
+    /// One label per bar.
+    pub labels: Vec<String>,
+    /// The stacked series, bottom first.
+    pub series: Vec<Series>,
+}
+
+/// One series of a chart.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Series {
+    /// Legend name.
+    pub name: String,
+    /// Colour role, so light and dark palettes agree with the CSS.
+    pub role: ColorRole,
+    /// One value per label; missing values count as zero.
+    pub values: Vec<f64>,
+}
+
+/// Semantic colours shared by charts and the stylesheet (`--sev-*` variables).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ColorRole {
+    /// Critical severity.
+    Critical,
+    /// High severity.
+    High,
+    /// Medium severity.
+    Medium,
+    /// Low severity.
+    Low,
+    /// Informational.
+    Info,
+}
+
+impl ColorRole {
+    /// CSS modifier name, matching `.swatch--{name}`.
+    pub fn class(self) -> &'static str {
+        match self {
+            Self::Critical => "critical",
+            Self::High => "high",
+            Self::Medium => "medium",
+            Self::Low => "low",
+            Self::Info => "info",
+        }
+    }
+}
+
+/// Colours for one theme.
+#[derive(Clone, Copy, Debug)]
+pub struct Palette {
+    /// Canvas background.
+    pub background: RGBColor,
+    /// Axis labels.
+    pub text: RGBColor,
+    /// Axis lines.
+    pub axis: RGBColor,
+    /// Grid lines.
+    pub grid: RGBColor,
+    dark: bool,
+}
+
+impl Palette {
+    /// The light palette (values mirror `style/faultline.css`).
+    pub const LIGHT: Palette = Palette {
+        background: RGBColor(255, 255, 255),
+        text: RGBColor(55, 65, 81),
+        axis: RGBColor(156, 163, 175),
+        grid: RGBColor(229, 231, 235),
+        dark: false,
+    };
+    /// The dark palette.
+    pub const DARK: Palette = Palette {
+        background: RGBColor(23, 27, 34),
+        text: RGBColor(209, 213, 219),
+        axis: RGBColor(107, 114, 128),
+        grid: RGBColor(45, 51, 61),
+        dark: true,
+    };
+
+    /// The fill for a colour role.
+    pub fn role(&self, role: ColorRole) -> RGBColor {
+        match (role, self.dark) {
+            (ColorRole::Critical, false) => RGBColor(185, 28, 28),
+            (ColorRole::Critical, true) => RGBColor(248, 113, 113),
+            (ColorRole::High, false) => RGBColor(234, 88, 12),
+            (ColorRole::High, true) => RGBColor(251, 146, 60),
+            (ColorRole::Medium, false) => RGBColor(202, 138, 4),
+            (ColorRole::Medium, true) => RGBColor(250, 204, 21),
+            (ColorRole::Low, false) => RGBColor(37, 99, 235),
+            (ColorRole::Low, true) => RGBColor(96, 165, 250),
+            (ColorRole::Info, false) => RGBColor(107, 114, 128),
+            (ColorRole::Info, true) => RGBColor(156, 163, 175),
+        }
+    }
+}
+
+impl ChartSpec {
+    /// Value of `series` at bar `index`, zero when absent or not finite.
+    fn value(series: &Series, index: usize) -> f64 {
+        series
+            .values
+            .get(index)
+            .copied()
+            .filter(|v| v.is_finite() && *v > 0.0)
+            .unwrap_or(0.0)
+    }
+
+    /// The height of the tallest stacked bar.
+    pub fn max_total(&self) -> f64 {
+        (0..self.labels.len())
+            .map(|i| self.series.iter().map(|s| Self::value(s, i)).sum::<f64>())
+            .fold(0.0, f64::max)
+    }
+}
+
+/// Draws `spec` as stacked bars on any plotters drawing area.
+pub fn draw<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    spec: &ChartSpec,
+    palette: &Palette,
+) -> Result<(), String> {
+    let error = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    area.fill(&palette.background).map_err(error)?;
+    let bars = spec.labels.len().max(1);
+    let top = (spec.max_total() * 1.1).max(1.0);
+    let label_style = ("sans-serif", 12).into_font().color(&palette.text);
+    let mut chart = ChartBuilder::on(area)
+        .margin(12)
+        .x_label_area_size(32)
+        .y_label_area_size(48)
+        .build_cartesian_2d(0f64..bars as f64, 0f64..top)
+        .map_err(error)?;
+    let labels = &spec.labels;
+    let x_formatter = |x: &f64| {
+        let index = x.floor();
+        if index < 0.0 {
+            return String::new();
+        }
+        labels.get(index as usize).cloned().unwrap_or_default()
+    };
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(bars.min(12))
+        .x_label_formatter(&x_formatter)
+        .y_labels(6)
+        .y_label_formatter(&|y: &f64| format!("{y:.0}"))
+        .x_desc(spec.x_label.as_str())
+        .y_desc(spec.y_label.as_str())
+        .label_style(label_style.clone())
+        .axis_desc_style(label_style)
+        .axis_style(palette.axis)
+        .light_line_style(palette.grid)
+        .bold_line_style(palette.grid)
+        .draw()
+        .map_err(error)?;
+    for index in 0..spec.labels.len() {
+        let mut base = 0.0;
+        for series in &spec.series {
+            let value = ChartSpec::value(series, index);
+            if value == 0.0 {
+                continue;
+            }
+            let x = index as f64;
+            let bar = Rectangle::new(
+                [(x + 0.15, base), (x + 0.85, base + value)],
+                palette.role(series.role).filled(),
+            );
+            chart.draw_series(std::iter::once(bar)).map_err(error)?;
+            base += value;
+        }
+    }
+    area.present().map_err(error)
+}
+
+/// A chart: a canvas drawn after hydration, an HTML legend, and the same data as a table for
+/// screen readers and people who prefer numbers.
+#[component]
+pub fn Chart(spec: ChartSpec) -> impl IntoView {
+    let canvas = NodeRef::<leptos::html::Canvas>::new();
+    let theme = crate::components::theme::use_theme();
+    let spec = StoredValue::new(spec);
+    let drawn = RwSignal::new(false);
+    Effect::new(move |_| {
+        let dark = crate::components::theme::is_dark(theme.get());
+        if let Some(element) = canvas.get() {
+            let palette = if dark { Palette::DARK } else { Palette::LIGHT };
+            drawn.set(
+                spec.with_value(|spec| paint(&element, spec, &palette))
+                    .is_ok(),
+            );
+        }
+    });
+    let title = spec.with_value(|s| s.title.clone());
+    view! {
+        <figure class="chart">
+            <figcaption class="chart__title">{title.clone()}</figcaption>
+            <canvas
+                node_ref=canvas
+                class="chart__canvas"
+                width="720"
+                height="300"
+                role="img"
+                aria-label=title
+                data-drawn=move || drawn.get().to_string()
+            ></canvas>
+            <ul class="chart__legend">
+                {spec.with_value(|s| {
+                    s.series
+                        .iter()
+                        .map(|series| {
+                            view! {
+                                <li>
+                                    <span class=format!("swatch swatch--{}", series.role.class()) aria-hidden="true"></span>
+                                    {series.name.clone()}
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                })}
+            </ul>
+            <details class="chart__data">
+                <summary>"Show data as a table"</summary>
+                {spec.with_value(|s| view! { <ChartTable spec=s.clone() /> })}
+            </details>
+        </figure>
+    }
+}
+
+#[component]
+fn ChartTable(spec: ChartSpec) -> impl IntoView {
+    let rows = spec
+        .labels
+        .iter()
+        .enumerate()
+        .map(|(i, label)| {
+            let cells = spec
+                .series
+                .iter()
+                .map(|s| view! { <td class="num">{format!("{}", ChartSpec::value(s, i))}</td> })
+                .collect_view();
+            view! { <tr><th scope="row">{label.clone()}</th>{cells}</tr> }
+        })
+        .collect_view();
+    view! {
+        <div class="table-wrap">
+            <table class="table">
+                <thead>
+                    <tr>
+                        <th scope="col">{spec.x_label.clone()}</th>
+                        {spec.series.iter().map(|s| view! { <th scope="col" class="num">{s.name.clone()}</th> }).collect_view()}
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn paint(
+    element: &web_sys::HtmlCanvasElement,
+    spec: &ChartSpec,
+    palette: &Palette,
+) -> Result<(), String> {
+    let backend = plotters_canvas::CanvasBackend::with_canvas_object(element.clone())
+        .ok_or_else(|| "canvas has no 2D context".to_owned())?;
+    draw(&backend.into_drawing_area(), spec, palette)
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn paint<T>(_element: &T, _spec: &ChartSpec, _palette: &Palette) -> Result<(), String> {
+    Err("charts draw in the browser".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> ChartSpec {
+        ChartSpec {
+            title: "t".into(),
+            x_label: "hour".into(),
+            y_label: "events".into(),
+            labels: vec!["00".into(), "01".into(), "02".into()],
+            series: vec![
+                Series {
+                    name: "a".into(),
+                    role: ColorRole::High,
+                    values: vec![1.0, 2.0, f64::NAN],
+                },
+                Series {
+                    name: "b".into(),
+                    role: ColorRole::Low,
+                    values: vec![3.0, -1.0],
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn totals_ignore_missing_negative_and_non_finite_values() {
+        assert_eq!(spec().max_total(), 4.0);
+    }
+
+    /// A backend that records how many filled rectangles were drawn.
+    struct Counting(std::rc::Rc<std::cell::Cell<usize>>);
+
+    impl DrawingBackend for Counting {
+        type ErrorType = std::io::Error;
+        fn get_size(&self) -> (u32, u32) {
+            (400, 200)
+        }
+        fn ensure_prepared(&mut self) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+            Ok(())
+        }
+        fn present(&mut self) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+            Ok(())
+        }
+        fn draw_pixel(
+            &mut self,
+            _: (i32, i32),
+            _: BackendColor,
+        ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+            Ok(())
+        }
+        fn draw_rect<S: BackendStyle>(
+            &mut self,
+            _: (i32, i32),
+            _: (i32, i32),
+            _: &S,
+            fill: bool,
+        ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+            self.0.set(self.0.get() + usize::from(fill));
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn draws_one_segment_per_positive_value_on_any_backend() {
+        let fills = std::rc::Rc::new(std::cell::Cell::new(0));
+        let area = Counting(fills.clone()).into_drawing_area();
+        draw(&area, &spec(), &Palette::LIGHT).expect("draws");
+        // background + 3 positive segments (1, 3, 2)
+        assert_eq!(fills.get(), 4);
+    }
+}

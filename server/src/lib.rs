@@ -1,0 +1,167 @@
+//! The `faultline` server: configuration, database, HTTP router and process lifecycle.
+//!
+//! `main.rs` only parses the command line; everything it runs lives here so integration tests
+//! drive the same router in-process.
+
+pub mod backend;
+pub mod config;
+pub mod db;
+pub mod http;
+pub mod state;
+pub mod telemetry;
+
+use std::future::Future;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use axum::Router;
+use leptos::config::LeptosOptions;
+use tokio::net::TcpListener;
+
+pub use config::Config;
+pub use db::Db;
+pub use http::build_router;
+pub use state::AppState;
+
+/// Name of the file, in the site root, that lists the content-hashed asset names.
+pub const ASSET_MANIFEST: &str = "asset-manifest.json";
+
+impl AppState {
+    /// Assembles the shared state from a configuration and an open database.
+    pub fn new(config: Config, db: Db) -> Self {
+        let assets = load_asset_manifest(&config.site_root);
+        let leptos = LeptosOptions::builder()
+            .output_name("faultline")
+            .site_root(config.site_root.display().to_string())
+            .site_pkg_dir("pkg")
+            .site_addr(config.addr)
+            .build();
+        Self {
+            db,
+            security: http::guard::SecurityHeaders::new(config.behind_tls()),
+            config: Arc::new(config),
+            leptos,
+            assets: Arc::new(assets),
+            metrics: http::metrics::Metrics::new(),
+            started: Instant::now(),
+        }
+    }
+}
+
+/// Reads the asset manifest written by the site build; unhashed names if there is none (a
+/// server built without its front end still answers its API and probes).
+fn load_asset_manifest(site_root: &Path) -> app::AssetManifest {
+    let path = site_root.join(ASSET_MANIFEST);
+    match std::fs::read_to_string(&path) {
+        Ok(raw) => serde_json::from_str(&raw).unwrap_or_else(|e| {
+            tracing::warn!(path = %path.display(), error = %e, "asset manifest is invalid; using unhashed names");
+            app::AssetManifest::default()
+        }),
+        Err(_) => {
+            tracing::warn!(path = %path.display(), "no asset manifest; run `make site` to build the front end");
+            app::AssetManifest::default()
+        }
+    }
+}
+
+/// Opens the database named by the configuration and applies pending migrations.
+pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
+    let db = Db::connect(&config.database_url).await.with_context(|| {
+        format!(
+            "DATABASE_URL: cannot open {}",
+            redact_url(&config.database_url)
+        )
+    })?;
+    let schema = db.migrate().await?;
+    tracing::info!(backend = db.backend(), schema_version = ?schema.applied, "database ready");
+    Ok(db)
+}
+
+/// `faultline serve`: migrates, then serves until SIGTERM or Ctrl-C, letting in-flight requests
+/// finish.
+pub async fn run(mut config: Config) -> anyhow::Result<()> {
+    if config.resolve_secret()? {
+        tracing::warn!(
+            path = %config.data_dir.join(config::SECRET_KEY_FILE).display(),
+            "FAULTLINE_SECRET_KEY is not set: generated a secret key and saved it in the data directory; \
+             set FAULTLINE_SECRET_KEY in production"
+        );
+    }
+    let db = open_database(&config).await?;
+    let listener = TcpListener::bind(config.addr)
+        .await
+        .with_context(|| format!("FAULTLINE_ADDR: cannot listen on {}", config.addr))?;
+    tracing::info!(addr = %config.addr, url = %config.public_url, "Faultline is listening");
+    let state = AppState::new(config, db.clone());
+    serve(listener, build_router(state), shutdown_signal()).await?;
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Serves `router` on `listener` until `shutdown` completes, then waits for in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested; finishing in-flight requests");
+}
+
+/// Hides the password in a database URL before it is logged.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_never_reach_logs() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("sqlite://data/f.db"), "sqlite://data/f.db");
+    }
+}

@@ -1,0 +1,49 @@
+//! The state every handler shares: cheap to clone, built once at start-up.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::http::guard::SecurityHeaders;
+use crate::http::metrics::Metrics;
+
+/// Shared handles for handlers, middleware and server functions.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database pool.
+    pub db: Db,
+    /// The configuration the process started with.
+    pub config: Arc<Config>,
+    /// Leptos' rendering options (site root, output name).
+    pub leptos: LeptosOptions,
+    /// Names of the built, content-hashed assets.
+    pub assets: Arc<app::AssetManifest>,
+    /// Prometheus registry.
+    pub metrics: Arc<Metrics>,
+    /// Security header policy.
+    pub security: Arc<SecurityHeaders>,
+    /// When the process started, for uptime.
+    pub started: Instant,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<Metrics> {
+    fn from_ref(state: &AppState) -> Self {
+        state.metrics.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<SecurityHeaders> {
+    fn from_ref(state: &AppState) -> Self {
+        state.security.clone()
+    }
+}
