@@ -88,10 +88,10 @@ pub fn shell(assets: std::sync::Arc<AssetManifest>) -> impl IntoView {
 
     let theme = components::theme::Theme::from_request();
     let nonce = leptos::nonce::use_nonce();
-    if let (Some(nonce), Some(response)) = (&nonce, use_context::<leptos_axum::ResponseOptions>()) {
-        if let Ok(value) = http::HeaderValue::from_str(&ssr::page_csp(nonce)) {
-            response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
-        }
+    if let (Some(nonce), Some(response)) = (&nonce, use_context::<leptos_axum::ResponseOptions>())
+        && let Ok(value) = http::HeaderValue::from_str(&ssr::page_csp(nonce))
+    {
+        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
     }
     let boot = format!(
         "import init, {{ hydrate }} from '/pkg/{}';\ninit({{ module_or_path: '/pkg/{}' }}).then(() => hydrate());",

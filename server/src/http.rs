@@ -27,14 +27,19 @@ pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 /// Builds the complete application router for `state`.
 pub fn build_router(state: AppState) -> Router {
-    let routes = generate_route_list(app::App);
+    with_middleware(routes(&state), state)
+}
+
+/// Every route: probes, metrics, the API, static files and the Leptos pages.
+pub fn routes(state: &AppState) -> Router<AppState> {
+    let route_list = generate_route_list(app::App);
     let assets = state.assets.clone();
     let backend: Arc<dyn app::ssr::Backend> =
         Arc::new(crate::backend::ServerBackend::new(state.clone()));
     let pages = Router::new()
         .leptos_routes_with_context(
-            &state,
-            routes,
+            state,
+            route_list,
             move || provide_context(backend.clone()),
             move || app::shell(assets.clone()),
         )
@@ -45,11 +50,17 @@ pub fn build_router(state: AppState) -> Router {
         .route("/readyz", get(probes::readyz))
         .route("/metrics", get(metrics::handler))
         .nest("/api/v1", api_router())
-        .nest_service("/pkg", static_assets(&state))
-        .route_service("/favicon.svg", public_file(&state, "favicon.svg"))
-        .route_service("/robots.txt", public_file(&state, "robots.txt"))
-        .route_service("/fallback.css", public_file(&state, "fallback.css"))
+        .nest_service("/pkg", static_assets(state))
+        .route_service("/favicon.svg", public_file(state, "favicon.svg"))
+        .route_service("/robots.txt", public_file(state, "robots.txt"))
+        .route_service("/fallback.css", public_file(state, "fallback.css"))
         .merge(pages)
+}
+
+/// Wraps `router` in the middleware every response passes through, outermost last: request id
+/// and log span, security headers, metrics, the panic guard, the body limit and compression.
+pub fn with_middleware(router: Router<AppState>, state: AppState) -> Router {
+    router
         .layer(CompressionLayer::new())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(from_fn(guard::catch_panic))

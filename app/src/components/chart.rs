@@ -140,27 +140,24 @@ pub fn draw<DB: DrawingBackend>(
 ) -> Result<(), String> {
     let error = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     area.fill(&palette.background).map_err(error)?;
-    let bars = spec.labels.len().max(1);
+    let bars = u32::try_from(spec.labels.len().max(1)).unwrap_or(u32::MAX);
     let top = (spec.max_total() * 1.1).max(1.0);
     let label_style = ("sans-serif", 12).into_font().color(&palette.text);
     let mut chart = ChartBuilder::on(area)
         .margin(12)
         .x_label_area_size(32)
         .y_label_area_size(48)
-        .build_cartesian_2d(0f64..bars as f64, 0f64..top)
+        .build_cartesian_2d((0..bars).into_segmented(), 0f64..top)
         .map_err(error)?;
     let labels = &spec.labels;
-    let x_formatter = |x: &f64| {
-        let index = x.floor();
-        if index < 0.0 {
-            return String::new();
-        }
-        labels.get(index as usize).cloned().unwrap_or_default()
+    let x_formatter = |x: &SegmentValue<u32>| match x {
+        SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
+        _ => String::new(),
     };
     chart
         .configure_mesh()
         .disable_x_mesh()
-        .x_labels(bars.min(12))
+        .x_labels(labels.len().min(12))
         .x_label_formatter(&x_formatter)
         .y_labels(6)
         .y_label_formatter(&|y: &f64| format!("{y:.0}"))
@@ -173,18 +170,21 @@ pub fn draw<DB: DrawingBackend>(
         .bold_line_style(palette.grid)
         .draw()
         .map_err(error)?;
-    for index in 0..spec.labels.len() {
+    for (index, x) in (0..bars).enumerate() {
         let mut base = 0.0;
         for series in &spec.series {
             let value = ChartSpec::value(series, index);
             if value == 0.0 {
                 continue;
             }
-            let x = index as f64;
-            let bar = Rectangle::new(
-                [(x + 0.15, base), (x + 0.85, base + value)],
+            let mut bar = Rectangle::new(
+                [
+                    (SegmentValue::Exact(x), base),
+                    (SegmentValue::Exact(x + 1), base + value),
+                ],
                 palette.role(series.role).filled(),
             );
+            bar.set_margin(0, 0, 3, 3);
             chart.draw_series(std::iter::once(bar)).map_err(error)?;
             base += value;
         }
@@ -295,6 +295,7 @@ fn paint<T>(_element: &T, _spec: &ChartSpec, _palette: &Palette) -> Result<(), S
 #[cfg(test)]
 mod tests {
     use super::*;
+    use plotters_backend::{BackendColor, BackendStyle, BackendTextStyle, DrawingErrorKind};
 
     fn spec() -> ChartSpec {
         ChartSpec {
@@ -351,6 +352,14 @@ mod tests {
             fill: bool,
         ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
             self.0.set(self.0.get() + usize::from(fill));
+            Ok(())
+        }
+        fn draw_text<S: BackendTextStyle>(
+            &mut self,
+            _: &str,
+            _: &S,
+            _: (i32, i32),
+        ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
             Ok(())
         }
     }

@@ -1,0 +1,173 @@
+//! The process: graceful shutdown, and the `faultline` command line as a user runs it.
+
+use std::process::Command;
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::get;
+
+use crate::helpers::{Backend, TestApp};
+
+const BIN: &str = env!("CARGO_BIN_EXE_faultline");
+
+#[tokio::test]
+async fn shutdown_lets_in_flight_requests_finish() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let routes = Router::new().route(
+        "/slow",
+        get(|| async {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            "finished"
+        }),
+    );
+    let router = server::http::with_middleware(routes, app.state.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(server::serve(listener, router, async {
+        let _ = stopped.await;
+    }));
+
+    let request = tokio::spawn(async move {
+        reqwest::get(format!("http://{addr}/slow"))
+            .await?
+            .text()
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    stop.send(()).expect("server still running");
+
+    let body = request
+        .await
+        .expect("join")
+        .expect("in-flight request completes");
+    assert_eq!(body, "finished");
+    tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .expect("server stops after draining")
+        .expect("join")
+        .expect("serve ok");
+    // New connections are refused once it has stopped.
+    assert!(reqwest::get(format!("http://{addr}/slow")).await.is_err());
+}
+
+fn faultline(args: &[&str], env: &[(&str, &str)], dir: &std::path::Path) -> std::process::Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("faultline runs")
+}
+
+#[test]
+fn version_and_help() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = faultline(&["--version"], &[], dir.path());
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("faultline {}", env!("CARGO_PKG_VERSION"))
+    );
+    let help = faultline(&["--help"], &[], dir.path());
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(help.status.success());
+    for word in ["serve", "migrate", "Usage"] {
+        assert!(text.contains(word), "{text}");
+    }
+}
+
+#[test]
+fn bad_configuration_is_one_line_naming_the_variable_and_exit_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cases: [(&str, &str); 5] = [
+        ("FAULTLINE_ADDR", "localhost"),
+        ("FAULTLINE_ENV", "staging"),
+        ("DATABASE_URL", "mysql://db"),
+        ("FAULTLINE_SECRET_KEY", "tooshort"),
+        ("FAULTLINE_LOG_FORMAT", "xml"),
+    ];
+    for (var, value) in cases {
+        let out = faultline(&["serve"], &[(var, value)], dir.path());
+        assert_eq!(out.status.code(), Some(2), "{var}={value}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.trim().lines().count(), 1, "{var}: {stderr}");
+        assert!(stderr.contains(var), "{var}: {stderr}");
+    }
+    let out = faultline(&["serve"], &[("FAULTLINE_ENV", "production")], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("FAULTLINE_SECRET_KEY"));
+}
+
+#[test]
+fn an_unreachable_database_is_a_configuration_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = faultline(
+        &["migrate"],
+        &[
+            ("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none"),
+            ("FAULTLINE_LOG", "off"),
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("DATABASE_URL"), "{stderr}");
+}
+
+#[test]
+fn migrate_creates_the_default_sqlite_database_under_data() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = faultline(&["migrate"], &[("FAULTLINE_LOG", "warn")], dir.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.path().join("data/faultline.db").exists());
+    // Running it again is a no-op.
+    assert!(faultline(&["migrate"], &[], dir.path()).status.success());
+}
+
+#[test]
+fn sigterm_stops_the_server_cleanly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .current_dir(dir.path())
+        .env("FAULTLINE_ADDR", &addr)
+        .env("FAULTLINE_LOG", "warn")
+        .spawn()
+        .expect("spawns");
+    let healthy = (0..100).any(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        std::net::TcpStream::connect(&addr).is_ok()
+    });
+    assert!(healthy, "server came up");
+    assert!(
+        dir.path().join("data/secret.key").exists(),
+        "secret generated on first start"
+    );
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let status = (0..100)
+        .find_map(|_| {
+            std::thread::sleep(Duration::from_millis(100));
+            child.try_wait().ok().flatten()
+        })
+        .expect("exits within 10 s");
+    assert!(status.success(), "{status:?}");
+}

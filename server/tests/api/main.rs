@@ -1,0 +1,8 @@
+//! Integration tests: the real router, in-process, on SQLite and (with `TEST_DATABASE_URL`)
+//! PostgreSQL.
+
+mod helpers;
+mod http;
+mod lifecycle;
+mod pages;
+mod probes;
