@@ -3,6 +3,7 @@
 //! `main.rs` only parses the command line; everything it runs lives here so integration tests
 //! drive the same router in-process.
 
+pub mod analysis;
 pub mod backend;
 pub mod config;
 pub mod db;

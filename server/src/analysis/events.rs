@@ -1,0 +1,346 @@
+//! Events: records assembled from lines. A record's continuation lines (stack traces from Java,
+//! Python, JavaScript, Go, Rust and .NET, and indented continuations) join it, so one exception
+//! is one event.
+
+use std::collections::VecDeque;
+
+use super::format::{self, Dialect, Parsed};
+use super::level::Level;
+use super::reader::{Line, ReadError};
+use super::timestamp::TimeContext;
+
+/// Continuation lines kept per event; further ones are counted, not stored.
+pub const MAX_STACK_LINES: usize = 256;
+/// Bytes of continuation text kept per event.
+pub const MAX_STACK_BYTES: usize = 64 * 1024;
+
+/// One log event.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Event {
+    /// Line number of the event's first line.
+    pub line: u64,
+    /// Line number of its last line.
+    pub end_line: u64,
+    /// Milliseconds since the epoch, UTC.
+    pub timestamp: Option<i64>,
+    /// The level, when stated.
+    pub level: Option<Level>,
+    /// The message templates are mined from.
+    pub message: String,
+    /// Structured fields.
+    pub fields: Vec<(String, String)>,
+    /// Continuation lines (a stack trace), joined by newlines.
+    pub stack: Option<String>,
+    /// True when a line of the event was longer than the reader's limit.
+    pub truncated: bool,
+}
+
+impl Event {
+    fn from_parsed(line: &Line, parsed: Parsed) -> Self {
+        Self {
+            line: line.number,
+            end_line: line.number,
+            timestamp: parsed.timestamp,
+            level: parsed.level,
+            message: parsed.message,
+            fields: parsed.fields,
+            stack: parsed.stack,
+            truncated: line.truncated,
+        }
+    }
+
+    /// The value of field `name`.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// What kind of trace the current event is in, to recognise lines that belong to it even
+/// without indentation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Trace {
+    None,
+    Python,
+    Go,
+}
+
+/// Turns lines into events for one file. The first [`format::SAMPLE_LINES`] lines are held back
+/// to detect the format, then replayed.
+pub struct Events<I> {
+    lines: I,
+    replay: VecDeque<Line>,
+    dialect: Dialect,
+    pending: Option<Event>,
+    stack_lines: usize,
+    trace: Trace,
+    error: Option<ReadError>,
+    /// Physical lines read, including blank ones.
+    pub lines_read: u64,
+}
+
+impl<I: Iterator<Item = Result<Line, ReadError>>> Events<I> {
+    /// Reads ahead to detect the format, then yields events.
+    pub fn new(mut lines: I, time: TimeContext) -> Self {
+        let mut replay = VecDeque::new();
+        let mut error = None;
+        let mut non_empty = 0;
+        while non_empty < format::SAMPLE_LINES {
+            match lines.next() {
+                Some(Ok(line)) => {
+                    non_empty += usize::from(!line.text.trim().is_empty());
+                    replay.push_back(line);
+                }
+                Some(Err(e)) => {
+                    error = Some(e);
+                    break;
+                }
+                None => break,
+            }
+        }
+        let dialect = format::detect(replay.iter().map(|l| l.text.as_str()), time);
+        Self {
+            lines,
+            replay,
+            dialect,
+            pending: None,
+            stack_lines: 0,
+            trace: Trace::None,
+            error,
+            lines_read: 0,
+        }
+    }
+
+    /// The detected dialect.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    fn next_line(&mut self) -> Option<Result<Line, ReadError>> {
+        if let Some(line) = self.replay.pop_front() {
+            return Some(Ok(line));
+        }
+        if let Some(e) = self.error.take() {
+            return Some(Err(e));
+        }
+        self.lines.next()
+    }
+
+    fn continues(&mut self, text: &str) -> bool {
+        let Some(pending) = &self.pending else {
+            return false;
+        };
+        let indented = text.starts_with([' ', '\t']);
+        let trimmed = text.trim_start();
+        if indented || is_trace_marker(trimmed) {
+            return true;
+        }
+        match self.trace {
+            // Python ends a traceback with an unindented `ValueError: message` line.
+            Trace::Python => is_exception_line(trimmed),
+            // Go alternates `pkg.func(...)` lines with indented file lines.
+            Trace::Go => {
+                trimmed.ends_with(')') && !trimmed.contains(' ')
+                    || trimmed.starts_with("created by ")
+            }
+            Trace::None => {
+                // `java.lang.IllegalStateException: …` right after an error line.
+                is_qualified_exception(trimmed)
+                    && (pending.level.is_some_and(Level::is_problem)
+                        || pending.message.ends_with(':'))
+            }
+        }
+    }
+
+    fn append(&mut self, line: &Line) {
+        let Some(pending) = &mut self.pending else {
+            return;
+        };
+        pending.end_line = line.number;
+        pending.truncated |= line.truncated;
+        let trimmed = line.text.trim_start();
+        let indented = line.text.starts_with([' ', '\t']);
+        if trimmed.starts_with("Traceback (most recent call last)") {
+            self.trace = Trace::Python;
+        } else if trimmed.starts_with("goroutine ") {
+            self.trace = Trace::Go;
+        } else if self.trace == Trace::Python && !indented && is_exception_line(trimmed) {
+            // The exception line closes the traceback.
+            self.trace = Trace::None;
+        }
+        if self.stack_lines >= MAX_STACK_LINES {
+            return;
+        }
+        let stack = pending.stack.get_or_insert_with(String::new);
+        if stack.len() + line.text.len() > MAX_STACK_BYTES {
+            self.stack_lines = MAX_STACK_LINES;
+            return;
+        }
+        if !stack.is_empty() {
+            stack.push('\n');
+        }
+        stack.push_str(line.text.trim_end());
+        self.stack_lines += 1;
+    }
+
+    fn start(&mut self, event: Event) -> Option<Event> {
+        self.stack_lines = 0;
+        self.trace = if event.message.starts_with("panic: ") {
+            Trace::Go
+        } else {
+            Trace::None
+        };
+        self.pending.replace(event)
+    }
+}
+
+impl<I: Iterator<Item = Result<Line, ReadError>>> Iterator for Events<I> {
+    type Item = Result<Event, ReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let line = match self.next_line() {
+                Some(Ok(line)) => line,
+                Some(Err(e)) => return Some(Err(e)),
+                None => return self.pending.take().map(Ok),
+            };
+            self.lines_read += 1;
+            if line.text.trim().is_empty() {
+                continue;
+            }
+            if self.continues(&line.text) {
+                self.append(&line);
+                continue;
+            }
+            let event = match self.dialect.parse(&line.text) {
+                Some(parsed) => Event::from_parsed(&line, parsed),
+                None if self.pending.is_some() => {
+                    self.append(&line);
+                    continue;
+                }
+                None => Event::from_parsed(&line, self.dialect.parse_fallback(&line.text)),
+            };
+            if let Some(done) = self.start(event) {
+                return Some(Ok(done));
+            }
+        }
+    }
+}
+
+/// Lines that belong to the previous event wherever they appear.
+fn is_trace_marker(t: &str) -> bool {
+    const MARKERS: [&str; 10] = [
+        "Caused by: ",
+        "Traceback (most recent call last)",
+        "During handling of the above exception",
+        "The above exception was the direct cause",
+        "--- End of ",
+        "stack backtrace:",
+        "note: run with `RUST_BACKTRACE",
+        "Suppressed: ",
+        "goroutine ",
+        "Exception in thread ",
+    ];
+    MARKERS.iter().any(|m| t.starts_with(m)) || (t.starts_with("... ") && t.ends_with(" more"))
+}
+
+/// `ValueError: bad input`, `KeyError`, `requests.exceptions.ConnectionError: …`.
+fn is_exception_line(t: &str) -> bool {
+    let name = t.split(':').next().unwrap_or(t);
+    Level::parse(name, false).is_none()
+        && !name.is_empty()
+        && !name.contains(' ')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+        && name
+            .rsplit('.')
+            .next()
+            .is_some_and(|last| last.bytes().next().is_some_and(|b| b.is_ascii_uppercase()))
+}
+
+/// `java.lang.NullPointerException`, `System.InvalidOperationException: …`.
+fn is_qualified_exception(t: &str) -> bool {
+    let name = t.split([':', ' ']).next().unwrap_or(t);
+    name.contains('.')
+        && (name.ends_with("Exception") || name.ends_with("Error") || name.ends_with("Throwable"))
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'$'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::reader::Lines;
+
+    fn events(text: &str) -> Vec<Event> {
+        Events::new(Lines::new(text.as_bytes()), TimeContext::default())
+            .collect::<Result<Vec<_>, _>>()
+            .expect("reads")
+    }
+
+    #[test]
+    fn java_stack_trace_is_one_event() {
+        let log = "2024-01-01 10:00:00,000 INFO [main] c.e.App: started\n\
+2024-01-01 10:00:01,000 ERROR [http-1] c.e.Pay: charge failed\n\
+java.lang.IllegalStateException: pool exhausted\n\
+\tat com.example.Pool.get(Pool.java:42)\n\
+\tat com.example.Pay.charge(Pay.java:10)\n\
+Caused by: java.net.SocketTimeoutException: connect timed out\n\
+\t... 12 more\n\
+2024-01-01 10:00:02,000 INFO [main] c.e.App: recovered\n";
+        let e = events(log);
+        assert_eq!(e.len(), 3);
+        assert_eq!(e[1].message, "charge failed");
+        assert_eq!((e[1].line, e[1].end_line), (2, 7));
+        let stack = e[1].stack.as_deref().expect("stack");
+        assert!(
+            stack.starts_with("java.lang.IllegalStateException") && stack.contains("Caused by")
+        );
+    }
+
+    #[test]
+    fn python_traceback_without_timestamps_is_one_event() {
+        let log = [
+            "ERROR:app:request failed",
+            "Traceback (most recent call last):",
+            "  File \"app.py\", line 3, in handle",
+            "    do()",
+            "ValueError: bad input",
+            "INFO:app:next request",
+        ]
+        .join("\n");
+        let e = events(&log);
+        assert_eq!(e.len(), 2, "{e:#?}");
+        assert!(
+            e[0].stack
+                .as_deref()
+                .is_some_and(|s| s.ends_with("ValueError: bad input"))
+        );
+    }
+
+    #[test]
+    fn go_panic_and_node_trace() {
+        let log = "panic: runtime error: index out of range [3] with length 2\n\
+\n\
+goroutine 1 [running]:\n\
+main.main()\n\
+\t/app/main.go:12 +0x1d\n\
+exit status 2\n";
+        let e = events(log);
+        assert_eq!(e.len(), 2, "{e:#?}");
+        assert!(
+            e[0].stack
+                .as_deref()
+                .is_some_and(|s| s.contains("main.go:12"))
+        );
+
+        let node = "{\"level\":\"error\",\"msg\":\"boom\"}\n    at Object.<anonymous> (/app/x.js:1:7)\n{\"level\":\"info\",\"msg\":\"ok\"}\n";
+        let e = events(node);
+        assert_eq!(e.len(), 2);
+        assert!(e[0].stack.is_some());
+    }
+}

@@ -1,0 +1,139 @@
+//! Apache / Nginx access logs: common and combined formats, with an optional trailing request
+//! time (`$request_time` or `%D`).
+
+use super::Parsed;
+use crate::analysis::level::Level;
+use crate::analysis::timestamp::{self, TimeContext};
+
+/// Reads a `"quoted"` field at the start of `s`, handling `\"` escapes; returns (value, rest).
+fn quoted(s: &str) -> Option<(&str, &str)> {
+    let body = s.strip_prefix('"')?;
+    let bytes = body.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b'"' => return Some((&body[..i], &body[i + 1..])),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+fn word(s: &str) -> Option<(&str, &str)> {
+    let s = s.trim_start();
+    if s.is_empty() {
+        return None;
+    }
+    Some(s.split_once(' ').unwrap_or((s, "")))
+}
+
+/// `IP IDENT USER [TIME] "REQUEST" STATUS BYTES ["REFERER" "AGENT"] [EXTRA...]`.
+pub fn parse(line: &str, ctx: TimeContext) -> Option<Parsed> {
+    let (client, rest) = word(line)?;
+    let (_ident, rest) = word(rest)?;
+    let (user, rest) = word(rest)?;
+    let rest = rest.trim_start();
+    if !rest.starts_with('[') {
+        return None;
+    }
+    let found = timestamp::parse_prefix(rest, ctx)?;
+    let rest = rest[found.len..].trim_start();
+    let (request, rest) = quoted(rest)?;
+    let (status, rest) = word(rest)?;
+    let status_code: u16 = status.parse().ok().filter(|s| (100..600).contains(s))?;
+    let (bytes, rest) = word(rest).unwrap_or(("-", ""));
+    let mut fields = vec![("client_ip".to_owned(), client.to_owned())];
+    if user != "-" {
+        fields.push(("user".to_owned(), user.to_owned()));
+    }
+    let mut parts = request.splitn(3, ' ');
+    let method = parts.next().unwrap_or("");
+    let target = parts.next().unwrap_or("");
+    let protocol = parts.next().unwrap_or("");
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    for (k, v) in [
+        ("method", method),
+        ("path", path),
+        ("query", query),
+        ("protocol", protocol),
+    ] {
+        if !v.is_empty() {
+            fields.push((k.to_owned(), v.to_owned()));
+        }
+    }
+    fields.push(("status".to_owned(), status.to_owned()));
+    if bytes != "-" {
+        fields.push(("bytes".to_owned(), bytes.to_owned()));
+    }
+    let mut rest = rest.trim_start();
+    for name in ["referer", "user_agent"] {
+        match quoted(rest) {
+            Some((value, tail)) => {
+                if value != "-" && !value.is_empty() {
+                    fields.push((name.to_owned(), value.to_owned()));
+                }
+                rest = tail.trim_start();
+            }
+            None => break,
+        }
+    }
+    // A trailing number is the request time: seconds with a fraction (nginx) or microseconds (%D).
+    if let Some((extra, _)) = word(rest)
+        && let Ok(v) = extra.parse::<f64>()
+    {
+        let ms = if extra.contains('.') {
+            v * 1000.0
+        } else {
+            v / 1000.0
+        };
+        fields.push(("duration_ms".to_owned(), format!("{ms:.3}")));
+    }
+    let level = Some(match status_code {
+        500..=599 => Level::Error,
+        400..=499 => Level::Warn,
+        _ => Level::Info,
+    });
+    let message = if method.is_empty() || target.is_empty() {
+        format!("{request} {status}")
+    } else {
+        format!("{method} {path} {status}")
+    };
+    Some(Parsed {
+        timestamp: Some(found.ms),
+        level,
+        message,
+        fields,
+        stack: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn combined_with_request_time() {
+        let line = r#"203.0.113.9 - - [10/Oct/2023:13:55:36 +0000] "GET /api/users/42?expand=1 HTTP/1.1" 503 120 "-" "curl/8.0" 0.734"#;
+        let p = parse(line, TimeContext::default()).expect("parses");
+        assert_eq!(p.message, "GET /api/users/42 503");
+        assert_eq!(p.level, Some(Level::Error));
+        assert_eq!(p.field("query"), Some("expand=1"));
+        assert_eq!(p.field("user_agent"), Some("curl/8.0"));
+        assert_eq!(p.field("duration_ms"), Some("734.000"));
+    }
+
+    #[test]
+    fn common_format_and_garbage() {
+        let p = parse(r#"127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326"#, TimeContext::default())
+            .expect("parses");
+        assert_eq!(p.field("user"), Some("frank"));
+        assert!(
+            parse(
+                "hello world this is not an access log",
+                TimeContext::default()
+            )
+            .is_none()
+        );
+    }
+}

@@ -1,0 +1,208 @@
+//! Reading log input in bounded memory: gzip is detected by its magic bytes and inflated on the
+//! fly, invalid UTF-8 is replaced, and lines longer than [`MAX_LINE_BYTES`] are truncated and
+//! flagged rather than buffered whole.
+
+use std::io::{self, BufRead, BufReader, Read};
+
+/// Longest line kept in full; the rest of a longer line is skipped.
+pub const MAX_LINE_BYTES: usize = 1024 * 1024;
+
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// One physical line of input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Line {
+    /// 1-based line number in the (decompressed) input.
+    pub number: u64,
+    /// The text, without its line ending; invalid UTF-8 replaced by U+FFFD.
+    pub text: String,
+    /// True when the line was longer than the limit and was cut.
+    pub truncated: bool,
+}
+
+/// Errors while reading input.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The underlying read failed (including a corrupt or truncated gzip stream).
+    #[error("line {line}: {source}")]
+    Io {
+        /// Line being read when it failed.
+        line: u64,
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// Wraps `input`, inflating it when it starts with the gzip magic bytes.
+pub fn open(input: impl Read + Send + 'static) -> io::Result<Box<dyn BufRead + Send>> {
+    let mut buffered = BufReader::with_capacity(256 * 1024, input);
+    let head = buffered.fill_buf()?;
+    if head.starts_with(&GZIP_MAGIC) {
+        let decoder = flate2::bufread::MultiGzDecoder::new(buffered);
+        Ok(Box::new(BufReader::with_capacity(256 * 1024, decoder)))
+    } else {
+        Ok(Box::new(buffered))
+    }
+}
+
+/// Iterates over the lines of a reader, holding at most one line (capped) in memory.
+pub struct Lines<R> {
+    inner: R,
+    number: u64,
+    max: usize,
+    buf: Vec<u8>,
+    done: bool,
+}
+
+impl<R: BufRead> Lines<R> {
+    /// Lines of `inner` with the default limit.
+    pub fn new(inner: R) -> Self {
+        Self::with_limit(inner, MAX_LINE_BYTES)
+    }
+
+    /// Lines of `inner`, cutting each at `max` bytes.
+    pub fn with_limit(inner: R, max: usize) -> Self {
+        Self {
+            inner,
+            number: 0,
+            max,
+            buf: Vec::with_capacity(256),
+            done: false,
+        }
+    }
+
+    /// Reads the next line into `self.buf`; returns (read anything, truncated).
+    fn fill_line(&mut self) -> io::Result<(bool, bool)> {
+        self.buf.clear();
+        let mut any = false;
+        let mut truncated = false;
+        loop {
+            let chunk = match self.inner.fill_buf() {
+                Ok(chunk) => chunk,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if chunk.is_empty() {
+                return Ok((any, truncated));
+            }
+            any = true;
+            let (used, found_newline) = match memchr::memchr(b'\n', chunk) {
+                Some(i) => (i + 1, true),
+                None => (chunk.len(), false),
+            };
+            let content = if found_newline {
+                &chunk[..used - 1]
+            } else {
+                chunk
+            };
+            let room = self.max.saturating_sub(self.buf.len());
+            if content.len() > room {
+                truncated = true;
+            }
+            self.buf
+                .extend_from_slice(&content[..content.len().min(room)]);
+            self.inner.consume(used);
+            if found_newline {
+                return Ok((true, truncated));
+            }
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for Lines<R> {
+    type Item = Result<Line, ReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        match self.fill_line() {
+            Ok((false, _)) => {
+                self.done = true;
+                None
+            }
+            Ok((true, truncated)) => {
+                self.number += 1;
+                if self.buf.last() == Some(&b'\r') {
+                    self.buf.pop();
+                }
+                let text = match std::str::from_utf8(&self.buf) {
+                    Ok(s) => s.to_owned(),
+                    Err(_) => String::from_utf8_lossy(&self.buf).into_owned(),
+                };
+                Some(Ok(Line {
+                    number: self.number,
+                    text,
+                    truncated,
+                }))
+            }
+            Err(source) => {
+                self.done = true;
+                Some(Err(ReadError::Io {
+                    line: self.number + 1,
+                    source,
+                }))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn lines(input: &[u8], max: usize) -> Vec<Line> {
+        Lines::with_limit(input, max)
+            .collect::<Result<Vec<_>, _>>()
+            .expect("reads")
+    }
+
+    #[test]
+    fn splits_on_lf_and_crlf_and_keeps_a_last_line_without_newline() {
+        let got = lines(b"a\r\nb\n\nc", 100);
+        let texts: Vec<_> = got.iter().map(|l| l.text.as_str()).collect();
+        assert_eq!(texts, ["a", "b", "", "c"]);
+        assert_eq!(got[3].number, 4);
+    }
+
+    #[test]
+    fn long_lines_are_cut_and_flagged_and_the_next_line_is_intact() {
+        let mut input = vec![b'x'; 50];
+        input.extend_from_slice(b"\nnext\n");
+        let got = lines(&input, 10);
+        assert_eq!(got[0].text, "x".repeat(10));
+        assert!(got[0].truncated);
+        assert_eq!(got[1].text, "next");
+        assert!(!got[1].truncated);
+    }
+
+    #[test]
+    fn invalid_utf8_is_replaced() {
+        let got = lines(b"ok \xff\xfe done\n", 100);
+        assert_eq!(got[0].text, "ok \u{fffd}\u{fffd} done");
+    }
+
+    #[test]
+    fn gzip_is_detected_and_inflated() {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(b"one\ntwo\n").expect("write");
+        let gz = encoder.finish().expect("finish");
+        let reader = open(io::Cursor::new(gz)).expect("opens");
+        let texts: Vec<_> = Lines::new(reader).map(|l| l.expect("line").text).collect();
+        assert_eq!(texts, ["one", "two"]);
+    }
+
+    #[test]
+    fn truncated_gzip_is_an_error_not_a_panic() {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder
+            .write_all(&b"line of text\n".repeat(1000))
+            .expect("write");
+        let gz = encoder.finish().expect("finish");
+        let reader = open(io::Cursor::new(gz[..gz.len() / 2].to_vec())).expect("opens");
+        let results: Vec<_> = Lines::new(reader).collect();
+        assert!(results.iter().any(Result::is_err));
+    }
+}
