@@ -20,10 +20,19 @@ enum Command {
     Serve,
     /// Apply pending database migrations, then exit.
     Migrate,
+    /// Read log messages on stdin, one per line; write one template per line, in order.
+    Templates,
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    match Cli::parse().command.unwrap_or(Command::Serve) {
+        Command::Templates => templates(),
+        command => with_runtime(command),
+    }
+}
+
+/// Runs the commands that need configuration, logging and the async runtime.
+fn with_runtime(command: Command) -> ExitCode {
     let config = match server::Config::from_env() {
         Ok(config) => config,
         Err(e) => return fail(&format!("configuration error: {e}"), 2),
@@ -37,9 +46,9 @@ fn main() -> ExitCode {
         Err(e) => return fail(&format!("cannot start the async runtime: {e}"), 1),
     };
     let result = runtime.block_on(async move {
-        match cli.command.unwrap_or(Command::Serve) {
-            Command::Serve => server::run(config).await,
+        match command {
             Command::Migrate => migrate(config).await,
+            _ => server::run(config).await,
         }
     });
     match result {
@@ -49,6 +58,17 @@ fn main() -> ExitCode {
             let code = if is_config_error(&e) { 2 } else { 1 };
             fail(&format!("error: {e:#}"), code)
         }
+    }
+}
+
+/// Runs without configuration or a runtime: it is a filter over stdin.
+fn templates() -> ExitCode {
+    let stdin = std::io::stdin().lock();
+    let stdout = std::io::stdout().lock();
+    match server::analysis::write_templates(stdin, stdout) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => fail(&format!("cannot read the input: {e}"), 2),
     }
 }
 

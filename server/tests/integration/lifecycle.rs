@@ -171,3 +171,43 @@ fn sigterm_stops_the_server_cleanly() {
         .expect("exits within 10 s");
     assert!(status.success(), "{status:?}");
 }
+
+#[test]
+fn templates_writes_one_template_per_input_line() {
+    use std::io::Write;
+    let mut child = Command::new(BIN)
+        .arg("templates")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    let mut input = String::new();
+    for (i, user) in ["alice", "bob", "carol", "dave"].iter().enumerate() {
+        input.push_str(&format!(
+            "Accepted password for {user} from 10.0.0.{i} port 22{i} ssh2\n"
+        ));
+    }
+    input.push_str("Connection closed by 10.0.0.9 [preauth]\n\n");
+    let mut bytes = input.into_bytes();
+    bytes.extend_from_slice(b"bad bytes \xff here\n");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(&bytes)
+        .expect("write");
+    let out = child.wait_with_output().expect("runs");
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 7, "{text}");
+    assert!(
+        lines[..4]
+            .iter()
+            .all(|l| *l == "Accepted password for <*> from <*> port <*> ssh2"),
+        "{text}"
+    );
+    assert_eq!(lines[4], "Connection closed by <*> [preauth]");
+    assert_eq!(lines[5], "");
+    assert_eq!(lines[6], "bad bytes \u{fffd} here");
+}

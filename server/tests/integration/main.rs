@@ -1,6 +1,7 @@
 //! Integration tests: the real router, in-process, on SQLite and (with `TEST_DATABASE_URL`)
 //! PostgreSQL.
 
+mod accuracy;
 mod helpers;
 mod http;
 mod lifecycle;

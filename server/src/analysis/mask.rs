@@ -1,0 +1,442 @@
+//! Masking: turning the variable parts of a message (numbers, ids, addresses, paths, URLs,
+//! sizes, times) into `<*>` while keeping the text around them as a person would write it.
+//!
+//! Each rule is a small hand-written scanner rather than a regular expression: the rules need
+//! look-behind, and they run once per distinct message on the engine's hot path.
+
+/// The placeholder for a variable.
+pub const VAR: &str = "<*>";
+
+/// Top-level domains that make a dotted name a host name rather than a class name.
+const TLDS: [&str; 26] = [
+    "com", "net", "org", "edu", "gov", "io", "cn", "uk", "de", "jp", "ru", "br", "eu", "mx", "om",
+    "info", "biz", "us", "fr", "it", "nl", "au", "in", "kr", "tw", "hk",
+];
+
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// Masks `message`: collapses whitespace, then applies the rules in order (URL, host name,
+/// size, time of day, Windows path, absolute path, numeric word).
+pub fn mask(message: &str) -> String {
+    let mut s = collapse_whitespace(message);
+    for rule in [urls, hosts, sizes, times, windows_paths, absolute_paths] {
+        if let Some(next) = rule(&s) {
+            s = next;
+        }
+    }
+    numeric_words(&s)
+}
+
+/// Trims and turns every whitespace run into one space.
+pub fn collapse_whitespace(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+/// Rewrites `s` by replacing the spans `find` reports; `None` when nothing matched.
+/// `find(s, i)` returns `Some((end, replacement))` for a match starting at byte `i`.
+fn rewrite(s: &str, find: impl Fn(&[u8], usize) -> Option<(usize, Replacement)>) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut i = 0;
+    while i < b.len() {
+        if let Some((end, replacement)) = find(b, i) {
+            let o = out.get_or_insert_with(|| String::with_capacity(s.len()));
+            o.push_str(&s[copied..i]);
+            match replacement {
+                Replacement::Var => o.push_str(VAR),
+                Replacement::KeepPrefix(n) => {
+                    o.push_str(&s[i..i + n]);
+                    o.push_str(VAR);
+                }
+            }
+            copied = end;
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+    let mut o = out?;
+    o.push_str(&s[copied..]);
+    Some(o)
+}
+
+enum Replacement {
+    /// The whole span becomes `<*>`.
+    Var,
+    /// The first `n` bytes stay, the rest becomes `<*>`.
+    KeepPrefix(usize),
+}
+
+fn prev(b: &[u8], i: usize) -> Option<u8> {
+    i.checked_sub(1).map(|j| b[j])
+}
+
+/// `scheme://rest`: the rest becomes `<*>` when it holds a digit (`hdfs://<*>`); URLs without
+/// digits stay literal.
+fn urls(s: &str) -> Option<String> {
+    if !s.contains("://") {
+        return None;
+    }
+    rewrite(s, |b, i| {
+        // A scheme starts with a letter at a word boundary.
+        if !b[i].is_ascii_alphabetic() || prev(b, i).is_some_and(is_word_byte) {
+            return None;
+        }
+        let mut j = i + 1;
+        while j < b.len() && (b[j].is_ascii_alphanumeric() || matches!(b[j], b'+' | b'.' | b'-')) {
+            j += 1;
+        }
+        if !b[j..].starts_with(b"://") {
+            return None;
+        }
+        let rest_start = j + 3;
+        let mut k = rest_start;
+        while k < b.len()
+            && !b[k].is_ascii_whitespace()
+            && !matches!(b[k], b']' | b')' | b'}' | b'>' | b',' | b';' | b'\'' | b'"')
+        {
+            k += 1;
+        }
+        (k > rest_start && b[rest_start..k].iter().any(u8::is_ascii_digit))
+            .then_some((k, Replacement::KeepPrefix(rest_start - i)))
+    })
+}
+
+fn is_host_run_byte(b: u8) -> bool {
+    is_word_byte(b) || b == b'.' || b == b'-'
+}
+
+/// Dotted names ending in a known top-level domain (`db-3.eu-west.example.com`).
+fn hosts(s: &str) -> Option<String> {
+    if !s.contains('.') {
+        return None;
+    }
+    rewrite(s, |b, i| {
+        // A host inside a URL belongs to the URL rule, which keeps digit-free URLs whole.
+        let in_url = i >= 3 && &b[i - 3..i] == b"://";
+        if in_url || prev(b, i).is_some_and(is_host_run_byte) || !b[i].is_ascii_alphanumeric() {
+            return None;
+        }
+        let mut end = i;
+        while end < b.len() && is_host_run_byte(b[end]) {
+            end += 1;
+        }
+        let run = std::str::from_utf8(&b[i..end]).ok()?;
+        let (labels, tld) = run.rsplit_once('.')?;
+        let labels_ok = labels.split('.').all(|l| {
+            l.as_bytes().first().is_some_and(u8::is_ascii_alphanumeric) && !l.contains('.')
+        });
+        (TLDS.contains(&tld) && labels_ok).then_some((end, Replacement::Var))
+    })
+}
+
+fn digits_end(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && b[i].is_ascii_digit() {
+        i += 1;
+    }
+    i
+}
+
+/// `5.2 KB`, `17GiB`, `512 B`.
+fn sizes(s: &str) -> Option<String> {
+    if !s.contains('B') {
+        return None;
+    }
+    rewrite(s, |b, i| {
+        if !b[i].is_ascii_digit() || prev(b, i).is_some_and(|p| is_word_byte(p) || p == b'.') {
+            return None;
+        }
+        let mut j = digits_end(b, i);
+        if b.get(j) == Some(&b'.') && b.get(j + 1).is_some_and(u8::is_ascii_digit) {
+            j = digits_end(b, j + 1);
+        }
+        if b.get(j) == Some(&b' ') {
+            j += 1;
+        }
+        let unit_end = if matches!(b.get(j), Some(b'K' | b'M' | b'G' | b'T' | b'P')) {
+            let k = j + 1 + usize::from(b.get(j + 1) == Some(&b'i'));
+            (b.get(k) == Some(&b'B')).then_some(k + 1)?
+        } else if b.get(j) == Some(&b'B') {
+            j + 1
+        } else {
+            return None;
+        };
+        (!b.get(unit_end).is_some_and(|c| is_word_byte(*c))).then_some((unit_end, Replacement::Var))
+    })
+}
+
+/// `9:05:33`, `23:59:01,123` as one variable.
+fn times(s: &str) -> Option<String> {
+    if !s.contains(':') {
+        return None;
+    }
+    rewrite(s, |b, i| {
+        if !b[i].is_ascii_digit() || prev(b, i).is_some_and(|p| is_word_byte(p) || p == b':') {
+            return None;
+        }
+        let h = digits_end(b, i);
+        if h - i > 2 || b.get(h) != Some(&b':') {
+            return None;
+        }
+        let m = digits_end(b, h + 1);
+        if m - h - 1 != 2 || b.get(m) != Some(&b':') {
+            return None;
+        }
+        let sec = digits_end(b, m + 1);
+        if sec - m - 1 != 2 {
+            return None;
+        }
+        let free = |k: usize| !b.get(k).is_some_and(|c| is_word_byte(*c) || *c == b':');
+        if matches!(b.get(sec), Some(b'.' | b',')) && b.get(sec + 1).is_some_and(u8::is_ascii_digit)
+        {
+            let frac = digits_end(b, sec + 1);
+            if free(frac) {
+                return Some((frac, Replacement::Var));
+            }
+        }
+        free(sec).then_some((sec, Replacement::Var))
+    })
+}
+
+fn path_byte(b: u8) -> bool {
+    !b.is_ascii_whitespace()
+        && !matches!(
+            b,
+            b',' | b';'
+                | b'\''
+                | b'"'
+                | b'('
+                | b')'
+                | b'['
+                | b']'
+                | b'{'
+                | b'}'
+                | b'|'
+                | b'='
+                | b'<'
+                | b'>'
+        )
+}
+
+/// `C:\Windows\system32\x.dll`.
+fn windows_paths(s: &str) -> Option<String> {
+    if !s.contains(":\\") {
+        return None;
+    }
+    rewrite(s, |b, i| {
+        if !b[i].is_ascii_alphabetic()
+            || prev(b, i).is_some_and(is_word_byte)
+            || !b[i + 1..].starts_with(b":\\")
+        {
+            return None;
+        }
+        let mut j = i + 3;
+        while j < b.len() && path_byte(b[j]) {
+            j += 1;
+        }
+        Some((j, Replacement::Var))
+    })
+}
+
+/// `/var/log/app.log`, `/10.251.42.84` (a lone `/` stays).
+fn absolute_paths(s: &str) -> Option<String> {
+    if !s.contains('/') {
+        return None;
+    }
+    rewrite(s, |b, i| {
+        if b[i] != b'/'
+            || prev(b, i).is_some_and(|p| {
+                is_word_byte(p) || matches!(p, b'.' | b'/' | b'-' | b'<' | b'>' | b'*')
+            })
+            || b.get(i + 1) == Some(&b'/')
+        {
+            return None;
+        }
+        let mut j = i + 1;
+        while j < b.len() && path_byte(b[j]) && b[j] != b':' {
+            j += 1;
+        }
+        (j - i > 1).then_some((j, Replacement::Var))
+    })
+}
+
+fn is_split_delimiter(b: u8) -> bool {
+    b == b' '
+        || matches!(
+            b,
+            b',' | b';'
+                | b':'
+                | b'='
+                | b'('
+                | b')'
+                | b'['
+                | b']'
+                | b'{'
+                | b'}'
+                | b'"'
+                | b'\''
+                | b'|'
+                | b'#'
+                | b'/'
+        )
+}
+
+/// Words (split on spaces and structural punctuation) that hold a number, an id with digits or a
+/// hex string become `<*>`; trailing `.!?` stays outside.
+fn numeric_words(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < b.len() {
+        if is_split_delimiter(b[i]) {
+            out.push(b[i] as char);
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && !is_split_delimiter(b[i]) {
+            i += 1;
+        }
+        let word = &s[start..i];
+        if word == VAR {
+            out.push_str(word);
+            continue;
+        }
+        let core = word.trim_end_matches(['.', ',', ';', ':', '!', '?']);
+        if !core.is_empty() && is_numeric_word(core) {
+            out.push_str(VAR);
+            out.push_str(&word[core.len()..]);
+        } else {
+            out.push_str(word);
+        }
+    }
+    out
+}
+
+/// A number with a unit: `10000ms`, `3.5GB`, `42%`.
+fn is_number_with_unit(w: &str) -> bool {
+    let b = w.as_bytes();
+    let mut j = digits_end(b, 0);
+    if j == 0 {
+        return false;
+    }
+    if b.get(j) == Some(&b'.') {
+        let k = digits_end(b, j + 1);
+        if k == j + 1 {
+            return false;
+        }
+        j = k;
+    }
+    let unit = &w[j..];
+    matches!(
+        unit,
+        "ms" | "us" | "ns" | "s" | "sec" | "secs" | "min" | "mins" | "h" | "%"
+    ) || matches!(
+        unit.as_bytes(),
+        [b'b' | b'B']
+            | [
+                b'k' | b'K' | b'm' | b'M' | b'g' | b'G' | b't' | b'T',
+                b'b' | b'B'
+            ]
+    )
+}
+
+fn is_hex_segment(seg: &str) -> bool {
+    let b = seg.as_bytes();
+    if b.len() > 2 && (seg.starts_with("0x") || seg.starts_with("0X")) {
+        return b[2..].iter().all(u8::is_ascii_hexdigit);
+    }
+    if b.len() < 6 || !b.iter().all(u8::is_ascii_hexdigit) {
+        return false;
+    }
+    b.iter().any(u8::is_ascii_digit) || b.len() >= 8
+}
+
+/// Whether a word is a variable by its shape alone.
+pub fn is_numeric_word(w: &str) -> bool {
+    if is_number_with_unit(w) {
+        return true;
+    }
+    w.split(['-', '_', '.', ':', '@', '$', '+', '\\'])
+        .filter(|seg| !seg.is_empty())
+        .any(|seg| seg.as_bytes()[0].is_ascii_digit() || is_hex_segment(seg))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_ids_and_addresses() {
+        let cases = [
+            (
+                "Received block blk_-1608999687919862906 of size 91178 from /10.250.10.6",
+                "Received block <*> of size <*> from <*>",
+            ),
+            (
+                "src: /10.251.30.6:33145 dest: /10.251.30.6:50010",
+                "src: <*>:<*> dest: <*>:<*>",
+            ),
+            (
+                "Connecting to driver: spark://CoarseGrainedScheduler@10.10.34.11:48069",
+                "Connecting to driver: spark://<*>",
+            ),
+            (
+                "See http://wiki.apache.org/hadoop/NoRouteToHost",
+                "See http://wiki.apache.org/hadoop/NoRouteToHost",
+            ),
+            (
+                "took 65020ms (threshold=30000ms)",
+                "took <*> (threshold=<*>)",
+            ),
+            (
+                "workerEnv.init() ok /etc/httpd/conf/workers2.properties",
+                "workerEnv.init() ok <*>",
+            ),
+            (
+                "jk2_init() Found child 6725 in scoreboard slot 10",
+                "jk2_init() Found child <*> in scoreboard slot <*>",
+            ),
+            (
+                "Accepted password for fztu from 119.137.62.142 port 49116 ssh2",
+                "Accepted password for fztu from <*> port <*> ssh2",
+            ),
+            (
+                "estimated size 5.2 KB, free 317.5 MB",
+                "estimated size <*>, free <*>",
+            ),
+            (
+                "session 0x14ed93111f20005 closed at 12:01:02.123.",
+                "session <*> closed at <*>.",
+            ),
+            ("job_1445144423722_0020Job Transitioned", "<*> Transitioned"),
+            (
+                "resolved ns1.example.com and C:\\Windows\\x.dll",
+                "resolved <*> and <*>",
+            ),
+            ("set to -1 with mask=ffffffff", "set to <*> with mask=<*>"),
+            (
+                "HttpServer2$QuotingInputFilter in Slf4jLogger",
+                "HttpServer2$QuotingInputFilter in Slf4jLogger",
+            ),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(mask(input), expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn whitespace_is_collapsed() {
+        assert_eq!(mask("  to delete  blk_1\tnow "), "to delete <*> now");
+    }
+}

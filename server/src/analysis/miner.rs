@@ -1,0 +1,448 @@
+//! Template mining: every message gets a template with its variables written `<*>`, with exact
+//! counts over all messages (no sampling). One fixed configuration serves every input.
+//!
+//! The method, in four steps over *distinct* masked messages (so repeated lines cost one hash
+//! lookup):
+//! 1. mask numbers, ids, addresses, paths, URLs, sizes and times ([`super::mask`]);
+//! 2. merge masked forms of the same shape and first word that differ in at most a third of
+//!    their words, Drain-style;
+//! 3. split a merged position again when it takes fewer than four values: those are constants
+//!    (`LOOKING`/`LEADING`, `SCREEN_ON`/`SCREEN_OFF`), while names with many values are variables;
+//! 4. merge templates that differ only in the length of a run of variables (lists), then
+//!    normalise the text ([`canonical`]).
+
+use rustc_hash::FxHashMap;
+
+use super::mask::{VAR, mask};
+
+mod canonical;
+mod tokens;
+
+pub use canonical::canonical;
+use tokens::{Token, is_word, render, tokenize};
+
+/// Share of a message's words that may differ for two masked forms to merge.
+const MAX_DIFF_SHARE: f64 = 0.34;
+/// A merged position with fewer distinct values than this is a constant, not a variable.
+const MIN_VARIABLE_VALUES: usize = 4;
+/// The same after `=`, where values are more often genuinely variable.
+const MIN_VARIABLE_VALUES_AFTER_EQUALS: usize = 3;
+/// Raw messages remembered to skip re-masking repeats; past this the cache is cleared so memory
+/// stays bounded on huge inputs.
+const RAW_CACHE_LIMIT: usize = 1 << 20;
+
+/// Index of a distinct masked message.
+pub type ShapeId = u32;
+
+/// Collects messages; [`Miner::finish`] turns them into templates.
+#[derive(Default)]
+pub struct Miner {
+    raw: FxHashMap<Box<str>, ShapeId>,
+    shapes: FxHashMap<Box<str>, ShapeId>,
+    /// Per shape: its masked text, count and first message index.
+    shape_info: Vec<ShapeInfo>,
+    messages: u64,
+}
+
+struct ShapeInfo {
+    masked: Box<str>,
+    count: u64,
+    first: u64,
+}
+
+/// The result of mining: templates and which shape maps to which template.
+#[derive(Debug)]
+pub struct Mined {
+    /// Template texts, in order of first appearance.
+    pub templates: Vec<String>,
+    /// For each shape id, its template index.
+    pub shape_template: Vec<u32>,
+    /// Messages per template.
+    pub counts: Vec<u64>,
+}
+
+impl Mined {
+    /// The template index of `shape`.
+    pub fn template_of(&self, shape: ShapeId) -> u32 {
+        self.shape_template[shape as usize]
+    }
+}
+
+impl Miner {
+    /// An empty miner.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of messages added.
+    pub fn messages(&self) -> u64 {
+        self.messages
+    }
+
+    /// Adds one message; returns the id of its masked shape.
+    pub fn add(&mut self, message: &str) -> ShapeId {
+        let index = self.messages;
+        self.messages += 1;
+        if let Some(&shape) = self.raw.get(message) {
+            self.shape_info[shape as usize].count += 1;
+            return shape;
+        }
+        let masked = mask(message);
+        let shape = match self.shapes.get(masked.as_str()) {
+            Some(&shape) => {
+                self.shape_info[shape as usize].count += 1;
+                shape
+            }
+            None => {
+                let shape = ShapeId::try_from(self.shape_info.len()).unwrap_or(ShapeId::MAX);
+                let masked: Box<str> = masked.into();
+                self.shapes.insert(masked.clone(), shape);
+                self.shape_info.push(ShapeInfo {
+                    masked,
+                    count: 1,
+                    first: index,
+                });
+                shape
+            }
+        };
+        if self.raw.len() >= RAW_CACHE_LIMIT {
+            self.raw.clear();
+        }
+        self.raw.insert(message.into(), shape);
+        shape
+    }
+
+    /// Clusters the shapes into templates.
+    pub fn finish(self) -> Mined {
+        let shapes: Vec<Shape> = self
+            .shape_info
+            .into_iter()
+            .map(|info| Shape {
+                tokens: tokenize(&info.masked),
+                masked: info.masked,
+                count: info.count,
+                first: info.first,
+            })
+            .collect();
+        let clusters = merge_similar(&shapes);
+        let split = clusters
+            .into_iter()
+            .flat_map(|c| split_constants(c, &shapes))
+            .collect();
+        let finals = collapse_runs(split);
+        assemble(finals, &shapes)
+    }
+}
+
+/// A distinct masked message, tokenised.
+struct Shape {
+    tokens: Vec<Token>,
+    masked: Box<str>,
+    count: u64,
+    first: u64,
+}
+
+/// A group of shapes with a shared template.
+struct Cluster {
+    template: Vec<Token>,
+    members: Vec<usize>,
+}
+
+/// Step 2: Drain-style merge of same-shaped forms, seeded by the most frequent forms first.
+fn merge_similar(shapes: &[Shape]) -> Vec<Cluster> {
+    let mut order: Vec<usize> = (0..shapes.len()).collect();
+    // Frequent forms seed clusters; ties by text keep the result independent of input order.
+    order.sort_by(|&a, &b| {
+        shapes[b]
+            .count
+            .cmp(&shapes[a].count)
+            .then_with(|| shapes[a].masked.cmp(&shapes[b].masked))
+    });
+    let mut buckets: FxHashMap<(usize, String), Vec<usize>> = FxHashMap::default();
+    let mut clusters: Vec<Cluster> = Vec::new();
+    for index in order {
+        let tokens = &shapes[index].tokens;
+        let anchor = match tokens.first() {
+            Some(t) if is_word(&t.text) => t.text.clone(),
+            _ => "*".to_owned(),
+        };
+        let words = tokens.iter().filter(|t| is_word(&t.text)).count().max(1);
+        let allowed = (words as f64 * MAX_DIFF_SHARE).floor() as usize;
+        let bucket = buckets.entry((tokens.len(), anchor)).or_default();
+        let mut best: Option<(usize, usize)> = None;
+        for &c in bucket.iter() {
+            if let Some(diff) = differences(&clusters[c].template, tokens)
+                && diff <= allowed
+                && best.is_none_or(|(_, d)| diff < d)
+            {
+                best = Some((c, diff));
+            }
+        }
+        match best {
+            Some((c, _)) => {
+                let cluster = &mut clusters[c];
+                for (slot, token) in cluster.template.iter_mut().zip(tokens) {
+                    if slot.text != token.text {
+                        slot.text = VAR.to_owned();
+                    }
+                }
+                cluster.members.push(index);
+            }
+            None => {
+                bucket.push(clusters.len());
+                clusters.push(Cluster {
+                    template: tokens.clone(),
+                    members: vec![index],
+                });
+            }
+        }
+    }
+    clusters
+}
+
+/// Positions where `template` and `tokens` differ, if they may merge: punctuation must match,
+/// and only words (or a variable in the template against a word) may differ.
+fn differences(template: &[Token], tokens: &[Token]) -> Option<usize> {
+    let mut diff = 0;
+    for (a, b) in template.iter().zip(tokens) {
+        if a.text == b.text {
+            continue;
+        }
+        if (a.text == VAR || is_word(&a.text)) && is_word(&b.text) {
+            diff += 1;
+        } else {
+            return None;
+        }
+    }
+    Some(diff)
+}
+
+/// Step 3: a merged position with few distinct values is a constant: split the cluster by it.
+fn split_constants(cluster: Cluster, shapes: &[Shape]) -> Vec<Cluster> {
+    let template = &cluster.template;
+    let mut constant_positions = Vec::new();
+    for (i, slot) in template.iter().enumerate() {
+        if slot.text != VAR
+            || cluster
+                .members
+                .iter()
+                .all(|&m| shapes[m].tokens[i].text == VAR)
+        {
+            continue;
+        }
+        let mut values: Vec<&str> = cluster
+            .members
+            .iter()
+            .map(|&m| shapes[m].tokens[i].text.as_str())
+            .collect();
+        values.sort_unstable();
+        values.dedup();
+        let after_equals = i > 0 && template[i - 1].text == "=";
+        let needed = if after_equals {
+            MIN_VARIABLE_VALUES_AFTER_EQUALS
+        } else {
+            MIN_VARIABLE_VALUES
+        };
+        if values.len() < needed {
+            constant_positions.push(i);
+        }
+    }
+    if constant_positions.is_empty() {
+        return vec![cluster];
+    }
+    let mut parts: Vec<Cluster> = Vec::new();
+    let mut index: FxHashMap<Vec<&str>, usize> = FxHashMap::default();
+    for &m in &cluster.members {
+        let key: Vec<&str> = constant_positions
+            .iter()
+            .map(|&i| shapes[m].tokens[i].text.as_str())
+            .collect();
+        let part = *index.entry(key).or_insert_with(|| {
+            let mut t = template.clone();
+            for &i in &constant_positions {
+                t[i] = shapes[m].tokens[i].clone();
+            }
+            parts.push(Cluster {
+                template: t,
+                members: Vec::new(),
+            });
+            parts.len() - 1
+        });
+        parts[part].members.push(m);
+    }
+    parts
+}
+
+/// A template's tokens with runs of variables folded: (text, space before).
+type Skeleton = Vec<(String, bool)>;
+
+/// The shape of a template with every run of space-separated variables folded into one marker.
+fn skeleton(template: &[Token]) -> Skeleton {
+    let mut out: Skeleton = Vec::with_capacity(template.len());
+    for token in template {
+        if token.text == VAR
+            && token.space_before
+            && out.last().is_some_and(|(t, _)| t == VAR || t == "<*>+")
+        {
+            if let Some(last) = out.last_mut() {
+                last.0 = "<*>+".to_owned();
+            }
+            continue;
+        }
+        out.push((token.text.clone(), token.space_before));
+    }
+    out
+}
+
+/// Step 4: templates that differ only in how many variables a run holds are one template whose
+/// run is a single `<*>` (a list of ids). Fixed-length runs keep every variable.
+fn collapse_runs(clusters: Vec<Cluster>) -> Vec<Cluster> {
+    let mut groups: Vec<(Skeleton, Vec<Cluster>)> = Vec::new();
+    let mut index: FxHashMap<Skeleton, usize> = FxHashMap::default();
+    for cluster in clusters {
+        let key = skeleton(&cluster.template);
+        match index.get(&key) {
+            Some(&g) => groups[g].1.push(cluster),
+            None => {
+                index.insert(key.clone(), groups.len());
+                groups.push((key, vec![cluster]));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (key, members) in groups {
+        let same_length = members
+            .windows(2)
+            .all(|w| w[0].template.len() == w[1].template.len());
+        if members.len() == 1 || same_length {
+            out.extend(members);
+            continue;
+        }
+        let template = key
+            .into_iter()
+            .map(|(text, space_before)| Token {
+                text: if text == "<*>+" { VAR.to_owned() } else { text },
+                space_before,
+            })
+            .collect();
+        let members = members.into_iter().flat_map(|c| c.members).collect();
+        out.push(Cluster { template, members });
+    }
+    out
+}
+
+/// Renders and normalises each cluster's text; clusters whose texts agree become one template.
+fn assemble(clusters: Vec<Cluster>, shapes: &[Shape]) -> Mined {
+    let mut shape_template = vec![0u32; shapes.len()];
+    let mut by_text: FxHashMap<String, u32> = FxHashMap::default();
+    let mut texts: Vec<(String, u64)> = Vec::new();
+    let mut counts: Vec<u64> = Vec::new();
+    for cluster in clusters {
+        let text = canonical(&render(&cluster.template));
+        let first = cluster
+            .members
+            .iter()
+            .map(|&m| shapes[m].first)
+            .min()
+            .unwrap_or(u64::MAX);
+        let id = *by_text.entry(text.clone()).or_insert_with(|| {
+            texts.push((text, first));
+            counts.push(0);
+            u32::try_from(texts.len() - 1).unwrap_or(u32::MAX)
+        });
+        let entry = &mut texts[id as usize];
+        entry.1 = entry.1.min(first);
+        for &m in &cluster.members {
+            shape_template[m] = id;
+            counts[id as usize] += shapes[m].count;
+        }
+    }
+    // Number templates by first appearance so output is stable and reads top to bottom.
+    let mut order: Vec<usize> = (0..texts.len()).collect();
+    order.sort_by_key(|&i| texts[i].1);
+    let mut renumber = vec![0u32; texts.len()];
+    for (new, &old) in order.iter().enumerate() {
+        renumber[old] = u32::try_from(new).unwrap_or(u32::MAX);
+    }
+    Mined {
+        templates: order.iter().map(|&i| texts[i].0.clone()).collect(),
+        counts: order.iter().map(|&i| counts[i]).collect(),
+        shape_template: shape_template
+            .into_iter()
+            .map(|t| renumber[t as usize])
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mine(lines: &[&str]) -> Vec<String> {
+        let mut miner = Miner::new();
+        let shapes: Vec<ShapeId> = lines.iter().map(|l| miner.add(l)).collect();
+        let mined = miner.finish();
+        shapes
+            .iter()
+            .map(|&s| mined.templates[mined.template_of(s) as usize].clone())
+            .collect()
+    }
+
+    #[test]
+    fn names_with_many_values_become_variables() {
+        let users = ["webmaster", "test", "oracle", "admin", "support", "guest"];
+        let lines: Vec<String> = users
+            .iter()
+            .map(|u| format!("Invalid user {u} from 10.0.0.{}", u.len()))
+            .collect();
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        assert!(mine(&refs).iter().all(|t| t == "Invalid user <*> from <*>"));
+    }
+
+    #[test]
+    fn few_alternatives_stay_separate_templates() {
+        let lines = [
+            "Notification: state LOOKING for 3",
+            "Notification: state LEADING for 4",
+            "Notification: state LOOKING for 5",
+            "Notification: state LEADING for 6",
+        ];
+        let got = mine(&lines);
+        assert_eq!(got[0], "Notification: state LOOKING for <*>");
+        assert_eq!(got[1], "Notification: state LEADING for <*>");
+        assert_eq!(got[2], got[0]);
+    }
+
+    #[test]
+    fn login_failed_and_logout_succeeded_never_merge() {
+        let got = mine(&["login failed", "logout succeeded", "login failed"]);
+        assert_ne!(got[0], got[1]);
+    }
+
+    #[test]
+    fn lists_of_varying_length_are_one_variable() {
+        let got = mine(&[
+            "ask 10.0.0.1:50010 to delete blk_1",
+            "ask 10.0.0.2:50010 to delete blk_1 blk_2 blk_3",
+            "ask 10.0.0.3:50010 to delete blk_4 blk_5",
+        ]);
+        assert!(
+            got.iter().all(|t| t == "ask <*>:<*> to delete <*>"),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn counts_are_exact() {
+        let mut miner = Miner::new();
+        for i in 0..1000 {
+            miner.add(&format!("request {i} took {}ms", i % 7));
+            if i % 10 == 0 {
+                miner.add("cache warmed");
+            }
+        }
+        let mined = miner.finish();
+        assert_eq!(mined.templates, ["request <*> took <*>", "cache warmed"]);
+        assert_eq!(mined.counts, [1000, 100]);
+    }
+}

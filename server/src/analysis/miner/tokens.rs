@@ -1,0 +1,91 @@
+//! Tokens of a masked message: variables, single structural punctuation characters, and words,
+//! each remembering whether a space preceded it (so `on:<*>` and `on: <*>` stay distinct).
+
+use crate::analysis::mask::VAR;
+
+/// One token.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Token {
+    /// The token's text.
+    pub text: String,
+    /// Whether whitespace preceded it.
+    pub space_before: bool,
+}
+
+fn is_punct(b: u8) -> bool {
+    matches!(
+        b,
+        b',' | b';' | b':' | b'=' | b'(' | b')' | b'[' | b']' | b'{' | b'}' | b'"' | b'\'' | b'|'
+    )
+}
+
+/// A token that is neither punctuation nor a variable.
+pub fn is_word(text: &str) -> bool {
+    text != VAR && !(text.len() == 1 && is_punct(text.as_bytes()[0]))
+}
+
+/// Splits a masked message into tokens.
+pub fn tokenize(masked: &str) -> Vec<Token> {
+    let b = masked.as_bytes();
+    let mut tokens = Vec::with_capacity(16);
+    let mut space = false;
+    let mut i = 0;
+    while i < b.len() {
+        if b[i].is_ascii_whitespace() {
+            space = true;
+            i += 1;
+            continue;
+        }
+        let end = if b[i..].starts_with(VAR.as_bytes()) {
+            i + VAR.len()
+        } else if is_punct(b[i]) {
+            i + 1
+        } else {
+            let mut j = i + 1;
+            while j < b.len()
+                && !b[j].is_ascii_whitespace()
+                && !is_punct(b[j])
+                && !b[j..].starts_with(VAR.as_bytes())
+            {
+                j += 1;
+            }
+            j
+        };
+        tokens.push(Token {
+            text: masked[i..end].to_owned(),
+            space_before: space,
+        });
+        space = false;
+        i = end;
+    }
+    tokens
+}
+
+/// Joins tokens back into text, with single spaces where there were spaces.
+pub fn render(tokens: &[Token]) -> String {
+    let mut out = String::new();
+    for (i, t) in tokens.iter().enumerate() {
+        if t.space_before && i > 0 {
+            out.push(' ');
+        }
+        out.push_str(&t.text);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_stop_at_variables_and_punctuation() {
+        let t = tokenize("blk_<*> on:<*> (TID <*>)");
+        let texts: Vec<&str> = t.iter().map(|t| t.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            ["blk_", "<*>", "on", ":", "<*>", "(", "TID", "<*>", ")"]
+        );
+        assert_eq!(render(&t), "blk_<*> on:<*> (TID <*>)");
+        assert!(t[2].space_before && !t[3].space_before);
+    }
+}
