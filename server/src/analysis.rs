@@ -1,9 +1,12 @@
 //! The analysis engine: reading logs of any common format, assembling multi-line events and
 //! mining message templates with exact counts. Runs server-side and needs no AI.
 
+pub mod analyze;
+pub mod classify;
 pub mod events;
 pub mod format;
 pub mod level;
+pub mod markdown;
 pub mod mask;
 pub mod miner;
 pub mod reader;

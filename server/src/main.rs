@@ -22,11 +22,29 @@ enum Command {
     Migrate,
     /// Read log messages on stdin, one per line; write one template per line, in order.
     Templates,
+    /// Analyse log files (plain, JSON lines, logfmt, syslog, access logs; gzip accepted).
+    Analyze {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Json)]
+        format: OutputFormat,
+        /// Log files to analyse.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<std::path::PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum OutputFormat {
+    /// The analysis JSON (docs/analysis-format.md).
+    Json,
+    /// A readable report.
+    Markdown,
 }
 
 fn main() -> ExitCode {
     match Cli::parse().command.unwrap_or(Command::Serve) {
         Command::Templates => templates(),
+        Command::Analyze { format, files } => analyze(format, &files),
         command => with_runtime(command),
     }
 }
@@ -69,6 +87,48 @@ fn templates() -> ExitCode {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => fail(&format!("cannot read the input: {e}"), 2),
+    }
+}
+
+/// `faultline analyze`: prints the analysis of `files`.
+fn analyze(format: OutputFormat, files: &[std::path::PathBuf]) -> ExitCode {
+    use server::analysis::analyze::{Options, Source, analyze};
+    for file in files {
+        if let Err(e) = std::fs::metadata(file).and_then(|m| {
+            if m.is_dir() {
+                Err(std::io::Error::other("is a directory"))
+            } else {
+                Ok(())
+            }
+        }) {
+            return fail(&format!("cannot read {}: {e}", file.display()), 2);
+        }
+    }
+    let sources: Vec<Source> = files.iter().map(Source::file).collect();
+    // Dates without a year (syslog) are taken to be in the current year.
+    let now = server::db::now_ms();
+    let year = server::analysis::timestamp::format_rfc3339(now)[..4]
+        .parse()
+        .unwrap_or(2000);
+    let options = Options {
+        time: server::analysis::timestamp::TimeContext { default_year: year },
+    };
+    let analysis = match analyze(&sources, options) {
+        Ok(analysis) => analysis,
+        Err(e) => return fail(&format!("cannot read {e}"), 2),
+    };
+    let text = match format {
+        OutputFormat::Json => match serde_json::to_string_pretty(&analysis) {
+            Ok(json) => json,
+            Err(e) => return fail(&format!("cannot encode the analysis: {e}"), 1),
+        },
+        OutputFormat::Markdown => server::analysis::markdown::render(&analysis),
+    };
+    let mut stdout = std::io::stdout().lock();
+    match writeln!(stdout, "{text}") {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => fail(&format!("cannot write the output: {e}"), 1),
     }
 }
 

@@ -134,7 +134,7 @@ impl<I: Iterator<Item = Result<Line, ReadError>>> Events<I> {
         };
         let indented = text.starts_with([' ', '\t']);
         let trimmed = text.trim_start();
-        if indented || is_trace_marker(trimmed) {
+        if indented || is_trace_marker(trimmed) || is_postgres_detail(text) {
             return true;
         }
         match self.trace {
@@ -227,6 +227,20 @@ impl<I: Iterator<Item = Result<Line, ReadError>>> Iterator for Events<I> {
             }
         }
     }
+}
+
+/// PostgreSQL writes the details of an error as lines of their own (`… DETAIL:  Process 42
+/// waits for …`), with the same prefix as the error.
+fn is_postgres_detail(line: &str) -> bool {
+    const PARTS: [&str; 5] = [
+        " DETAIL:  ",
+        " HINT:  ",
+        " STATEMENT:  ",
+        " CONTEXT:  ",
+        " QUERY:  ",
+    ];
+    let head = &line[..line.floor_char_boundary(120)];
+    PARTS.iter().any(|p| head.contains(p))
 }
 
 /// Lines that belong to the previous event wherever they appear.

@@ -50,7 +50,7 @@ impl Level {
         Some(match lower.as_str() {
             "trace" | "trc" | "verbose" | "finest" | "finer" => Self::Trace,
             "debug" | "dbg" | "fine" | "config" => Self::Debug,
-            "info" | "inf" | "information" => Self::Info,
+            "info" | "inf" | "information" | "log" => Self::Info,
             "notice" => Self::Notice,
             "warn" | "warning" | "wrn" => Self::Warn,
             "error" | "err" | "eror" | "severe" | "failure" => Self::Error,

@@ -48,6 +48,7 @@ struct ShapeInfo {
     masked: Box<str>,
     count: u64,
     first: u64,
+    exact: bool,
 }
 
 /// The result of mining: templates and which shape maps to which template.
@@ -79,6 +80,32 @@ impl Miner {
         self.messages
     }
 
+    /// Adds an event whose pattern is already known (an access-log line's `GET /users/{id} 404`):
+    /// the text is its template as is, neither masked nor merged with others.
+    pub fn add_exact(&mut self, template: &str) -> ShapeId {
+        let index = self.messages;
+        self.messages += 1;
+        let key = exact_key(template);
+        if let Some(&shape) = self.shapes.get(key.as_str()) {
+            self.shape_info[shape as usize].count += 1;
+            return shape;
+        }
+        let shape = ShapeId::try_from(self.shape_info.len()).unwrap_or(ShapeId::MAX);
+        self.shapes.insert(key.into(), shape);
+        self.shape_info.push(ShapeInfo {
+            masked: template.into(),
+            count: 1,
+            first: index,
+            exact: true,
+        });
+        shape
+    }
+
+    /// The shape [`Miner::add_exact`] gave `template`.
+    pub fn shape_of_exact(&self, template: &str) -> Option<ShapeId> {
+        self.shapes.get(exact_key(template).as_str()).copied()
+    }
+
     /// Adds one message; returns the id of its masked shape.
     pub fn add(&mut self, message: &str) -> ShapeId {
         let index = self.messages;
@@ -101,6 +128,7 @@ impl Miner {
                     masked,
                     count: 1,
                     first: index,
+                    exact: false,
                 });
                 shape
             }
@@ -112,16 +140,26 @@ impl Miner {
         shape
     }
 
-    /// Clusters the shapes into templates.
-    pub fn finish(self) -> Mined {
+    /// The shape `message` was given by [`Miner::add`], without counting it again.
+    pub fn shape_of(&self, message: &str) -> Option<ShapeId> {
+        self.raw
+            .get(message)
+            .copied()
+            .or_else(|| self.shapes.get(mask(message).as_str()).copied())
+    }
+
+    /// Clusters the shapes into templates. The miner keeps its shapes, so
+    /// [`Miner::shape_of`] still answers afterwards.
+    pub fn finish(&self) -> Mined {
         let shapes: Vec<Shape> = self
             .shape_info
-            .into_iter()
+            .iter()
             .map(|info| Shape {
                 tokens: tokenize(&info.masked),
-                masked: info.masked,
+                masked: info.masked.clone(),
                 count: info.count,
                 first: info.first,
+                exact: info.exact,
             })
             .collect();
         let clusters = merge_similar(&shapes);
@@ -129,7 +167,18 @@ impl Miner {
             .into_iter()
             .flat_map(|c| split_constants(c, &shapes))
             .collect();
-        let finals = collapse_runs(split);
+        let mut finals = collapse_runs(split);
+        finals.extend(
+            shapes
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.exact)
+                .map(|(i, s)| Cluster {
+                    template: s.tokens.clone(),
+                    members: vec![i],
+                    exact: true,
+                }),
+        );
         assemble(finals, &shapes)
     }
 }
@@ -140,17 +189,26 @@ struct Shape {
     masked: Box<str>,
     count: u64,
     first: u64,
+    exact: bool,
+}
+
+/// Exact templates live in the same map as masked shapes; a prefix no masked text can start
+/// with keeps the two apart.
+fn exact_key(template: &str) -> String {
+    format!("\u{1}{template}")
 }
 
 /// A group of shapes with a shared template.
 struct Cluster {
     template: Vec<Token>,
     members: Vec<usize>,
+    /// The template is given, not mined: keep its text as is.
+    exact: bool,
 }
 
 /// Step 2: Drain-style merge of same-shaped forms, seeded by the most frequent forms first.
 fn merge_similar(shapes: &[Shape]) -> Vec<Cluster> {
-    let mut order: Vec<usize> = (0..shapes.len()).collect();
+    let mut order: Vec<usize> = (0..shapes.len()).filter(|&i| !shapes[i].exact).collect();
     // Frequent forms seed clusters; ties by text keep the result independent of input order.
     order.sort_by(|&a, &b| {
         shapes[b]
@@ -193,6 +251,7 @@ fn merge_similar(shapes: &[Shape]) -> Vec<Cluster> {
                 clusters.push(Cluster {
                     template: tokens.clone(),
                     members: vec![index],
+                    exact: false,
                 });
             }
         }
@@ -265,6 +324,7 @@ fn split_constants(cluster: Cluster, shapes: &[Shape]) -> Vec<Cluster> {
             parts.push(Cluster {
                 template: t,
                 members: Vec::new(),
+                exact: false,
             });
             parts.len() - 1
         });
@@ -326,7 +386,11 @@ fn collapse_runs(clusters: Vec<Cluster>) -> Vec<Cluster> {
             })
             .collect();
         let members = members.into_iter().flat_map(|c| c.members).collect();
-        out.push(Cluster { template, members });
+        out.push(Cluster {
+            template,
+            members,
+            exact: false,
+        });
     }
     out
 }
@@ -338,7 +402,11 @@ fn assemble(clusters: Vec<Cluster>, shapes: &[Shape]) -> Mined {
     let mut texts: Vec<(String, u64)> = Vec::new();
     let mut counts: Vec<u64> = Vec::new();
     for cluster in clusters {
-        let text = canonical(&render(&cluster.template));
+        let text = if cluster.exact {
+            render(&cluster.template)
+        } else {
+            canonical(&render(&cluster.template))
+        };
         let first = cluster
             .members
             .iter()

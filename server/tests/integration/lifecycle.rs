@@ -211,3 +211,37 @@ fn templates_writes_one_template_per_input_line() {
     assert_eq!(lines[5], "");
     assert_eq!(lines[6], "bad bytes \u{fffd} here");
 }
+
+#[test]
+fn analyze_prints_json_or_markdown_and_refuses_unreadable_input() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/logs/java-service.log");
+    let fixture = fixture.to_str().expect("utf-8 path");
+    let out = faultline(&["analyze", fixture], &[], dir.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON output");
+    assert_eq!(json["schema_version"], "0.1");
+    assert!(json["patterns"].as_array().is_some_and(|p| !p.is_empty()));
+
+    let md = faultline(
+        &["analyze", "--format", "markdown", fixture],
+        &[],
+        dir.path(),
+    );
+    assert!(String::from_utf8_lossy(&md.stdout).starts_with("# Log analysis"));
+
+    for bad in [
+        &["analyze", "missing.log"][..],
+        &["analyze", "."][..],
+        &["analyze"][..],
+    ] {
+        let out = faultline(bad, &[], dir.path());
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        assert!(!out.stderr.is_empty());
+    }
+}

@@ -2,6 +2,7 @@
 //! PostgreSQL.
 
 mod accuracy;
+mod golden;
 mod helpers;
 mod http;
 mod lifecycle;

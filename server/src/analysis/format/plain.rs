@@ -60,7 +60,9 @@ pub fn parse(line: &str, ctx: TimeContext, require_timestamp: bool) -> Option<Pa
     // A logger or tag ending in ':' (`com.example.App:`, `WindowManager:`) when the header had
     // a level.
     let message = match rest.split_once(": ") {
-        Some((logger, msg)) if level.is_some() && is_logger(logger) => {
+        Some((logger, msg))
+            if level.is_some() && is_logger(logger) && !looks_like_key(logger, msg) =>
+        {
             fields.push(("logger".to_owned(), logger.to_owned()));
             msg
         }
@@ -73,6 +75,12 @@ pub fn parse(line: &str, ctx: TimeContext, require_timestamp: bool) -> Option<Pa
         fields,
         stack: None,
     })
+}
+
+/// `duration: 12 ms` is a key and its value, not a logger named "duration".
+fn looks_like_key(name: &str, rest: &str) -> bool {
+    let plain = name.bytes().all(|b| b.is_ascii_lowercase());
+    plain && rest.trim_start().starts_with(|c: char| c.is_ascii_digit())
 }
 
 /// Python's default `logging` layout: `LEVEL:logger:message`.

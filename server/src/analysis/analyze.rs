@@ -1,0 +1,888 @@
+//! `analyze`: one structured analysis of one or more log files, used by the web app, the test
+//! generator, reports and the CLI. Its JSON form is documented in `docs/analysis-format.md`.
+//!
+//! Two passes over the input: the first mines templates over every event, the second assigns
+//! each event its final template and gathers exact per-pattern statistics (counts, time range,
+//! levels, variables, samples, requests, durations, time buckets). Memory stays bounded by the
+//! number of patterns, not the size of the input.
+
+mod families;
+mod http;
+mod stats;
+mod timeline;
+
+use std::collections::BTreeMap;
+use std::io::{self, Read};
+use std::path::PathBuf;
+
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+use super::classify::{self, Category, Risk, Severity};
+use super::events::{Event, Events};
+use super::level::Level;
+use super::mask::{VAR, collapse_whitespace};
+use super::miner::{Mined, Miner};
+use super::reader::{self, Lines, ReadError};
+use super::timestamp::{TimeContext, format_rfc3339};
+pub use families::Family;
+pub use stats::{Percentiles, ValueSummary};
+pub use timeline::Timeline;
+
+/// Version of the analysis JSON; bumped on incompatible changes.
+pub const SCHEMA_VERSION: &str = "0.1";
+/// Samples kept per pattern.
+const SAMPLES: usize = 3;
+/// Characters of a sample's text kept.
+const SAMPLE_CHARS: usize = 2000;
+/// Durations above this are slow operations.
+const SLOW_MS: f64 = 1000.0;
+
+/// A log to analyse: a name and a way to open it (twice: once per pass).
+pub struct Source {
+    /// Shown in the analysis (a file name).
+    pub name: String,
+    open: Box<dyn Fn() -> io::Result<Box<dyn Read + Send>> + Send + Sync>,
+}
+
+impl Source {
+    /// A file on disk.
+    pub fn file(path: impl Into<PathBuf>) -> Self {
+        let path = path.into();
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        Self {
+            name,
+            open: Box::new(move || {
+                Ok(Box::new(std::fs::File::open(&path)?) as Box<dyn Read + Send>)
+            }),
+        }
+    }
+
+    /// In-memory bytes (tests, small uploads).
+    pub fn bytes(name: impl Into<String>, data: impl Into<std::sync::Arc<[u8]>>) -> Self {
+        let data: std::sync::Arc<[u8]> = data.into();
+        Self {
+            name: name.into(),
+            open: Box::new(move || {
+                Ok(Box::new(io::Cursor::new(data.clone())) as Box<dyn Read + Send>)
+            }),
+        }
+    }
+}
+
+/// Why an analysis could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum AnalyzeError {
+    /// A file could not be opened or read (including corrupt gzip).
+    #[error("{file}: {source}")]
+    Read {
+        /// The file.
+        file: String,
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// Options that change an analysis.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// Year assumed for timestamps without one.
+    pub time: TimeContext,
+}
+
+/// The analysis.
+#[derive(Clone, Debug, Serialize)]
+pub struct Analysis {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: &'static str,
+    /// Totals.
+    pub summary: Summary,
+    /// Per input file.
+    pub files: Vec<FileSummary>,
+    /// Every pattern, most frequent first.
+    pub patterns: Vec<Pattern>,
+    /// Error patterns grouped into families.
+    pub families: Vec<Family>,
+    /// Durations, per endpoint and per pattern, and slow operations.
+    pub performance: Performance,
+    /// HTTP endpoints seen.
+    pub endpoints: Vec<Endpoint>,
+    /// Counts over time.
+    pub timeline: Timeline,
+}
+
+/// Totals over all files.
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    /// Physical lines read.
+    pub lines: u64,
+    /// Events (a multi-line stack trace is one event).
+    pub events: u64,
+    /// Distinct patterns.
+    pub patterns: usize,
+    /// Patterns that are error signals.
+    pub error_patterns: usize,
+    /// Events that are error signals.
+    pub error_events: u64,
+    /// Error families.
+    pub families: usize,
+    /// Patterns of critical severity.
+    pub critical_patterns: usize,
+    /// Events per level (`none` for events without a level).
+    pub levels: BTreeMap<&'static str, u64>,
+    /// First timestamp, RFC 3339.
+    pub first_seen: Option<String>,
+    /// Last timestamp, RFC 3339.
+    pub last_seen: Option<String>,
+    /// Seconds between them.
+    pub span_seconds: Option<f64>,
+    /// Lines longer than the reader's limit, cut.
+    pub truncated_lines: u64,
+}
+
+/// One input file.
+#[derive(Clone, Debug, Serialize)]
+pub struct FileSummary {
+    /// File name.
+    pub name: String,
+    /// Detected format.
+    pub format: &'static str,
+    /// Physical lines.
+    pub lines: u64,
+    /// Events.
+    pub events: u64,
+}
+
+/// One pattern: a template and everything known about the events that match it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Pattern {
+    /// `p1`, `p2`, … by decreasing count.
+    pub id: String,
+    /// The template, variables written `<*>`.
+    pub template: String,
+    /// Events matching it (exact).
+    pub count: u64,
+    /// Share of all events.
+    pub share: f64,
+    /// The most common level among its events.
+    pub level: Option<Level>,
+    /// Events per level.
+    pub levels: BTreeMap<&'static str, u64>,
+    /// Severity.
+    pub severity: Severity,
+    /// The rule that chose the severity.
+    pub severity_rule: &'static str,
+    /// Category.
+    pub category: Category,
+    /// Whether its events are error signals.
+    pub is_error: bool,
+    /// First timestamp.
+    pub first_seen: Option<String>,
+    /// Last timestamp.
+    pub last_seen: Option<String>,
+    /// Events per file (file name → count).
+    pub files: Vec<(String, u64)>,
+    /// Example events with their location.
+    pub samples: Vec<Sample>,
+    /// One entry per `<*>`, in order.
+    pub variables: Vec<ValueSummary>,
+    /// Risk score with its factors.
+    pub risk: Risk,
+    /// Family id, for error patterns.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub family: Option<String>,
+}
+
+/// An example event.
+#[derive(Clone, Debug, Serialize)]
+pub struct Sample {
+    /// File name.
+    pub file: String,
+    /// First line of the event.
+    pub line: u64,
+    /// Last line of the event.
+    pub end_line: u64,
+    /// The message.
+    pub text: String,
+    /// Its stack trace, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stack: Option<String>,
+}
+
+/// Durations.
+#[derive(Clone, Debug, Serialize)]
+pub struct Performance {
+    /// Events that reported a duration.
+    pub timed_events: u64,
+    /// Percentiles per endpoint.
+    pub endpoints: Vec<EndpointLatency>,
+    /// Percentiles per pattern that reports durations, slowest p95 first.
+    pub patterns: Vec<PatternLatency>,
+    /// Patterns whose p95 or max exceeds the slow threshold.
+    pub slow_operations: Vec<PatternLatency>,
+    /// The threshold, in milliseconds.
+    pub slow_threshold_ms: f64,
+}
+
+/// Latency of an endpoint.
+#[derive(Clone, Debug, Serialize)]
+pub struct EndpointLatency {
+    /// `GET /api/users/{id}`.
+    pub endpoint: String,
+    /// Percentiles.
+    #[serde(flatten)]
+    pub latency: Percentiles,
+}
+
+/// Latency of a pattern.
+#[derive(Clone, Debug, Serialize)]
+pub struct PatternLatency {
+    /// Pattern id.
+    pub pattern: String,
+    /// Its template.
+    pub template: String,
+    /// Percentiles.
+    #[serde(flatten)]
+    pub latency: Percentiles,
+}
+
+/// An HTTP endpoint.
+#[derive(Clone, Debug, Serialize)]
+pub struct Endpoint {
+    /// Method.
+    pub method: String,
+    /// Path with ids collapsed.
+    pub path: String,
+    /// Requests.
+    pub count: u64,
+    /// Responses per status code.
+    pub statuses: Vec<(u16, u64)>,
+    /// Share of 5xx responses among those with a status.
+    pub error_rate: f64,
+    /// Share of 4xx responses among those with a status.
+    pub client_error_rate: f64,
+}
+
+/// Per-pattern accumulator for the second pass.
+#[derive(Default)]
+struct PatternAcc {
+    count: u64,
+    levels: [u64; 8],
+    first_ms: Option<i64>,
+    last_ms: Option<i64>,
+    last_index: u64,
+    files: Vec<u64>,
+    samples: Vec<Sample>,
+    variables: Vec<stats::TopValues>,
+    has_stack: bool,
+    status: Option<u16>,
+    fingerprint: Option<families::Fingerprint>,
+    latency: stats::Latency,
+}
+
+#[derive(Default)]
+struct EndpointAcc {
+    count: u64,
+    statuses: FxHashMap<u16, u64>,
+    latency: stats::Latency,
+}
+
+fn level_index(level: Option<Level>) -> usize {
+    level.map_or(0, |l| l as usize + 1)
+}
+
+fn level_name(index: usize) -> &'static str {
+    [
+        "none", "trace", "debug", "info", "notice", "warn", "error", "fatal",
+    ][index]
+}
+
+fn level_from_index(index: usize) -> Option<Level> {
+    [
+        None,
+        Some(Level::Trace),
+        Some(Level::Debug),
+        Some(Level::Info),
+        Some(Level::Notice),
+        Some(Level::Warn),
+        Some(Level::Error),
+        Some(Level::Fatal),
+    ][index]
+}
+
+fn events_of(
+    source: &Source,
+    options: Options,
+) -> Result<Events<Lines<Box<dyn io::BufRead + Send>>>, AnalyzeError> {
+    let read_error = |source_err: io::Error| AnalyzeError::Read {
+        file: source.name.clone(),
+        source: source_err,
+    };
+    let input = (source.open)().map_err(read_error)?;
+    let buffered = reader::open(input).map_err(read_error)?;
+    Ok(Events::new(Lines::new(buffered), options.time))
+}
+
+fn event_error(file: &str, e: ReadError) -> AnalyzeError {
+    let ReadError::Io { source, .. } = e;
+    AnalyzeError::Read {
+        file: file.to_owned(),
+        source,
+    }
+}
+
+/// What the first pass learns: the miner, the time range and the number of events.
+struct Mining {
+    miner: Miner,
+    range: Option<(i64, i64)>,
+    events: u64,
+}
+
+/// Pass one: mine templates; returns the miner and the time range.
+fn mine(sources: &[Source], options: Options) -> Result<Mining, AnalyzeError> {
+    let mut miner = Miner::new();
+    let mut range: Option<(i64, i64)> = None;
+    let mut events = 0u64;
+    for source in sources {
+        for event in events_of(source, options)? {
+            let event = event.map_err(|e| event_error(&source.name, e))?;
+            match exact_pattern(&event, &http::extract(&event)) {
+                Some(text) => miner.add_exact(&text),
+                None => miner.add(&event.message),
+            };
+            events += 1;
+            if let Some(ts) = event.timestamp {
+                range = Some(range.map_or((ts, ts), |(a, b)| (a.min(ts), b.max(ts))));
+            }
+        }
+    }
+    Ok(Mining {
+        miner,
+        range,
+        events,
+    })
+}
+
+/// Analyses `sources`.
+pub fn analyze(sources: &[Source], options: Options) -> Result<Analysis, AnalyzeError> {
+    let Mining {
+        miner,
+        range,
+        events: total_events,
+    } = mine(sources, options)?;
+    let mined = miner.finish();
+    let mut acc: Vec<PatternAcc> = (0..mined.templates.len())
+        .map(|_| PatternAcc::default())
+        .collect();
+    let mut endpoints: FxHashMap<(String, String), EndpointAcc> = FxHashMap::default();
+    let mut timeline = timeline::Builder::new(range, mined.templates.len());
+    let mut files = Vec::with_capacity(sources.len());
+    let (mut lines, mut truncated, mut index) = (0u64, 0u64, 0u64);
+    let literals: Vec<Vec<&str>> = mined
+        .templates
+        .iter()
+        .map(|t| t.split(VAR).collect())
+        .collect();
+
+    for (file_index, source) in sources.iter().enumerate() {
+        let mut events = events_of(source, options)?;
+        let format = events.dialect().format.as_str();
+        let mut file_events = 0u64;
+        for event in events.by_ref() {
+            let event = event.map_err(|e| event_error(&source.name, e))?;
+            let request = http::extract(&event);
+            let template = template_index(&miner, &mined, &event, &request);
+            let p = &mut acc[template];
+            record(
+                p,
+                &event,
+                &request,
+                &literals[template],
+                file_index,
+                sources.len(),
+                &source.name,
+                index,
+            );
+            if let (Some(method), Some(path)) = (&request.method, &request.path) {
+                let e = endpoints.entry((method.clone(), path.clone())).or_default();
+                e.count += 1;
+                if let Some(status) = request.status {
+                    *e.statuses.entry(status).or_default() += 1;
+                }
+                if let Some(ms) = request.duration_ms {
+                    e.latency.add(ms);
+                }
+            }
+            timeline.add(event.timestamp, event.level, template);
+            truncated += u64::from(event.truncated);
+            file_events += 1;
+            index += 1;
+        }
+        lines += events.lines_read;
+        files.push(FileSummary {
+            name: source.name.clone(),
+            format,
+            lines: events.lines_read,
+            events: file_events,
+        });
+    }
+    Ok(assemble(AssembleInput {
+        mined,
+        acc,
+        endpoints,
+        timeline,
+        files,
+        lines,
+        truncated,
+        total_events,
+        range,
+        sources,
+    }))
+}
+
+fn template_index(miner: &Miner, mined: &Mined, event: &Event, request: &http::Request) -> usize {
+    let shape = match exact_pattern(event, request) {
+        Some(text) => miner.shape_of_exact(&text),
+        None => miner.shape_of(&event.message),
+    };
+    shape.map_or(0, |shape| mined.template_of(shape) as usize)
+}
+
+/// Access-log lines are already structured: their pattern is method, route and status
+/// (`GET /products/{id} 404`), not something to mine.
+fn exact_pattern(event: &Event, request: &http::Request) -> Option<String> {
+    event.field("client_ip")?;
+    match (&request.method, &request.path, request.status) {
+        (Some(method), Some(path), Some(status)) => Some(format!("{method} {path} {status}")),
+        _ => None,
+    }
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one event's facts, gathered in the hot loop"
+)]
+fn record(
+    p: &mut PatternAcc,
+    event: &Event,
+    request: &http::Request,
+    literals: &[&str],
+    file_index: usize,
+    file_count: usize,
+    file_name: &str,
+    index: u64,
+) {
+    p.count += 1;
+    p.levels[level_index(event.level)] += 1;
+    if let Some(ts) = event.timestamp {
+        p.first_ms = Some(p.first_ms.map_or(ts, |f| f.min(ts)));
+        p.last_ms = Some(p.last_ms.map_or(ts, |l| l.max(ts)));
+    }
+    p.last_index = index;
+    if p.files.len() < file_count {
+        p.files.resize(file_count, 0);
+    }
+    p.files[file_index] += 1;
+    p.has_stack |= event.stack.is_some();
+    if p.status.is_none() {
+        p.status = request.status;
+    }
+    if let Some(ms) = request.duration_ms {
+        p.latency.add(ms);
+    }
+    if p.fingerprint.is_none()
+        && let Some(stack) = &event.stack
+    {
+        p.fingerprint = Some(families::fingerprint(&event.message, stack));
+    }
+    if p.samples.len() < SAMPLES {
+        p.samples.push(Sample {
+            file: file_name.to_owned(),
+            line: event.line,
+            end_line: event.end_line,
+            text: event.message.chars().take(SAMPLE_CHARS).collect(),
+            stack: event
+                .stack
+                .as_ref()
+                .map(|s| s.chars().take(SAMPLE_CHARS * 4).collect()),
+        });
+    }
+    if literals.len() > 1 {
+        let message = collapse_whitespace(&event.message);
+        let values = variable_values(literals, &message);
+        if p.variables.len() < literals.len() - 1 {
+            p.variables
+                .resize_with(literals.len() - 1, stats::TopValues::default);
+        }
+        if let Some(values) = values {
+            for (slot, value) in p.variables.iter_mut().zip(values) {
+                slot.add(value);
+            }
+        }
+    }
+}
+
+/// Matches a message against a template's literal pieces (the text between `<*>`s) and returns
+/// the variable values, leftmost match first.
+fn variable_values<'a>(literals: &[&str], message: &'a str) -> Option<Vec<&'a str>> {
+    let (first, rest) = literals.split_first()?;
+    let mut at = message.strip_prefix(first).map(|_| first.len())?;
+    let mut values = Vec::with_capacity(rest.len());
+    for (i, literal) in rest.iter().enumerate() {
+        let last = i == rest.len() - 1;
+        let end = if last {
+            if !message[at..].ends_with(literal) || message.len() - literal.len() < at {
+                return None;
+            }
+            message.len() - literal.len()
+        } else if literal.is_empty() {
+            at
+        } else {
+            at + message[at..].find(literal)?
+        };
+        values.push(&message[at..end]);
+        at = end + literal.len();
+    }
+    Some(values)
+}
+
+struct AssembleInput<'a> {
+    mined: Mined,
+    acc: Vec<PatternAcc>,
+    endpoints: FxHashMap<(String, String), EndpointAcc>,
+    timeline: timeline::Builder,
+    files: Vec<FileSummary>,
+    lines: u64,
+    truncated: u64,
+    total_events: u64,
+    range: Option<(i64, i64)>,
+    sources: &'a [Source],
+}
+
+fn assemble(input: AssembleInput) -> Analysis {
+    let AssembleInput {
+        mined,
+        acc,
+        endpoints,
+        timeline,
+        files,
+        lines,
+        truncated,
+        total_events,
+        range,
+        sources,
+    } = input;
+    // Patterns by decreasing count, ties by first appearance.
+    let mut order: Vec<usize> = (0..acc.len()).filter(|&i| acc[i].count > 0).collect();
+    order.sort_by(|&a, &b| acc[b].count.cmp(&acc[a].count).then(a.cmp(&b)));
+    let mut id_of = vec![String::new(); acc.len()];
+    for (rank, &i) in order.iter().enumerate() {
+        id_of[i] = format!("p{}", rank + 1);
+    }
+    let total = total_events.max(1) as f64;
+    let mut patterns: Vec<Pattern> = order
+        .iter()
+        .map(|&i| {
+            pattern(
+                &id_of[i],
+                &mined.templates[i],
+                &acc[i],
+                total,
+                range,
+                total_events,
+                sources,
+            )
+        })
+        .collect();
+
+    let members = patterns
+        .iter()
+        .zip(&order)
+        .filter(|(p, _)| p.is_error)
+        .map(|(p, &i)| families::Member {
+            id: p.id.clone(),
+            template: p.template.clone(),
+            count: p.count,
+            severity: p.severity,
+            category: p.category,
+            fingerprint: acc[i].fingerprint.clone(),
+        })
+        .collect();
+    let families = families::group(members);
+    let family_of: FxHashMap<&str, &str> = families
+        .iter()
+        .flat_map(|f| f.patterns.iter().map(move |p| (p.as_str(), f.id.as_str())))
+        .collect();
+    for p in &mut patterns {
+        p.family = family_of.get(p.id.as_str()).map(|f| (*f).to_owned());
+    }
+
+    let performance = performance(&patterns, &order, &acc, &endpoints);
+    let mut levels: BTreeMap<&'static str, u64> = BTreeMap::new();
+    for p in &acc {
+        for (i, n) in p.levels.iter().enumerate().filter(|(_, n)| **n > 0) {
+            *levels.entry(level_name(i)).or_default() += n;
+        }
+    }
+    let summary = Summary {
+        lines,
+        events: total_events,
+        patterns: patterns.len(),
+        error_patterns: patterns.iter().filter(|p| p.is_error).count(),
+        error_events: patterns
+            .iter()
+            .filter(|p| p.is_error)
+            .map(|p| p.count)
+            .sum(),
+        families: families.len(),
+        critical_patterns: patterns
+            .iter()
+            .filter(|p| p.severity == Severity::Critical)
+            .count(),
+        levels,
+        first_seen: range.map(|r| format_rfc3339(r.0)),
+        last_seen: range.map(|r| format_rfc3339(r.1)),
+        span_seconds: range.map(|r| (r.1 - r.0) as f64 / 1000.0),
+        truncated_lines: truncated,
+    };
+    Analysis {
+        schema_version: SCHEMA_VERSION,
+        summary,
+        files,
+        timeline: timeline.finish(&id_of),
+        patterns,
+        families,
+        performance,
+        endpoints: endpoint_list(endpoints),
+    }
+}
+
+fn pattern(
+    id: &str,
+    template: &str,
+    p: &PatternAcc,
+    total: f64,
+    range: Option<(i64, i64)>,
+    events: u64,
+    sources: &[Source],
+) -> Pattern {
+    let dominant = (0..p.levels.len())
+        .max_by_key(|&i| (p.levels[i], i))
+        .unwrap_or(0);
+    let level = level_from_index(dominant);
+    let worst = (0..p.levels.len())
+        .rev()
+        .find(|&i| p.levels[i] > 0)
+        .and_then(level_from_index);
+    let is_error = classify::is_error_signal(worst, template, p.has_stack, p.status);
+    let (severity, severity_rule) = classify::severity(worst, template, p.has_stack, p.status);
+    let category = classify::categorize(template);
+    let impact = classify::impact(category, severity, is_error);
+    let recency = match (range, p.last_ms) {
+        (Some((start, end)), Some(last)) if end > start => {
+            (last - start) as f64 / (end - start) as f64
+        }
+        (Some(_), Some(_)) => 1.0,
+        _ => (p.last_index + 1) as f64 / events.max(1) as f64,
+    };
+    let mut levels = BTreeMap::new();
+    for (i, n) in p.levels.iter().enumerate().filter(|(_, n)| **n > 0) {
+        levels.insert(level_name(i), *n);
+    }
+    Pattern {
+        id: id.to_owned(),
+        template: template.to_owned(),
+        count: p.count,
+        share: (p.count as f64 / total * 10_000.0).round() / 10_000.0,
+        level,
+        levels,
+        severity,
+        severity_rule,
+        category,
+        is_error,
+        first_seen: p.first_ms.map(format_rfc3339),
+        last_seen: p.last_ms.map(format_rfc3339),
+        files: p
+            .files
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(i, n)| (sources[i].name.clone(), *n))
+            .collect(),
+        samples: p.samples.clone(),
+        variables: p.variables.iter().map(stats::TopValues::summary).collect(),
+        risk: classify::risk(severity, p.count, impact, recency),
+        family: None,
+    }
+}
+
+fn performance(
+    patterns: &[Pattern],
+    order: &[usize],
+    acc: &[PatternAcc],
+    endpoints: &FxHashMap<(String, String), EndpointAcc>,
+) -> Performance {
+    let mut by_pattern: Vec<PatternLatency> = patterns
+        .iter()
+        .zip(order)
+        .filter_map(|(p, &i)| {
+            acc[i].latency.percentiles().map(|latency| PatternLatency {
+                pattern: p.id.clone(),
+                template: p.template.clone(),
+                latency,
+            })
+        })
+        .collect();
+    by_pattern.sort_by(|a, b| {
+        b.latency
+            .p95_ms
+            .total_cmp(&a.latency.p95_ms)
+            .then_with(|| a.pattern.cmp(&b.pattern))
+    });
+    let slow = by_pattern
+        .iter()
+        .filter(|p| p.latency.p95_ms > SLOW_MS || p.latency.max_ms > SLOW_MS)
+        .cloned()
+        .collect();
+    let mut by_endpoint: Vec<EndpointLatency> = endpoints
+        .iter()
+        .filter_map(|((m, p), e)| {
+            e.latency.percentiles().map(|latency| EndpointLatency {
+                endpoint: format!("{m} {p}"),
+                latency,
+            })
+        })
+        .collect();
+    by_endpoint.sort_by(|a, b| {
+        b.latency
+            .p95_ms
+            .total_cmp(&a.latency.p95_ms)
+            .then_with(|| a.endpoint.cmp(&b.endpoint))
+    });
+    Performance {
+        timed_events: acc.iter().map(|p| p.latency.count()).sum(),
+        endpoints: by_endpoint,
+        patterns: by_pattern,
+        slow_operations: slow,
+        slow_threshold_ms: SLOW_MS,
+    }
+}
+
+fn endpoint_list(endpoints: FxHashMap<(String, String), EndpointAcc>) -> Vec<Endpoint> {
+    let mut list: Vec<Endpoint> = endpoints
+        .into_iter()
+        .map(|((method, path), e)| {
+            let with_status: u64 = e.statuses.values().sum();
+            let share = |range: std::ops::Range<u16>| {
+                let n: u64 = e
+                    .statuses
+                    .iter()
+                    .filter(|(s, _)| range.contains(s))
+                    .map(|(_, n)| n)
+                    .sum();
+                if with_status == 0 {
+                    0.0
+                } else {
+                    (n as f64 / with_status as f64 * 10_000.0).round() / 10_000.0
+                }
+            };
+            let mut statuses: Vec<(u16, u64)> = e.statuses.iter().map(|(s, n)| (*s, *n)).collect();
+            statuses.sort_unstable();
+            Endpoint {
+                error_rate: share(500..600),
+                client_error_rate: share(400..500),
+                method,
+                path,
+                count: e.count,
+                statuses,
+            }
+        })
+        .collect();
+    list.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then_with(|| (&a.path, &a.method).cmp(&(&b.path, &b.method)))
+    });
+    list
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variable_values_align_with_literals() {
+        let lits: Vec<&str> = "Received block <*> of size <*> from <*>"
+            .split(VAR)
+            .collect();
+        assert_eq!(
+            variable_values(&lits, "Received block blk_1 of size 42 from /10.0.0.1"),
+            Some(vec!["blk_1", "42", "/10.0.0.1"])
+        );
+        let lits: Vec<&str> = "<*>:<*> Served".split(VAR).collect();
+        assert_eq!(
+            variable_values(&lits, "10.0.0.1:50010 Served"),
+            Some(vec!["10.0.0.1", "50010"])
+        );
+        assert_eq!(variable_values(&lits, "nothing alike"), None);
+    }
+
+    #[test]
+    fn a_small_service_log() {
+        let log = "\
+2024-03-01T10:00:00Z INFO api: GET /api/users/1 200 in 12ms
+2024-03-01T10:00:01Z INFO api: GET /api/users/2 200 in 15ms
+2024-03-01T10:00:02Z ERROR db: connection to 10.0.0.5:5432 timed out after 3000 ms
+2024-03-01T10:00:03Z ERROR api: GET /api/users/3 500 in 3012ms
+java.lang.IllegalStateException: pool exhausted
+\tat com.shop.Pool.get(Pool.java:42)
+2024-03-01T10:00:04Z INFO api: GET /api/users/4 200 in 11ms
+2024-03-01T10:00:05Z ERROR db: connection to 10.0.0.6:5432 timed out after 3000 ms
+";
+        let a = analyze(
+            &[Source::bytes("app.log", log.as_bytes().to_vec())],
+            Options::default(),
+        )
+        .expect("analyses");
+        assert_eq!(a.summary.events, 6);
+        assert_eq!(a.summary.lines, 8);
+        assert_eq!(a.files[0].format, "plain");
+        let top = &a.patterns[0];
+        assert_eq!(top.template, "GET <*> <*> in <*>");
+        assert_eq!(top.count, 4);
+        assert_eq!(top.variables[0].top[0].count, 1);
+        let timeout = a
+            .patterns
+            .iter()
+            .find(|p| p.template.contains("timed out"))
+            .expect("timeout pattern");
+        assert_eq!(timeout.count, 2);
+        assert_eq!(timeout.severity, Severity::High);
+        assert_eq!(timeout.category, Category::Network);
+        assert!(timeout.family.is_some());
+        let endpoint = &a.endpoints[0];
+        assert_eq!(
+            (
+                endpoint.method.as_str(),
+                endpoint.path.as_str(),
+                endpoint.count
+            ),
+            ("GET", "/api/users/{id}", 4)
+        );
+        assert_eq!(endpoint.error_rate, 0.25);
+        assert_eq!(a.performance.endpoints[0].latency.count, 4);
+        assert!(
+            a.families
+                .iter()
+                .any(|f| f.exception.as_deref() == Some("java.lang.IllegalStateException"))
+        );
+        assert_eq!(
+            a.summary.first_seen.as_deref(),
+            Some("2024-03-01T10:00:00.000Z")
+        );
+    }
+}

@@ -1,0 +1,280 @@
+//! Requests and durations read from an event: access-log columns, structured fields, or the
+//! message itself (`GET /api/users/42 returned 503 in 120ms`).
+
+use crate::analysis::events::Event;
+
+/// What an event says about an HTTP request and how long something took.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Request {
+    /// `GET`, `POST`, …
+    pub method: Option<String>,
+    /// The path with ids collapsed (`/api/users/{id}`).
+    pub path: Option<String>,
+    /// The response status.
+    pub status: Option<u16>,
+    /// A duration the event reports, in milliseconds.
+    pub duration_ms: Option<f64>,
+}
+
+const METHODS: [&str; 7] = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
+const METHOD_FIELDS: [&str; 5] = [
+    "method",
+    "req.method",
+    "request.method",
+    "http.method",
+    "http_method",
+];
+const PATH_FIELDS: [&str; 9] = [
+    "path",
+    "req.url",
+    "url",
+    "request.url",
+    "http.path",
+    "http.target",
+    "uri",
+    "req.path",
+    "request.path",
+];
+const STATUS_FIELDS: [&str; 7] = [
+    "status",
+    "res.statusCode",
+    "statusCode",
+    "status_code",
+    "http.status_code",
+    "response.status",
+    "http.status",
+];
+const DURATION_FIELDS: [&str; 10] = [
+    "duration_ms",
+    "duration",
+    "responseTime",
+    "response_time",
+    "latency",
+    "elapsed",
+    "took",
+    "time_ms",
+    "latency_ms",
+    "elapsed_ms",
+];
+/// Words that introduce a duration in free text.
+const DURATION_WORDS: [&str; 12] = [
+    "took",
+    "in",
+    "after",
+    "duration",
+    "elapsed",
+    "latency",
+    "time",
+    "completed",
+    "finished",
+    "spent",
+    "responsetime",
+    "response_time",
+];
+
+/// Reads the request and duration of `event`.
+pub fn extract(event: &Event) -> Request {
+    let field = |names: &[&str]| names.iter().find_map(|n| event.field(n));
+    let mut request = Request {
+        method: field(&METHOD_FIELDS)
+            .map(str::to_ascii_uppercase)
+            .filter(|m| METHODS.contains(&m.as_str())),
+        path: field(&PATH_FIELDS)
+            .filter(|p| p.starts_with('/'))
+            .map(path_template),
+        status: field(&STATUS_FIELDS).and_then(parse_status),
+        duration_ms: field(&DURATION_FIELDS).and_then(parse_duration_field),
+    };
+    if request.method.is_none() || request.path.is_none() {
+        scan_request(&event.message, &mut request);
+    }
+    if request.duration_ms.is_none() {
+        request.duration_ms = scan_duration(&event.message);
+    }
+    request
+}
+
+fn parse_status(raw: &str) -> Option<u16> {
+    raw.trim().parse().ok().filter(|s| (100..600).contains(s))
+}
+
+/// A duration field: a bare number is milliseconds; a unit suffix is honoured.
+fn parse_duration_field(raw: &str) -> Option<f64> {
+    let raw = raw.trim();
+    raw.parse::<f64>()
+        .ok()
+        .or_else(|| number_with_unit(raw))
+        .filter(|v| v.is_finite() && *v >= 0.0)
+}
+
+/// `120ms`, `1.5s`, `300µs`, `2sec` in milliseconds.
+fn number_with_unit(token: &str) -> Option<f64> {
+    let split = token.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+    let (number, unit) = token.split_at(split);
+    let value: f64 = number.parse().ok()?;
+    unit_to_ms(unit).map(|factor| value * factor)
+}
+
+fn unit_to_ms(unit: &str) -> Option<f64> {
+    Some(match unit {
+        "ms" | "msec" | "millis" | "milliseconds" | "millisecond" => 1.0,
+        "s" | "sec" | "secs" | "second" | "seconds" => 1000.0,
+        "us" | "µs" | "μs" | "microseconds" => 0.001,
+        "ns" | "nanoseconds" => 0.000_001,
+        "m" | "min" | "mins" | "minutes" => 60_000.0,
+        _ => return None,
+    })
+}
+
+/// Finds `METHOD /path` and a status after it in free text.
+fn scan_request(message: &str, request: &mut Request) {
+    let words: Vec<&str> = message.split_whitespace().collect();
+    for (i, w) in words.iter().enumerate() {
+        let method = w.trim_start_matches(['"', '\'', '[', '(']);
+        if !METHODS.contains(&method) {
+            continue;
+        }
+        let Some(target) = words
+            .get(i + 1)
+            .map(|t| t.trim_end_matches(['"', '\'', ',', ']', ')']))
+        else {
+            continue;
+        };
+        if !target.starts_with('/') {
+            continue;
+        }
+        request.method.get_or_insert_with(|| method.to_owned());
+        request.path.get_or_insert_with(|| path_template(target));
+        if request.status.is_none() {
+            request.status = words[i + 2..]
+                .iter()
+                .take(6)
+                .map(|t| t.trim_matches(|c: char| !c.is_ascii_digit()))
+                .find(|t| t.len() == 3)
+                .and_then(parse_status);
+        }
+        return;
+    }
+}
+
+/// Finds a duration introduced by a word such as "took" or "in", or written `duration=12ms`.
+fn scan_duration(message: &str) -> Option<f64> {
+    let words: Vec<&str> = message.split_whitespace().collect();
+    for (i, raw) in words.iter().enumerate() {
+        let (key, value) = match raw.split_once('=').or_else(|| raw.split_once(':')) {
+            Some((k, v)) if !v.is_empty() => (Some(k.to_ascii_lowercase()), v),
+            _ => (None, *raw),
+        };
+        let token = value
+            .trim_end_matches([',', ';', ')', ']', '.'])
+            .trim_start_matches(['(', '[']);
+        let ms = number_with_unit(token).or_else(|| {
+            let unit = words
+                .get(i + 1)?
+                .trim_end_matches([',', ';', ')', ']', '.']);
+            let factor = unit_to_ms(unit)?;
+            token.parse::<f64>().ok().map(|v| v * factor)
+        });
+        let Some(ms) = ms else {
+            continue;
+        };
+        let introduced = key
+            .as_deref()
+            .is_some_and(|k| DURATION_WORDS.iter().any(|w| k.contains(w)))
+            || words[i.saturating_sub(3)..i].iter().any(|w| {
+                DURATION_WORDS
+                    .contains(&w.trim_end_matches([':', '=']).to_ascii_lowercase().as_str())
+            });
+        if introduced {
+            return Some(ms);
+        }
+    }
+    None
+}
+
+/// Collapses ids in a path: `/api/users/42/orders/9f8e…` → `/api/users/{id}/orders/{id}`; the
+/// query string is dropped.
+pub fn path_template(path: &str) -> String {
+    let path = path.split(['?', '#']).next().unwrap_or(path);
+    let mut out = String::with_capacity(path.len());
+    for (i, segment) in path.split('/').enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        if is_id_segment(segment) {
+            out.push_str("{id}");
+        } else {
+            out.push_str(segment);
+        }
+    }
+    out
+}
+
+fn is_id_segment(s: &str) -> bool {
+    if s.is_empty() {
+        return false;
+    }
+    let digits = s.bytes().filter(u8::is_ascii_digit).count();
+    let hex = s.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+    digits == s.len()
+        || (hex && s.len() >= 8 && digits > 0)
+        || (digits >= 3 && digits * 2 >= s.len())
+        || s.contains('@')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(message: &str, fields: &[(&str, &str)]) -> Event {
+        Event {
+            message: message.to_owned(),
+            fields: fields
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            ..Event::default()
+        }
+    }
+
+    #[test]
+    fn from_access_log_fields() {
+        let r = extract(&event(
+            "GET /api/users/42 503",
+            &[
+                ("method", "GET"),
+                ("path", "/api/users/42"),
+                ("status", "503"),
+                ("duration_ms", "734.000"),
+            ],
+        ));
+        assert_eq!(r.method.as_deref(), Some("GET"));
+        assert_eq!(r.path.as_deref(), Some("/api/users/{id}"));
+        assert_eq!(r.status, Some(503));
+        assert_eq!(r.duration_ms, Some(734.0));
+    }
+
+    #[test]
+    fn from_free_text() {
+        let r = extract(&event(
+            "request POST /v1/orders/8f14e45f-ceea-467f-a0e6-2f3f2b8a9c11 returned 500 after 1.5s",
+            &[],
+        ));
+        assert_eq!(r.method.as_deref(), Some("POST"));
+        assert_eq!(r.path.as_deref(), Some("/v1/orders/{id}"));
+        assert_eq!(r.status, Some(500));
+        assert_eq!(r.duration_ms, Some(1500.0));
+        assert_eq!(
+            extract(&event("query took 250 ms", &[])).duration_ms,
+            Some(250.0)
+        );
+        assert_eq!(
+            extract(&event("done duration=12ms rows=3", &[])).duration_ms,
+            Some(12.0)
+        );
+        assert_eq!(
+            extract(&event("retrying in 5 items", &[])).duration_ms,
+            None
+        );
+    }
+}
