@@ -8,6 +8,7 @@
 
 mod families;
 mod http;
+mod security;
 mod stats;
 mod timeline;
 
@@ -22,10 +23,11 @@ use super::classify::{self, Category, Risk, Severity};
 use super::events::{Event, Events};
 use super::level::Level;
 use super::mask::{VAR, collapse_whitespace};
-use super::miner::{Mined, Miner};
+use super::miner::{Mined, Miner, ShapeId};
 use super::reader::{self, Lines, ReadError};
 use super::timestamp::{TimeContext, format_rfc3339};
 pub use families::Family;
+pub use security::Finding;
 pub use stats::{Percentiles, ValueSummary};
 pub use timeline::Timeline;
 
@@ -109,6 +111,8 @@ pub struct Analysis {
     pub families: Vec<Family>,
     /// Durations, per endpoint and per pattern, and slow operations.
     pub performance: Performance,
+    /// Security signals, most severe first.
+    pub security: Vec<Finding>,
     /// HTTP endpoints seen.
     pub endpoints: Vec<Endpoint>,
     /// Counts over time.
@@ -340,20 +344,26 @@ struct Mining {
     miner: Miner,
     range: Option<(i64, i64)>,
     events: u64,
+    /// Each event's shape, in reading order, so the second pass need not mask again.
+    shapes: Vec<ShapeId>,
 }
 
 /// Pass one: mine templates; returns the miner and the time range.
 fn mine(sources: &[Source], options: Options) -> Result<Mining, AnalyzeError> {
     let mut miner = Miner::new();
+    let mut shapes = Vec::new();
     let mut range: Option<(i64, i64)> = None;
     let mut events = 0u64;
     for source in sources {
         for event in events_of(source, options)? {
             let event = event.map_err(|e| event_error(&source.name, e))?;
-            match exact_pattern(&event, &http::extract(&event)) {
+            let exact = event
+                .field("client_ip")
+                .and_then(|_| exact_pattern(&event, &http::extract(&event)));
+            shapes.push(match exact {
                 Some(text) => miner.add_exact(&text),
                 None => miner.add(&event.message),
-            };
+            });
             events += 1;
             if let Some(ts) = event.timestamp {
                 range = Some(range.map_or((ts, ts), |(a, b)| (a.min(ts), b.max(ts))));
@@ -364,6 +374,7 @@ fn mine(sources: &[Source], options: Options) -> Result<Mining, AnalyzeError> {
         miner,
         range,
         events,
+        shapes,
     })
 }
 
@@ -373,6 +384,7 @@ pub fn analyze(sources: &[Source], options: Options) -> Result<Analysis, Analyze
         miner,
         range,
         events: total_events,
+        shapes,
     } = mine(sources, options)?;
     let mined = miner.finish();
     let mut acc: Vec<PatternAcc> = (0..mined.templates.len())
@@ -380,6 +392,7 @@ pub fn analyze(sources: &[Source], options: Options) -> Result<Analysis, Analyze
         .collect();
     let mut endpoints: FxHashMap<(String, String), EndpointAcc> = FxHashMap::default();
     let mut timeline = timeline::Builder::new(range, mined.templates.len());
+    let mut security = security::Scanner::default();
     let mut files = Vec::with_capacity(sources.len());
     let (mut lines, mut truncated, mut index) = (0u64, 0u64, 0u64);
     let literals: Vec<Vec<&str>> = mined
@@ -395,7 +408,11 @@ pub fn analyze(sources: &[Source], options: Options) -> Result<Analysis, Analyze
         for event in events.by_ref() {
             let event = event.map_err(|e| event_error(&source.name, e))?;
             let request = http::extract(&event);
-            let template = template_index(&miner, &mined, &event, &request);
+            let template = match shapes.get(index as usize) {
+                Some(&shape) => mined.template_of(shape) as usize,
+                // The input changed between the passes: look the event up instead.
+                None => template_index(&miner, &mined, &event, &request),
+            };
             let p = &mut acc[template];
             record(
                 p,
@@ -418,6 +435,7 @@ pub fn analyze(sources: &[Source], options: Options) -> Result<Analysis, Analyze
                 }
             }
             timeline.add(event.timestamp, event.level, template);
+            security.add(&event, request.status);
             truncated += u64::from(event.truncated);
             file_events += 1;
             index += 1;
@@ -435,6 +453,7 @@ pub fn analyze(sources: &[Source], options: Options) -> Result<Analysis, Analyze
         acc,
         endpoints,
         timeline,
+        security,
         files,
         lines,
         truncated,
@@ -555,6 +574,7 @@ struct AssembleInput<'a> {
     acc: Vec<PatternAcc>,
     endpoints: FxHashMap<(String, String), EndpointAcc>,
     timeline: timeline::Builder,
+    security: security::Scanner,
     files: Vec<FileSummary>,
     lines: u64,
     truncated: u64,
@@ -569,6 +589,7 @@ fn assemble(input: AssembleInput) -> Analysis {
         acc,
         endpoints,
         timeline,
+        security,
         files,
         lines,
         truncated,
@@ -657,6 +678,7 @@ fn assemble(input: AssembleInput) -> Analysis {
         patterns,
         families,
         performance,
+        security: security.finish(),
         endpoints: endpoint_list(endpoints),
     }
 }

@@ -29,7 +29,9 @@ const MIN_VARIABLE_VALUES: usize = 4;
 const MIN_VARIABLE_VALUES_AFTER_EQUALS: usize = 3;
 /// Raw messages remembered to skip re-masking repeats; past this the cache is cleared so memory
 /// stays bounded on huge inputs.
-const RAW_CACHE_LIMIT: usize = 1 << 20;
+const RAW_CACHE_LIMIT: usize = 1 << 18;
+/// Lookups after which the raw cache is dropped if fewer than one in ten hit.
+const RAW_TRIAL: u64 = 20_000;
 
 /// Index of a distinct masked message.
 pub type ShapeId = u32;
@@ -42,6 +44,9 @@ pub struct Miner {
     /// Per shape: its masked text, count and first message index.
     shape_info: Vec<ShapeInfo>,
     messages: u64,
+    raw_lookups: u64,
+    raw_hits: u64,
+    raw_disabled: bool,
 }
 
 struct ShapeInfo {
@@ -110,7 +115,9 @@ impl Miner {
     pub fn add(&mut self, message: &str) -> ShapeId {
         let index = self.messages;
         self.messages += 1;
+        self.raw_lookups += 1;
         if let Some(&shape) = self.raw.get(message) {
+            self.raw_hits += 1;
             self.shape_info[shape as usize].count += 1;
             return shape;
         }
@@ -133,10 +140,7 @@ impl Miner {
                 shape
             }
         };
-        if self.raw.len() >= RAW_CACHE_LIMIT {
-            self.raw.clear();
-        }
-        self.raw.insert(message.into(), shape);
+        self.remember_raw(message, shape);
         shape
     }
 
@@ -146,6 +150,23 @@ impl Miner {
             .get(message)
             .copied()
             .or_else(|| self.shapes.get(mask(message).as_str()).copied())
+    }
+
+    /// Caches a raw message's shape while repeats are common enough to pay for it: logs whose
+    /// lines all differ (fresh ids everywhere) skip the cache after a short trial.
+    fn remember_raw(&mut self, message: &str, shape: ShapeId) {
+        if self.raw_disabled {
+            return;
+        }
+        if self.raw_lookups >= RAW_TRIAL && self.raw_hits * 10 < self.raw_lookups {
+            self.raw_disabled = true;
+            self.raw = FxHashMap::default();
+            return;
+        }
+        if self.raw.len() >= RAW_CACHE_LIMIT {
+            self.raw.clear();
+        }
+        self.raw.insert(message.into(), shape);
     }
 
     /// Clusters the shapes into templates. The miner keeps its shapes, so

@@ -85,10 +85,10 @@ pub fn extract(event: &Event) -> Request {
         status: field(&STATUS_FIELDS).and_then(parse_status),
         duration_ms: field(&DURATION_FIELDS).and_then(parse_duration_field),
     };
-    if request.method.is_none() || request.path.is_none() {
+    if (request.method.is_none() || request.path.is_none()) && event.message.contains(" /") {
         scan_request(&event.message, &mut request);
     }
-    if request.duration_ms.is_none() {
+    if request.duration_ms.is_none() && may_hold_duration(&event.message) {
         request.duration_ms = scan_duration(&event.message);
     }
     request
@@ -124,6 +124,29 @@ fn unit_to_ms(unit: &str) -> Option<f64> {
         "m" | "min" | "mins" | "minutes" => 60_000.0,
         _ => return None,
     })
+}
+
+/// Cheap test: a digit followed, after more digits, a dot or a space, by a unit letter.
+fn may_hold_duration(message: &str) -> bool {
+    let b = message.as_bytes();
+    let mut i = 0;
+    while let Some(d) = b[i..].iter().position(u8::is_ascii_digit) {
+        let mut j = i + d;
+        while j < b.len() && (b[j].is_ascii_digit() || b[j] == b'.') {
+            j += 1;
+        }
+        if b.get(j) == Some(&b' ') {
+            j += 1;
+        }
+        if matches!(b.get(j), Some(b'm' | b's' | b'u' | b'n' | 0xc2 | 0xce)) {
+            return true;
+        }
+        i = j.max(i + d + 1);
+        if i >= b.len() {
+            break;
+        }
+    }
+    false
 }
 
 /// Finds `METHOD /path` and a status after it in free text.

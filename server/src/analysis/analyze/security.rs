@@ -1,0 +1,814 @@
+//! Security signals: attack attempts in requests (SQL injection, XSS, path traversal, command
+//! injection), scanners, authentication failures and brute force, rate-limit hits, and personal
+//! data or secrets written to logs — always reported with redacted samples.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::OnceLock;
+
+use aho_corasick::AhoCorasick;
+
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+use crate::analysis::classify::Severity;
+use crate::analysis::events::Event;
+use crate::analysis::timestamp::format_rfc3339;
+
+/// Failures from one source within this window count toward brute force.
+const BRUTE_WINDOW_MS: i64 = 5 * 60 * 1000;
+/// Failures within the window that make brute force.
+const BRUTE_THRESHOLD: usize = 10;
+/// Samples kept per finding.
+const SAMPLES: usize = 3;
+/// Sources (IPs, accounts) tracked per counter.
+const MAX_KEYS: usize = 100_000;
+
+/// Kinds of finding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// SQL in a request.
+    SqlInjection,
+    /// Script in a request.
+    Xss,
+    /// `../` or system files in a request.
+    PathTraversal,
+    /// Shell syntax in a request.
+    CommandInjection,
+    /// A known scanner or probes for well-known sensitive paths.
+    Scanner,
+    /// Many authentication failures from one source or against one account.
+    BruteForce,
+    /// Authentication failures in general.
+    AuthFailures,
+    /// Requests refused by a rate limiter.
+    RateLimit,
+    /// E-mail addresses in log text.
+    PiiEmail,
+    /// Payment card numbers (Luhn-valid) in log text.
+    PiiCardNumber,
+    /// API keys, tokens and passwords in log text.
+    Secret,
+}
+
+impl Kind {
+    fn severity(self) -> Severity {
+        match self {
+            Self::SqlInjection
+            | Self::CommandInjection
+            | Self::BruteForce
+            | Self::PiiCardNumber
+            | Self::Secret => Severity::High,
+            Self::Xss | Self::PathTraversal | Self::PiiEmail => Severity::Medium,
+            Self::Scanner | Self::AuthFailures | Self::RateLimit => Severity::Low,
+        }
+    }
+
+    fn description(self) -> &'static str {
+        match self {
+            Self::SqlInjection => "SQL injection attempts in request paths or parameters",
+            Self::Xss => "Cross-site scripting payloads in requests",
+            Self::PathTraversal => "Path traversal attempts (../, system files)",
+            Self::CommandInjection => "Shell command injection attempts in requests",
+            Self::Scanner => "Vulnerability scanners and probes for sensitive paths",
+            Self::BruteForce => {
+                "Repeated authentication failures from one source or against one account"
+            }
+            Self::AuthFailures => "Authentication failures",
+            Self::RateLimit => "Requests refused by rate limiting",
+            Self::PiiEmail => "E-mail addresses written to logs",
+            Self::PiiCardNumber => "Payment card numbers written to logs",
+            Self::Secret => "API keys, tokens or passwords written to logs",
+        }
+    }
+}
+
+/// One security finding.
+#[derive(Clone, Debug, Serialize)]
+pub struct Finding {
+    /// What was found.
+    pub kind: Kind,
+    /// How serious it is.
+    pub severity: Severity,
+    /// In words.
+    pub description: &'static str,
+    /// Events involved.
+    pub count: u64,
+    /// First event.
+    pub first_seen: Option<String>,
+    /// Last event.
+    pub last_seen: Option<String>,
+    /// The sources (client IPs or accounts) with the most events: `[source, events]`.
+    pub sources: Vec<(String, u64)>,
+    /// Example events, with personal data and secrets redacted: `[line, text]`.
+    pub samples: Vec<(u64, String)>,
+}
+
+#[derive(Default)]
+struct Acc {
+    count: u64,
+    first: Option<i64>,
+    last: Option<i64>,
+    sources: FxHashMap<String, u64>,
+    samples: Vec<(u64, String)>,
+}
+
+impl Acc {
+    fn add(&mut self, event: &Event, source: Option<&str>, sample: impl FnOnce() -> String) {
+        self.count += 1;
+        if let Some(ts) = event.timestamp {
+            self.first = Some(self.first.map_or(ts, |f| f.min(ts)));
+            self.last = Some(self.last.map_or(ts, |l| l.max(ts)));
+        }
+        if let Some(source) = source
+            && (self.sources.len() < MAX_KEYS || self.sources.contains_key(source))
+        {
+            *self.sources.entry(source.to_owned()).or_default() += 1;
+        }
+        if self.samples.len() < SAMPLES {
+            self.samples.push((event.line, sample()));
+        }
+    }
+}
+
+/// Sliding windows of failure times per source, to find brute force.
+#[derive(Default)]
+struct Windows {
+    recent: FxHashMap<String, VecDeque<i64>>,
+    peak: FxHashMap<String, usize>,
+    untimed: FxHashMap<String, usize>,
+}
+
+impl Windows {
+    fn add(&mut self, key: &str, ts: Option<i64>) {
+        if self.recent.len() >= MAX_KEYS && !self.recent.contains_key(key) {
+            return;
+        }
+        match ts {
+            Some(ts) => {
+                let window = self.recent.entry(key.to_owned()).or_default();
+                window.push_back(ts);
+                while window.front().is_some_and(|&t| ts - t > BRUTE_WINDOW_MS) {
+                    window.pop_front();
+                }
+                let peak = self.peak.entry(key.to_owned()).or_default();
+                *peak = (*peak).max(window.len());
+            }
+            None => *self.untimed.entry(key.to_owned()).or_default() += 1,
+        }
+    }
+
+    fn offenders(&self) -> impl Iterator<Item = (&String, usize)> {
+        self.peak
+            .iter()
+            .chain(self.untimed.iter())
+            .filter(|(_, n)| **n >= BRUTE_THRESHOLD)
+            .map(|(k, n)| (k, *n))
+    }
+}
+
+/// Collects security signals event by event.
+#[derive(Default)]
+pub struct Scanner {
+    found: BTreeMap<Kind, Acc>,
+    brute: Windows,
+    brute_events: Acc,
+}
+
+const SQLI: [&str; 12] = [
+    "' or '1'='1",
+    "' or 1=1",
+    "\" or \"1\"=\"1",
+    " or 1=1",
+    "union select",
+    "union all select",
+    "sleep(",
+    "benchmark(",
+    "information_schema",
+    "xp_cmdshell",
+    "'; drop table",
+    "waitfor delay",
+];
+const XSS: [&str; 8] = [
+    "<script",
+    "javascript:",
+    "onerror=",
+    "onload=",
+    "<img src=",
+    "alert(",
+    "document.cookie",
+    "<svg/onload",
+];
+const TRAVERSAL: [&str; 6] = [
+    "../",
+    "..\\",
+    "/etc/passwd",
+    "/etc/shadow",
+    "win.ini",
+    "boot.ini",
+];
+const COMMAND: [&str; 10] = [
+    ";cat ",
+    "|cat ",
+    "; ls",
+    "$(",
+    "`",
+    "&& wget",
+    "| nc ",
+    "/bin/sh",
+    "/bin/bash",
+    "cmd.exe",
+];
+const SCANNER_AGENTS: [&str; 11] = [
+    "sqlmap",
+    "nikto",
+    "nmap",
+    "masscan",
+    "zgrab",
+    "nuclei",
+    "dirbuster",
+    "gobuster",
+    "wpscan",
+    "acunetix",
+    "openvas",
+];
+const PROBE_PATHS: [&str; 9] = [
+    "/.env",
+    "/.git/",
+    "/wp-login.php",
+    "/wp-admin",
+    "/phpmyadmin",
+    "/.aws/",
+    "/server-status",
+    "/actuator",
+    "/admin.php",
+];
+const AUTH_FAILURES: [&str; 9] = [
+    "failed password",
+    "authentication failed",
+    "authentication failure",
+    "login failed",
+    "invalid user",
+    "invalid password",
+    "bad credentials",
+    "unauthorized",
+    "access denied",
+];
+
+/// Words searched in every message, compiled once into one case-insensitive automaton.
+fn message_words() -> &'static AhoCorasick {
+    static WORDS: OnceLock<AhoCorasick> = OnceLock::new();
+    WORDS.get_or_init(|| {
+        let words = AUTH_FAILURES.iter().chain(RATE_LIMIT.iter());
+        AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(words)
+            .expect("a handful of fixed keywords always compiles")
+    })
+}
+
+const RATE_LIMIT: [&str; 2] = ["rate limit", "too many requests"];
+
+impl Scanner {
+    /// Looks at one event.
+    pub fn add(&mut self, event: &Event, status: Option<u16>) {
+        let client = event
+            .field("client_ip")
+            .map(str::to_owned)
+            .or_else(|| first_ipv4(&event.message));
+        self.scan_request(event, client.as_deref());
+        let (mut auth_word, mut rate_word) = (false, false);
+        for hit in message_words().find_overlapping_iter(&event.message) {
+            if hit.pattern().as_usize() < AUTH_FAILURES.len() {
+                auth_word = true;
+            } else {
+                rate_word = true;
+            }
+        }
+        let auth_failure = status.is_some_and(|s| s == 401) || auth_word;
+        if auth_failure {
+            let account = account_of(event, &event.message);
+            let source = client.clone().or_else(|| account.clone());
+            self.found
+                .entry(Kind::AuthFailures)
+                .or_default()
+                .add(event, source.as_deref(), || redact(&event.message));
+            for key in [
+                client.as_deref().map(|c| format!("ip {c}")),
+                account.map(|a| format!("account {a}")),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                self.brute.add(&key, event.timestamp);
+            }
+            self.brute_events
+                .add(event, None, || redact(&event.message));
+        }
+        if status == Some(429) || rate_word {
+            self.found
+                .entry(Kind::RateLimit)
+                .or_default()
+                .add(event, client.as_deref(), || redact(&event.message));
+        }
+        self.scan_pii(event, client.as_deref());
+    }
+
+    fn scan_request(&mut self, event: &Event, client: Option<&str>) {
+        let target = match (event.field("path"), event.field("query")) {
+            (Some(p), Some(q)) => format!("{p}?{q}"),
+            (Some(p), None) => p.to_owned(),
+            _ => return,
+        };
+        let decoded = percent_decode(&target).to_ascii_lowercase();
+        let agent = event.field("user_agent").unwrap_or("").to_ascii_lowercase();
+        let hits = [
+            (Kind::SqlInjection, SQLI.iter().any(|p| decoded.contains(p))),
+            (Kind::Xss, XSS.iter().any(|p| decoded.contains(p))),
+            (
+                Kind::PathTraversal,
+                TRAVERSAL.iter().any(|p| decoded.contains(p)),
+            ),
+            (
+                Kind::CommandInjection,
+                COMMAND.iter().any(|p| decoded.contains(p)),
+            ),
+            (
+                Kind::Scanner,
+                SCANNER_AGENTS.iter().any(|a| agent.contains(a))
+                    || PROBE_PATHS.iter().any(|p| decoded.starts_with(p)),
+            ),
+        ];
+        let line = format!(
+            "{} {}",
+            event.field("method").unwrap_or("?"),
+            redact(&target)
+        );
+        for (kind, hit) in hits {
+            if hit {
+                self.found
+                    .entry(kind)
+                    .or_default()
+                    .add(event, client, || line.clone());
+            }
+        }
+    }
+
+    fn scan_pii(&mut self, event: &Event, client: Option<&str>) {
+        let text = &event.message;
+        if contains_email(text) {
+            self.found
+                .entry(Kind::PiiEmail)
+                .or_default()
+                .add(event, client, || redact(text));
+        }
+        if contains_card_number(text) {
+            self.found
+                .entry(Kind::PiiCardNumber)
+                .or_default()
+                .add(event, client, || redact(text));
+        }
+        if contains_secret(text) {
+            self.found
+                .entry(Kind::Secret)
+                .or_default()
+                .add(event, client, || redact(text));
+        }
+    }
+
+    /// The findings, most severe first.
+    pub fn finish(mut self) -> Vec<Finding> {
+        let offenders: Vec<(String, u64)> = self
+            .brute
+            .offenders()
+            .map(|(k, n)| (k.clone(), n as u64))
+            .collect();
+        if !offenders.is_empty() {
+            let acc = self.found.entry(Kind::BruteForce).or_default();
+            acc.count = self.brute_events.count;
+            acc.first = self.brute_events.first;
+            acc.last = self.brute_events.last;
+            acc.samples = std::mem::take(&mut self.brute_events.samples);
+            acc.sources = offenders.into_iter().collect();
+        }
+        let mut findings: Vec<Finding> = self
+            .found
+            .into_iter()
+            .map(|(kind, acc)| {
+                let mut sources: Vec<(String, u64)> = acc.sources.into_iter().collect();
+                sources.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                sources.truncate(10);
+                Finding {
+                    kind,
+                    severity: kind.severity(),
+                    description: kind.description(),
+                    count: acc.count,
+                    first_seen: acc.first.map(format_rfc3339),
+                    last_seen: acc.last.map(format_rfc3339),
+                    sources,
+                    samples: acc.samples,
+                }
+            })
+            .collect();
+        findings.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then_with(|| b.count.cmp(&a.count))
+                .then(a.kind.cmp(&b.kind))
+        });
+        findings
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' if i + 2 < b.len() => {
+                match u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16)
+                {
+                    Ok(v) => {
+                        out.push(v);
+                        i += 3;
+                        continue;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b'+' => out.push(b' '),
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn first_ipv4(text: &str) -> Option<String> {
+    text.split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .find(|w| {
+            let parts: Vec<&str> = w.split('.').collect();
+            parts.len() == 4
+                && parts
+                    .iter()
+                    .all(|p| !p.is_empty() && p.len() <= 3 && p.parse::<u8>().is_ok())
+        })
+        .map(str::to_owned)
+}
+
+/// The account an authentication failure names: a `user` field, or "for [invalid user] X".
+fn account_of(event: &Event, message: &str) -> Option<String> {
+    if let Some(user) = event.field("user").or_else(|| event.field("username")) {
+        return Some(user.to_owned());
+    }
+    let words: Vec<&str> = message.split_whitespace().collect();
+    let at = words.iter().position(|w| w.eq_ignore_ascii_case("for"))?;
+    let mut name = words.get(at + 1)?;
+    if name.eq_ignore_ascii_case("invalid")
+        && words
+            .get(at + 2)
+            .is_some_and(|w| w.eq_ignore_ascii_case("user"))
+    {
+        name = words.get(at + 3)?;
+    } else if name.eq_ignore_ascii_case("user") {
+        name = words.get(at + 2)?;
+    }
+    let name = name.trim_matches(|c: char| matches!(c, '"' | '\'' | ':' | ','));
+    (!name.is_empty() && name.len() <= 64).then(|| name.to_owned())
+}
+
+fn is_email(word: &str) -> bool {
+    let Some((local, domain)) = word.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && local
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-'))
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && domain
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-'))
+        && domain
+            .rsplit('.')
+            .next()
+            .is_some_and(|tld| tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic()))
+}
+
+fn words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                '"' | '\'' | '<' | '>' | '(' | ')' | ',' | ';' | '=' | '[' | ']'
+            )
+    })
+}
+
+fn contains_email(text: &str) -> bool {
+    text.contains('@') && words(text).any(is_email)
+}
+
+/// Luhn check over the digits of `s`.
+fn luhn(digits: &[u8]) -> bool {
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, d)| {
+            let d = u32::from(*d);
+            if i % 2 == 1 {
+                if d * 2 > 9 { d * 2 - 9 } else { d * 2 }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
+/// Runs of 13–19 digits (spaces and dashes allowed between groups) that pass Luhn.
+fn card_numbers(text: &str) -> Vec<(usize, usize)> {
+    let b = text.as_bytes();
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_digit() || (i > 0 && b[i - 1].is_ascii_alphanumeric()) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut digits = Vec::new();
+        let mut end = i;
+        while i < b.len()
+            && (b[i].is_ascii_digit()
+                || ((b[i] == b' ' || b[i] == b'-') && b.get(i + 1).is_some_and(u8::is_ascii_digit)))
+        {
+            if b[i].is_ascii_digit() {
+                digits.push(b[i] - b'0');
+                end = i + 1;
+            }
+            i += 1;
+        }
+        let boundary = !b.get(end).is_some_and(u8::is_ascii_alphanumeric);
+        if boundary && (13..=19).contains(&digits.len()) && luhn(&digits) {
+            found.push((start, end));
+        }
+    }
+    found
+}
+
+fn contains_card_number(text: &str) -> bool {
+    !card_numbers(text).is_empty()
+}
+
+const SECRET_KEYS: [&str; 8] = [
+    "password",
+    "passwd",
+    "pwd",
+    "secret",
+    "api_key",
+    "apikey",
+    "token",
+    "access_token",
+];
+
+/// The byte ranges of secrets in `text`.
+fn secrets(text: &str) -> Vec<(usize, usize)> {
+    let mut found = Vec::new();
+    let b = text.as_bytes();
+    let word_end = |from: usize| {
+        text[from..]
+            .find(|c: char| {
+                c.is_whitespace() || matches!(c, '"' | '\'' | ',' | ';' | '&' | ')' | ']')
+            })
+            .map_or(text.len(), |n| from + n)
+    };
+    // Literal markers, found in one pass: key prefixes, bearer tokens, JWTs, URL credentials.
+    for hit in secret_markers().find_iter(text) {
+        let (i, pattern) = (hit.start(), hit.pattern().as_usize());
+        let boundary = i == 0 || !b[i - 1].is_ascii_alphanumeric();
+        match MARKERS.get(pattern).copied() {
+            Some("Bearer ") => {
+                let end = word_end(hit.end());
+                if end - hit.end() >= 16 {
+                    found.push((hit.end(), end));
+                }
+            }
+            Some("eyJ") => {
+                let end = word_end(i);
+                if boundary && text[i..end].matches('.').count() == 2 && end - i > 30 {
+                    found.push((i, end));
+                }
+            }
+            Some("://") => {
+                let rest = &text[hit.end()..word_end(hit.end())];
+                if let Some(at) = rest.find('@')
+                    && let Some(colon) = rest[..at].find(':')
+                {
+                    found.push((hit.end() + colon + 1, hit.end() + at));
+                }
+            }
+            Some(prefix) => {
+                let end = word_end(i);
+                if boundary && end - i >= prefix.len() + 8 {
+                    found.push((i, end));
+                }
+            }
+            None => {}
+        }
+    }
+    // `key=value` and `key: value` where the key names a secret.
+    for sep in memchr::memchr2_iter(b'=', b':', b) {
+        let key_start = text[..sep]
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .map_or(0, |i| i + 1);
+        let key = &text[key_start..sep];
+        if key.len() < 3 || !SECRET_KEYS.iter().any(|k| key.eq_ignore_ascii_case(k)) {
+            continue;
+        }
+        let value_start = sep + 1 + usize::from(b.get(sep + 1) == Some(&b' '));
+        let end = word_end(value_start);
+        if end > value_start {
+            found.push((value_start, end));
+        }
+    }
+    found.sort_unstable();
+    found
+}
+
+/// Every literal marker of a secret: the key prefixes, then the other markers.
+const MARKERS: [&str; 12] = [
+    "AKIA", "sk_live_", "sk_test_", "rk_live_", "ghp_", "gho_", "xoxb-", "xoxp-", "glpat-",
+    "Bearer ", "eyJ", "://",
+];
+
+fn secret_markers() -> &'static AhoCorasick {
+    static MARKER_AUTOMATON: OnceLock<AhoCorasick> = OnceLock::new();
+    MARKER_AUTOMATON
+        .get_or_init(|| AhoCorasick::new(MARKERS).expect("fixed literals always compile"))
+}
+
+fn contains_secret(text: &str) -> bool {
+    !secrets(text).is_empty()
+}
+
+/// Replaces e-mail addresses, card numbers and secrets with redacted forms.
+pub fn redact(text: &str) -> String {
+    let mut spans: Vec<(usize, usize, String)> = Vec::new();
+    for (s, e) in card_numbers(text) {
+        let digits: String = text[s..e].chars().filter(char::is_ascii_digit).collect();
+        spans.push((s, e, format!("**** {}", &digits[digits.len() - 4..])));
+    }
+    for (s, e) in secrets(text) {
+        let keep: String = text[s..e].chars().take(4).collect();
+        let shown = if e - s > 12 && !text[..s].ends_with(':') {
+            format!("{keep}…[redacted]")
+        } else {
+            "[redacted]".to_owned()
+        };
+        spans.push((s, e, shown));
+    }
+    for word in words(text) {
+        let start = word.as_ptr() as usize - text.as_ptr() as usize;
+        if is_email(word) {
+            let (local, domain) = word.split_once('@').unwrap_or((word, ""));
+            let first: String = local.chars().take(1).collect();
+            spans.push((start, start + word.len(), format!("{first}***@{domain}")));
+        }
+    }
+    spans.sort_by_key(|s| s.0);
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (s, e, replacement) in spans {
+        if s < at {
+            continue;
+        }
+        out.push_str(&text[at..s]);
+        out.push_str(&replacement);
+        at = e;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn access(path: &str, query: &str, agent: &str, status: &str) -> Event {
+        let mut fields = vec![
+            ("client_ip".to_owned(), "198.51.100.7".to_owned()),
+            ("method".to_owned(), "GET".to_owned()),
+            ("path".to_owned(), path.to_owned()),
+            ("status".to_owned(), status.to_owned()),
+            ("user_agent".to_owned(), agent.to_owned()),
+        ];
+        if !query.is_empty() {
+            fields.push(("query".to_owned(), query.to_owned()));
+        }
+        Event {
+            message: format!("GET {path} {status}"),
+            fields,
+            ..Event::default()
+        }
+    }
+
+    fn kinds(findings: &[Finding]) -> Vec<Kind> {
+        let mut k: Vec<Kind> = findings.iter().map(|f| f.kind).collect();
+        k.sort();
+        k
+    }
+
+    #[test]
+    fn attacks_in_requests() {
+        let mut s = Scanner::default();
+        s.add(
+            &access(
+                "/products",
+                "id=1%27%20OR%20%271%27=%271",
+                "sqlmap/1.7",
+                "400",
+            ),
+            Some(400),
+        );
+        s.add(
+            &access(
+                "/search",
+                "q=%3Cscript%3Ealert(1)%3C/script%3E",
+                "Mozilla",
+                "400",
+            ),
+            Some(400),
+        );
+        s.add(
+            &access("/static/../../etc/passwd", "", "curl", "404"),
+            Some(404),
+        );
+        s.add(
+            &access("/cgi-bin/x", "cmd=;cat%20/etc/shadow", "Mozilla", "404"),
+            Some(404),
+        );
+        s.add(&access("/products/1", "", "Mozilla", "200"), Some(200));
+        let f = s.finish();
+        assert_eq!(
+            kinds(&f),
+            [
+                Kind::SqlInjection,
+                Kind::Xss,
+                Kind::PathTraversal,
+                Kind::CommandInjection,
+                Kind::Scanner
+            ]
+        );
+        assert!(f.iter().all(|f| f.sources[0].0 == "198.51.100.7"));
+    }
+
+    #[test]
+    fn brute_force_needs_many_failures_in_a_window() {
+        let mut s = Scanner::default();
+        for i in 0..12 {
+            let e = Event {
+                timestamp: Some(i * 10_000),
+                message: format!(
+                    "Failed password for root from 203.0.113.9 port {} ssh2",
+                    40000 + i
+                ),
+                ..Event::default()
+            };
+            s.add(&e, None);
+        }
+        let f = s.finish();
+        let brute = f
+            .iter()
+            .find(|f| f.kind == Kind::BruteForce)
+            .expect("brute force");
+        assert_eq!(brute.count, 12);
+        assert!(brute.sources.iter().any(|(k, _)| k == "ip 203.0.113.9"));
+        assert!(brute.sources.iter().any(|(k, _)| k == "account root"));
+    }
+
+    #[test]
+    fn personal_data_is_found_and_redacted() {
+        let text = "charge for jane.doe@example.com card 4111 1111 1111 1111 token=sk_live_abcdefghijklmnop url https://bob:hunter22@db.internal/x";
+        assert!(contains_email(text) && contains_card_number(text) && contains_secret(text));
+        let r = redact(text);
+        assert!(
+            !r.contains("jane.doe") && r.contains("j***@example.com"),
+            "{r}"
+        );
+        assert!(
+            !r.contains("4111 1111 1111 1111") && r.contains("**** 1111"),
+            "{r}"
+        );
+        assert!(!r.contains("abcdefghijklmnop"), "{r}");
+        assert!(!r.contains("hunter22"), "{r}");
+        assert!(
+            !contains_card_number("order 1234567890123 shipped"),
+            "not Luhn-valid"
+        );
+    }
+}
