@@ -1,7 +1,5 @@
 //! JSON lines and logfmt.
 
-use serde_json::{Map, Value};
-
 use super::Parsed;
 use crate::analysis::level::Level;
 use crate::analysis::timestamp::{self, TimeContext};
@@ -26,67 +24,172 @@ const TIME_KEYS: [&str; 8] = [
     "date",
     "asctime",
 ];
-const STACK_KEYS: [&str; 5] = [
+const STACK_KEYS: [&str; 11] = [
     "stack",
     "stacktrace",
     "stack_trace",
     "exc_info",
+    "err.stack",
+    "error.stack",
+    "err.stacktrace",
+    "error.stacktrace",
+    "exception.stacktrace",
+    "exception.stack",
     "exception",
 ];
-const ERROR_KEYS: [&str; 3] = ["error", "err", "exception"];
+/// Where an error's message lives: a scalar `error`, or the message of an error object.
+const ERROR_MESSAGE_KEYS: [&str; 7] = [
+    "error",
+    "err",
+    "err.message",
+    "error.message",
+    "exception.message",
+    "err.msg",
+    "error.msg",
+];
 /// Fields kept per record beyond the well-known ones, so one huge object cannot blow up memory.
 const MAX_FIELDS: usize = 48;
 
-fn scalar(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
+/// A scalar JSON value, as text, remembering whether it was a number.
+#[derive(Clone, Debug, PartialEq)]
+struct Scalar {
+    text: String,
+    number: bool,
+}
+
+/// Streams a JSON object into flattened `(key, scalar)` pairs without building a value tree:
+/// nested objects one level deep become `outer.inner`, arrays and deeper objects are skipped.
+struct Flatten<'a> {
+    out: &'a mut Vec<(String, Scalar)>,
+    prefix: Option<&'a str>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Flatten<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
     }
 }
 
-fn level_of(value: &Value) -> Option<Level> {
-    match value {
-        Value::String(s) => Level::parse(s, true),
-        Value::Number(n) => n.as_i64().and_then(Level::from_number),
-        _ => None,
+impl<'de> serde::de::Visitor<'de> for Flatten<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            let name = match self.prefix {
+                Some(prefix) => format!("{prefix}.{key}"),
+                None => key.into_owned(),
+            };
+            let full = self.out.len() >= MAX_FIELDS;
+            map.next_value_seed(Field {
+                out: &mut *self.out,
+                name,
+                nested: self.prefix.is_none(),
+                full,
+            })?;
+        }
+        Ok(())
     }
 }
 
-fn time_of(value: &Value, ctx: TimeContext) -> Option<i64> {
-    match value {
-        Value::String(s) => timestamp::parse_value(s, ctx),
-        Value::Number(n) => {
-            let v = n.as_f64()?;
-            // Seconds (possibly fractional) or milliseconds since the epoch.
-            let ms = if v < 1e11 { v * 1000.0 } else { v };
-            (9.7e11..4.2e12).contains(&ms).then_some(ms as i64)
-        }
-        _ => None,
+/// One field's value: a scalar is kept, an object is flattened (at the top level only).
+struct Field<'a> {
+    out: &'a mut Vec<(String, Scalar)>,
+    name: String,
+    nested: bool,
+    full: bool,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Field<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
     }
 }
 
-/// Flattens nested objects one level deep (`http.status`), keeping scalars.
-fn flatten(map: &Map<String, Value>, prefix: &str, out: &mut Vec<(String, String)>) {
-    for (key, value) in map {
-        if out.len() >= MAX_FIELDS {
-            return;
-        }
-        let name = if prefix.is_empty() {
-            key.clone()
-        } else {
-            format!("{prefix}.{key}")
-        };
-        match value {
-            Value::Object(inner) if prefix.is_empty() => flatten(inner, &name, out),
-            other => {
-                if let Some(s) = scalar(other) {
-                    out.push((name, s));
-                }
-            }
+impl Field<'_> {
+    fn keep(self, text: String, number: bool) {
+        if !self.full {
+            self.out.push((self.name, Scalar { text, number }));
         }
     }
+}
+
+impl<'de> serde::de::Visitor<'de> for Field<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_str<E>(self, v: &str) -> Result<(), E> {
+        self.keep(v.to_owned(), false);
+        Ok(())
+    }
+    fn visit_string<E>(self, v: String) -> Result<(), E> {
+        self.keep(v, false);
+        Ok(())
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<(), E> {
+        self.keep(v.to_string(), true);
+        Ok(())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<(), E> {
+        self.keep(v.to_string(), true);
+        Ok(())
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<(), E> {
+        self.keep(v.to_string(), true);
+        Ok(())
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<(), E> {
+        self.keep(v.to_string(), false);
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        if self.nested {
+            let flatten = Flatten {
+                out: self.out,
+                prefix: Some(&self.name),
+            };
+            return flatten.visit_map(map);
+        }
+        while map
+            .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+            .is_some()
+        {}
+        Ok(())
+    }
+}
+
+fn level_of(value: &Scalar) -> Option<Level> {
+    if value.number {
+        value.text.parse().ok().and_then(Level::from_number)
+    } else {
+        Level::parse(&value.text, true)
+    }
+}
+
+fn time_of(value: &Scalar, ctx: TimeContext) -> Option<i64> {
+    if !value.number {
+        return timestamp::parse_value(&value.text, ctx);
+    }
+    let v: f64 = value.text.parse().ok()?;
+    // Seconds (possibly fractional) or milliseconds since the epoch.
+    let ms = if v < 1e11 { v * 1000.0 } else { v };
+    (9.7e11..4.2e12).contains(&ms).then_some(ms as i64)
 }
 
 /// Parses one JSON object line.
@@ -95,30 +198,28 @@ pub fn parse_json(line: &str, ctx: TimeContext) -> Option<Parsed> {
     if !trimmed.starts_with('{') {
         return None;
     }
-    let map: Map<String, Value> = serde_json::from_str(trimmed).ok()?;
-    let mut fields = Vec::new();
-    flatten(&map, "", &mut fields);
+    let mut scalars: Vec<(String, Scalar)> = Vec::with_capacity(16);
+    let mut de = serde_json::Deserializer::from_str(trimmed);
+    serde::de::DeserializeSeed::deserialize(
+        Flatten {
+            out: &mut scalars,
+            prefix: None,
+        },
+        &mut de,
+    )
+    .ok()?;
+    de.end().ok()?;
     let get = |keys: &[&str]| {
         keys.iter()
-            .find_map(|k| map.get(*k).or_else(|| nested(&map, k)))
+            .find_map(|k| scalars.iter().find(|(name, _)| name == k).map(|(_, v)| v))
     };
 
     let level = get(&LEVEL_KEYS).and_then(level_of);
     let timestamp = get(&TIME_KEYS).and_then(|v| time_of(v, ctx));
-    let error = get(&ERROR_KEYS);
-    let (error_message, error_stack) = match error {
-        Some(Value::Object(e)) => (
-            e.get("message").or_else(|| e.get("msg")).and_then(scalar),
-            e.get("stack")
-                .or_else(|| e.get("stacktrace"))
-                .and_then(scalar),
-        ),
-        Some(other) => (scalar(other), None),
-        None => (None, None),
-    };
-    let stack = get(&STACK_KEYS).and_then(scalar).or(error_stack);
+    let error_message = get(&ERROR_MESSAGE_KEYS).map(|v| v.text.clone());
+    let stack = get(&STACK_KEYS).map(|v| v.text.clone());
     let message = get(&MESSAGE_KEYS)
-        .and_then(scalar)
+        .map(|v| v.text.clone())
         .or_else(|| error_message.clone())
         .unwrap_or_default();
     // An error beside the message adds to it: "payment failed: card declined".
@@ -126,6 +227,7 @@ pub fn parse_json(line: &str, ctx: TimeContext) -> Option<Parsed> {
         Some(e) if !message.contains(&e) && !e.is_empty() => format!("{message}: {e}"),
         _ => message,
     };
+    let fields = scalars.into_iter().map(|(k, v)| (k, v.text)).collect();
     Some(Parsed {
         timestamp,
         level,
@@ -133,11 +235,6 @@ pub fn parse_json(line: &str, ctx: TimeContext) -> Option<Parsed> {
         fields,
         stack,
     })
-}
-
-fn nested<'a>(map: &'a Map<String, Value>, dotted: &str) -> Option<&'a Value> {
-    let (head, tail) = dotted.split_once('.')?;
-    map.get(head)?.as_object()?.get(tail)
 }
 
 /// Splits a logfmt line into pairs; `None` unless it is mostly `key=value`.
@@ -210,7 +307,7 @@ pub fn parse_logfmt(line: &str, ctx: TimeContext) -> Option<Parsed> {
     if message.is_none() && level.is_none() && timestamp.is_none() {
         return None;
     }
-    let error = find(&ERROR_KEYS).map(str::to_owned);
+    let error = find(&["error", "err"]).map(str::to_owned);
     let message = match (message, error) {
         (Some(m), Some(e)) if !m.contains(&e) => format!("{m}: {e}"),
         (Some(m), _) => m,
