@@ -6,6 +6,7 @@
 //! levels, variables, samples, requests, durations, time buckets). Memory stays bounded by the
 //! number of patterns, not the size of the input.
 
+mod chains;
 mod families;
 mod http;
 mod security;
@@ -26,6 +27,7 @@ use super::mask::{VAR, collapse_whitespace};
 use super::miner::{Mined, Miner, ShapeId};
 use super::reader::{self, Lines, ReadError};
 use super::timestamp::{TimeContext, format_rfc3339};
+pub use chains::Chain;
 pub use families::Family;
 pub use security::Finding;
 pub use stats::{Percentiles, ValueSummary};
@@ -109,6 +111,8 @@ pub struct Analysis {
     pub patterns: Vec<Pattern>,
     /// Error patterns grouped into families.
     pub families: Vec<Family>,
+    /// Root causes and the cascades that follow them.
+    pub chains: Vec<Chain>,
     /// Durations, per endpoint and per pattern, and slow operations.
     pub performance: Performance,
     /// Security signals, most severe first.
@@ -286,6 +290,7 @@ struct PatternAcc {
     status: Option<u16>,
     fingerprint: Option<families::Fingerprint>,
     latency: stats::Latency,
+    times: chains::Times,
 }
 
 #[derive(Default)]
@@ -500,6 +505,7 @@ fn record(
     if let Some(ts) = event.timestamp {
         p.first_ms = Some(p.first_ms.map_or(ts, |f| f.min(ts)));
         p.last_ms = Some(p.last_ms.map_or(ts, |l| l.max(ts)));
+        p.times.add(ts);
     }
     p.last_index = index;
     if p.files.len() < file_count {
@@ -642,6 +648,17 @@ fn assemble(input: AssembleInput) -> Analysis {
         p.family = family_of.get(p.id.as_str()).map(|f| (*f).to_owned());
     }
 
+    let candidates = patterns
+        .iter()
+        .zip(&order)
+        .filter(|(p, _)| p.is_error)
+        .map(|(p, &i)| chains::Candidate {
+            id: &p.id,
+            count: p.count,
+            times: &acc[i].times,
+        })
+        .collect();
+    let chains = chains::find(candidates, range);
     let performance = performance(&patterns, &order, &acc, &endpoints);
     let mut levels: BTreeMap<&'static str, u64> = BTreeMap::new();
     for p in &acc {
@@ -677,6 +694,7 @@ fn assemble(input: AssembleInput) -> Analysis {
         timeline: timeline.finish(&id_of),
         patterns,
         families,
+        chains,
         performance,
         security: security.finish(),
         endpoints: endpoint_list(endpoints),

@@ -100,6 +100,36 @@ pub fn render(analysis: &Analysis) -> String {
             );
         }
     }
+    if !analysis.chains.is_empty() {
+        let template = |id: &str| {
+            analysis
+                .patterns
+                .iter()
+                .find(|p| p.id == id)
+                .map_or_else(String::new, |p| cell(&p.template))
+        };
+        let _ = writeln!(out, "\n## Root causes and cascades\n");
+        for c in &analysis.chains {
+            let _ = writeln!(
+                out,
+                "- **{}** (confidence {:.2}): `{}`",
+                c.id,
+                c.confidence,
+                template(&c.root)
+            );
+            for l in &c.links {
+                let _ = writeln!(
+                    out,
+                    "  - → `{}`: {} of its events follow within {} s (lift {:.1}, median lag {} ms)",
+                    template(&l.to),
+                    l.support,
+                    c.window_ms / 1000,
+                    l.lift,
+                    l.lag_ms
+                );
+            }
+        }
+    }
     if !analysis.endpoints.is_empty() {
         let _ = writeln!(
             out,
