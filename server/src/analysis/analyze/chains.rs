@@ -33,7 +33,7 @@ impl Times {
         if self.stride == 0 {
             self.stride = 1;
         }
-        if self.seen % self.stride == 0 {
+        if self.seen.is_multiple_of(self.stride) {
             self.times.push(ts);
             if self.times.len() >= MAX_TIMES {
                 // Keep every other time and sample half as often from now on.
