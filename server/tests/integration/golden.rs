@@ -101,3 +101,19 @@ fn truncated_gzip_is_a_clear_error() {
         analyze(&[Source::bytes("cut.log.gz", cut)], Options::default()).expect_err("must fail");
     assert!(err.to_string().starts_with("cut.log.gz:"), "{err}");
 }
+
+/// Inputs that once crashed the engine under fuzzing (`fuzz/`) stay fixed.
+#[test]
+fn former_fuzz_crashes_are_analysed() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fuzz");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).expect("fuzz fixtures") {
+        let path = entry.expect("entry").path();
+        let analysis = analyze(&[Source::file(&path)], Options::default());
+        if let Ok(a) = analysis {
+            assert_eq!(a.summary.events, a.patterns.iter().map(|p| p.count).sum::<u64>());
+        }
+        seen += 1;
+    }
+    assert!(seen > 0);
+}

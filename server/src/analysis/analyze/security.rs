@@ -624,8 +624,10 @@ fn secrets(text: &str) -> Vec<(usize, usize)> {
     // `key=value` and `key: value` where the key names a secret.
     for sep in memchr::memchr2_iter(b'=', b':', b) {
         let key_start = text[..sep]
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .map_or(0, |i| i + 1);
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_'))
+            .map_or(0, |(i, c)| i + c.len_utf8());
         let key = &text[key_start..sep];
         if key.len() < 3 || !SECRET_KEYS.iter().any(|k| key.eq_ignore_ascii_case(k)) {
             continue;
@@ -789,6 +791,13 @@ mod tests {
         assert_eq!(brute.count, 12);
         assert!(brute.sources.iter().any(|(k, _)| k == "ip 203.0.113.9"));
         assert!(brute.sources.iter().any(|(k, _)| k == "account root"));
+    }
+
+    #[test]
+    fn multibyte_text_before_a_separator_is_safe() {
+        // Found by fuzzing: a key scan that stepped into the middle of a character.
+        assert!(!contains_secret("worker.\u{fffd}\u{fffd}tasks: Task done"));
+        assert!(contains_secret("é token=abcdef1234"));
     }
 
     #[test]
