@@ -32,3 +32,6 @@ pub fn write_templates(input: impl BufRead, output: impl Write) -> io::Result<u6
     out.flush()?;
     Ok(shapes.len() as u64)
 }
+
+#[cfg(test)]
+mod properties;

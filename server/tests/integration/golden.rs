@@ -111,7 +111,10 @@ fn former_fuzz_crashes_are_analysed() {
         let path = entry.expect("entry").path();
         let analysis = analyze(&[Source::file(&path)], Options::default());
         if let Ok(a) = analysis {
-            assert_eq!(a.summary.events, a.patterns.iter().map(|p| p.count).sum::<u64>());
+            assert_eq!(
+                a.summary.events,
+                a.patterns.iter().map(|p| p.count).sum::<u64>()
+            );
         }
         seen += 1;
     }
