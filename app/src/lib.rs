@@ -11,6 +11,7 @@ pub mod components;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+pub mod time;
 
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title, provide_meta_context};
