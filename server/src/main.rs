@@ -27,6 +27,9 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = OutputFormat::Json)]
         format: OutputFormat,
+        /// A previous analysis (JSON) of the same source, to report new, gone and changed patterns.
+        #[arg(long, value_name = "PREV.json")]
+        previous: Option<std::path::PathBuf>,
         /// Log files to analyse.
         #[arg(required = true, value_name = "FILE")]
         files: Vec<std::path::PathBuf>,
@@ -44,7 +47,11 @@ enum OutputFormat {
 fn main() -> ExitCode {
     match Cli::parse().command.unwrap_or(Command::Serve) {
         Command::Templates => templates(),
-        Command::Analyze { format, files } => analyze(format, &files),
+        Command::Analyze {
+            format,
+            previous,
+            files,
+        } => analyze(format, previous.as_deref(), &files),
         command => with_runtime(command),
     }
 }
@@ -91,8 +98,16 @@ fn templates() -> ExitCode {
 }
 
 /// `faultline analyze`: prints the analysis of `files`.
-fn analyze(format: OutputFormat, files: &[std::path::PathBuf]) -> ExitCode {
-    use server::analysis::analyze::{Options, Source, analyze};
+fn analyze(
+    format: OutputFormat,
+    previous: Option<&std::path::Path>,
+    files: &[std::path::PathBuf],
+) -> ExitCode {
+    use server::analysis::analyze::{Options, Source, analyze, compare};
+    let previous = match previous.map(std::fs::read_to_string).transpose() {
+        Ok(p) => p,
+        Err(e) => return fail(&format!("cannot read the previous analysis: {e}"), 2),
+    };
     for file in files {
         if let Err(e) = std::fs::metadata(file).and_then(|m| {
             if m.is_dir() {
@@ -113,10 +128,16 @@ fn analyze(format: OutputFormat, files: &[std::path::PathBuf]) -> ExitCode {
     let options = Options {
         time: server::analysis::timestamp::TimeContext { default_year: year },
     };
-    let analysis = match analyze(&sources, options) {
+    let mut analysis = match analyze(&sources, options) {
         Ok(analysis) => analysis,
         Err(e) => return fail(&format!("cannot read {e}"), 2),
     };
+    if let Some(previous) = previous {
+        match compare(&analysis, &previous) {
+            Ok(comparison) => analysis.comparison = Some(comparison),
+            Err(e) => return fail(&format!("--previous: {e}"), 2),
+        }
+    }
     let text = match format {
         OutputFormat::Json => match serde_json::to_string_pretty(&analysis) {
             Ok(json) => json,

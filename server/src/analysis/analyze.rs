@@ -7,6 +7,8 @@
 //! number of patterns, not the size of the input.
 
 mod chains;
+mod compare;
+mod context;
 mod families;
 mod http;
 mod security;
@@ -28,6 +30,8 @@ use super::miner::{Mined, Miner, ShapeId};
 use super::reader::{self, Lines, ReadError};
 use super::timestamp::{TimeContext, format_rfc3339};
 pub use chains::Chain;
+pub use compare::{CompareError, Comparison, compare};
+pub use context::Value as ContextValue;
 pub use families::Family;
 pub use security::Finding;
 pub use stats::{Percentiles, ValueSummary};
@@ -119,8 +123,13 @@ pub struct Analysis {
     pub security: Vec<Finding>,
     /// HTTP endpoints seen.
     pub endpoints: Vec<Endpoint>,
+    /// Repository, commit, branch, service, environment and image, with evidence.
+    pub context: Vec<ContextValue>,
     /// Counts over time.
     pub timeline: Timeline,
+    /// New, gone and changed patterns against a previous analysis, when one was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<Comparison>,
 }
 
 /// Totals over all files.
@@ -192,8 +201,9 @@ pub struct Pattern {
     pub first_seen: Option<String>,
     /// Last timestamp.
     pub last_seen: Option<String>,
-    /// Events per file (file name → count).
-    pub files: Vec<(String, u64)>,
+    /// Where it appears: events per file and their share of that file's events, so files can
+    /// be compared side by side.
+    pub files: Vec<FileCount>,
     /// Example events with their location.
     pub samples: Vec<Sample>,
     /// One entry per `<*>`, in order.
@@ -203,6 +213,17 @@ pub struct Pattern {
     /// Family id, for error patterns.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub family: Option<String>,
+}
+
+/// A pattern's events in one file.
+#[derive(Clone, Debug, Serialize)]
+pub struct FileCount {
+    /// File name.
+    pub file: String,
+    /// Events of the pattern in the file.
+    pub count: u64,
+    /// `count` / the file's events, 4 decimals.
+    pub share: f64,
 }
 
 /// An example event.
@@ -398,6 +419,7 @@ pub fn analyze(sources: &[Source], options: Options) -> Result<Analysis, Analyze
     let mut endpoints: FxHashMap<(String, String), EndpointAcc> = FxHashMap::default();
     let mut timeline = timeline::Builder::new(range, mined.templates.len());
     let mut security = security::Scanner::default();
+    let mut context = context::Collector::default();
     let mut files = Vec::with_capacity(sources.len());
     let (mut lines, mut truncated, mut index) = (0u64, 0u64, 0u64);
     let literals: Vec<Vec<&str>> = mined
@@ -441,6 +463,7 @@ pub fn analyze(sources: &[Source], options: Options) -> Result<Analysis, Analyze
             }
             timeline.add(event.timestamp, event.level, template);
             security.add(&event, request.status);
+            context.add(&event, &source.name);
             truncated += u64::from(event.truncated);
             file_events += 1;
             index += 1;
@@ -459,6 +482,7 @@ pub fn analyze(sources: &[Source], options: Options) -> Result<Analysis, Analyze
         endpoints,
         timeline,
         security,
+        context,
         files,
         lines,
         truncated,
@@ -581,6 +605,7 @@ struct AssembleInput<'a> {
     endpoints: FxHashMap<(String, String), EndpointAcc>,
     timeline: timeline::Builder,
     security: security::Scanner,
+    context: context::Collector,
     files: Vec<FileSummary>,
     lines: u64,
     truncated: u64,
@@ -596,6 +621,7 @@ fn assemble(input: AssembleInput) -> Analysis {
         endpoints,
         timeline,
         security,
+        context,
         files,
         lines,
         truncated,
@@ -626,6 +652,15 @@ fn assemble(input: AssembleInput) -> Analysis {
         })
         .collect();
 
+    for p in &mut patterns {
+        for f in &mut p.files {
+            let events = files
+                .iter()
+                .find(|s| s.name == f.file)
+                .map_or(0, |s| s.events);
+            f.share = (f.count as f64 / events.max(1) as f64 * 10_000.0).round() / 10_000.0;
+        }
+    }
     let members = patterns
         .iter()
         .zip(&order)
@@ -698,6 +733,8 @@ fn assemble(input: AssembleInput) -> Analysis {
         performance,
         security: security.finish(),
         endpoints: endpoint_list(endpoints),
+        context: context.finish(),
+        comparison: None,
     }
 }
 
@@ -751,7 +788,11 @@ fn pattern(
             .iter()
             .enumerate()
             .filter(|(_, n)| **n > 0)
-            .map(|(i, n)| (sources[i].name.clone(), *n))
+            .map(|(i, n)| FileCount {
+                file: sources[i].name.clone(),
+                count: *n,
+                share: 0.0,
+            })
             .collect(),
         samples: p.samples.clone(),
         variables: p.variables.iter().map(stats::TopValues::summary).collect(),
@@ -853,6 +894,44 @@ fn endpoint_list(endpoints: FxHashMap<(String, String), EndpointAcc>) -> Vec<End
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn comparison_with_a_previous_run() {
+        let before = "INFO job started\nERROR db timeout\nERROR db timeout\nINFO cache warm\nINFO cache warm\nINFO cache warm\nINFO cache warm\nINFO cache warm\n";
+        let after = "INFO job started\nERROR db timeout\nERROR db timeout\nERROR db timeout\nERROR db timeout\nERROR db timeout\nERROR db timeout\nWARN disk almost full\n";
+        let prev = analyze(
+            &[Source::bytes("a.log", before.as_bytes().to_vec())],
+            Options::default(),
+        )
+        .expect("before");
+        let cur = analyze(
+            &[Source::bytes("a.log", after.as_bytes().to_vec())],
+            Options::default(),
+        )
+        .expect("after");
+        let c = compare(&cur, &serde_json::to_string(&prev).expect("json")).expect("compares");
+        assert_eq!(c.rate_unit, "per_1000_events");
+        assert_eq!(
+            c.new
+                .iter()
+                .map(|e| e.template.as_str())
+                .collect::<Vec<_>>(),
+            ["disk almost full"]
+        );
+        assert_eq!(
+            c.gone
+                .iter()
+                .map(|e| e.template.as_str())
+                .collect::<Vec<_>>(),
+            ["cache warm"]
+        );
+        assert_eq!(c.changed.len(), 1);
+        assert_eq!(
+            (c.changed[0].template.as_str(), c.changed[0].ratio),
+            ("db timeout", 3.0)
+        );
+        assert!(compare(&cur, "{\"not\": \"an analysis\"}").is_err());
+    }
 
     #[test]
     fn variable_values_align_with_literals() {

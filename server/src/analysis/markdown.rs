@@ -170,6 +170,55 @@ pub fn render(analysis: &Analysis) -> String {
             );
         }
     }
+    if let Some(c) = &analysis.comparison {
+        let _ = writeln!(
+            out,
+            "\n## Compared with the previous analysis\n\n{} new, {} gone, {} changed in rate ({}).\n",
+            c.new.len(),
+            c.gone.len(),
+            c.changed.len(),
+            c.rate_unit.replace('_', " ")
+        );
+        for e in &c.new {
+            let _ = writeln!(out, "- new: `{}` ({} events)", cell(&e.template), e.count);
+        }
+        for e in &c.gone {
+            let _ = writeln!(
+                out,
+                "- gone: `{}` ({} events before)",
+                cell(&e.template),
+                e.count
+            );
+        }
+        for ch in &c.changed {
+            let _ = writeln!(
+                out,
+                "- ×{:.1}: `{}` ({} → {})",
+                ch.ratio,
+                cell(&ch.template),
+                ch.previous_rate,
+                ch.rate
+            );
+        }
+    }
+    if !analysis.context.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n## Context\n\n| Kind | Value | Events | Found by |\n|---|---|---:|---|"
+        );
+        for v in &analysis.context {
+            let _ = writeln!(
+                out,
+                "| {:?} | `{}` | {} | {} ({}:{}) |",
+                v.kind,
+                cell(&v.value),
+                v.count,
+                v.evidence,
+                cell(&v.file),
+                v.line
+            );
+        }
+    }
     if !analysis.timeline.spikes.is_empty() {
         let _ = writeln!(
             out,

@@ -245,3 +245,38 @@ fn analyze_prints_json_or_markdown_and_refuses_unreadable_input() {
         assert!(!out.stderr.is_empty());
     }
 }
+
+#[test]
+fn analyze_compares_with_a_previous_analysis() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/logs/python-app.log");
+    let fixture = fixture.to_str().expect("utf-8 path");
+    let first = faultline(&["analyze", fixture], &[], dir.path());
+    assert!(first.status.success());
+    std::fs::write(dir.path().join("prev.json"), &first.stdout).expect("write");
+    let again = faultline(
+        &["analyze", "--previous", "prev.json", fixture],
+        &[],
+        dir.path(),
+    );
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&again.stdout).expect("json");
+    let comparison = &json["comparison"];
+    assert_eq!(comparison["new"], serde_json::json!([]));
+    assert_eq!(comparison["gone"], serde_json::json!([]));
+    assert_eq!(comparison["changed"], serde_json::json!([]));
+
+    std::fs::write(dir.path().join("bad.json"), "[1, 2]").expect("write");
+    let bad = faultline(
+        &["analyze", "--previous", "bad.json", fixture],
+        &[],
+        dir.path(),
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--previous"));
+}
