@@ -3,8 +3,9 @@
 //!
 //! Two passes over the input: the first mines templates over every event, the second assigns
 //! each event its final template and gathers exact per-pattern statistics (counts, time range,
-//! levels, variables, samples, requests, durations, time buckets). Memory stays bounded by the
-//! number of patterns, not the size of the input.
+//! levels, variables, samples, requests, durations, time buckets). Memory grows with the number
+//! of distinct message shapes and 4 bytes per event (each event's shape from the first pass), not
+//! with the size of the text.
 
 mod chains;
 mod compare;
@@ -437,8 +438,9 @@ pub fn analyze(sources: &[Source], options: Options) -> Result<Analysis, Analyze
             let request = http::extract(&event);
             let template = match shapes.get(index as usize) {
                 Some(&shape) => mined.template_of(shape) as usize,
-                // The input changed between the passes: look the event up instead.
-                None => template_index(&miner, &mined, &event, &request),
+                // The input grew between the passes (a log still being written): count only
+                // what the first pass mined, so every total agrees.
+                None => break,
             };
             let p = &mut acc[template];
             record(
@@ -490,14 +492,6 @@ pub fn analyze(sources: &[Source], options: Options) -> Result<Analysis, Analyze
         range,
         sources,
     }))
-}
-
-fn template_index(miner: &Miner, mined: &Mined, event: &Event, request: &http::Request) -> usize {
-    let shape = match exact_pattern(event, request) {
-        Some(text) => miner.shape_of_exact(&text),
-        None => miner.shape_of(&event.message),
-    };
-    shape.map_or(0, |shape| mined.template_of(shape) as usize)
 }
 
 /// Access-log lines are already structured: their pattern is method, route and status
@@ -652,12 +646,11 @@ fn assemble(input: AssembleInput) -> Analysis {
         })
         .collect();
 
-    for p in &mut patterns {
-        for f in &mut p.files {
-            let events = files
-                .iter()
-                .find(|s| s.name == f.file)
-                .map_or(0, |s| s.events);
+    for (p, &i) in patterns.iter_mut().zip(&order) {
+        // By position, not name: two inputs may share a file name.
+        let per_file = acc[i].files.iter().enumerate().filter(|(_, n)| **n > 0);
+        for (f, (file_index, _)) in p.files.iter_mut().zip(per_file) {
+            let events = files.get(file_index).map_or(0, |s| s.events);
             f.share = (f.count as f64 / events.max(1) as f64 * 10_000.0).round() / 10_000.0;
         }
     }

@@ -11,6 +11,8 @@ use super::timestamp::TimeContext;
 
 /// Continuation lines kept per event; further ones are counted, not stored.
 pub const MAX_STACK_LINES: usize = 256;
+/// Lines held back for format detection, blank ones included.
+pub const MAX_READ_AHEAD: usize = 4 * format::SAMPLE_LINES;
 /// Bytes of continuation text kept per event.
 pub const MAX_STACK_BYTES: usize = 64 * 1024;
 
@@ -87,7 +89,8 @@ impl<I: Iterator<Item = Result<Line, ReadError>>> Events<I> {
         let mut replay = VecDeque::new();
         let mut error = None;
         let mut non_empty = 0;
-        while non_empty < format::SAMPLE_LINES {
+        // Blank lines do not count toward the sample, so cap what is held back in total too.
+        while non_empty < format::SAMPLE_LINES && replay.len() < MAX_READ_AHEAD {
             match lines.next() {
                 Some(Ok(line)) => {
                     non_empty += usize::from(!line.text.trim().is_empty());

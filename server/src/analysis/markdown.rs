@@ -8,7 +8,9 @@ use super::analyze::Analysis;
 const TOP_PATTERNS: usize = 25;
 
 fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
+    text.replace('|', "\\|")
+        .replace(['\n', '\r'], " ")
+        .replace('`', "'")
 }
 
 /// Renders `analysis`.

@@ -23,6 +23,8 @@ use tokens::{Token, is_word, render, tokenize};
 
 /// Share of a message's words that may differ for two masked forms to merge.
 const MAX_DIFF_SHARE: f64 = 0.34;
+/// Clusters a new shape is compared with in its bucket (same length and first word).
+const MAX_BUCKET_SCAN: usize = 1024;
 /// A merged position with fewer distinct values than this is a constant, not a variable.
 const MIN_VARIABLE_VALUES: usize = 4;
 /// The same after `=`, where values are more often genuinely variable.
@@ -41,6 +43,8 @@ pub type ShapeId = u32;
 pub struct Miner {
     raw: FxHashMap<Box<str>, ShapeId>,
     shapes: FxHashMap<Box<str>, ShapeId>,
+    /// Templates given as is ([`Miner::add_exact`]), kept apart from masked shapes.
+    exact: FxHashMap<Box<str>, ShapeId>,
     /// Per shape: its masked text, count and first message index.
     shape_info: Vec<ShapeInfo>,
     messages: u64,
@@ -90,13 +94,12 @@ impl Miner {
     pub fn add_exact(&mut self, template: &str) -> ShapeId {
         let index = self.messages;
         self.messages += 1;
-        let key = exact_key(template);
-        if let Some(&shape) = self.shapes.get(key.as_str()) {
+        if let Some(&shape) = self.exact.get(template) {
             self.shape_info[shape as usize].count += 1;
             return shape;
         }
         let shape = ShapeId::try_from(self.shape_info.len()).unwrap_or(ShapeId::MAX);
-        self.shapes.insert(key.into(), shape);
+        self.exact.insert(template.into(), shape);
         self.shape_info.push(ShapeInfo {
             masked: template.into(),
             count: 1,
@@ -108,7 +111,7 @@ impl Miner {
 
     /// The shape [`Miner::add_exact`] gave `template`.
     pub fn shape_of_exact(&self, template: &str) -> Option<ShapeId> {
-        self.shapes.get(exact_key(template).as_str()).copied()
+        self.exact.get(template).copied()
     }
 
     /// Adds one message; returns the id of its masked shape.
@@ -213,12 +216,6 @@ struct Shape {
     exact: bool,
 }
 
-/// Exact templates live in the same map as masked shapes; a prefix no masked text can start
-/// with keeps the two apart.
-fn exact_key(template: &str) -> String {
-    format!("\u{1}{template}")
-}
-
 /// A group of shapes with a shared template.
 struct Cluster {
     template: Vec<Token>,
@@ -249,7 +246,8 @@ fn merge_similar(shapes: &[Shape]) -> Vec<Cluster> {
         let allowed = (words as f64 * MAX_DIFF_SHARE).floor() as usize;
         let bucket = buckets.entry((tokens.len(), anchor)).or_default();
         let mut best: Option<(usize, usize)> = None;
-        for &c in bucket.iter() {
+        // Bounded like Drain's max children, so inputs that never merge stay linear.
+        for &c in bucket.iter().take(MAX_BUCKET_SCAN) {
             if let Some(diff) = differences(&clusters[c].template, tokens)
                 && diff <= allowed
                 && best.is_none_or(|(_, d)| diff < d)

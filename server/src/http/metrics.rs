@@ -118,7 +118,11 @@ impl Metrics {
 /// Middleware: records each request under its route template (never the raw path, which
 /// would let clients create unbounded label sets).
 pub async fn track(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) -> Response {
-    let method = req.method().to_string();
+    // Only standard methods become labels: clients can send any token as a method.
+    let method = match req.method().as_str() {
+        m @ ("GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS") => m.to_owned(),
+        _ => "OTHER".to_owned(),
+    };
     let route = req
         .extensions()
         .get::<MatchedPath>()

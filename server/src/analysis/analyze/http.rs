@@ -172,8 +172,20 @@ fn scan_request(message: &str, request: &mut Request) {
             request.status = words[i + 2..]
                 .iter()
                 .take(6)
-                .map(|t| t.trim_matches(|c: char| !c.is_ascii_digit()))
-                .find(|t| t.len() == 3)
+                .map(|t| {
+                    t.trim_matches(|c: char| {
+                        matches!(
+                            c,
+                            ',' | ';' | ')' | '(' | '"' | '\'' | '[' | ']' | '=' | ':'
+                        )
+                    })
+                })
+                .map(|t| {
+                    t.strip_prefix("status")
+                        .unwrap_or(t)
+                        .trim_start_matches(['=', ':'])
+                })
+                .find(|t| t.len() == 3 && t.bytes().all(|b| b.is_ascii_digit()))
                 .and_then(parse_status);
         }
         return;
@@ -201,9 +213,7 @@ fn scan_duration(message: &str) -> Option<f64> {
         let Some(ms) = ms else {
             continue;
         };
-        let introduced = key
-            .as_deref()
-            .is_some_and(|k| DURATION_WORDS.iter().any(|w| k.contains(w)))
+        let introduced = key.as_deref().is_some_and(is_duration_key)
             || words[i.saturating_sub(3)..i].iter().any(|w| {
                 DURATION_WORDS
                     .contains(&w.trim_end_matches([':', '=']).to_ascii_lowercase().as_str())
@@ -213,6 +223,23 @@ fn scan_duration(message: &str) -> Option<f64> {
         }
     }
     None
+}
+
+/// `duration`, `took`, `latency_ms`, `response_time`, `elapsedTime`: a key that names a duration.
+fn is_duration_key(key: &str) -> bool {
+    let key = key.trim_end_matches("_ms").trim_end_matches("ms");
+    DURATION_WORDS.contains(&key) && key != "in" && key != "after"
+        || [
+            "duration",
+            "latency",
+            "elapsed",
+            "took",
+            "response_time",
+            "responsetime",
+            "elapsedtime",
+        ]
+        .iter()
+        .any(|w| key.ends_with(w))
 }
 
 /// Collapses ids in a path: `/api/users/42/orders/9f8e…` → `/api/users/{id}/orders/{id}`; the

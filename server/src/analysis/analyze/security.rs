@@ -140,21 +140,32 @@ struct Windows {
 }
 
 impl Windows {
-    fn add(&mut self, key: &str, ts: Option<i64>) {
+    /// Records a failure; returns how many failures of `key` the current window holds.
+    fn add(&mut self, key: &str, ts: Option<i64>) -> usize {
         if self.recent.len() >= MAX_KEYS && !self.recent.contains_key(key) {
-            return;
+            return 0;
         }
         match ts {
             Some(ts) => {
                 let window = self.recent.entry(key.to_owned()).or_default();
+                // Time went backwards (another file, unsorted lines): start a new window.
+                if window.back().is_some_and(|&last| last > ts) {
+                    window.clear();
+                }
                 window.push_back(ts);
                 while window.front().is_some_and(|&t| ts - t > BRUTE_WINDOW_MS) {
                     window.pop_front();
                 }
+                let held = window.len();
                 let peak = self.peak.entry(key.to_owned()).or_default();
-                *peak = (*peak).max(window.len());
+                *peak = (*peak).max(held);
+                held
             }
-            None => *self.untimed.entry(key.to_owned()).or_default() += 1,
+            None => {
+                let n = self.untimed.entry(key.to_owned()).or_default();
+                *n += 1;
+                *n
+            }
         }
     }
 
@@ -293,6 +304,7 @@ impl Scanner {
                 .entry(Kind::AuthFailures)
                 .or_default()
                 .add(event, source.as_deref(), || redact(&event.message));
+            let mut in_burst = false;
             for key in [
                 client.as_deref().map(|c| format!("ip {c}")),
                 account.map(|a| format!("account {a}")),
@@ -300,10 +312,13 @@ impl Scanner {
             .into_iter()
             .flatten()
             {
-                self.brute.add(&key, event.timestamp);
+                in_burst |= self.brute.add(&key, event.timestamp) >= BRUTE_THRESHOLD;
             }
-            self.brute_events
-                .add(event, None, || redact(&event.message));
+            // Only failures inside a burst count toward brute force.
+            if in_burst {
+                self.brute_events
+                    .add(event, None, || redact(&event.message));
+            }
         }
         if status == Some(429) || rate_word {
             self.found
@@ -554,7 +569,10 @@ fn card_numbers(text: &str) -> Vec<(usize, usize)> {
             i += 1;
         }
         let boundary = !b.get(end).is_some_and(u8::is_ascii_alphanumeric);
-        if boundary && (13..=19).contains(&digits.len()) && luhn(&digits) {
+        // Card networks start with 3 (Amex, Diners), 4 (Visa), 5 (Mastercard) or 6 (Discover);
+        // this also keeps 13-digit epoch milliseconds (which start with 1) out.
+        let network = matches!(digits.first(), Some(3..=6));
+        if boundary && network && (13..=19).contains(&digits.len()) && luhn(&digits) {
             found.push((start, end));
         }
     }
@@ -788,7 +806,8 @@ mod tests {
             .iter()
             .find(|f| f.kind == Kind::BruteForce)
             .expect("brute force");
-        assert_eq!(brute.count, 12);
+        // The 10th, 11th and 12th failures fall inside a burst of ten within five minutes.
+        assert_eq!(brute.count, 3);
         assert!(brute.sources.iter().any(|(k, _)| k == "ip 203.0.113.9"));
         assert!(brute.sources.iter().any(|(k, _)| k == "account root"));
     }

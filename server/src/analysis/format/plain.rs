@@ -34,7 +34,9 @@ pub fn parse(line: &str, ctx: TimeContext, require_timestamp: bool) -> Option<Pa
             break;
         }
         let numbers_before = !fields.is_empty();
-        let allow_letter = numbers_before || found.is_some() && token.len() == 1;
+        // One-letter levels (Android's `D`, `E`) only after numeric pid/tid columns, so an
+        // ordinary word such as "A" or "I" is never read as a level.
+        let allow_letter = numbers_before;
         if level.is_none()
             && let Some(l) = Level::parse(token, allow_letter)
         {

@@ -115,7 +115,7 @@ impl<'de> serde::de::DeserializeSeed<'de> for Field<'_> {
 
 impl Field<'_> {
     fn keep(self, text: String, number: bool) {
-        if !self.full {
+        if !self.full || is_well_known(&self.name) {
             self.out.push((self.name, Scalar { text, number }));
         }
     }
@@ -172,6 +172,19 @@ impl<'de> serde::de::Visitor<'de> for Field<'_> {
         {}
         Ok(())
     }
+}
+
+/// Keys read for the message, level, time, error and stack, kept however many fields precede them.
+fn is_well_known(name: &str) -> bool {
+    [
+        &MESSAGE_KEYS[..],
+        &LEVEL_KEYS,
+        &TIME_KEYS,
+        &STACK_KEYS,
+        &ERROR_MESSAGE_KEYS,
+    ]
+    .iter()
+    .any(|keys| keys.contains(&name))
 }
 
 fn level_of(value: &Scalar) -> Option<Level> {
