@@ -58,6 +58,19 @@ impl Event {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     }
+
+    /// An event with only a message and fields, as tests build them.
+    #[cfg(test)]
+    pub fn with_fields(message: &str, fields: &[(&str, &str)]) -> Self {
+        Self {
+            message: message.to_owned(),
+            fields: fields
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            ..Self::default()
+        }
+    }
 }
 
 /// What kind of trace the current event is in, to recognise lines that belong to it even

@@ -316,12 +316,7 @@ mod tests {
     fn event(message: &str, fields: &[(&str, &str)]) -> Event {
         Event {
             line: 7,
-            message: message.to_owned(),
-            fields: fields
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-            ..Event::default()
+            ..Event::with_fields(message, fields)
         }
     }
 

@@ -277,14 +277,7 @@ mod tests {
     use super::*;
 
     fn event(message: &str, fields: &[(&str, &str)]) -> Event {
-        Event {
-            message: message.to_owned(),
-            fields: fields
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-            ..Event::default()
-        }
+        Event::with_fields(message, fields)
     }
 
     #[test]
