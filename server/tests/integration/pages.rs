@@ -73,16 +73,20 @@ on_both_backends!(unknown_pages_render_the_404_page, |app| {
     assert!(res.text().contains("This page does not exist"));
 });
 
+/// Calls the status server function the way the page does.
+async fn system_status(app: &crate::helpers::TestApp) -> crate::helpers::TestResponse {
+    app.send(
+        Request::post("/rpc/system_status")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "application/json")
+            .body(Body::empty())
+            .expect("req"),
+    )
+    .await
+}
+
 on_both_backends!(the_status_server_function_reads_the_database, |app| {
-    let res = app
-        .send(
-            Request::post("/rpc/system_status")
-                .header("content-type", "application/x-www-form-urlencoded")
-                .header("accept", "application/json")
-                .body(Body::empty())
-                .expect("req"),
-        )
-        .await;
+    let res = system_status(&app).await;
     assert_eq!(res.status, 200, "{}", res.text());
     let body = res.json();
     let expected = if app.backend == Backend::Sqlite {
@@ -94,16 +98,7 @@ on_both_backends!(the_status_server_function_reads_the_database, |app| {
     assert_eq!(body["schema_version"], body["schema_expected"]);
     assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
     // The installation id is created once and stays.
-    let again = app
-        .send(
-            Request::post("/rpc/system_status")
-                .header("content-type", "application/x-www-form-urlencoded")
-                .header("accept", "application/json")
-                .body(Body::empty())
-                .expect("req"),
-        )
-        .await
-        .json();
+    let again = system_status(&app).await.json();
     assert_eq!(body["instance_id"], again["instance_id"]);
 });
 
