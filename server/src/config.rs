@@ -32,6 +32,32 @@ pub struct Config {
     /// Secret key material (`FAULTLINE_SECRET_KEY`), `None` until [`Config::resolve_secret`]
     /// runs in development.
     pub secret_key: Option<SecretKey>,
+    /// SMTP server for outgoing mail (`FAULTLINE_SMTP_URL`, e.g.
+    /// `smtps://user:pass@mail.example.com`); without it mail is written to
+    /// `<data dir>/outbox` as `.eml` files.
+    pub smtp_url: Option<SmtpUrl>,
+    /// Sender of outgoing mail (`FAULTLINE_MAIL_FROM`).
+    pub mail_from: String,
+    /// Take the client address from the last `X-Forwarded-For` hop (`FAULTLINE_TRUST_PROXY`);
+    /// only behind a reverse proxy that sets it.
+    pub trust_proxy: bool,
+}
+
+/// An SMTP URL, which may carry a password: never printed.
+#[derive(Clone)]
+pub struct SmtpUrl(String);
+
+impl SmtpUrl {
+    /// The URL itself, for the mail transport.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SmtpUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SmtpUrl(<redacted>)")
+    }
 }
 
 /// Deployment environment.
@@ -187,6 +213,40 @@ impl Config {
             ));
         }
 
+        let smtp_url = match get("FAULTLINE_SMTP_URL") {
+            Some(url) if url.starts_with("smtp://") || url.starts_with("smtps://") => {
+                Some(SmtpUrl(url.to_owned()))
+            }
+            Some(_) => {
+                return Err(ConfigError::new(
+                    "FAULTLINE_SMTP_URL",
+                    "must start with smtp:// or smtps://",
+                ));
+            }
+            None => None,
+        };
+        let mail_from = get("FAULTLINE_MAIL_FROM")
+            .unwrap_or("Faultline <no-reply@faultline.localhost>")
+            .to_owned();
+        if mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(ConfigError::new(
+                "FAULTLINE_MAIL_FROM",
+                format!(
+                    "{mail_from:?} is not a mail address, e.g. Faultline <no-reply@example.com>"
+                ),
+            ));
+        }
+        let trust_proxy = match get("FAULTLINE_TRUST_PROXY").unwrap_or("false") {
+            "true" | "1" | "yes" => true,
+            "false" | "0" | "no" => false,
+            other => {
+                return Err(ConfigError::new(
+                    "FAULTLINE_TRUST_PROXY",
+                    format!("{other:?} is not a boolean; expected true or false"),
+                ));
+            }
+        };
+
         Ok(Self {
             addr,
             database_url,
@@ -199,6 +259,9 @@ impl Config {
             log_format,
             public_url,
             secret_key,
+            smtp_url,
+            mail_from,
+            trust_proxy,
         })
     }
 
@@ -303,6 +366,9 @@ mod tests {
             ("FAULTLINE_LOG_FORMAT", "xml"),
             ("FAULTLINE_PUBLIC_URL", "example.com"),
             ("FAULTLINE_SECRET_KEY", "short"),
+            ("FAULTLINE_SMTP_URL", "mail.example.com"),
+            ("FAULTLINE_MAIL_FROM", "not an address"),
+            ("FAULTLINE_TRUST_PROXY", "maybe"),
         ];
         for (var, value) in cases {
             let err = Config::from_vars(&vars(&[(var, value)])).expect_err(var);

@@ -35,6 +35,43 @@ macro_rules! with_db {
     };
 }
 
+/// An open transaction on either backend. Repository functions take `&mut Tx`, so a request
+/// that writes several rows commits them together or not at all.
+pub enum Tx {
+    /// A SQLite transaction.
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    /// A PostgreSQL transaction.
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// Runs the same expression against whichever connection `tx` holds, with `$conn` bound to a
+/// `&mut` connection (use it as `&mut *$conn`).
+#[macro_export]
+macro_rules! with_tx {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match $tx {
+            $crate::db::Tx::Sqlite(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+            $crate::db::Tx::Postgres(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+        }
+    };
+}
+
+impl Tx {
+    /// Makes every change in the transaction permanent.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Self::Sqlite(t) => t.commit().await,
+            Self::Postgres(t) => t.commit().await,
+        }
+    }
+}
+
 /// Errors from connecting to or migrating the database.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -129,6 +166,24 @@ impl Db {
             .await
             .map_err(DbError::Connect)?;
         Ok(Self::Postgres(pool))
+    }
+
+    /// Begins a transaction that will write. On SQLite it takes the write lock at once
+    /// (`begin immediate`), so two writers queue on the busy timeout instead of one failing
+    /// when it upgrades a read lock.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Self::Sqlite(pool) => Tx::Sqlite(pool.begin_with("begin immediate").await?),
+            Self::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// Begins a transaction that only reads.
+    pub async fn begin_read(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Self::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Self::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
     }
 
     /// `sqlite` or `postgres`.

@@ -1,6 +1,8 @@
 //! The axum router: probes, metrics, the JSON API, static assets and the Leptos pages, wrapped
 //! in the middleware every response passes through.
 
+pub mod api;
+pub mod csrf;
 pub mod error;
 pub mod guard;
 pub mod metrics;
@@ -49,7 +51,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/healthz", get(probes::healthz))
         .route("/readyz", get(probes::readyz))
         .route("/metrics", get(metrics::handler))
-        .nest("/api/v1", api_router())
+        .nest("/api/v1", api::router())
         .nest_service("/pkg", static_assets(state))
         .route_service("/favicon.svg", public_file(state, "favicon.svg"))
         .route_service("/robots.txt", public_file(state, "robots.txt"))
@@ -63,6 +65,7 @@ pub fn with_middleware(router: Router<AppState>, state: AppState) -> Router {
     router
         .layer(CompressionLayer::new())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(from_fn_with_state(state.clone(), csrf::layer))
         .layer(from_fn(guard::catch_panic))
         .layer(from_fn_with_state(state.metrics.clone(), metrics::track))
         .layer(from_fn_with_state(
@@ -71,15 +74,6 @@ pub fn with_middleware(router: Router<AppState>, state: AppState) -> Router {
         ))
         .layer(from_fn(request_id::layer))
         .with_state(state)
-}
-
-/// `/api/v1`: every unknown path answers the JSON error envelope.
-fn api_router() -> Router<AppState> {
-    Router::new().fallback(api_not_found)
-}
-
-async fn api_not_found() -> Response {
-    error::envelope(StatusCode::NOT_FOUND, "not_found", "No such API endpoint.")
 }
 
 /// Renders the 404 page for addresses outside the route table.

@@ -4,12 +4,16 @@
 //! drive the same router in-process.
 
 pub mod analysis;
+pub mod audit;
+pub mod auth;
 pub mod backend;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod http;
 pub mod state;
 pub mod telemetry;
+pub mod tenancy;
 
 use std::future::Future;
 use std::path::Path;
@@ -30,8 +34,19 @@ pub use state::AppState;
 pub const ASSET_MANIFEST: &str = "asset-manifest.json";
 
 impl AppState {
-    /// Assembles the shared state from a configuration and an open database.
-    pub fn new(config: Config, db: Db) -> Self {
+    /// Assembles the shared state from a configuration and an open database, on the system
+    /// clock.
+    pub fn new(config: Config, db: Db) -> anyhow::Result<Self> {
+        Self::with_clock(config, db, Arc::new(clock::SystemClock))
+    }
+
+    /// Assembles the shared state with an injected clock.
+    pub fn with_clock(
+        config: Config,
+        db: Db,
+        clock: Arc<dyn clock::Clock>,
+    ) -> anyhow::Result<Self> {
+        let auth = Arc::new(auth::Auth::new(&config, clock.clone())?);
         let assets = load_asset_manifest(&config.site_root);
         let leptos = LeptosOptions::builder()
             .output_name("faultline")
@@ -39,15 +54,17 @@ impl AppState {
             .site_pkg_dir("pkg")
             .site_addr(config.addr)
             .build();
-        Self {
+        Ok(Self {
             db,
+            auth,
+            clock,
             security: http::guard::SecurityHeaders::new(config.behind_tls()),
             config: Arc::new(config),
             leptos,
             assets: Arc::new(assets),
             metrics: http::metrics::Metrics::new(),
             started: Instant::now(),
-        }
+        })
     }
 }
 
@@ -95,7 +112,7 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("FAULTLINE_ADDR: cannot listen on {}", config.addr))?;
     tracing::info!(addr = %config.addr, url = %config.public_url, "Faultline is listening");
-    let state = AppState::new(config, db.clone());
+    let state = AppState::new(config, db.clone())?;
     serve(listener, build_router(state), shutdown_signal()).await?;
     db.close().await;
     tracing::info!("stopped");
@@ -108,9 +125,12 @@ pub async fn serve(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// Completes on SIGTERM or Ctrl-C.

@@ -6,6 +6,8 @@ use std::time::Instant;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
+use crate::auth::Auth;
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
 use crate::http::guard::SecurityHeaders;
@@ -28,6 +30,10 @@ pub struct AppState {
     pub security: Arc<SecurityHeaders>,
     /// When the process started, for uptime.
     pub started: Instant,
+    /// Keys, policies, rate limits and mail for authentication.
+    pub auth: Arc<Auth>,
+    /// The time, injectable for tests.
+    pub clock: Arc<dyn Clock>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -160,7 +160,7 @@ impl TestApp {
         };
         db.migrate().await.expect("migrations apply");
         let config = test_config(dir.path(), &[]);
-        let state = AppState::new(config, db);
+        let state = AppState::new(config, db).expect("state");
         Some(Self {
             router: server::build_router(state.clone()),
             state,

@@ -59,7 +59,7 @@ async fn hsts_only_behind_tls() {
     let db = server::Db::connect(&format!("sqlite://{}", dir.path().join("t.db").display()))
         .await
         .expect("db");
-    let router = server::build_router(server::AppState::new(config, db));
+    let router = server::build_router(server::AppState::new(config, db).expect("state"));
     let res = send(
         &router,
         Request::get("/healthz").body(Body::empty()).expect("req"),

@@ -31,7 +31,7 @@ async fn readyz_is_503_before_migrations() {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("sqlite://{}", dir.path().join("fresh.db").display());
     let db = server::Db::connect(&url).await.expect("opens");
-    let state = server::AppState::new(test_config(dir.path(), &[]), db);
+    let state = server::AppState::new(test_config(dir.path(), &[]), db).expect("state");
     let router = server::build_router(state);
     let res = crate::helpers::send(
         &router,

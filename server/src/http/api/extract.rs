@@ -1,0 +1,125 @@
+//! Extractors for API handlers: the caller, the tenant context, the client's origin, and JSON
+//! bodies whose errors answer in the API's envelope.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use serde::de::DeserializeOwned;
+
+use crate::auth::caller::{self, Caller};
+use crate::auth::sessions::Origin;
+use crate::config::Config;
+use crate::http::error::AppError;
+use crate::state::AppState;
+use crate::tenancy::context::{self, OrgContext};
+
+/// The client's address and user agent.
+pub fn origin_of(parts: &Parts, config: &Config) -> Origin {
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
+    let forwarded = config
+        .trust_proxy
+        .then(|| forwarded_for(&parts.headers))
+        .flatten();
+    Origin {
+        ip: forwarded.or(peer).unwrap_or_else(|| "unknown".to_owned()),
+        user_agent: parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .chars()
+            .take(200)
+            .collect(),
+    }
+}
+
+/// The last `X-Forwarded-For` hop: the one our own proxy added.
+fn forwarded_for(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get("x-forwarded-for")?.to_str().ok()?;
+    let last = value.rsplit(',').next()?.trim();
+    last.parse::<std::net::IpAddr>()
+        .ok()
+        .map(|ip| ip.to_string())
+}
+
+/// The client's origin as an extractor.
+pub struct ClientOrigin(pub Origin);
+
+impl FromRequestParts<AppState> for ClientOrigin {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        Ok(Self(origin_of(parts, &state.config)))
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let origin = origin_of(parts, &state.config);
+        caller::resolve(&state.auth, &state.db, &parts.headers, origin)
+            .await?
+            .ok_or_else(|| AppError::Unauthorized("unauthenticated", "Sign in first.".into()))
+    }
+}
+
+/// The tenant context for routes with an `{org}` path segment (slug or id).
+impl FromRequestParts<AppState> for OrgContext {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| AppError::NotFound)?;
+        let key = params.get("org").ok_or(AppError::NotFound)?;
+        let mut tx = state.db.begin_read().await?;
+        let ctx = context::resolve(&mut tx, caller, key).await;
+        let _ = tx.commit().await;
+        let ctx = ctx?;
+        tracing::Span::current().record("org_id", ctx.org.id.as_str());
+        Ok(ctx)
+    }
+}
+
+/// A JSON body; malformed JSON, wrong types and unknown fields answer 400 in the envelope.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, AppError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(Self(value)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> AppError {
+    match rejection {
+        JsonRejection::MissingJsonContentType(_) => AppError::BadRequest(
+            "Send the body as JSON with `Content-Type: application/json`.".into(),
+        ),
+        JsonRejection::JsonDataError(e) => AppError::BadRequest(format!(
+            "The request body does not fit: {}",
+            e.body_text()
+                .trim_start_matches("Failed to deserialize the JSON body into the target type: ")
+        )),
+        JsonRejection::JsonSyntaxError(_) => {
+            AppError::BadRequest("The request body is not valid JSON.".into())
+        }
+        JsonRejection::BytesRejection(_) => {
+            AppError::BadRequest("The request body could not be read (it may be too large).".into())
+        }
+        other => AppError::BadRequest(other.body_text()),
+    }
+}
