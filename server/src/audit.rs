@@ -157,14 +157,18 @@ pub struct Filter {
 
 /// The organisation's entries matching `filter`, newest first.
 pub async fn list(tx: &mut Tx, org_id: &str, filter: &Filter) -> Result<Vec<Entry>, sqlx::Error> {
-    let action = filter
-        .action
-        .as_deref()
-        .map(|a| format!("{}%", a.replace(['%', '_', '\\'], "")));
+    // A prefix match; LIKE's wildcards in the input are matched literally.
+    let action = filter.action.as_deref().map(|a| {
+        let escaped = a
+            .replace('\\', r"\\")
+            .replace('%', r"\%")
+            .replace('_', r"\_");
+        format!("{escaped}%")
+    });
     with_tx!(tx, c => sqlx::query_as(
         r"select * from audit_log
           where org_id = $1
-            and ($2 = '' or action like $2)
+            and ($2 = '' or action like $2 escape '\')
             and ($3 = '' or actor_id = $3)
             and at_ms >= $4 and at_ms < $5 and seq < $6
           order by seq desc limit $7",

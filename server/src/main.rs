@@ -22,6 +22,11 @@ enum Command {
     Migrate,
     /// Read log messages on stdin, one per line; write one template per line, in order.
     Templates,
+    /// Audit log tools.
+    Audit {
+        #[command(subcommand)]
+        action: AuditCommand,
+    },
     /// Analyse log files (plain, JSON lines, logfmt, syslog, access logs; gzip accepted).
     Analyze {
         /// Output format.
@@ -34,6 +39,13 @@ enum Command {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<std::path::PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Check every organisation's hash chain; exits 1 and names each break if one was edited,
+    /// deleted or reordered.
+    Verify,
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -73,6 +85,9 @@ fn with_runtime(command: Command) -> ExitCode {
     let result = runtime.block_on(async move {
         match command {
             Command::Migrate => migrate(config).await,
+            Command::Audit {
+                action: AuditCommand::Verify,
+            } => audit_verify(config).await,
             _ => server::run(config).await,
         }
     });
@@ -159,6 +174,34 @@ async fn migrate(config: server::Config) -> anyhow::Result<()> {
     tracing::info!(applied = ?status.applied, expected = status.expected, "migrations applied");
     db.close().await;
     Ok(())
+}
+
+/// `faultline audit verify`: reports each broken chain, or how many entries verified.
+async fn audit_verify(config: server::Config) -> anyhow::Result<()> {
+    let db = server::open_database(&config).await?;
+    let (checked, breaks) = server::audit::verify(&db).await?;
+    db.close().await;
+    let mut out = std::io::stdout().lock();
+    if breaks.is_empty() {
+        writeln!(out, "audit log intact: {checked} entries verified")?;
+        return Ok(());
+    }
+    for b in &breaks {
+        let org = if b.org_id.is_empty() {
+            "(instance)"
+        } else {
+            b.org_id.as_str()
+        };
+        writeln!(
+            out,
+            "BROKEN organisation {org} at entry {}: {}",
+            b.seq, b.problem
+        )?;
+    }
+    anyhow::bail!(
+        "the audit log was altered: {} chain(s) broken ({checked} entries checked)",
+        breaks.len()
+    )
 }
 
 /// A problem the user fixes in the environment (bad address, unreachable database URL).

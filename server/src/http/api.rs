@@ -13,7 +13,8 @@ pub mod tokens;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::map_response;
 use axum::response::Response;
 use axum::routing::{delete, get, patch, post, put};
 
@@ -81,6 +82,16 @@ pub fn router() -> Router<AppState> {
         .route("/orgs/{org}/audit", get(audit::list))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
+        .layer(map_response(no_store))
+}
+
+/// API answers carry accounts, tokens and tenant data: no cache may keep them.
+async fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    response
 }
 
 async fn not_found() -> Response {

@@ -32,6 +32,9 @@ pub enum AppError {
     /// The request conflicts with the current state: 409.
     #[error("{1}")]
     Conflict(&'static str, String),
+    /// The body is larger than the route accepts: 413.
+    #[error("{0}")]
+    TooLarge(String),
     /// Too many attempts: 429 with `Retry-After` seconds.
     #[error("too many requests")]
     TooManyRequests(u64),
@@ -77,6 +80,7 @@ impl AppError {
             Self::Unauthorized(code, _) => (StatusCode::UNAUTHORIZED, code),
             Self::Forbidden(code, _) => (StatusCode::FORBIDDEN, code),
             Self::Conflict(code, _) => (StatusCode::CONFLICT, code),
+            Self::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             Self::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
@@ -168,7 +172,8 @@ impl IntoResponse for AppError {
             Self::BadRequest(message)
             | Self::Unauthorized(_, message)
             | Self::Forbidden(_, message)
-            | Self::Conflict(_, message) => envelope(status, code, message),
+            | Self::Conflict(_, message)
+            | Self::TooLarge(message) => envelope(status, code, message),
             Self::Invalid(fields) => {
                 let message = match fields.as_slice() {
                     [one] => one.message.clone(),

@@ -11,6 +11,7 @@ use http_body_util::BodyExt;
 use sqlx::postgres::PgConnectOptions;
 use tower::ServiceExt;
 
+use server::clock::ManualClock;
 use server::{AppState, Config, Db};
 
 /// Which database a test runs on.
@@ -52,7 +53,9 @@ pub struct TestApp {
     pub router: Router,
     pub state: AppState,
     pub backend: Backend,
-    _dir: tempfile::TempDir,
+    /// The app's clock; tests move it instead of sleeping.
+    pub clock: std::sync::Arc<ManualClock>,
+    dir: tempfile::TempDir,
     schema: Option<(String, String)>,
 }
 
@@ -160,12 +163,14 @@ impl TestApp {
         };
         db.migrate().await.expect("migrations apply");
         let config = test_config(dir.path(), &[]);
-        let state = AppState::new(config, db).expect("state");
+        let clock = ManualClock::new(server::db::now_ms());
+        let state = AppState::with_clock(config, db, clock.clone()).expect("state");
         Some(Self {
             router: server::build_router(state.clone()),
             state,
             backend,
-            _dir: dir,
+            clock,
+            dir,
             schema,
         })
     }
@@ -173,6 +178,11 @@ impl TestApp {
     /// Sends a request through the router.
     pub async fn send(&self, request: Request<Body>) -> TestResponse {
         send(&self.router, request).await
+    }
+
+    /// The data directory (outbox, SQLite file).
+    pub fn data_dir(&self) -> std::path::PathBuf {
+        self.dir.path().join("data")
     }
 
     /// `GET path`.
@@ -215,7 +225,8 @@ async fn isolated_postgres(url: &str) -> (Db, String) {
     admin.close().await;
     let options = PgConnectOptions::from_str(url)
         .expect("valid url")
-        .options([("search_path", schema.as_str())]);
+        .options([("search_path", schema.as_str())])
+        .application_name(&schema);
     let db = Db::connect_postgres(options).await.expect("postgres opens");
     (db, schema)
 }
@@ -233,6 +244,14 @@ impl Drop for TestApp {
                 .expect("runtime");
             runtime.block_on(async move {
                 if let Ok(admin) = sqlx::PgPool::connect(&url).await {
+                    // The test's own pool cannot close from here (its runtime is blocked in
+                    // this drop), and a transaction it left open would block the drop.
+                    let _ = sqlx::query(
+                        "select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1",
+                    )
+                    .bind(&schema)
+                    .execute(&admin)
+                    .await;
                     let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
                         "drop schema if exists {schema} cascade"
                     )))

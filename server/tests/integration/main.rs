@@ -2,9 +2,11 @@
 //! PostgreSQL.
 
 mod accuracy;
+mod auth;
 mod golden;
 mod helpers;
 mod http;
+mod identity;
 mod lifecycle;
 mod pages;
 mod probes;

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
 
 use crate::auth::caller::{self, Caller};
@@ -117,8 +117,14 @@ fn json_rejection(rejection: JsonRejection) -> AppError {
         JsonRejection::JsonSyntaxError(_) => {
             AppError::BadRequest("The request body is not valid JSON.".into())
         }
+        JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            AppError::TooLarge(format!(
+                "The request body is larger than the {} KiB this endpoint accepts.",
+                super::MAX_JSON_BYTES / 1024
+            ))
+        }
         JsonRejection::BytesRejection(_) => {
-            AppError::BadRequest("The request body could not be read (it may be too large).".into())
+            AppError::BadRequest("The request body could not be read.".into())
         }
         other => AppError::BadRequest(other.body_text()),
     }
