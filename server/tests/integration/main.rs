@@ -2,6 +2,7 @@
 //! PostgreSQL.
 
 mod accuracy;
+mod audit;
 mod auth;
 mod golden;
 mod helpers;
@@ -10,3 +11,4 @@ mod identity;
 mod lifecycle;
 mod pages;
 mod probes;
+mod tenancy;

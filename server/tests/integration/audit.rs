@@ -1,0 +1,219 @@
+//! The audit log: what gets recorded, filtering and CSV export, the append-only guard, and
+//! `faultline audit verify` finding an edited row.
+
+use std::process::Command;
+
+use serde_json::json;
+
+use crate::helpers::{Backend, TestApp};
+use crate::on_both_backends;
+use crate::tenancy::join;
+
+async fn actions(app: &TestApp, org_id: &str) -> Vec<String> {
+    server::with_db!(&app.state.db, pool => sqlx::query_scalar("select action from audit_log where org_id = $1 order by seq").bind(org_id).fetch_all(pool).await).expect("actions")
+}
+
+on_both_backends!(security_events_are_recorded_in_order, |app| {
+    let owner = app.signup("owner@acme.example", "Acme").await;
+    let dev = join(&app, &owner, "dev@acme.example", "viewer").await;
+    let org = &owner.org_slug;
+    app.login("owner@acme.example", "wrong password", None)
+        .await;
+    app.call(
+        "PATCH",
+        &format!("/api/v1/orgs/{org}/members/{}", dev.id),
+        Some(&owner.access),
+        Some(json!({"role": "member"})),
+    )
+    .await;
+    let token = app
+        .call(
+            "POST",
+            &format!("/api/v1/orgs/{org}/tokens"),
+            Some(&owner.access),
+            Some(json!({"name": "ci", "scopes": ["view_analyses"]})),
+        )
+        .await;
+    let token_id = token.json()["id"].as_str().expect("id").to_owned();
+    app.call(
+        "DELETE",
+        &format!("/api/v1/orgs/{org}/tokens/{token_id}"),
+        Some(&owner.access),
+        None,
+    )
+    .await;
+    app.call(
+        "DELETE",
+        &format!("/api/v1/orgs/{org}/members/{}", dev.id),
+        Some(&owner.access),
+        None,
+    )
+    .await;
+    let got = actions(&app, &owner.org_id).await;
+    let expected = [
+        "auth.signup",
+        "invitation.created",
+        "invitation.accepted",
+        "auth.login_failed",
+        "member.role_changed",
+        "token.created",
+        "token.revoked",
+        "member.removed",
+    ];
+    assert_eq!(got, expected);
+    // Filtered and exported.
+    let r = app
+        .call(
+            "GET",
+            &format!("/api/v1/orgs/{org}/audit?action=member.&limit=1"),
+            Some(&owner.access),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let page = r.json();
+    assert_eq!(page.as_array().expect("entries").len(), 1);
+    assert_eq!(page[0]["action"], "member.removed", "newest first");
+    assert_eq!(page[0]["actor"], "owner@acme.example");
+    let before = page[0]["seq"].as_i64().expect("seq");
+    let r = app
+        .call(
+            "GET",
+            &format!("/api/v1/orgs/{org}/audit?action=member.&before={before}"),
+            Some(&owner.access),
+            None,
+        )
+        .await;
+    assert_eq!(r.json()[0]["action"], "member.role_changed");
+    let csv = app
+        .call(
+            "GET",
+            &format!("/api/v1/orgs/{org}/audit?format=csv"),
+            Some(&owner.access),
+            None,
+        )
+        .await;
+    assert_eq!(csv.status, 200);
+    assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
+    assert!(
+        csv.header("content-disposition")
+            .expect("attachment")
+            .contains("acme-audit.csv")
+    );
+    let mut reader = csv::Reader::from_reader(csv.body.as_slice());
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("valid CSV")).collect();
+    assert_eq!(rows.len(), expected.len());
+    assert_eq!(&rows[0][4], "member.removed");
+    assert!(
+        rows.iter().any(|r| r[7].contains("\"role\"")),
+        "JSON detail survives quoting"
+    );
+    assert_eq!(
+        actions(&app, &owner.org_id)
+            .await
+            .last()
+            .map(String::as_str),
+        Some("audit.exported"),
+        "exports are audited"
+    );
+    let (checked, breaks) = server::audit::verify(&app.state.db).await.expect("verify");
+    assert!(breaks.is_empty(), "{breaks:?}");
+    assert!(checked >= 9);
+});
+
+on_both_backends!(
+    the_log_refuses_updates_and_verification_finds_edits,
+    |app| {
+        let owner = app.signup("owner@acme.example", "Acme").await;
+        for name in ["a", "b", "c"] {
+            app.call(
+                "POST",
+                &format!("/api/v1/orgs/{}/teams", owner.org_slug),
+                Some(&owner.access),
+                Some(json!({"name": name})),
+            )
+            .await;
+        }
+        let refused = server::with_db!(&app.state.db, pool => sqlx::query("update audit_log set actor = 'someone else' where seq = 2").execute(pool).await.map(drop));
+        let message = refused
+            .expect_err("the trigger refuses updates")
+            .to_string();
+        assert!(message.contains("append-only"), "{message}");
+        // Someone with enough access drops the trigger and edits a row: verification notices.
+        let drop_trigger = match app.backend {
+            Backend::Sqlite => "drop trigger audit_log_append_only",
+            Backend::Postgres => "drop trigger audit_log_append_only on audit_log",
+        };
+        server::with_db!(&app.state.db, pool => {
+            sqlx::query(drop_trigger).execute(pool).await.expect("drop trigger");
+            sqlx::query("update audit_log set detail = '{\"name\":\"z\"}' where org_id = $1 and seq = 3").bind(&owner.org_id).execute(pool).await.expect("edit").rows_affected()
+        });
+        let (_, breaks) = server::audit::verify(&app.state.db).await.expect("verify");
+        assert_eq!(breaks.len(), 1, "{breaks:?}");
+        assert_eq!(
+            (breaks[0].org_id.as_str(), breaks[0].seq),
+            (owner.org_id.as_str(), 3)
+        );
+        assert!(
+            breaks[0].problem.contains("edited"),
+            "{}",
+            breaks[0].problem
+        );
+        // Deleting a row breaks the chain too.
+        server::with_db!(&app.state.db, pool => sqlx::query("delete from audit_log where org_id = $1 and seq = 2").bind(&owner.org_id).execute(pool).await.expect("delete").rows_affected());
+        let (_, breaks) = server::audit::verify(&app.state.db).await.expect("verify");
+        assert_eq!(breaks[0].seq, 2);
+        assert!(
+            breaks[0].problem.contains("missing"),
+            "{}",
+            breaks[0].problem
+        );
+    }
+);
+
+#[tokio::test]
+async fn faultline_audit_verify_reports_breaks_and_exits_nonzero() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let owner = app.signup("owner@acme.example", "Acme").await;
+    app.call(
+        "POST",
+        &format!("/api/v1/orgs/{}/teams", owner.org_slug),
+        Some(&owner.access),
+        Some(json!({"name": "a"})),
+    )
+    .await;
+    let db_url = format!("sqlite://{}", app.data_dir().join("faultline.db").display());
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_faultline"))
+            .args(["audit", "verify"])
+            .env_clear()
+            .env("DATABASE_URL", &db_url)
+            .env("FAULTLINE_DATA_DIR", app.data_dir())
+            .env("FAULTLINE_LOG", "error")
+            .output()
+            .expect("runs")
+    };
+    let ok = run();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&ok.stdout).contains("audit log intact: 2 entries verified"),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    server::with_db!(&app.state.db, pool => {
+        sqlx::query("drop trigger audit_log_append_only").execute(pool).await.expect("drop");
+        sqlx::query("update audit_log set actor = 'mallory' where seq = 1").execute(pool).await.expect("edit").rows_affected()
+    });
+    let broken = run();
+    assert_eq!(broken.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&broken.stdout);
+    assert!(
+        out.contains(&format!("BROKEN organisation {} at entry 1", owner.org_id)),
+        "{out}"
+    );
+    assert!(String::from_utf8_lossy(&broken.stderr).contains("the audit log was altered"));
+}

@@ -1,0 +1,1084 @@
+//! Organisations, members, roles, teams, invitations and API tokens over the real router,
+//! including the permission matrix: every route × role × another organisation's object.
+
+use serde_json::{Value, json};
+
+use crate::helpers::TestApp;
+use crate::identity::{PASSWORD, User, user_from};
+use crate::on_both_backends;
+
+/// Invites `email` to `owner`'s organisation with `role` and accepts as a new account.
+pub async fn join(app: &TestApp, owner: &User, email: &str, role: &str) -> User {
+    let invited = app
+        .call(
+            "POST",
+            &format!("/api/v1/orgs/{}/invitations", owner.org_slug),
+            Some(&owner.access),
+            Some(json!({"email": email, "role": role})),
+        )
+        .await;
+    assert_eq!(invited.status, 201, "{}", invited.text());
+    let token = app.mailed_token(email, "/invitations/accept");
+    let user = app.signup(email, &format!("{email} home")).await;
+    let accepted = app
+        .call(
+            "POST",
+            &format!("/api/v1/orgs/{}/invitations/accept", owner.org_slug),
+            Some(&user.access),
+            Some(json!({"token": token})),
+        )
+        .await;
+    assert_eq!(accepted.status, 200, "{}", accepted.text());
+    assert_eq!(accepted.json()["role"], role);
+    User {
+        org_id: owner.org_id.clone(),
+        org_slug: owner.org_slug.clone(),
+        ..user
+    }
+}
+
+/// A user added straight to the database, for fixtures that would otherwise trip the sign-up
+/// rate limit.
+async fn seed_member(app: &TestApp, org_id: &str, role: &str) -> String {
+    let id = uuid::Uuid::new_v4().to_string();
+    let mut tx = app.state.db.begin().await.expect("tx");
+    server::auth::users::insert(&mut tx, &id, &format!("{id}@seed.example"), "x", 0)
+        .await
+        .expect("user");
+    server::tenancy::orgs::add_member(&mut tx, org_id, &id, role, 0)
+        .await
+        .expect("member");
+    tx.commit().await.expect("commit");
+    id
+}
+
+struct Fixture {
+    owner: User,
+    admin: User,
+    member: User,
+    viewer: User,
+    other: User,
+    team: String,
+}
+
+async fn fixture(app: &TestApp) -> Fixture {
+    let owner = app.signup("owner@acme.example", "Acme").await;
+    let admin = join(app, &owner, "admin@acme.example", "admin").await;
+    let member = join(app, &owner, "member@acme.example", "member").await;
+    let viewer = join(app, &owner, "viewer@acme.example", "viewer").await;
+    let other = app.signup("owner@beta.example", "Beta").await;
+    let team = create_team(app, &owner, "Platform").await;
+    Fixture {
+        owner,
+        admin,
+        member,
+        viewer,
+        other,
+        team,
+    }
+}
+
+async fn create_team(app: &TestApp, owner: &User, name: &str) -> String {
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/orgs/{}/teams", owner.org_slug),
+            Some(&owner.access),
+            Some(json!({"name": name})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    r.json()["id"].as_str().expect("id").to_owned()
+}
+
+async fn invite(
+    app: &TestApp,
+    owner: &User,
+    email: &str,
+    role: &str,
+    team: Option<&str>,
+) -> crate::helpers::TestResponse {
+    let body = json!({"email": email, "role": role, "team_id": team});
+    app.call(
+        "POST",
+        &format!("/api/v1/orgs/{}/invitations", owner.org_slug),
+        Some(&owner.access),
+        Some(body),
+    )
+    .await
+}
+
+async fn accept(app: &TestApp, who: &User, org: &str, token: &str) -> crate::helpers::TestResponse {
+    app.call(
+        "POST",
+        &format!("/api/v1/orgs/{org}/invitations/accept"),
+        Some(&who.access),
+        Some(json!({"token": token})),
+    )
+    .await
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Need {
+    Member,
+    Perm(&'static str),
+    Owner,
+    SignedIn,
+}
+
+struct Case {
+    method: &'static str,
+    path: &'static str,
+    body: Option<Value>,
+    need: Need,
+    ok: u16,
+}
+
+fn cases() -> Vec<Case> {
+    use Need::*;
+    let c = |method, path, body: Option<Value>, need, ok| Case {
+        method,
+        path,
+        body,
+        need,
+        ok,
+    };
+    vec![
+        c("GET", "/orgs/{org}", None, Member, 200),
+        c(
+            "PATCH",
+            "/orgs/{org}",
+            Some(json!({"name": "Acme Renamed"})),
+            Perm("manage_members"),
+            200,
+        ),
+        c(
+            "DELETE",
+            "/orgs/{org}",
+            Some(json!({"confirm": "not-the-slug"})),
+            Owner,
+            422,
+        ),
+        c(
+            "POST",
+            "/orgs/{org}/transfer-ownership",
+            Some(json!({"user_id": "nobody"})),
+            Owner,
+            422,
+        ),
+        c("GET", "/orgs/{org}/members", None, Member, 200),
+        c(
+            "PATCH",
+            "/orgs/{org}/members/{new_member}",
+            Some(json!({"role": "member"})),
+            Perm("manage_members"),
+            204,
+        ),
+        c(
+            "DELETE",
+            "/orgs/{org}/members/{new_member}",
+            None,
+            Perm("manage_members"),
+            204,
+        ),
+        c("GET", "/orgs/{org}/teams", None, Member, 200),
+        c(
+            "POST",
+            "/orgs/{org}/teams",
+            Some(json!({"name": "{unique}"})),
+            Perm("manage_team"),
+            201,
+        ),
+        c(
+            "PATCH",
+            "/orgs/{org}/teams/{new_team}",
+            Some(json!({"name": "{unique}"})),
+            Perm("manage_team"),
+            204,
+        ),
+        c(
+            "DELETE",
+            "/orgs/{org}/teams/{new_team}",
+            None,
+            Perm("manage_team"),
+            204,
+        ),
+        c(
+            "GET",
+            "/orgs/{org}/teams/{new_team}/members",
+            None,
+            Member,
+            200,
+        ),
+        c(
+            "PUT",
+            "/orgs/{org}/teams/{new_team}/members/{new_member}",
+            None,
+            Perm("manage_team"),
+            204,
+        ),
+        c(
+            "DELETE",
+            "/orgs/{org}/teams/{new_team}/members/{team_owner}",
+            None,
+            Perm("manage_team"),
+            204,
+        ),
+        c(
+            "GET",
+            "/orgs/{org}/invitations",
+            None,
+            Perm("manage_members"),
+            200,
+        ),
+        c(
+            "POST",
+            "/orgs/{org}/invitations",
+            Some(json!({"email": "{unique}@invitee.example", "role": "viewer"})),
+            Perm("manage_members"),
+            201,
+        ),
+        c(
+            "DELETE",
+            "/orgs/{org}/invitations/{new_invitation}",
+            None,
+            Perm("manage_members"),
+            204,
+        ),
+        c(
+            "POST",
+            "/orgs/{org}/invitations/accept",
+            Some(json!({"token": "not-a-real-token"})),
+            SignedIn,
+            400,
+        ),
+        c("GET", "/orgs/{org}/roles", None, Member, 200),
+        c(
+            "POST",
+            "/orgs/{org}/roles",
+            Some(json!({"name": "{unique}", "permissions": ["view_analyses"]})),
+            Perm("manage_members"),
+            201,
+        ),
+        c(
+            "PATCH",
+            "/orgs/{org}/roles/{new_role}",
+            Some(json!({"name": "{unique}", "permissions": ["view_audit"]})),
+            Perm("manage_members"),
+            200,
+        ),
+        c(
+            "DELETE",
+            "/orgs/{org}/roles/{new_role}",
+            None,
+            Perm("manage_members"),
+            204,
+        ),
+        c("GET", "/orgs/{org}/tokens", None, Member, 200),
+        c(
+            "POST",
+            "/orgs/{org}/tokens",
+            Some(json!({"name": "ci", "scopes": ["view_analyses"]})),
+            Member,
+            201,
+        ),
+        c(
+            "DELETE",
+            "/orgs/{org}/tokens/{new_token}",
+            None,
+            Perm("manage_members"),
+            204,
+        ),
+        c("GET", "/orgs/{org}/audit", None, Perm("view_audit"), 200),
+        c(
+            "GET",
+            "/orgs/{org}/audit?format=csv",
+            None,
+            Perm("view_audit"),
+            200,
+        ),
+    ]
+}
+
+fn role_has(role: &str, need: Need) -> bool {
+    let perms: &[&str] = match role {
+        "owner" | "admin" => &["*"],
+        "member" => &["view_analyses", "create_analyses", "share_analyses"],
+        _ => &["view_analyses"],
+    };
+    match need {
+        Need::Member | Need::SignedIn => true,
+        Need::Owner => role == "owner",
+        Need::Perm(p) => perms.contains(&"*") || perms.contains(&p),
+    }
+}
+
+/// Fills the placeholders of `template`, creating fresh objects in the organisation `owner`
+/// owns (so a destructive case never spends another case's object).
+async fn fill(app: &TestApp, owner: &User, template: &str, n: usize) -> String {
+    let mut out = template.replace("{unique}", &format!("n{n}"));
+    if out.contains("{new_team}") {
+        let team = create_team(app, owner, &format!("team {n}")).await;
+        let add = app
+            .call(
+                "PUT",
+                &format!(
+                    "/api/v1/orgs/{}/teams/{team}/members/{}",
+                    owner.org_slug, owner.id
+                ),
+                Some(&owner.access),
+                None,
+            )
+            .await;
+        assert_eq!(add.status, 204, "{}", add.text());
+        out = out.replace("{new_team}", &team);
+    }
+    if out.contains("{new_member}") {
+        out = out.replace(
+            "{new_member}",
+            &seed_member(app, &owner.org_id, "viewer").await,
+        );
+    }
+    out = out.replace("{team_owner}", &owner.id);
+    if out.contains("{new_invitation}") {
+        let r = app
+            .call(
+                "POST",
+                &format!("/api/v1/orgs/{}/invitations", owner.org_slug),
+                Some(&owner.access),
+                Some(json!({"email": format!("i{n}@invitee.example")})),
+            )
+            .await;
+        out = out.replace(
+            "{new_invitation}",
+            r.json()["id"].as_str().expect("invitation"),
+        );
+    }
+    if out.contains("{new_role}") {
+        let r = app
+            .call(
+                "POST",
+                &format!("/api/v1/orgs/{}/roles", owner.org_slug),
+                Some(&owner.access),
+                Some(json!({"name": format!("role {n}"), "permissions": ["view_analyses"]})),
+            )
+            .await;
+        out = out.replace("{new_role}", r.json()["key"].as_str().expect("role"));
+    }
+    if out.contains("{new_token}") {
+        let r = app
+            .call(
+                "POST",
+                &format!("/api/v1/orgs/{}/tokens", owner.org_slug),
+                Some(&owner.access),
+                Some(json!({"name": format!("t{n}"), "scopes": ["view_analyses"]})),
+            )
+            .await;
+        out = out.replace("{new_token}", r.json()["id"].as_str().expect("token"));
+    }
+    out
+}
+
+on_both_backends!(
+    permission_matrix_every_route_by_role_and_foreign_object,
+    |app| {
+        let fx = fixture(&app).await;
+        let _ = &fx.team;
+        let mut n = 0;
+        let mut failures = Vec::new();
+        for case in cases() {
+            let actors: [(&str, Option<&User>); 6] = [
+                ("anonymous", None),
+                ("viewer", Some(&fx.viewer)),
+                ("member", Some(&fx.member)),
+                ("admin", Some(&fx.admin)),
+                ("owner", Some(&fx.owner)),
+                ("other-org owner", Some(&fx.other)),
+            ];
+            for (role, actor) in actors {
+                n += 1;
+                let path = fill(&app, &fx.owner, &format!("/api/v1{}", case.path), n)
+                    .await
+                    .replace("{org}", &fx.owner.org_slug);
+                let body = match &case.body {
+                    Some(b) => Some(
+                        serde_json::from_str(&fill(&app, &fx.owner, &b.to_string(), n).await)
+                            .expect("json"),
+                    ),
+                    None => None,
+                };
+                let expected = match (role, actor) {
+                    (_, None) => 401,
+                    ("other-org owner", _) if case.need == Need::SignedIn => case.ok,
+                    ("other-org owner", _) => 404,
+                    (role, _) if role_has(role, case.need) => case.ok,
+                    _ => 403,
+                };
+                let r = app
+                    .call(case.method, &path, actor.map(|u| u.access.as_str()), body)
+                    .await;
+                if r.status != expected {
+                    failures.push(format!(
+                        "{} {} as {role}: expected {expected}, got {} {}",
+                        case.method,
+                        case.path,
+                        r.status,
+                        r.text()
+                    ));
+                }
+            }
+            // The same route naming another organisation's object, by this organisation's owner.
+            if case.path.contains("{new_") {
+                n += 1;
+                let path = fill(&app, &fx.other, &format!("/api/v1{}", case.path), n)
+                    .await
+                    .replace("{org}", &fx.owner.org_slug);
+                let body = match &case.body {
+                    Some(b) => Some(
+                        serde_json::from_str(&fill(&app, &fx.other, &b.to_string(), n).await)
+                            .expect("json"),
+                    ),
+                    None => None,
+                };
+                let r = app
+                    .call(case.method, &path, Some(&fx.owner.access), body)
+                    .await;
+                if r.status != 404 {
+                    failures.push(format!(
+                        "{} {} with another org's object: expected 404, got {} {}",
+                        case.method,
+                        case.path,
+                        r.status,
+                        r.text()
+                    ));
+                }
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "{} mismatches:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+        assert_eq!(
+            n,
+            cases().len() * 6 + 11,
+            "every case ran for every actor, plus the foreign-object cases"
+        );
+        // Using the other organisation's slug or id directly also answers 404, never 403.
+        for key in [&fx.other.org_slug, &fx.other.org_id] {
+            let r = app
+                .call(
+                    "GET",
+                    &format!("/api/v1/orgs/{key}/members"),
+                    Some(&fx.owner.access),
+                    None,
+                )
+                .await;
+            assert_eq!(r.status, 404);
+            assert!(!r.text().contains("Beta"), "no data leaks");
+        }
+    }
+);
+
+on_both_backends!(
+    invitations_are_single_use_bound_to_org_and_address_and_expire,
+    |app| {
+        let owner = app.signup("owner@acme.example", "Acme").await;
+        let beta = app.signup("owner@beta.example", "Beta").await;
+        let team = create_team(&app, &owner, "Platform").await;
+        assert_eq!(
+            invite(&app, &owner, "new@acme.example", "member", Some(&team))
+                .await
+                .status,
+            201
+        );
+        let token = app.mailed_token("new@acme.example", "/invitations/accept");
+        let invitee = app.signup("new@acme.example", "Home").await;
+        let stranger = app.signup("stranger@acme.example", "Elsewhere").await;
+        let r = accept(&app, &invitee, &beta.org_slug, &token).await;
+        assert_eq!(
+            r.status,
+            400,
+            "another organisation's invitation is refused: {}",
+            r.text()
+        );
+        let r = accept(&app, &stranger, &owner.org_slug, &token).await;
+        assert_eq!(r.status, 403, "bound to the invited address");
+        assert_eq!(r.json()["error"]["code"], "wrong_account");
+        let r = accept(&app, &invitee, &owner.org_slug, &token).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let members = app
+            .call(
+                "GET",
+                &format!("/api/v1/orgs/{}/teams/{team}/members", owner.org_slug),
+                Some(&owner.access),
+                None,
+            )
+            .await;
+        assert_eq!(
+            members.json()[0]["email"],
+            "new@acme.example",
+            "joined the team named in the invitation"
+        );
+        let r = accept(&app, &invitee, &owner.org_slug, &token).await;
+        assert_eq!(r.status, 400, "single use: {}", r.text());
+        // Expired.
+        assert_eq!(
+            invite(&app, &owner, "late@acme.example", "viewer", None)
+                .await
+                .status,
+            201
+        );
+        let token = app.mailed_token("late@acme.example", "/invitations/accept");
+        let late = app.signup("late@acme.example", "Late").await;
+        app.clock.advance_ms(server::tenancy::invitations::TTL_MS);
+        let late = user_from(&app.login(&late.email, PASSWORD, None).await);
+        let r = accept(&app, &late, &owner.org_slug, &token).await;
+        assert_eq!(r.status, 400);
+        assert!(r.text().contains("expired"), "{}", r.text());
+        // Withdrawn.
+        let owner = user_from(&app.login(&owner.email, PASSWORD, None).await);
+        let owner = User {
+            org_slug: "acme".into(),
+            ..owner
+        };
+        let created = app
+            .call(
+                "POST",
+                "/api/v1/orgs/acme/invitations",
+                Some(&owner.access),
+                Some(json!({"email": "gone@acme.example"})),
+            )
+            .await;
+        let id = created.json()["id"].as_str().expect("id").to_owned();
+        let token = app.mailed_token("gone@acme.example", "/invitations/accept");
+        assert_eq!(
+            app.call(
+                "DELETE",
+                &format!("/api/v1/orgs/acme/invitations/{id}"),
+                Some(&owner.access),
+                None
+            )
+            .await
+            .status,
+            204
+        );
+        let gone = app.signup("gone@acme.example", "Gone").await;
+        assert_eq!(accept(&app, &gone, "acme", &token).await.status, 400);
+        // Inviting an existing member, or with a role that does not exist, is refused per field.
+        let r = app
+            .call(
+                "POST",
+                "/api/v1/orgs/acme/invitations",
+                Some(&owner.access),
+                Some(json!({"email": "new@acme.example"})),
+            )
+            .await;
+        assert_eq!(r.json()["error"]["fields"][0]["field"], "email");
+        let r = app
+            .call(
+                "POST",
+                "/api/v1/orgs/acme/invitations",
+                Some(&owner.access),
+                Some(json!({"email": "x@acme.example", "role": "owner"})),
+            )
+            .await;
+        assert_eq!(r.json()["error"]["fields"][0]["field"], "role");
+    }
+);
+
+on_both_backends!(
+    roles_decide_what_members_see_and_removal_is_immediate,
+    |app| {
+        let owner = app.signup("owner@acme.example", "Acme").await;
+        let user = join(&app, &owner, "dev@acme.example", "viewer").await;
+        let org = &owner.org_slug;
+        let teams = format!("/api/v1/orgs/{org}/teams");
+        assert_eq!(
+            app.call(
+                "POST",
+                &teams,
+                Some(&user.access),
+                Some(json!({"name": "Mine"}))
+            )
+            .await
+            .status,
+            403
+        );
+        assert_eq!(
+            app.call(
+                "GET",
+                &format!("/api/v1/orgs/{org}/audit"),
+                Some(&user.access),
+                None
+            )
+            .await
+            .status,
+            403
+        );
+        // A custom role with exactly manage_team and view_audit.
+        let role = app.call("POST", &format!("/api/v1/orgs/{org}/roles"), Some(&owner.access), Some(json!({"name": "Team lead", "permissions": ["view_analyses", "manage_team", "view_audit"]}))).await;
+        assert_eq!(role.status, 201, "{}", role.text());
+        let key = role.json()["key"].as_str().expect("key").to_owned();
+        let change = app
+            .call(
+                "PATCH",
+                &format!("/api/v1/orgs/{org}/members/{}", user.id),
+                Some(&owner.access),
+                Some(json!({"role": key})),
+            )
+            .await;
+        assert_eq!(change.status, 204, "{}", change.text());
+        assert_eq!(
+            app.call(
+                "POST",
+                &teams,
+                Some(&user.access),
+                Some(json!({"name": "Mine"}))
+            )
+            .await
+            .status,
+            201
+        );
+        assert_eq!(
+            app.call(
+                "GET",
+                &format!("/api/v1/orgs/{org}/audit"),
+                Some(&user.access),
+                None
+            )
+            .await
+            .status,
+            200
+        );
+        assert_eq!(
+            app.call(
+                "GET",
+                &format!("/api/v1/orgs/{org}/invitations"),
+                Some(&user.access),
+                None
+            )
+            .await
+            .status,
+            403
+        );
+        let show = app
+            .call(
+                "GET",
+                &format!("/api/v1/orgs/{org}"),
+                Some(&user.access),
+                None,
+            )
+            .await
+            .json();
+        assert_eq!(
+            show["permissions"],
+            json!(["view_analyses", "manage_team", "view_audit"])
+        );
+        // The role is in use, so it cannot be deleted; nobody can grant the owner role or escalate.
+        assert_eq!(
+            app.call(
+                "DELETE",
+                &format!("/api/v1/orgs/{org}/roles/{key}"),
+                Some(&owner.access),
+                None
+            )
+            .await
+            .status,
+            409
+        );
+        let r = app
+            .call(
+                "PATCH",
+                &format!("/api/v1/orgs/{org}/members/{}", user.id),
+                Some(&owner.access),
+                Some(json!({"role": "owner"})),
+            )
+            .await;
+        assert_eq!(r.status, 422);
+        let r = app
+            .call(
+                "PATCH",
+                &format!("/api/v1/orgs/{org}/members/{}", owner.id),
+                Some(&owner.access),
+                Some(json!({"role": "viewer"})),
+            )
+            .await;
+        assert_eq!(r.status, 409, "the owner's role changes only by transfer");
+        // Removal ends access at once, with the member's personal tokens.
+        let token = app
+            .call(
+                "POST",
+                &format!("/api/v1/orgs/{org}/tokens"),
+                Some(&user.access),
+                Some(json!({"name": "ci", "scopes": ["view_analyses"]})),
+            )
+            .await;
+        let token = token.json()["token"].as_str().expect("token").to_owned();
+        assert_eq!(
+            app.call("GET", &format!("/api/v1/orgs/{org}"), Some(&token), None)
+                .await
+                .status,
+            200
+        );
+        assert_eq!(
+            app.call(
+                "DELETE",
+                &format!("/api/v1/orgs/{org}/members/{}", user.id),
+                Some(&owner.access),
+                None
+            )
+            .await
+            .status,
+            204
+        );
+        assert_eq!(
+            app.call(
+                "GET",
+                &format!("/api/v1/orgs/{org}"),
+                Some(&user.access),
+                None
+            )
+            .await
+            .status,
+            404
+        );
+        assert_eq!(
+            app.call("GET", &format!("/api/v1/orgs/{org}"), Some(&token), None)
+                .await
+                .status,
+            401
+        );
+        let me = app
+            .call("GET", "/api/v1/me", Some(&user.access), None)
+            .await
+            .json();
+        assert_eq!(
+            me["orgs"].as_array().expect("orgs").len(),
+            1,
+            "only their own organisation is left"
+        );
+    }
+);
+
+on_both_backends!(ownership_transfer_and_deletion, |app| {
+    let owner = app.signup("owner@acme.example", "Acme").await;
+    let next = join(&app, &owner, "next@acme.example", "member").await;
+    let org = owner.org_slug.clone();
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/orgs/{org}/transfer-ownership"),
+            Some(&owner.access),
+            Some(json!({"user_id": next.id})),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text());
+    let roles: Vec<(String, String)> = app
+        .call(
+            "GET",
+            &format!("/api/v1/orgs/{org}/members"),
+            Some(&next.access),
+            None,
+        )
+        .await
+        .json()
+        .as_array()
+        .expect("members")
+        .iter()
+        .map(|m| {
+            (
+                m["email"].as_str().expect("e").to_owned(),
+                m["role"].as_str().expect("r").to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        roles.contains(&("owner@acme.example".into(), "admin".into()))
+            && roles.contains(&("next@acme.example".into(), "owner".into())),
+        "{roles:?}"
+    );
+    let r = app
+        .call(
+            "DELETE",
+            &format!("/api/v1/orgs/{org}"),
+            Some(&owner.access),
+            Some(json!({"confirm": org})),
+        )
+        .await;
+    assert_eq!(r.status, 403, "the former owner cannot delete it");
+    create_team(&app, &next, "Doomed").await;
+    let r = app
+        .call(
+            "DELETE",
+            &format!("/api/v1/orgs/{org}"),
+            Some(&next.access),
+            Some(json!({"confirm": org})),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text());
+    assert_eq!(
+        app.call(
+            "GET",
+            &format!("/api/v1/orgs/{org}"),
+            Some(&next.access),
+            None
+        )
+        .await
+        .status,
+        404
+    );
+    for table in ["memberships", "teams", "invitations", "audit_log"] {
+        let sql = format!("select count(*) from {table} where org_id = $1");
+        let n: i64 = server::with_db!(&app.state.db, pool => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(&owner.org_id).fetch_one(pool).await).expect("count");
+        assert_eq!(n, 0, "{table} rows removed with the organisation");
+    }
+    let deleted: i64 = server::with_db!(&app.state.db, pool => sqlx::query_scalar("select count(*) from audit_log where org_id = '' and action = 'org.deleted'").fetch_one(pool).await).expect("count");
+    assert_eq!(deleted, 1, "the deletion itself stays on record");
+});
+
+on_both_backends!(api_tokens_are_scoped_shown_once_and_revocable, |app| {
+    let owner = app.signup("owner@acme.example", "Acme").await;
+    let beta = app.signup("owner@beta.example", "Beta").await;
+    let org = &owner.org_slug;
+    let tokens = format!("/api/v1/orgs/{org}/tokens");
+    let created = app
+        .call(
+            "POST",
+            &tokens,
+            Some(&owner.access),
+            Some(json!({"name": "CI", "scopes": ["view_analyses"], "expires_in_days": 30})),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let secret = created.json()["token"].as_str().expect("token").to_owned();
+    assert!(secret.starts_with("flt_"), "{secret}");
+    let id = created.json()["id"].as_str().expect("id").to_owned();
+    let listed = app.call("GET", &tokens, Some(&owner.access), None).await;
+    assert!(!listed.text().contains(&secret), "the secret is shown once");
+    assert_eq!(listed.json()[0]["last_used_at_ms"], Value::Null);
+    assert_eq!(
+        app.call("GET", &format!("/api/v1/orgs/{org}"), Some(&secret), None)
+            .await
+            .status,
+        200
+    );
+    assert!(
+        app.call("GET", &tokens, Some(&owner.access), None)
+            .await
+            .json()[0]["last_used_at_ms"]
+            .is_i64(),
+        "last use is recorded"
+    );
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/orgs/{org}/teams"),
+            Some(&secret),
+            Some(json!({"name": "x"})),
+        )
+        .await;
+    assert_eq!(r.status, 403, "scopes limit even an owner's token");
+    assert_eq!(
+        app.call(
+            "GET",
+            &format!("/api/v1/orgs/{}", beta.org_slug),
+            Some(&secret),
+            None
+        )
+        .await
+        .status,
+        404
+    );
+    assert_eq!(
+        app.call(
+            "POST",
+            "/api/v1/me/password",
+            Some(&secret),
+            Some(json!({"current_password": PASSWORD, "new_password": "another long one"}))
+        )
+        .await
+        .status,
+        403
+    );
+    assert_eq!(
+        app.call("GET", "/api/v1/me", Some(&secret), None)
+            .await
+            .json()["orgs"]
+            .as_array()
+            .expect("orgs")
+            .len(),
+        1
+    );
+    // Bad requests name their field.
+    let bad = app
+        .call(
+            "POST",
+            &tokens,
+            Some(&owner.access),
+            Some(json!({"name": "", "scopes": ["root"], "expires_in_days": 0})),
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert_eq!(
+        bad.json()["error"]["fields"]
+            .as_array()
+            .expect("fields")
+            .len(),
+        3
+    );
+    // An organisation token acts with exactly its scopes.
+    let org_token = app
+        .call(
+            "POST",
+            &tokens,
+            Some(&owner.access),
+            Some(json!({"name": "Auditor", "kind": "org", "scopes": ["view_audit"]})),
+        )
+        .await;
+    let org_secret = org_token.json()["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let audit = app
+        .call(
+            "GET",
+            &format!("/api/v1/orgs/{org}/audit?action=token."),
+            Some(&org_secret),
+            None,
+        )
+        .await;
+    assert_eq!(audit.status, 200);
+    assert_eq!(
+        audit.json().as_array().expect("entries").len(),
+        2,
+        "two tokens created: {}",
+        audit.text()
+    );
+    // Revoked and expired tokens stop working.
+    assert_eq!(
+        app.call(
+            "DELETE",
+            &format!("{tokens}/{id}"),
+            Some(&owner.access),
+            None
+        )
+        .await
+        .status,
+        204
+    );
+    assert_eq!(
+        app.call("GET", &format!("/api/v1/orgs/{org}"), Some(&secret), None)
+            .await
+            .status,
+        401
+    );
+    app.clock.advance_ms(91 * 86_400_000);
+    assert_eq!(
+        app.call(
+            "GET",
+            &format!("/api/v1/orgs/{org}/audit"),
+            Some(&org_secret),
+            None
+        )
+        .await
+        .status,
+        401
+    );
+});
+
+on_both_backends!(an_org_can_require_mfa, |app| {
+    let owner = app.signup("owner@acme.example", "Acme").await;
+    let dev = join(&app, &owner, "dev@acme.example", "member").await;
+    let org = &owner.org_slug;
+    let r = app
+        .call(
+            "PATCH",
+            &format!("/api/v1/orgs/{org}"),
+            Some(&owner.access),
+            Some(json!({"require_mfa": true})),
+        )
+        .await;
+    assert_eq!(r.status, 422, "the admin must have MFA first");
+    let enrol = app
+        .call("POST", "/api/v1/me/mfa/totp", Some(&owner.access), None)
+        .await
+        .json();
+    let secret = enrol["secret"].as_str().expect("secret");
+    let code = server::auth::totp::code_at(
+        secret,
+        u64::try_from(app.state.auth.now() / 1000).expect("now"),
+    )
+    .expect("code");
+    assert_eq!(
+        app.call(
+            "POST",
+            "/api/v1/me/mfa/totp/confirm",
+            Some(&owner.access),
+            Some(json!({"code": code}))
+        )
+        .await
+        .status,
+        200
+    );
+    assert_eq!(
+        app.call(
+            "PATCH",
+            &format!("/api/v1/orgs/{org}"),
+            Some(&owner.access),
+            Some(json!({"require_mfa": true}))
+        )
+        .await
+        .status,
+        200
+    );
+    let blocked = app
+        .call(
+            "GET",
+            &format!("/api/v1/orgs/{org}/members"),
+            Some(&dev.access),
+            None,
+        )
+        .await;
+    assert_eq!(blocked.status, 403);
+    assert_eq!(blocked.json()["error"]["code"], "mfa_enrolment_required");
+    assert_eq!(
+        app.call("GET", "/api/v1/me", Some(&dev.access), None)
+            .await
+            .status,
+        200,
+        "they can still reach their account to enrol"
+    );
+    let enrol = app
+        .call("POST", "/api/v1/me/mfa/totp", Some(&dev.access), None)
+        .await
+        .json();
+    let code = server::auth::totp::code_at(
+        enrol["secret"].as_str().expect("s"),
+        u64::try_from(app.state.auth.now() / 1000).expect("now"),
+    )
+    .expect("code");
+    assert_eq!(
+        app.call(
+            "POST",
+            "/api/v1/me/mfa/totp/confirm",
+            Some(&dev.access),
+            Some(json!({"code": code}))
+        )
+        .await
+        .status,
+        200
+    );
+    assert_eq!(
+        app.call(
+            "GET",
+            &format!("/api/v1/orgs/{org}/members"),
+            Some(&dev.access),
+            None
+        )
+        .await
+        .status,
+        200
+    );
+});
