@@ -52,6 +52,7 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_theme();
     provide_toasts();
+    components::session::provide_session();
     view! {
         <Title formatter=|title: String| {
             if title.is_empty() { "Faultline".to_owned() } else { format!("{title} · Faultline") }
@@ -74,6 +75,16 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/") view=pages::landing::Landing />
                         <Route path=path!("/status") view=pages::status::Status />
                         <Route path=path!("/design") view=pages::design::Design />
+                        <Route path=path!("/signup") view=pages::auth::SignUpPage />
+                        <Route path=path!("/login") view=pages::auth::SignInPage />
+                        <Route path=path!("/verify-email") view=pages::auth::VerifyEmailPage />
+                        <Route path=path!("/reset-password") view=pages::auth::ResetPasswordPage />
+                        <Route path=path!("/account") view=pages::account::AccountPage />
+                        <Route path=path!("/orgs") view=pages::orgs::OrgsIndexPage />
+                        <Route path=path!("/orgs/new") view=pages::orgs::NewOrgPage />
+                        <Route path=path!("/orgs/:org") view=pages::orgs::OrgAdminPage />
+                        <Route path=path!("/orgs/:org/audit") view=pages::orgs::AuditPage />
+                        <Route path=path!("/invitations/accept") view=pages::orgs::AcceptInvitationPage />
                     </Routes>
                 </ErrorBoundary>
             </AppShell>

@@ -61,6 +61,7 @@ export async function startServer(env = {}) {
   return {
     base,
     log,
+    dataDir,
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
@@ -100,11 +101,16 @@ export async function launchBrowser(options = {}) {
   return context;
 }
 
-/** Collects console errors and uncaught exceptions (CSP violations show up here). */
-export function watchErrors(page) {
+/**
+ * Collects console errors and uncaught exceptions (CSP violations show up here). Chromium also
+ * logs every 4xx answer as an error; with `expected4xx` those are left out, for pages whose forms
+ * are meant to be refused.
+ */
+export function watchErrors(page, { expected4xx = false } = {}) {
   const errors = [];
   page.on('console', (msg) => {
-    if (msg.type() === 'error') errors.push(msg.text());
+    const clientError = /status of 4\d\d/.test(msg.text());
+    if (msg.type() === 'error' && !(expected4xx && clientError)) errors.push(msg.text());
   });
   page.on('pageerror', (err) => errors.push(String(err)));
   return errors;

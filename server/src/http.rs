@@ -8,6 +8,7 @@ pub mod guard;
 pub mod metrics;
 pub mod probes;
 pub mod request_id;
+pub mod session_refresh;
 
 use std::sync::Arc;
 
@@ -65,6 +66,7 @@ pub fn with_middleware(router: Router<AppState>, state: AppState) -> Router {
     router
         .layer(CompressionLayer::new())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(from_fn_with_state(state.clone(), session_refresh::layer))
         .layer(from_fn_with_state(state.clone(), csrf::layer))
         .layer(from_fn(guard::catch_panic))
         .layer(from_fn_with_state(state.metrics.clone(), metrics::track))

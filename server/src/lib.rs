@@ -58,6 +58,7 @@ impl AppState {
             db,
             auth,
             clock,
+            refresh_cache: Arc::default(),
             security: http::guard::SecurityHeaders::new(config.behind_tls()),
             config: Arc::new(config),
             leptos,

@@ -34,6 +34,8 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     /// The time, injectable for tests.
     pub clock: Arc<dyn Clock>,
+    /// Recent cookie-session refreshes (see `http::session_refresh`).
+    pub refresh_cache: Arc<crate::http::session_refresh::RefreshCache>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -1,5 +1,8 @@
 //! The contract between browser and server: one module per resource, each with its types and
 //! `#[server]` functions.
 
+pub mod account;
 pub mod demo;
+pub mod error;
+pub mod orgs;
 pub mod system;

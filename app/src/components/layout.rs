@@ -4,8 +4,10 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use super::session::use_session;
 use super::theme::ThemeToggle;
 use super::toast::ToastHost;
+use crate::api::account::SignOut;
 
 /// Wraps every page.
 #[component]
@@ -25,6 +27,7 @@ pub fn AppShell(children: Children) -> impl IntoView {
                     <A href="/status">"Status"</A>
                     <A href="/design">"Design"</A>
                 </nav>
+                <UserMenu />
                 <ThemeToggle />
             </div>
         </header>
@@ -38,5 +41,48 @@ pub fn AppShell(children: Children) -> impl IntoView {
             </p>
         </footer>
         <ToastHost />
+    }
+}
+
+/// Sign-in links, or the signed-in account's organisations, settings and sign-out.
+#[component]
+fn UserMenu() -> impl IntoView {
+    let session = use_session();
+    let sign_out = ServerAction::<SignOut>::new();
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        if matches!(sign_out.value().get(), Some(Ok(()))) {
+            session.changed();
+            navigate("/", Default::default());
+        }
+    });
+    view! {
+        <div class="user-menu">
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match session.user.await {
+                        Ok(Some(me)) => {
+                            let first = me.orgs.first().cloned();
+                            view! {
+                            <nav class="app-nav" aria-label="Account">
+                                {first.map(|o| view! { <A href=format!("/orgs/{}", o.slug)>{o.name}</A> })}
+                                <A href="/orgs" exact=true>"Organisations"</A>
+                                <A href="/account">"Account"</A>
+                            </nav>
+                            <ActionForm action=sign_out attr:class="inline">
+                                <button class="button button--quiet" type="submit" title=me.email.clone()>"Sign out"</button>
+                            </ActionForm>
+                        }.into_any()
+                        }
+                        _ => view! {
+                            <nav class="app-nav" aria-label="Account">
+                                <A href="/login">"Sign in"</A>
+                                <A href="/signup">"Sign up"</A>
+                            </nav>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+        </div>
     }
 }

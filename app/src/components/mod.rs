@@ -2,7 +2,9 @@
 //! elements.
 
 pub mod chart;
+pub mod form;
 pub mod layout;
+pub mod session;
 pub mod theme;
 pub mod toast;
 pub mod ui;

@@ -1,6 +1,9 @@
 //! One module per route.
 
+pub mod account;
+pub mod auth;
 pub mod design;
 pub mod landing;
 pub mod not_found;
+pub mod orgs;
 pub mod status;

@@ -1082,3 +1082,97 @@ on_both_backends!(an_org_can_require_mfa, |app| {
         200
     );
 });
+
+/// Calls a server function the way the pages do: form-encoded, with the session cookie.
+async fn rpc(
+    app: &TestApp,
+    name: &str,
+    access: Option<&str>,
+    form: &str,
+) -> crate::helpers::TestResponse {
+    let mut req = axum::http::Request::post(format!("/rpc/{name}"))
+        .header("content-type", "application/x-www-form-urlencoded");
+    if let Some(token) = access {
+        req = req.header("cookie", format!("fl_access={token}"));
+    }
+    app.send(
+        req.body(axum::body::Body::from(form.to_owned()))
+            .expect("request"),
+    )
+    .await
+}
+
+on_both_backends!(server_functions_apply_the_same_checks_as_the_api, |app| {
+    let owner = app.signup("owner@acme.example", "Acme").await;
+    let viewer = join(&app, &owner, "viewer@acme.example", "viewer").await;
+    let other = app.signup("owner@beta.example", "Beta").await;
+    let denied = rpc(
+        &app,
+        "create_team",
+        Some(&viewer.access),
+        "org=acme&name=Platform",
+    )
+    .await;
+    let body = denied.json();
+    assert_eq!(
+        (body["status"].as_u64(), body["code"].as_str()),
+        (Some(403), Some("forbidden")),
+        "{}",
+        denied.text()
+    );
+    let foreign = rpc(&app, "org_admin", Some(&other.access), "org=acme").await;
+    assert_eq!(foreign.json()["status"], 404, "{}", foreign.text());
+    let anonymous = rpc(&app, "org_admin", None, "org=acme").await;
+    assert_eq!(anonymous.json()["status"], 401);
+    let allowed = rpc(
+        &app,
+        "create_team",
+        Some(&owner.access),
+        "org=acme&name=Platform",
+    )
+    .await;
+    assert_eq!(allowed.status, 200, "{}", allowed.text());
+    let page = rpc(&app, "org_admin", Some(&owner.access), "org=acme").await;
+    assert_eq!(page.status, 200, "{}", page.text());
+    assert_eq!(page.json()["teams"][0]["name"], "Platform");
+    assert_eq!(page.json()["members"].as_array().expect("members").len(), 2);
+    let me = rpc(&app, "me", Some(&viewer.access), "").await;
+    assert_eq!(me.json()["email"], "viewer@acme.example");
+    assert_eq!(
+        rpc(&app, "me", None, "").await.json(),
+        serde_json::Value::Null,
+        "signed out is not an error"
+    );
+});
+
+on_both_backends!(
+    an_expired_browser_session_is_refreshed_before_the_request_runs,
+    |app| {
+        let owner = app.signup("owner@acme.example", "Acme").await;
+        app.clock.advance_secs(600);
+        let cookies = format!("fl_access={}; fl_refresh={}", owner.access, owner.refresh);
+        let request = || {
+            axum::http::Request::get("/api/v1/me")
+                .header("cookie", cookies.clone())
+                .body(axum::body::Body::empty())
+                .expect("req")
+        };
+        let first = app.send(request()).await;
+        assert_eq!(first.status, 200, "{}", first.text());
+        let new_refresh =
+            crate::identity::set_cookie(&first, "fl_refresh").expect("rotated refresh cookie");
+        assert_ne!(new_refresh, owner.refresh);
+        // A parallel request with the same stale cookies is not mistaken for token theft…
+        let second = app.send(request()).await;
+        assert_eq!(second.status, 200, "{}", second.text());
+        // …but after the grace period the spent token revokes the session.
+        app.clock.advance_secs(31);
+        let late = app.send(request()).await;
+        assert_eq!(late.status, 401);
+        assert_eq!(
+            app.refresh(&new_refresh).await.status,
+            401,
+            "the whole family is gone"
+        );
+    }
+);

@@ -19,18 +19,22 @@ use crate::tenancy::context::{self, OrgContext};
 
 /// The client's address and user agent.
 pub fn origin_of(parts: &Parts, config: &Config) -> Origin {
-    let peer = parts
-        .extensions
+    origin_from(&parts.headers, &parts.extensions, config)
+}
+
+/// The client's address and user agent, from a request's headers and extensions.
+pub fn origin_from(
+    headers: &HeaderMap,
+    extensions: &axum::http::Extensions,
+    config: &Config,
+) -> Origin {
+    let peer = extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip().to_string());
-    let forwarded = config
-        .trust_proxy
-        .then(|| forwarded_for(&parts.headers))
-        .flatten();
+    let forwarded = config.trust_proxy.then(|| forwarded_for(headers)).flatten();
     Origin {
         ip: forwarded.or(peer).unwrap_or_else(|| "unknown".to_owned()),
-        user_agent: parts
-            .headers
+        user_agent: headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()

@@ -1,0 +1,525 @@
+//! Organisation pages: the list of your organisations, creating one, accepting an invitation,
+//! the administration page (members, invitations, teams, roles, API tokens, settings) and the
+//! audit log. What each section offers follows the caller's permissions.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+
+use crate::api::account::Me;
+use crate::api::error::{ApiError, field_error, form_error};
+use crate::api::orgs::{
+    AcceptInvitation, ChangeMemberRole, CreateOrg, CreateRole, CreateTeam, CreateToken, DeleteOrg,
+    InviteMember, OrgAdmin, RemoveMember, RevokeInvitation, RevokeToken, UpdateOrg, audit_log,
+    load_org_admin,
+};
+use crate::components::form::{FormError, TextField, field};
+use crate::components::session::use_session;
+use crate::components::ui::{Badge, Card, EmptyState, ErrorNotice, Loading, Tone};
+use crate::pages::account::RequireUser;
+use crate::pages::status::format_date;
+
+/// Calls `then` each time `action` succeeds.
+fn on_success<A, T>(action: ServerAction<A>, then: impl Fn() + 'static)
+where
+    A: leptos::server_fn::ServerFn<Output = T, Error = ApiError> + Clone + Send + Sync + 'static,
+    T: Clone + Send + Sync + 'static,
+{
+    Effect::new(move |_| {
+        if matches!(action.value().get(), Some(Ok(_))) {
+            then();
+        }
+    });
+}
+
+/// `/orgs`: the organisations you belong to.
+#[component]
+pub fn OrgsIndexPage() -> impl IntoView {
+    view! {
+        <Title text="Organisations" />
+        <RequireUser signed_in=|me: Me| view! {
+            <h1>"Your organisations"</h1>
+            <ul class="org-list">
+                {me.orgs.into_iter().map(|o| view! {
+                    <li><A href=format!("/orgs/{}", o.slug)>{o.name}</A> " " <Badge tone=Tone::Neutral label=o.role /></li>
+                }).collect_view()}
+            </ul>
+            <p><A href="/orgs/new" attr:class="button">"New organisation"</A></p>
+        } />
+    }
+}
+
+/// `/orgs/new`.
+#[component]
+pub fn NewOrgPage() -> impl IntoView {
+    let session = use_session();
+    let action = ServerAction::<CreateOrg>::new();
+    let result = action.value();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(slug)) = result.get() {
+            session.changed();
+            navigate(&format!("/orgs/{slug}"), Default::default());
+        }
+    });
+    view! {
+        <Title text="New organisation" />
+        <section class="auth">
+            <h1>"New organisation"</h1>
+            <ActionForm action attr:class="form">
+                <TextField label="Name" name="name" autocomplete="organization" error=field(result, "name") />
+                <FormError message=Signal::derive(move || form_error(&result.get())) />
+                <button class="button button--primary" type="submit">"Create organisation"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// `/invitations/accept?org=…&token=…`.
+#[component]
+pub fn AcceptInvitationPage() -> impl IntoView {
+    let query = use_query_map();
+    let org = move || query.read().get("org").unwrap_or_default();
+    let token = move || query.read().get("token").unwrap_or_default();
+    let session = use_session();
+    let action = ServerAction::<AcceptInvitation>::new();
+    let result = action.value();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(slug)) = result.get() {
+            session.changed();
+            navigate(&format!("/orgs/{slug}"), Default::default());
+        }
+    });
+    let here = move || format!("/invitations/accept?org={}&token={}", org(), token());
+    view! {
+        <Title text="Join an organisation" />
+        <section class="auth">
+            <h1>"Join " {org}</h1>
+            <Suspense fallback=|| view! { <Loading label="Checking your session" /> }>
+                {move || Suspend::new(async move {
+                    match session.user.await {
+                        Ok(Some(me)) => view! {
+                            <p>"Signed in as " <strong>{me.email}</strong> "."</p>
+                            <ActionForm action attr:class="form">
+                                <input type="hidden" name="org" value=org />
+                                <input type="hidden" name="token" value=token />
+                                <FormError message=Signal::derive(move || form_error(&result.get())) />
+                                <button class="button button--primary" type="submit">"Accept the invitation"</button>
+                            </ActionForm>
+                        }.into_any(),
+                        _ => {
+                            let next = crate::api::account::urlencode(&here());
+                            view! {
+                                <p>"Sign in with the address the invitation was sent to, or create an account with it."</p>
+                                <p>
+                                    <A href=format!("/login?next={next}") attr:class="button button--primary">"Sign in"</A> " "
+                                    <A href=format!("/signup?next={next}") attr:class="button">"Create an account"</A>
+                                </p>
+                            }.into_any()
+                        }
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+/// `/orgs/:org`: the organisation's administration.
+#[component]
+pub fn OrgAdminPage() -> impl IntoView {
+    let params = use_params_map();
+    let org = move || params.read().get("org").unwrap_or_default();
+    let reload = RwSignal::new(0_u32);
+    let data = Resource::new(
+        move || (org(), reload.get()),
+        |(org, _)| load_org_admin(org),
+    );
+    view! {
+        <Title text="Organisation" />
+        <Transition fallback=|| view! { <Loading label="Loading the organisation" /> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(page) => view! { <OrgAdminView page reload /> }.into_any(),
+                    Err(e) if e.status == 401 => view! { <EmptyState title="Sign in to continue" message="This page needs you to be signed in."><A href="/login">"Sign in"</A></EmptyState> }.into_any(),
+                    Err(e) if e.code == "mfa_enrolment_required" => view! {
+                        <ErrorNotice title="Two-factor authentication required" message=e.message />
+                        <p><A href="/account">"Set it up in your account"</A></p>
+                    }.into_any(),
+                    Err(e) if e.status == 404 => view! { <EmptyState title="No such organisation" message="It does not exist, or you are not a member." /> }.into_any(),
+                    Err(e) => view! { <ErrorNotice title="The organisation could not be loaded" message=e.message /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn OrgAdminView(page: OrgAdmin, reload: RwSignal<u32>) -> impl IntoView {
+    let org = page.org.clone();
+    let bump = move || reload.update(|v| *v += 1);
+    view! {
+        <header class="page-header">
+            <h1>{org.name.clone()}</h1>
+            <p class="muted">
+                "Your role: " <Badge tone=Tone::Info label=role_name(&page, &org.role) />
+                {org.require_mfa.then(|| view! { " " <Badge tone=Tone::Ok label="two-factor required" /> })}
+                {org.can("view_audit").then(|| view! { " · " <A href=format!("/orgs/{}/audit", org.slug)>"Audit log"</A> })}
+            </p>
+        </header>
+        <MembersCard page=page.clone() bump />
+        <div class="grid">
+            {org.can("manage_members").then(|| view! { <InviteCard page=page.clone() bump /> })}
+            <TeamsCard page=page.clone() bump />
+            <RolesCard page=page.clone() bump />
+            <TokensCard page=page.clone() bump />
+            {org.can("manage_members").then(|| view! { <SettingsCard page=page.clone() bump /> })}
+        </div>
+    }
+}
+
+fn role_name(page: &OrgAdmin, key: &str) -> String {
+    page.roles
+        .iter()
+        .find(|r| r.key == key)
+        .map_or_else(|| key.to_owned(), |r| r.name.clone())
+}
+
+#[component]
+fn MembersCard(page: OrgAdmin, bump: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let change = ServerAction::<ChangeMemberRole>::new();
+    let remove = ServerAction::<RemoveMember>::new();
+    on_success(change, bump);
+    on_success(remove, bump);
+    let session = use_session();
+    let me = Signal::derive(move || {
+        session
+            .user
+            .get()
+            .and_then(Result::ok)
+            .flatten()
+            .map(|m| m.id)
+            .unwrap_or_default()
+    });
+    let can_manage = page.org.can("manage_members");
+    let slug = page.org.slug.clone();
+    let roles: Vec<(String, String)> = page
+        .roles
+        .iter()
+        .filter(|r| r.key != "owner")
+        .map(|r| (r.key.clone(), r.name.clone()))
+        .collect();
+    let error = Signal::derive(move || {
+        form_error(&change.value().get()).or_else(|| form_error(&remove.value().get()))
+    });
+    view! {
+        <Card title="Members" subtitle=format!("{} people", page.members.len())>
+            <FormError message=error />
+            <div class="table-wrap">
+                <table class="table" data-testid="members">
+                    <thead><tr><th>"Email"</th><th>"Role"</th><th>"Two-factor"</th><th>"Joined"</th><th><span class="visually-hidden">"Actions"</span></th></tr></thead>
+                    <tbody>
+                        {page.members.iter().map(|m| {
+                            let editable = can_manage && m.role != "owner";
+                            let (slug, slug2, user, user2) = (slug.clone(), slug.clone(), m.user_id.clone(), m.user_id.clone());
+                            let role_label = role_name(&page, &m.role);
+                            let options = roles.clone();
+                            let current = m.role.clone();
+                            let is_me = Signal::derive({ let id = m.user_id.clone(); move || me.get() == id });
+                            view! {
+                                <tr>
+                                    <td>{m.email.clone()}</td>
+                                    <td>{if editable {
+                                        view! {
+                                            <select class="input input--compact" aria-label=format!("Role of {}", m.email)
+                                                disabled=is_me
+                                                on:change=move |ev| { change.dispatch(ChangeMemberRole { org: slug.clone(), user_id: user.clone(), role: event_target_value(&ev) }); }>
+                                                {options.into_iter().map(|(key, name)| { let selected = key == current; view! { <option value=key selected=selected>{name}</option> } }).collect_view()}
+                                            </select>
+                                        }.into_any()
+                                    } else {
+                                        view! { <Badge tone=Tone::Neutral label=role_label /> }.into_any()
+                                    }}</td>
+                                    <td>{if m.mfa { "on" } else { "off" }}</td>
+                                    <td>{format_date(m.joined_at_ms)}</td>
+                                    <td>{(editable).then(|| view! {
+                                        <button class="button button--danger" disabled=is_me on:click=move |_| { remove.dispatch(RemoveMember { org: slug2.clone(), user_id: user2.clone() }); }>"Remove"</button>
+                                    })}</td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </Card>
+    }
+}
+
+#[component]
+fn InviteCard(page: OrgAdmin, bump: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let invite = ServerAction::<InviteMember>::new();
+    let revoke = ServerAction::<RevokeInvitation>::new();
+    on_success(invite, bump);
+    on_success(revoke, bump);
+    let result = invite.value();
+    let slug = page.org.slug.clone();
+    let open: Vec<_> = page
+        .invitations
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|i| i.accepted_at_ms.is_none() && i.revoked_at_ms.is_none())
+        .collect();
+    let form_slug = slug.clone();
+    view! {
+        <Card title="Invite people" subtitle="They get a link by email that works for seven days.">
+            <ActionForm action=invite attr:class="form">
+                <input type="hidden" name="org" value=form_slug />
+                <TextField label="Email" name="email" input_type="email" error=field(result, "email") />
+                <div class="field">
+                    <label for="invite-role">"Role"</label>
+                    <select id="invite-role" class="input" name="role">
+                        {page.roles.iter().filter(|r| r.key != "owner").map(|r| view! { <option value=r.key.clone() selected=r.key == "member">{r.name.clone()}</option> }).collect_view()}
+                    </select>
+                </div>
+                <FormError message=Signal::derive(move || form_error(&result.get())) />
+                {move || matches!(result.get(), Some(Ok(()))).then(|| view! { <p class="notice notice--ok" role="status">"Invitation sent."</p> })}
+                <button class="button button--primary" type="submit">"Send invitation"</button>
+            </ActionForm>
+            {(!open.is_empty()).then(|| view! {
+                <h3>"Pending"</h3>
+                <ul class="plain-list" data-testid="invitations">
+                    {open.into_iter().map(|i| { let slug = slug.clone(); let id = i.id.clone(); view! {
+                        <li>{i.email} " · " {i.role} " · until " {format_date(i.expires_at_ms)} " "
+                            <button class="button" on:click=move |_| { revoke.dispatch(RevokeInvitation { org: slug.clone(), id: id.clone() }); }>"Withdraw"</button></li>
+                    }}).collect_view()}
+                </ul>
+            })}
+        </Card>
+    }
+}
+
+#[component]
+fn TeamsCard(page: OrgAdmin, bump: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let create = ServerAction::<CreateTeam>::new();
+    on_success(create, bump);
+    let result = create.value();
+    view! {
+        <Card title="Teams">
+            {if page.teams.is_empty() {
+                view! { <p class="muted">"No teams yet."</p> }.into_any()
+            } else {
+                view! { <ul class="plain-list">{page.teams.iter().map(|t| view! { <li>{t.name.clone()} " · " {t.member_count} " members"</li> }).collect_view()}</ul> }.into_any()
+            }}
+            {page.org.can("manage_team").then(|| view! {
+                <ActionForm action=create attr:class="form form--inline">
+                    <input type="hidden" name="org" value=page.org.slug.clone() />
+                    <TextField label="New team" name="name" error=field(result, "name") />
+                    <button class="button" type="submit">"Create team"</button>
+                </ActionForm>
+            })}
+        </Card>
+    }
+}
+
+/// Checkboxes for a set of permissions, kept in `selected`.
+#[component]
+fn PermissionPicker(
+    #[prop(into)] legend: String,
+    available: Vec<String>,
+    selected: RwSignal<Vec<String>>,
+) -> impl IntoView {
+    view! {
+        <fieldset class="checks">
+            <legend>{legend}</legend>
+            {available.into_iter().map(|p| {
+                let name = p.clone();
+                let checked = { let p = p.clone(); move || selected.get().contains(&p) };
+                view! {
+                    <label class="check">
+                        <input type="checkbox" value=p.clone() prop:checked=checked
+                            on:change=move |ev| {
+                                let on = event_target_checked(&ev);
+                                selected.update(|s| { s.retain(|x| *x != name); if on { s.push(name.clone()); } });
+                            } />
+                        {p.replace('_', " ")}
+                    </label>
+                }
+            }).collect_view()}
+        </fieldset>
+    }
+}
+
+#[component]
+fn RolesCard(page: OrgAdmin, bump: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let create = ServerAction::<CreateRole>::new();
+    on_success(create, bump);
+    let result = create.value();
+    let selected = RwSignal::new(Vec::<String>::new());
+    view! {
+        <Card title="Roles">
+            <ul class="plain-list">
+                {page.roles.iter().map(|r| view! {
+                    <li><strong>{r.name.clone()}</strong> {(!r.builtin).then_some(" (custom)")} ": " <span class="muted">{r.permissions.join(", ").replace('_', " ")}</span></li>
+                }).collect_view()}
+            </ul>
+            {page.org.can("manage_members").then(|| view! {
+                <ActionForm action=create attr:class="form">
+                    <input type="hidden" name="org" value=page.org.slug.clone() />
+                    <TextField label="Custom role name" name="name" error=field(result, "name") />
+                    <PermissionPicker legend="Permissions" available=page.org.permissions.clone() selected />
+                    <input type="hidden" name="permissions" prop:value=move || selected.get().join(",") />
+                    <FormError message=Signal::derive(move || form_error(&result.get()).or_else(|| field_error(&result.get(), "permissions"))) />
+                    <button class="button" type="submit">"Create role"</button>
+                </ActionForm>
+            })}
+        </Card>
+    }
+}
+
+#[component]
+fn TokensCard(page: OrgAdmin, bump: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let create = ServerAction::<CreateToken>::new();
+    let revoke = ServerAction::<RevokeToken>::new();
+    on_success(create, bump);
+    on_success(revoke, bump);
+    let result = create.value();
+    let selected = RwSignal::new(vec!["view_analyses".to_owned()]);
+    let slug = page.org.slug.clone();
+    let live: Vec<_> = page
+        .tokens
+        .iter()
+        .filter(|t| t.revoked_at_ms.is_none())
+        .cloned()
+        .collect();
+    view! {
+        <Card title="API tokens" subtitle="For CI and the command line: send as Authorization: Bearer.">
+            {move || match result.get() {
+                Some(Ok(secret)) => Some(view! {
+                    <div class="notice notice--ok" role="status">
+                        <p>"Copy the token now; it is not shown again."</p>
+                        <code class="secret" data-testid="new-token">{secret}</code>
+                    </div>
+                }),
+                _ => None,
+            }}
+            {(!live.is_empty()).then(|| view! {
+                <ul class="plain-list">
+                    {live.into_iter().map(|t| { let slug = slug.clone(); let id = t.id.clone(); view! {
+                        <li><strong>{t.name.clone()}</strong> " " <code>{format!("flt_{}…", t.prefix)}</code> " · " {t.kind.clone()} " · " {t.scopes.join(", ")}
+                            " · last used " {t.last_used_at_ms.map_or_else(|| "never".to_owned(), format_date)}
+                            " " <button class="button" on:click=move |_| { revoke.dispatch(RevokeToken { org: slug.clone(), id: id.clone() }); }>"Revoke"</button></li>
+                    }}).collect_view()}
+                </ul>
+            })}
+            <ActionForm action=create attr:class="form">
+                <input type="hidden" name="org" value=page.org.slug.clone() />
+                <TextField label="Token name" name="name" error=field(result, "name") />
+                <PermissionPicker legend="Scopes" available=page.org.permissions.clone() selected />
+                <input type="hidden" name="scopes" prop:value=move || selected.get().join(",") />
+                {if page.org.can("manage_members") {
+                    view! {
+                        <div class="field"><label for="token-kind">"Acts as"</label>
+                            <select id="token-kind" class="input" name="kind"><option value="personal">"me"</option><option value="org">"the organisation"</option></select></div>
+                    }.into_any()
+                } else {
+                    view! { <input type="hidden" name="kind" value="personal" /> }.into_any()
+                }}
+                <TextField label="Expires in (days)" name="expires_in_days" input_type="number" value="90" error=field(result, "expires_in_days") />
+                <FormError message=Signal::derive(move || form_error(&result.get()).or_else(|| field_error(&result.get(), "scopes"))) />
+                <button class="button" type="submit">"Create token"</button>
+            </ActionForm>
+        </Card>
+    }
+}
+
+#[component]
+fn SettingsCard(page: OrgAdmin, bump: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let update = ServerAction::<UpdateOrg>::new();
+    let delete = ServerAction::<DeleteOrg>::new();
+    on_success(update, bump);
+    let session = use_session();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if matches!(delete.value().get(), Some(Ok(()))) {
+            session.changed();
+            navigate("/orgs", Default::default());
+        }
+    });
+    let result = update.value();
+    let require = RwSignal::new(page.org.require_mfa);
+    let (slug, slug2, name) = (
+        page.org.slug.clone(),
+        page.org.slug.clone(),
+        page.org.name.clone(),
+    );
+    let owner = page.org.role == "owner";
+    view! {
+        <Card title="Settings">
+            <ActionForm action=update attr:class="form">
+                <input type="hidden" name="org" value=slug />
+                <TextField label="Name" name="name" value=name error=field(result, "name") />
+                <label class="check">
+                    <input type="checkbox" prop:checked=move || require.get() on:change=move |ev| require.set(event_target_checked(&ev)) />
+                    "Require two-factor authentication of every member"
+                </label>
+                <input type="hidden" name="require_mfa" prop:value=move || require.get().to_string() />
+                <FormError message=Signal::derive(move || form_error(&result.get()).or_else(|| field_error(&result.get(), "require_mfa"))) />
+                <button class="button" type="submit">"Save settings"</button>
+            </ActionForm>
+            {owner.then(|| view! {
+                <details class="danger-zone">
+                    <summary>"Delete this organisation"</summary>
+                    <p>"This removes its members, teams, tokens and every analysis. It cannot be undone."</p>
+                    <ActionForm action=delete attr:class="form">
+                        <input type="hidden" name="org" value=slug2.clone() />
+                        <TextField label=format!("Type {slug2} to confirm") name="confirm" error=field(delete.value(), "confirm") />
+                        <button class="button button--danger" type="submit">"Delete organisation"</button>
+                    </ActionForm>
+                </details>
+            })}
+        </Card>
+    }
+}
+
+/// `/orgs/:org/audit`: the audit log, filterable, with a CSV export.
+#[component]
+pub fn AuditPage() -> impl IntoView {
+    let params = use_params_map();
+    let org = move || params.read().get("org").unwrap_or_default();
+    let filter = RwSignal::new(String::new());
+    let entries = Resource::new(
+        move || (org(), filter.get()),
+        |(org, action)| audit_log(org, action),
+    );
+    view! {
+        <Title text="Audit log" />
+        <h1>"Audit log"</h1>
+        <div class="toolbar">
+            <label for="audit-filter">"Action starts with"</label>
+            <input id="audit-filter" class="input input--compact" placeholder="auth. or member." on:change=move |ev| filter.set(event_target_value(&ev)) />
+            <a class="button" href=move || format!("/api/v1/orgs/{}/audit?format=csv", org()) download="">"Export CSV"</a>
+        </div>
+        <Transition fallback=|| view! { <Loading label="Loading the audit log" /> }>
+            {move || Suspend::new(async move {
+                match entries.await {
+                    Ok(list) if list.is_empty() => view! { <EmptyState title="Nothing recorded" message="No entries match." /> }.into_any(),
+                    Ok(list) => view! {
+                        <div class="table-wrap">
+                            <table class="table" data-testid="audit">
+                                <thead><tr><th class="num">"#"</th><th>"When"</th><th>"Who"</th><th>"Action"</th><th>"Target"</th><th>"Address"</th><th>"Details"</th></tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|e| view! {
+                                        <tr><td class="num">{e.seq}</td><td>{format_date(e.at_ms)}</td><td>{e.actor}</td><td><code>{e.action}</code></td><td>{e.target}</td><td>{e.ip}</td><td><code>{e.detail}</code></td></tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    }.into_any(),
+                    Err(e) => view! { <ErrorNotice title="The audit log could not be loaded" message=e.message /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}

@@ -1,0 +1,176 @@
+// Accounts and organisations in a real browser: sign up, create a second organisation, enrol
+// two-factor authentication, invite a colleague by email, who signs up from the link and
+// accepts; their role changes and their pages show exactly what the new role allows.
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { artifacts, hydrated, launchBrowser, startServer, watchErrors } from './server.js';
+
+let server;
+let owner;
+let colleague;
+
+before(async () => {
+  server = await startServer();
+  owner = await launchBrowser();
+  colleague = await launchBrowser();
+});
+
+after(async () => {
+  await owner?.close();
+  await colleague?.close();
+  await server?.stop();
+});
+
+const PASSWORD = 'correct horse battery staple';
+
+/** RFC 6238 code for a base32 secret at the current time (the test's oracle, not our code). */
+function totp(secret, stepOffset = 0) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of secret.replace(/=+$/, '')) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30000) + stepOffset));
+  const mac = createHmac('sha1', key).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0xf;
+  const value = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return String(value).padStart(6, '0');
+}
+
+/** The newest mail to `to` in the server's outbox, with quoted-printable undone. */
+function mailTo(to) {
+  const dir = join(server.dataDir, 'outbox');
+  const mails = readdirSync(dir)
+    .filter((f) => f.endsWith('.eml'))
+    .map((f) => readFileSync(join(dir, f), 'utf8'))
+    .map((m) => m.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16))))
+    .filter((m) => m.includes(`To: ${to}`));
+  assert.ok(mails.length > 0, `a mail to ${to} is in the outbox`);
+  return mails[mails.length - 1];
+}
+
+async function fill(page, label, value) {
+  await page.getByLabel(label, { exact: true }).fill(value);
+}
+
+test('sign up, create an organisation, enrol MFA, invite, accept, change role', async () => {
+  const page = await owner.newPage();
+  const errors = watchErrors(page, { expected4xx: true });
+  await page.goto(`${server.base}/signup`);
+  await hydrated(page);
+  await fill(page, 'Work email', 'ada@acme.example');
+  await fill(page, 'Password', 'password');
+  await fill(page, 'Organisation name', 'Acme');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByText('too common').waitFor();
+  assert.equal(await page.getAttribute('#field-password', 'aria-invalid'), 'true', 'the error sits on its field');
+  await page.screenshot({ path: join(artifacts, 'signup-error.png'), fullPage: true });
+  await fill(page, 'Password', PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.waitForURL(`${server.base}/orgs/acme`);
+  await page.getByRole('heading', { name: 'Acme', level: 1 }).waitFor();
+  await page.getByRole('navigation', { name: 'Account' }).getByText('Account').waitFor();
+
+  // A second organisation.
+  await page.goto(`${server.base}/orgs/new`);
+  await hydrated(page);
+  await fill(page, 'Name', 'Acme Labs');
+  await page.getByRole('button', { name: 'Create organisation' }).click();
+  await page.waitForURL(`${server.base}/orgs/acme-labs`);
+  await page.goto(`${server.base}/orgs`);
+  await page.getByRole('link', { name: 'Acme Labs' }).waitFor();
+  await page.getByRole('link', { name: 'Acme', exact: true }).first().waitFor();
+
+  // Two-factor authentication.
+  await page.goto(`${server.base}/account`);
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Set up two-factor authentication' }).click();
+  const secret = (await page.getByTestId('totp-secret').textContent()).trim();
+  assert.match(secret, /^[A-Z2-7]{32}$/);
+  assert.ok(await page.locator('.qr svg').count(), 'the QR code is drawn');
+  await page.screenshot({ path: join(artifacts, 'mfa-enrol.png'), fullPage: true });
+  await fill(page, 'Code from the app', totp(secret));
+  await page.getByRole('button', { name: 'Turn on' }).click();
+  const codes = (await page.getByTestId('recovery-codes').innerText()).split('\n').filter(Boolean);
+  assert.equal(codes.length, 10);
+
+  // Sign out and back in: the second factor is asked for.
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+  await page.getByRole('link', { name: 'Sign in' }).waitFor();
+  await page.goto(`${server.base}/login`);
+  await hydrated(page);
+  await fill(page, 'Email', 'ada@acme.example');
+  await fill(page, 'Password', PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByLabel('Authentication code').waitFor();
+  await fill(page, 'Authentication code', codes[0]);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${server.base}/orgs`);
+
+  // Invite a colleague as a viewer.
+  await page.goto(`${server.base}/orgs/acme`);
+  await hydrated(page);
+  const invite = page.locator('section.card', { hasText: 'Invite people' });
+  await invite.getByLabel('Email').fill('grace@acme.example');
+  await invite.getByLabel('Role').selectOption('viewer');
+  await invite.getByRole('button', { name: 'Send invitation' }).click();
+  await page.getByText('Invitation sent.').waitFor();
+  const link = /(http:\/\/127\.0\.0\.1:\d+\/invitations\/accept\?[^\s]+)/.exec(mailTo('grace@acme.example'))[1];
+
+  // The colleague follows the link, signs up and accepts.
+  const theirs = await colleague.newPage();
+  const theirErrors = watchErrors(theirs, { expected4xx: true });
+  await theirs.goto(link);
+  await hydrated(theirs);
+  await theirs.getByRole('link', { name: 'Create an account' }).click();
+  await theirs.waitForURL(/\/signup\?next=/);
+  await hydrated(theirs);
+  await fill(theirs, 'Work email', 'grace@acme.example');
+  await fill(theirs, 'Password', PASSWORD);
+  await fill(theirs, 'Organisation name', 'Grace Home');
+  await theirs.getByRole('button', { name: 'Create account' }).click();
+  await theirs.waitForURL(/\/invitations\/accept/);
+  await theirs.getByRole('button', { name: 'Accept the invitation' }).click();
+  await theirs.waitForURL(`${server.base}/orgs/acme`);
+  await theirs.getByRole('heading', { name: 'Acme', level: 1 }).waitFor();
+  // A viewer sees the members but cannot invite, manage or read the audit log.
+  await theirs.getByTestId('members').getByText('ada@acme.example').waitFor();
+  assert.equal(await theirs.getByText('Invite people').count(), 0);
+  assert.equal(await theirs.getByRole('link', { name: 'Audit log' }).count(), 0);
+  assert.equal(await theirs.getByRole('button', { name: 'Create team' }).count(), 0);
+  await theirs.screenshot({ path: join(artifacts, 'org-as-viewer.png'), fullPage: true });
+
+  // The owner makes them an admin.
+  await page.reload();
+  await hydrated(page);
+  await page.getByLabel('Role of grace@acme.example').selectOption('admin');
+  await page.waitForResponse((r) => r.url().includes('/rpc/change_member_role') && r.ok());
+  await page.screenshot({ path: join(artifacts, 'org-as-owner.png'), fullPage: true });
+
+  // Now they can.
+  await theirs.reload();
+  await hydrated(theirs);
+  await theirs.getByText('Invite people').waitFor();
+  await theirs.getByRole('button', { name: 'Create team' }).waitFor();
+  await theirs.getByRole('link', { name: 'Audit log' }).click();
+  await theirs.waitForURL(`${server.base}/orgs/acme/audit`);
+  await theirs.getByTestId('audit').getByText('member.role_changed').waitFor();
+  await theirs.screenshot({ path: join(artifacts, 'audit-log.png'), fullPage: true });
+
+  assert.deepEqual(errors, [], 'no console errors for the owner');
+  assert.deepEqual(theirErrors, [], 'no console errors for the colleague');
+});
+
+test('signed-out visitors are sent to sign in, and the API says who is signed in', async () => {
+  const page = await colleague.newPage();
+  await page.goto(`${server.base}/account`);
+  await hydrated(page);
+  const me = await page.evaluate(async () => (await fetch('/api/v1/me')).status);
+  assert.equal(me, 200, 'the colleague is signed in through cookies');
+  const res = await fetch(`${server.base}/api/v1/me`);
+  assert.equal(res.status, 401, 'without cookies the API answers 401');
+  await page.close();
+});
