@@ -75,6 +75,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/") view=pages::landing::Landing />
                         <Route path=path!("/status") view=pages::status::Status />
                         <Route path=path!("/design") view=pages::design::Design />
+                        <Route path=path!("/api") view=pages::api_docs::ApiReferencePage />
                         <Route path=path!("/signup") view=pages::auth::SignUpPage />
                         <Route path=path!("/login") view=pages::auth::SignInPage />
                         <Route path=path!("/verify-email") view=pages::auth::VerifyEmailPage />

@@ -17,7 +17,7 @@ use crate::{with_db, with_tx};
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// A recorded event.
-#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
 pub struct Entry {
     /// The organisation (empty outside any).
     #[serde(skip)]

@@ -5,4 +5,5 @@ pub mod account;
 pub mod demo;
 pub mod error;
 pub mod orgs;
+pub mod reference;
 pub mod system;

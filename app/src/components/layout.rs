@@ -26,6 +26,7 @@ pub fn AppShell(children: Children) -> impl IntoView {
                     <A href="/" exact=true>"Overview"</A>
                     <A href="/status">"Status"</A>
                     <A href="/design">"Design"</A>
+                    <A href="/api">"API"</A>
                 </nav>
                 <UserMenu />
                 <ThemeToggle />

@@ -23,7 +23,7 @@ impl From<RetryAfter> for AppError {
 }
 
 /// A signed-in session, as handed to the client.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Issued {
     /// The account.
     pub user: UserSummary,
@@ -40,7 +40,7 @@ pub struct Issued {
 }
 
 /// The public fields of an account.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UserSummary {
     /// Id.
     pub id: String,

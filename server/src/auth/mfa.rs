@@ -77,7 +77,7 @@ pub async fn check_code(
 }
 
 /// What the enrolment screen shows.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Enrolment {
     /// Base32 secret, for typing into an app by hand.
     pub secret: String,

@@ -34,7 +34,7 @@ impl Default for SessionPolicy {
 }
 
 /// One sign-in on one device.
-#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
 pub struct Session {
     /// Random id.
     pub id: String,

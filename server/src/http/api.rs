@@ -16,7 +16,10 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::map_response;
 use axum::response::Response;
-use axum::routing::{delete, get, patch, post, put};
+use axum::routing::get;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error;
 use crate::state::AppState;
@@ -24,65 +27,122 @@ use crate::state::AppState;
 /// Largest JSON body the API accepts.
 pub const MAX_JSON_BYTES: usize = 64 * 1024;
 
-/// Every `/api/v1` route.
+/// Every `/api/v1` route, with `/openapi.json` describing them all.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/auth/signup", post(auth::signup))
-        .route("/auth/login", post(auth::login))
-        .route("/auth/logout", post(auth::logout))
-        .route("/auth/logout-all", post(auth::logout_all))
-        .route("/auth/refresh", post(auth::refresh))
-        .route("/auth/verify-email", post(auth::verify_email))
-        .route("/auth/resend-verification", post(auth::resend_verification))
-        .route("/auth/password-reset", post(auth::request_reset))
-        .route("/auth/password-reset/confirm", post(auth::confirm_reset))
-        .route("/me", get(me::show))
-        .route("/me/preferences", patch(me::preferences))
-        .route("/me/password", post(me::change_password))
-        .route("/me/sessions", get(me::sessions))
-        .route("/me/sessions/{id}", delete(me::revoke_session))
-        .route("/me/mfa/totp", post(me::start_totp))
-        .route("/me/mfa/totp/confirm", post(me::confirm_totp))
-        .route("/me/mfa/totp/disable", post(me::disable_totp))
-        .route("/me/mfa/recovery-codes", post(me::regenerate_codes))
-        .route("/orgs", get(orgs::list).post(orgs::create))
+    let (router, doc) = documented_routes().split_for_parts();
+    let doc = std::sync::Arc::new(doc);
+    router
         .route(
-            "/orgs/{org}",
-            get(orgs::show).patch(orgs::update).delete(orgs::remove),
+            "/openapi.json",
+            get(move || {
+                let doc = doc.clone();
+                async move { axum::Json(doc.as_ref().clone()) }
+            }),
         )
-        .route("/orgs/{org}/transfer-ownership", post(orgs::transfer))
-        .route("/orgs/{org}/members", get(orgs::members))
-        .route(
-            "/orgs/{org}/members/{user}",
-            patch(orgs::change_role).delete(orgs::remove_member),
-        )
-        .route("/orgs/{org}/teams", get(teams::list).post(teams::create))
-        .route(
-            "/orgs/{org}/teams/{team}",
-            patch(teams::rename).delete(teams::remove),
-        )
-        .route("/orgs/{org}/teams/{team}/members", get(teams::members))
-        .route(
-            "/orgs/{org}/teams/{team}/members/{user}",
-            put(teams::add_member).delete(teams::remove_member),
-        )
-        .route(
-            "/orgs/{org}/invitations",
-            get(invitations::list).post(invitations::create),
-        )
-        .route("/orgs/{org}/invitations/accept", post(invitations::accept))
-        .route("/orgs/{org}/invitations/{id}", delete(invitations::revoke))
-        .route("/orgs/{org}/roles", get(roles::list).post(roles::create))
-        .route(
-            "/orgs/{org}/roles/{role}",
-            patch(roles::update).delete(roles::remove),
-        )
-        .route("/orgs/{org}/tokens", get(tokens::list).post(tokens::create))
-        .route("/orgs/{org}/tokens/{id}", delete(tokens::revoke))
-        .route("/orgs/{org}/audit", get(audit::list))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
         .layer(map_response(no_store))
+}
+
+/// The OpenAPI document for `/api/v1`, generated from the handlers' annotations.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    documented_routes().into_openapi()
+}
+
+/// The routes, each registered together with its OpenAPI description, so the document cannot
+/// drift from the router.
+fn documented_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(auth::signup))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::logout_all))
+        .routes(routes!(auth::refresh))
+        .routes(routes!(auth::verify_email))
+        .routes(routes!(auth::resend_verification))
+        .routes(routes!(auth::request_reset))
+        .routes(routes!(auth::confirm_reset))
+        .routes(routes!(me::show))
+        .routes(routes!(me::preferences))
+        .routes(routes!(me::change_password))
+        .routes(routes!(me::sessions))
+        .routes(routes!(me::revoke_session))
+        .routes(routes!(me::start_totp))
+        .routes(routes!(me::confirm_totp))
+        .routes(routes!(me::disable_totp))
+        .routes(routes!(me::regenerate_codes))
+        .routes(routes!(orgs::list, orgs::create))
+        .routes(routes!(orgs::show, orgs::update, orgs::remove))
+        .routes(routes!(orgs::transfer))
+        .routes(routes!(orgs::members))
+        .routes(routes!(orgs::change_role, orgs::remove_member))
+        .routes(routes!(teams::list, teams::create))
+        .routes(routes!(teams::rename, teams::remove))
+        .routes(routes!(teams::members))
+        .routes(routes!(teams::add_member, teams::remove_member))
+        .routes(routes!(invitations::list, invitations::create))
+        .routes(routes!(invitations::accept))
+        .routes(routes!(invitations::revoke))
+        .routes(routes!(roles::list, roles::create))
+        .routes(routes!(roles::update, roles::remove))
+        .routes(routes!(tokens::list, tokens::create))
+        .routes(routes!(tokens::revoke))
+        .routes(routes!(audit::list))
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "Faultline API",
+        description = "Accounts, organisations, roles, teams, invitations, API tokens and the audit log. \
+            Authenticate with the session cookie set at sign-in, or send `Authorization: Bearer` with an \
+            access token or an API token (`flt_…`). Errors share one envelope: \
+            `{\"error\": {\"code\", \"message\", \"request_id\", \"fields\"}}`."
+    ),
+    servers((url = "/api/v1")),
+    modifiers(&SecuritySchemes),
+    security(("bearer" = []), ("cookie" = [])),
+    tags(
+        (name = "auth", description = "Sign-up, sign-in, sessions and password reset"),
+        (name = "account", description = "The signed-in account: preferences, password, sessions, two-factor"),
+        (name = "organisations", description = "Organisations (tenants) and ownership"),
+        (name = "members", description = "Who belongs to an organisation, with which role"),
+        (name = "teams", description = "Teams inside an organisation"),
+        (name = "invitations", description = "Inviting people by email"),
+        (name = "roles", description = "Built-in and custom roles"),
+        (name = "tokens", description = "API tokens for CI and the command line"),
+        (name = "audit", description = "The tamper-evident audit log"),
+    )
+)]
+struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+        };
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An access token from sign-in, or an API token (flt_…)",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "fl_access",
+                "The access cookie set at sign-in (__Host-fl_access under TLS)",
+            ))),
+        );
+    }
 }
 
 /// API answers carry accounts, tokens and tenant data: no cache may keep them.

@@ -47,7 +47,7 @@ pub enum AppError {
 }
 
 /// A problem with one input field.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct FieldError {
     /// The field's name in the request body.
     pub field: &'static str,
@@ -111,14 +111,14 @@ pub fn is_unique_violation(error: &sqlx::Error) -> bool {
 }
 
 /// The body of every API error.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorEnvelope {
     /// The error itself.
     pub error: ErrorBody,
 }
 
 /// Code, message and request id of an API error.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     /// Stable, machine-readable code such as `not_found`.
     pub code: &'static str,

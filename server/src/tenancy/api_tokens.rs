@@ -16,7 +16,7 @@ pub const PREFIX: &str = "flt_";
 pub const MAX_TTL_DAYS: i64 = 366;
 
 /// A token as listed (never with its secret).
-#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
 pub struct ApiToken {
     /// Random id.
     pub id: String,

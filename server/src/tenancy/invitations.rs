@@ -11,7 +11,7 @@ use crate::with_tx;
 pub const TTL_MS: i64 = 7 * 24 * 3_600_000;
 
 /// An invitation as admins see it (never with its token).
-#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
 pub struct Invitation {
     /// Random id.
     pub id: String,

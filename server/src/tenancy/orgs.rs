@@ -6,7 +6,7 @@ use crate::db::Tx;
 use crate::with_tx;
 
 /// An organisation.
-#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
 pub struct Org {
     /// Random id.
     pub id: String,
@@ -22,7 +22,7 @@ pub struct Org {
 
 /// A user's membership with the role key (`owner`, `admin`, `member`, `viewer` or a custom
 /// role id).
-#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
 pub struct Member {
     /// The member.
     pub user_id: String,

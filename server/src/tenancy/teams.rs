@@ -6,7 +6,7 @@ use crate::db::Tx;
 use crate::with_tx;
 
 /// A team.
-#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
 pub struct Team {
     /// Random id.
     pub id: String,

@@ -9,6 +9,7 @@ mod helpers;
 mod http;
 mod identity;
 mod lifecycle;
+mod openapi;
 mod pages;
 mod probes;
 mod tenancy;

@@ -13,7 +13,8 @@ use crate::tenancy::context::OrgContext;
 use crate::tenancy::permission::Permission;
 
 /// Query parameters.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// Action prefix, e.g. `auth.` or `member.role_changed`.
@@ -36,6 +37,7 @@ pub struct AuditQuery {
 pub const MAX_EXPORT_ROWS: i64 = 100_000;
 
 /// `GET /orgs/{org}/audit`: needs `view_audit`. A CSV export is itself audited.
+#[utoipa::path(get, path = "/orgs/{org}/audit", tag = "audit", summary = "Read or export the audit log", params(("org" = String, Path, description = "Organisation slug or id"), AuditQuery), responses((status = 200, description = "Entries, newest first (or CSV with format=csv)", body = Vec<crate::audit::Entry>), (status = 403, description = "Needs view_audit", body = crate::http::error::ErrorEnvelope)))]
 pub async fn list(
     State(state): State<AppState>,
     ctx: OrgContext,

@@ -14,7 +14,7 @@ use crate::http::error::AppError;
 use crate::state::AppState;
 
 /// `POST /auth/signup` body.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignupBody {
     email: String,
@@ -23,7 +23,7 @@ pub struct SignupBody {
 }
 
 /// `POST /auth/login` body.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginBody {
     email: String,
@@ -33,21 +33,21 @@ pub struct LoginBody {
 }
 
 /// A body with one token.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenBody {
     token: String,
 }
 
 /// `POST /auth/password-reset` body.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetBody {
     email: String,
 }
 
 /// `POST /auth/password-reset/confirm` body.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetConfirmBody {
     token: String,
@@ -80,6 +80,7 @@ fn session_response(
 }
 
 /// `POST /auth/signup`: creates an account and its first organisation; 201 with a session.
+#[utoipa::path(post, path = "/auth/signup", tag = "auth", summary = "Create an account and its first organisation", security(()), request_body = SignupBody, responses((status = 201, description = "Signed up and signed in; session cookies are set", body = crate::auth::account::Issued), (status = 422, description = "Invalid fields", body = crate::http::error::ErrorEnvelope), (status = 429, description = "Too many sign-ups from this address", body = crate::http::error::ErrorEnvelope)))]
 pub async fn signup(
     State(state): State<AppState>,
     ClientOrigin(origin): ClientOrigin,
@@ -101,6 +102,7 @@ pub async fn signup(
 }
 
 /// `POST /auth/login`: 200 with a session, or 401 `mfa_required` when a code is needed.
+#[utoipa::path(post, path = "/auth/login", tag = "auth", summary = "Sign in", security(()), request_body = LoginBody, responses((status = 200, description = "Signed in; session cookies are set", body = crate::auth::account::Issued), (status = 401, description = "Wrong credentials, or `mfa_required` / `mfa_invalid`", body = crate::http::error::ErrorEnvelope), (status = 429, description = "Rate limited or locked out; see Retry-After", body = crate::http::error::ErrorEnvelope)))]
 pub async fn login(
     State(state): State<AppState>,
     ClientOrigin(origin): ClientOrigin,
@@ -116,6 +118,7 @@ pub async fn login(
 }
 
 /// `POST /auth/refresh`: spends the refresh cookie for new tokens.
+#[utoipa::path(post, path = "/auth/refresh", tag = "auth", summary = "Rotate the refresh cookie", security(()), responses((status = 200, description = "New tokens; the refresh cookie is rotated", body = crate::auth::account::Issued), (status = 401, description = "No live session; `session_revoked` when a spent token was reused", body = crate::http::error::ErrorEnvelope)))]
 pub async fn refresh(
     State(state): State<AppState>,
     ClientOrigin(origin): ClientOrigin,
@@ -145,6 +148,7 @@ pub async fn refresh(
 }
 
 /// `POST /auth/logout`: ends this session and clears the cookies.
+#[utoipa::path(post, path = "/auth/logout", tag = "auth", summary = "Sign out of this session", responses((status = 204, description = "Signed out; cookies cleared"), (status = 401, description = "Not signed in", body = crate::http::error::ErrorEnvelope)))]
 pub async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Response, AppError> {
     let session_id = caller.session_id()?.to_owned();
     account::end_session(
@@ -161,6 +165,7 @@ pub async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Res
 }
 
 /// `POST /auth/logout-all`: ends every session of the caller, this one included.
+#[utoipa::path(post, path = "/auth/logout-all", tag = "auth", summary = "Sign out everywhere", responses((status = 200, description = "Every session ended", body = Object), (status = 401, description = "Not signed in", body = crate::http::error::ErrorEnvelope)))]
 pub async fn logout_all(
     State(state): State<AppState>,
     caller: Caller,
@@ -173,6 +178,7 @@ pub async fn logout_all(
 }
 
 /// `POST /auth/verify-email`: confirms the address with the mailed token.
+#[utoipa::path(post, path = "/auth/verify-email", tag = "auth", summary = "Confirm an email address", security(()), request_body = TokenBody, responses((status = 204, description = "Address confirmed"), (status = 400, description = "Unknown, used or expired link", body = crate::http::error::ErrorEnvelope)))]
 pub async fn verify_email(
     State(state): State<AppState>,
     ClientOrigin(origin): ClientOrigin,
@@ -183,6 +189,7 @@ pub async fn verify_email(
 }
 
 /// `POST /auth/resend-verification`: mails a new verification link.
+#[utoipa::path(post, path = "/auth/resend-verification", tag = "auth", summary = "Mail a new confirmation link", responses((status = 202, description = "Mail sent"), (status = 409, description = "Already confirmed", body = crate::http::error::ErrorEnvelope)))]
 pub async fn resend_verification(
     State(state): State<AppState>,
     caller: Caller,
@@ -193,6 +200,7 @@ pub async fn resend_verification(
 }
 
 /// `POST /auth/password-reset`: 202 whether or not the address has an account.
+#[utoipa::path(post, path = "/auth/password-reset", tag = "auth", summary = "Ask for a password-reset link", security(()), request_body = ResetBody, responses((status = 202, description = "A link is mailed if the address has an account"), (status = 429, description = "Too many requests", body = crate::http::error::ErrorEnvelope)))]
 pub async fn request_reset(
     State(state): State<AppState>,
     ClientOrigin(origin): ClientOrigin,
@@ -203,6 +211,7 @@ pub async fn request_reset(
 }
 
 /// `POST /auth/password-reset/confirm`: sets the new password; sign in afterwards.
+#[utoipa::path(post, path = "/auth/password-reset/confirm", tag = "auth", summary = "Set a new password with a reset link", security(()), request_body = ResetConfirmBody, responses((status = 204, description = "Password set; every session ended"), (status = 400, description = "Unknown, used or expired link", body = crate::http::error::ErrorEnvelope), (status = 422, description = "Password refused by the policy", body = crate::http::error::ErrorEnvelope)))]
 pub async fn confirm_reset(
     State(state): State<AppState>,
     ClientOrigin(origin): ClientOrigin,

@@ -20,6 +20,7 @@ use crate::tenancy::permission::{BuiltinRole, Permission};
 use crate::tenancy::{orgs, teams};
 
 /// `GET /orgs/{org}/invitations`.
+#[utoipa::path(get, path = "/orgs/{org}/invitations", tag = "invitations", summary = "List invitations", params(("org" = String, Path, description = "Organisation slug or id")), responses((status = 200, description = "Invitations, newest first", body = Vec<crate::tenancy::invitations::Invitation>), (status = 403, description = "Needs manage_members", body = crate::http::error::ErrorEnvelope)))]
 pub async fn list(
     State(state): State<AppState>,
     ctx: OrgContext,
@@ -30,7 +31,7 @@ pub async fn list(
 }
 
 /// `POST /orgs/{org}/invitations` body.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InviteBody {
     email: String,
@@ -45,6 +46,7 @@ fn default_role() -> String {
 }
 
 /// `POST /orgs/{org}/invitations`: mails a single-use link, valid for seven days.
+#[utoipa::path(post, path = "/orgs/{org}/invitations", tag = "invitations", summary = "Invite someone by email", request_body = InviteBody, params(("org" = String, Path, description = "Organisation slug or id")), responses((status = 201, description = "Created and mailed", body = crate::tenancy::invitations::Invitation), (status = 403, description = "Needs manage_members", body = crate::http::error::ErrorEnvelope), (status = 422, description = "Invalid address or role, or already a member", body = crate::http::error::ErrorEnvelope)))]
 pub async fn create(
     State(state): State<AppState>,
     ctx: OrgContext,
@@ -115,6 +117,7 @@ fn invitation_mail(
 }
 
 /// `DELETE /orgs/{org}/invitations/{id}`: withdraws an open invitation.
+#[utoipa::path(delete, path = "/orgs/{org}/invitations/{id}", tag = "invitations", summary = "Withdraw an invitation", params(("org" = String, Path, description = "Organisation slug or id"), ("id" = String, Path, description = "Invitation id")), responses((status = 204, description = "Withdrawn"), (status = 403, description = "Needs manage_members", body = crate::http::error::ErrorEnvelope)))]
 pub async fn revoke(
     State(state): State<AppState>,
     ctx: OrgContext,
@@ -137,14 +140,14 @@ pub async fn revoke(
 }
 
 /// `POST /orgs/{org}/invitations/accept` body.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AcceptBody {
     token: String,
 }
 
 /// What accepting joined.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Accepted {
     org_id: String,
     slug: String,
@@ -158,6 +161,7 @@ fn refused(message: &str) -> AppError {
 /// `POST /orgs/{org}/invitations/accept`: the signed-in invitee joins. The invitation must be
 /// for this organisation, for the caller's address, open and unexpired. Accepting proves the
 /// address, so it is marked verified.
+#[utoipa::path(post, path = "/orgs/{org}/invitations/accept", tag = "invitations", summary = "Accept an invitation", request_body = AcceptBody, params(("org" = String, Path, description = "Organisation slug or id")), responses((status = 200, description = "Joined", body = Accepted), (status = 400, description = "Not valid for this organisation, used, withdrawn or expired", body = crate::http::error::ErrorEnvelope), (status = 403, description = "Sent to another address", body = crate::http::error::ErrorEnvelope)))]
 pub async fn accept(
     State(state): State<AppState>,
     caller: Caller,

@@ -16,7 +16,7 @@ use crate::state::AppState;
 use crate::tenancy::orgs;
 
 /// One organisation in `GET /me`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct MyOrg {
     id: String,
     slug: String,
@@ -25,7 +25,7 @@ pub struct MyOrg {
 }
 
 /// `GET /me`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Me {
     #[serde(flatten)]
     user: UserSummary,
@@ -34,7 +34,7 @@ pub struct Me {
 }
 
 /// Per-user preferences.
-#[derive(Serialize, Deserialize, Clone)]
+#[derive(Serialize, Deserialize, Clone, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Preferences {
     theme: String,
@@ -43,7 +43,7 @@ pub struct Preferences {
 }
 
 /// `PATCH /me/preferences` body: any subset.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PreferencesPatch {
     theme: Option<String>,
@@ -67,6 +67,7 @@ pub const FRAMEWORKS: [&str; 11] = [
 ];
 
 /// `GET /me`: the account and its organisations with the role in each.
+#[utoipa::path(get, path = "/me", tag = "account", summary = "The signed-in account", responses((status = 200, description = "The account and its organisations", body = Me), (status = 401, description = "Not signed in", body = crate::http::error::ErrorEnvelope)))]
 pub async fn show(State(state): State<AppState>, caller: Caller) -> Result<Json<Me>, AppError> {
     let mut tx = state.db.begin_read().await?;
     let memberships = orgs::for_user(&mut tx, &caller.user.id).await?;
@@ -98,6 +99,7 @@ pub async fn show(State(state): State<AppState>, caller: Caller) -> Result<Json<
 }
 
 /// `PATCH /me/preferences`.
+#[utoipa::path(patch, path = "/me/preferences", tag = "account", summary = "Update preferences", request_body = PreferencesPatch, responses((status = 200, description = "Saved", body = Preferences), (status = 422, description = "Invalid fields", body = crate::http::error::ErrorEnvelope)))]
 pub async fn preferences(
     State(state): State<AppState>,
     caller: Caller,
@@ -148,7 +150,7 @@ pub async fn preferences(
 }
 
 /// `POST /me/password` body.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordBody {
     current_password: String,
@@ -156,6 +158,7 @@ pub struct PasswordBody {
 }
 
 /// `POST /me/password`: needs the current password; ends the other sessions.
+#[utoipa::path(post, path = "/me/password", tag = "account", summary = "Change the password", request_body = PasswordBody, responses((status = 204, description = "Changed; other sessions ended"), (status = 422, description = "Wrong current password or refused new one", body = crate::http::error::ErrorEnvelope)))]
 pub async fn change_password(
     State(state): State<AppState>,
     caller: Caller,
@@ -175,7 +178,7 @@ pub async fn change_password(
 }
 
 /// A session in the list, marked if it is the caller's own.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct SessionView {
     #[serde(flatten)]
     session: Session,
@@ -183,6 +186,7 @@ pub struct SessionView {
 }
 
 /// `GET /me/sessions`: live sessions, newest first.
+#[utoipa::path(get, path = "/me/sessions", tag = "account", summary = "List sessions", responses((status = 200, description = "Live sessions, newest first", body = Vec<SessionView>)))]
 pub async fn sessions(
     State(state): State<AppState>,
     caller: Caller,
@@ -207,6 +211,7 @@ pub async fn sessions(
 }
 
 /// `DELETE /me/sessions/{id}`: ends one of the caller's sessions.
+#[utoipa::path(delete, path = "/me/sessions/{id}", tag = "account", summary = "End one session", params(("id" = String, Path, description = "Session id")), responses((status = 204, description = "Ended"), (status = 404, description = "No such live session", body = crate::http::error::ErrorEnvelope)))]
 pub async fn revoke_session(
     State(state): State<AppState>,
     caller: Caller,
@@ -225,6 +230,7 @@ pub async fn revoke_session(
 }
 
 /// `POST /me/mfa/totp`: a new secret and its QR code, pending confirmation.
+#[utoipa::path(post, path = "/me/mfa/totp", tag = "account", summary = "Start TOTP enrolment", responses((status = 200, description = "Secret, otpauth URL and SVG QR code", body = crate::auth::mfa::Enrolment), (status = 409, description = "Already enrolled", body = crate::http::error::ErrorEnvelope)))]
 pub async fn start_totp(
     State(state): State<AppState>,
     caller: Caller,
@@ -234,13 +240,14 @@ pub async fn start_totp(
 }
 
 /// A body with one code.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CodeBody {
     code: String,
 }
 
 /// `POST /me/mfa/totp/confirm`: turns TOTP on; returns the recovery codes once.
+#[utoipa::path(post, path = "/me/mfa/totp/confirm", tag = "account", summary = "Confirm TOTP enrolment", request_body = CodeBody, responses((status = 200, description = "On; `recovery_codes` shown once", body = Object), (status = 422, description = "Code does not match", body = crate::http::error::ErrorEnvelope)))]
 pub async fn confirm_totp(
     State(state): State<AppState>,
     caller: Caller,
@@ -252,7 +259,7 @@ pub async fn confirm_totp(
 }
 
 /// `POST /me/mfa/totp/disable` body.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DisableBody {
     password: String,
@@ -260,6 +267,7 @@ pub struct DisableBody {
 }
 
 /// `POST /me/mfa/totp/disable`: needs the password and a current code.
+#[utoipa::path(post, path = "/me/mfa/totp/disable", tag = "account", summary = "Turn TOTP off", request_body = DisableBody, responses((status = 204, description = "Off"), (status = 401, description = "Wrong code", body = crate::http::error::ErrorEnvelope), (status = 422, description = "Wrong password", body = crate::http::error::ErrorEnvelope)))]
 pub async fn disable_totp(
     State(state): State<AppState>,
     caller: Caller,
@@ -278,6 +286,7 @@ pub async fn disable_totp(
 }
 
 /// `POST /me/mfa/recovery-codes`: a fresh set of recovery codes; needs a current code.
+#[utoipa::path(post, path = "/me/mfa/recovery-codes", tag = "account", summary = "Replace the recovery codes", request_body = CodeBody, responses((status = 200, description = "New `recovery_codes`, shown once", body = Object), (status = 401, description = "Wrong code", body = crate::http::error::ErrorEnvelope)))]
 pub async fn regenerate_codes(
     State(state): State<AppState>,
     caller: Caller,

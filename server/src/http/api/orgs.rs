@@ -17,7 +17,7 @@ use crate::tenancy::orgs::{self, Member, Org};
 use crate::tenancy::permission::{BuiltinRole, Permission};
 
 /// An organisation with the caller's role and permissions in it.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct OrgView {
     #[serde(flatten)]
     org: Org,
@@ -36,6 +36,7 @@ impl From<&OrgContext> for OrgView {
 }
 
 /// `GET /orgs`: the caller's organisations.
+#[utoipa::path(get, path = "/orgs", tag = "organisations", summary = "List your organisations", responses((status = 200, description = "Your organisations with your role", body = Vec<Object>)))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -46,19 +47,20 @@ pub async fn list(
 }
 
 /// `POST /orgs` body.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CreateBody {
+pub struct CreateOrgBody {
     name: String,
     #[serde(default)]
     slug: Option<String>,
 }
 
 /// `POST /orgs`: a new organisation owned by the caller.
+#[utoipa::path(post, path = "/orgs", tag = "organisations", summary = "Create an organisation", request_body = CreateOrgBody, responses((status = 201, description = "Created; you own it", body = crate::tenancy::orgs::Org), (status = 422, description = "Invalid name or slug", body = crate::http::error::ErrorEnvelope)))]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(body): ApiJson<CreateBody>,
+    ApiJson(body): ApiJson<CreateOrgBody>,
 ) -> Result<(StatusCode, Json<Org>), AppError> {
     caller.session_id()?;
     let name = parse_name(&body.name).map_err(|m| AppError::field("name", m))?;
@@ -87,12 +89,13 @@ pub async fn create(
 }
 
 /// `GET /orgs/{org}`.
+#[utoipa::path(get, path = "/orgs/{org}", tag = "organisations", summary = "Show an organisation", params(("org" = String, Path, description = "Organisation slug or id")), responses((status = 200, description = "The organisation with your role and permissions", body = OrgView), (status = 404, description = "No such organisation, or not yours", body = crate::http::error::ErrorEnvelope)))]
 pub async fn show(ctx: OrgContext) -> Json<OrgView> {
     Json((&ctx).into())
 }
 
 /// `PATCH /orgs/{org}` body.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateBody {
     name: Option<String>,
@@ -100,6 +103,7 @@ pub struct UpdateBody {
 }
 
 /// `PATCH /orgs/{org}`: rename, or require MFA of every member (needs `manage_members`).
+#[utoipa::path(patch, path = "/orgs/{org}", tag = "organisations", summary = "Rename or require MFA", request_body = UpdateBody, params(("org" = String, Path, description = "Organisation slug or id")), responses((status = 200, description = "Saved", body = crate::tenancy::orgs::Org), (status = 403, description = "Needs manage_members", body = crate::http::error::ErrorEnvelope)))]
 pub async fn update(
     State(state): State<AppState>,
     ctx: OrgContext,
@@ -131,13 +135,14 @@ pub async fn update(
 }
 
 /// `DELETE /orgs/{org}` body: the slug, typed again.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteBody {
     confirm: String,
 }
 
 /// `DELETE /orgs/{org}`: owner only, confirmed by the slug; removes all its data.
+#[utoipa::path(delete, path = "/orgs/{org}", tag = "organisations", summary = "Delete an organisation", request_body = DeleteBody, params(("org" = String, Path, description = "Organisation slug or id")), responses((status = 204, description = "Deleted with all its data"), (status = 403, description = "Owner only", body = crate::http::error::ErrorEnvelope), (status = 422, description = "Confirmation does not match the slug", body = crate::http::error::ErrorEnvelope)))]
 pub async fn remove(
     State(state): State<AppState>,
     ctx: OrgContext,
@@ -166,6 +171,7 @@ pub async fn remove(
 }
 
 /// `GET /orgs/{org}/members`.
+#[utoipa::path(get, path = "/orgs/{org}/members", tag = "members", summary = "List members", params(("org" = String, Path, description = "Organisation slug or id")), responses((status = 200, description = "Members", body = Vec<crate::tenancy::orgs::Member>)))]
 pub async fn members(
     State(state): State<AppState>,
     ctx: OrgContext,
@@ -175,19 +181,20 @@ pub async fn members(
 }
 
 /// `PATCH /orgs/{org}/members/{user}` body.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RoleBody {
+pub struct MemberRoleBody {
     role: String,
 }
 
 /// `PATCH /orgs/{org}/members/{user}`: gives a member another role. Nobody can grant more
 /// than they hold, and the owner's role changes only by transfer.
+#[utoipa::path(patch, path = "/orgs/{org}/members/{user}", tag = "members", summary = "Change a member's role", request_body = MemberRoleBody, params(("org" = String, Path, description = "Organisation slug or id"), ("user" = String, Path, description = "User id")), responses((status = 204, description = "Changed"), (status = 403, description = "Needs manage_members, or would grant more than you hold", body = crate::http::error::ErrorEnvelope), (status = 409, description = "The owner, or yourself", body = crate::http::error::ErrorEnvelope)))]
 pub async fn change_role(
     State(state): State<AppState>,
     ctx: OrgContext,
     Path((_, user_id)): Path<(String, String)>,
-    ApiJson(body): ApiJson<RoleBody>,
+    ApiJson(body): ApiJson<MemberRoleBody>,
 ) -> Result<StatusCode, AppError> {
     ctx.require(Permission::ManageMembers)?;
     let now = state.auth.now();
@@ -254,6 +261,7 @@ pub async fn check_assignable(
 
 /// `DELETE /orgs/{org}/members/{user}`: removes a member (or lets a member leave). Their
 /// access ends at once.
+#[utoipa::path(delete, path = "/orgs/{org}/members/{user}", tag = "members", summary = "Remove a member, or leave", params(("org" = String, Path, description = "Organisation slug or id"), ("user" = String, Path, description = "User id")), responses((status = 204, description = "Removed; their access ends at once"), (status = 403, description = "Needs manage_members", body = crate::http::error::ErrorEnvelope), (status = 409, description = "The owner", body = crate::http::error::ErrorEnvelope)))]
 pub async fn remove_member(
     State(state): State<AppState>,
     ctx: OrgContext,
@@ -289,7 +297,7 @@ pub async fn remove_member(
 }
 
 /// `POST /orgs/{org}/transfer-ownership` body.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransferBody {
     user_id: String,
@@ -297,6 +305,7 @@ pub struct TransferBody {
 
 /// `POST /orgs/{org}/transfer-ownership`: owner only; the new owner must be a member, and the
 /// old owner becomes an admin.
+#[utoipa::path(post, path = "/orgs/{org}/transfer-ownership", tag = "organisations", summary = "Transfer ownership", request_body = TransferBody, params(("org" = String, Path, description = "Organisation slug or id")), responses((status = 204, description = "Transferred; you become an admin"), (status = 403, description = "Owner only", body = crate::http::error::ErrorEnvelope)))]
 pub async fn transfer(
     State(state): State<AppState>,
     ctx: OrgContext,

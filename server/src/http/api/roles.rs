@@ -15,7 +15,7 @@ use crate::tenancy::permission::{BuiltinRole, Permission, PermissionSet};
 use crate::tenancy::roles::{self, CustomRole};
 
 /// A role as listed.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct RoleView {
     /// The key to assign: a built-in name or the custom role's id.
     key: String,
@@ -36,6 +36,7 @@ impl From<CustomRole> for RoleView {
 }
 
 /// `GET /orgs/{org}/roles`: built-in roles first, then custom ones by name.
+#[utoipa::path(get, path = "/orgs/{org}/roles", tag = "roles", summary = "List roles", params(("org" = String, Path, description = "Organisation slug or id")), responses((status = 200, description = "Built-in roles, then custom roles", body = Vec<RoleView>)))]
 pub async fn list(
     State(state): State<AppState>,
     ctx: OrgContext,
@@ -56,14 +57,17 @@ pub async fn list(
 }
 
 /// Body of `POST` and `PATCH`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RoleBody {
+pub struct CustomRoleBody {
     name: String,
     permissions: Vec<String>,
 }
 
-fn parse_body(ctx: &OrgContext, body: &RoleBody) -> Result<(String, PermissionSet), AppError> {
+fn parse_body(
+    ctx: &OrgContext,
+    body: &CustomRoleBody,
+) -> Result<(String, PermissionSet), AppError> {
     let name = parse_name(&body.name).map_err(|m| AppError::field("name", m))?;
     if BuiltinRole::parse(&name.to_lowercase()).is_some() {
         return Err(AppError::field(
@@ -91,10 +95,11 @@ fn name_taken(e: sqlx::Error) -> AppError {
 }
 
 /// `POST /orgs/{org}/roles`: a custom role.
+#[utoipa::path(post, path = "/orgs/{org}/roles", tag = "roles", summary = "Create a custom role", request_body = CustomRoleBody, params(("org" = String, Path, description = "Organisation slug or id")), responses((status = 201, description = "Created", body = RoleView), (status = 403, description = "Needs manage_members, or grants more than you hold", body = crate::http::error::ErrorEnvelope)))]
 pub async fn create(
     State(state): State<AppState>,
     ctx: OrgContext,
-    ApiJson(body): ApiJson<RoleBody>,
+    ApiJson(body): ApiJson<CustomRoleBody>,
 ) -> Result<(StatusCode, Json<RoleView>), AppError> {
     ctx.require(Permission::ManageMembers)?;
     let (name, permissions) = parse_body(&ctx, &body)?;
@@ -116,11 +121,12 @@ pub async fn create(
 }
 
 /// `PATCH /orgs/{org}/roles/{role}`: rename and replace the permissions.
+#[utoipa::path(patch, path = "/orgs/{org}/roles/{role}", tag = "roles", summary = "Edit a custom role", request_body = CustomRoleBody, params(("org" = String, Path, description = "Organisation slug or id"), ("role" = String, Path, description = "Custom role id")), responses((status = 200, description = "Saved", body = RoleView), (status = 403, description = "Needs manage_members", body = crate::http::error::ErrorEnvelope)))]
 pub async fn update(
     State(state): State<AppState>,
     ctx: OrgContext,
     Path((_, role_id)): Path<(String, String)>,
-    ApiJson(body): ApiJson<RoleBody>,
+    ApiJson(body): ApiJson<CustomRoleBody>,
 ) -> Result<Json<RoleView>, AppError> {
     ctx.require(Permission::ManageMembers)?;
     let (name, permissions) = parse_body(&ctx, &body)?;
@@ -147,6 +153,7 @@ pub async fn update(
 }
 
 /// `DELETE /orgs/{org}/roles/{role}`: only when no member or open invitation uses it.
+#[utoipa::path(delete, path = "/orgs/{org}/roles/{role}", tag = "roles", summary = "Delete a custom role", params(("org" = String, Path, description = "Organisation slug or id"), ("role" = String, Path, description = "Custom role id")), responses((status = 204, description = "Deleted"), (status = 409, description = "Still in use", body = crate::http::error::ErrorEnvelope)))]
 pub async fn remove(
     State(state): State<AppState>,
     ctx: OrgContext,

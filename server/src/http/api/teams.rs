@@ -16,7 +16,7 @@ use crate::tenancy::permission::Permission;
 use crate::tenancy::teams::{self, Team};
 
 /// Body naming a team.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NameBody {
     name: String,
@@ -31,6 +31,7 @@ fn name_taken(e: sqlx::Error) -> AppError {
 }
 
 /// `GET /orgs/{org}/teams`.
+#[utoipa::path(get, path = "/orgs/{org}/teams", tag = "teams", summary = "List teams", params(("org" = String, Path, description = "Organisation slug or id")), responses((status = 200, description = "Teams", body = Vec<crate::tenancy::teams::Team>)))]
 pub async fn list(
     State(state): State<AppState>,
     ctx: OrgContext,
@@ -40,6 +41,7 @@ pub async fn list(
 }
 
 /// `POST /orgs/{org}/teams`.
+#[utoipa::path(post, path = "/orgs/{org}/teams", tag = "teams", summary = "Create a team", request_body = NameBody, params(("org" = String, Path, description = "Organisation slug or id")), responses((status = 201, description = "Created", body = crate::tenancy::teams::Team), (status = 403, description = "Needs manage_team", body = crate::http::error::ErrorEnvelope)))]
 pub async fn create(
     State(state): State<AppState>,
     ctx: OrgContext,
@@ -72,6 +74,7 @@ pub async fn create(
 }
 
 /// `PATCH /orgs/{org}/teams/{team}`.
+#[utoipa::path(patch, path = "/orgs/{org}/teams/{team}", tag = "teams", summary = "Rename a team", request_body = NameBody, params(("org" = String, Path, description = "Organisation slug or id"), ("team" = String, Path, description = "Team id")), responses((status = 204, description = "Renamed"), (status = 403, description = "Needs manage_team", body = crate::http::error::ErrorEnvelope)))]
 pub async fn rename(
     State(state): State<AppState>,
     ctx: OrgContext,
@@ -99,6 +102,7 @@ pub async fn rename(
 }
 
 /// `DELETE /orgs/{org}/teams/{team}`.
+#[utoipa::path(delete, path = "/orgs/{org}/teams/{team}", tag = "teams", summary = "Delete a team", params(("org" = String, Path, description = "Organisation slug or id"), ("team" = String, Path, description = "Team id")), responses((status = 204, description = "Deleted"), (status = 403, description = "Needs manage_team", body = crate::http::error::ErrorEnvelope)))]
 pub async fn remove(
     State(state): State<AppState>,
     ctx: OrgContext,
@@ -121,13 +125,14 @@ pub async fn remove(
 }
 
 /// A team member.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct TeamMember {
     user_id: String,
     email: String,
 }
 
 /// `GET /orgs/{org}/teams/{team}/members`.
+#[utoipa::path(get, path = "/orgs/{org}/teams/{team}/members", tag = "teams", summary = "List a team's members", params(("org" = String, Path, description = "Organisation slug or id"), ("team" = String, Path, description = "Team id")), responses((status = 200, description = "Members of the team", body = Vec<TeamMember>)))]
 pub async fn members(
     State(state): State<AppState>,
     ctx: OrgContext,
@@ -146,6 +151,7 @@ pub async fn members(
 }
 
 /// `PUT /orgs/{org}/teams/{team}/members/{user}`: adds a member of the organisation.
+#[utoipa::path(put, path = "/orgs/{org}/teams/{team}/members/{user}", tag = "teams", summary = "Add a member to a team", params(("org" = String, Path, description = "Organisation slug or id"), ("team" = String, Path, description = "Team id"), ("user" = String, Path, description = "User id")), responses((status = 204, description = "Added"), (status = 403, description = "Needs manage_team", body = crate::http::error::ErrorEnvelope)))]
 pub async fn add_member(
     State(state): State<AppState>,
     ctx: OrgContext,
@@ -176,6 +182,7 @@ pub async fn add_member(
 }
 
 /// `DELETE /orgs/{org}/teams/{team}/members/{user}`.
+#[utoipa::path(delete, path = "/orgs/{org}/teams/{team}/members/{user}", tag = "teams", summary = "Take a member out of a team", params(("org" = String, Path, description = "Organisation slug or id"), ("team" = String, Path, description = "Team id"), ("user" = String, Path, description = "User id")), responses((status = 204, description = "Removed"), (status = 403, description = "Needs manage_team", body = crate::http::error::ErrorEnvelope)))]
 pub async fn remove_member(
     State(state): State<AppState>,
     ctx: OrgContext,

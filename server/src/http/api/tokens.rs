@@ -16,7 +16,7 @@ use crate::tenancy::context::OrgContext;
 use crate::tenancy::permission::{Permission, PermissionSet};
 
 /// A token as listed, with its scopes spelled out.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct TokenView {
     #[serde(flatten)]
     token: ApiToken,
@@ -31,6 +31,7 @@ impl From<ApiToken> for TokenView {
 }
 
 /// `GET /orgs/{org}/tokens`: every token for members who manage members, else the caller's own.
+#[utoipa::path(get, path = "/orgs/{org}/tokens", tag = "tokens", summary = "List API tokens", params(("org" = String, Path, description = "Organisation slug or id")), responses((status = 200, description = "Tokens (all with manage_members, else your own)", body = Vec<TokenView>)))]
 pub async fn list(
     State(state): State<AppState>,
     ctx: OrgContext,
@@ -43,9 +44,9 @@ pub async fn list(
 }
 
 /// `POST /orgs/{org}/tokens` body.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CreateBody {
+pub struct CreateTokenBody {
     name: String,
     scopes: Vec<String>,
     #[serde(default = "default_kind")]
@@ -64,10 +65,11 @@ fn default_days() -> i64 {
 
 /// `POST /orgs/{org}/tokens`: returns `{token}` once. Scopes cannot exceed the creator's own
 /// permissions; organisation tokens need `manage_members`.
+#[utoipa::path(post, path = "/orgs/{org}/tokens", tag = "tokens", summary = "Create an API token", request_body = CreateTokenBody, params(("org" = String, Path, description = "Organisation slug or id")), responses((status = 201, description = "Created; `token` holds the secret, shown once", body = TokenView), (status = 403, description = "Scopes beyond your permissions, or an org token without manage_members", body = crate::http::error::ErrorEnvelope), (status = 422, description = "Invalid fields", body = crate::http::error::ErrorEnvelope)))]
 pub async fn create(
     State(state): State<AppState>,
     ctx: OrgContext,
-    ApiJson(body): ApiJson<CreateBody>,
+    ApiJson(body): ApiJson<CreateTokenBody>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), AppError> {
     if !matches!(ctx.caller.credential, Credential::Session { .. }) {
         return Err(AppError::Forbidden(
@@ -148,6 +150,7 @@ pub async fn create(
 }
 
 /// `DELETE /orgs/{org}/tokens/{id}`: the creator, or anyone who manages members.
+#[utoipa::path(delete, path = "/orgs/{org}/tokens/{id}", tag = "tokens", summary = "Revoke an API token", params(("org" = String, Path, description = "Organisation slug or id"), ("id" = String, Path, description = "Token id")), responses((status = 204, description = "Revoked"), (status = 403, description = "Not yours and no manage_members", body = crate::http::error::ErrorEnvelope)))]
 pub async fn revoke(
     State(state): State<AppState>,
     ctx: OrgContext,
