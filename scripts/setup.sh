@@ -46,6 +46,12 @@ fi
 
 if [ "$mode" = test ]; then
   apt_install chromium fonts-dejavu-core
+  # A real SMTP server on loopback for the mail tests.
+  if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
+    log "pip install aiosmtpd"
+    python3 -m pip install --quiet aiosmtpd==1.4.6 2>/dev/null \
+      || python3 -m pip install --quiet --break-system-packages aiosmtpd==1.4.6
+  fi
   command -v pg_ctlcluster >/dev/null || apt_install postgresql
   if ! pg_isready -q -h 127.0.0.1 -p 5432; then
     log "starting PostgreSQL"

@@ -143,6 +143,11 @@ impl TestApp {
 
     /// Spawns on `backend`; `None` for PostgreSQL when `TEST_DATABASE_URL` is unset.
     pub async fn try_spawn(backend: Backend) -> Option<Self> {
+        Self::try_spawn_with(backend, &[]).await
+    }
+
+    /// Spawns with extra configuration variables.
+    pub async fn try_spawn_with(backend: Backend, vars: &[(&str, &str)]) -> Option<Self> {
         let dir = tempfile::tempdir().expect("tempdir");
         write_site(dir.path());
         let (db, schema) = match backend {
@@ -162,7 +167,7 @@ impl TestApp {
             }
         };
         db.migrate().await.expect("migrations apply");
-        let config = test_config(dir.path(), &[]);
+        let config = test_config(dir.path(), vars);
         let clock = ManualClock::new(server::db::now_ms());
         let state = AppState::with_clock(config, db, clock.clone()).expect("state");
         Some(Self {

@@ -9,6 +9,7 @@ mod helpers;
 mod http;
 mod identity;
 mod lifecycle;
+mod mail;
 mod openapi;
 mod pages;
 mod probes;
