@@ -150,6 +150,17 @@ test('sign up, create an organisation, enrol MFA, invite, accept, change role', 
   await page.waitForResponse((r) => r.url().includes('/rpc/change_member_role') && r.ok());
   await page.screenshot({ path: join(artifacts, 'org-as-owner.png'), fullPage: true });
 
+  // An API token for CI: shown once, and it works from outside the browser.
+  const tokens = page.locator('section.card', { hasText: 'API tokens' });
+  await tokens.getByLabel('Token name').fill('CI');
+  await tokens.getByRole('button', { name: 'Create token' }).click();
+  const apiToken = (await page.getByTestId('new-token').textContent()).trim();
+  assert.match(apiToken, /^flt_[0-9a-f]{8}_/);
+  await page.locator('section.card', { hasText: 'API tokens' }).getByText('CI', { exact: true }).waitFor();
+  const viaToken = await fetch(`${server.base}/api/v1/orgs/acme`, { headers: { authorization: `Bearer ${apiToken}` } });
+  assert.equal(viaToken.status, 200);
+  assert.deepEqual((await viaToken.json()).permissions, ['view_analyses']);
+
   // Now they can.
   await theirs.reload();
   await hydrated(theirs);

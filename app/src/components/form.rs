@@ -41,8 +41,11 @@ pub fn TextField(
     /// Whether the field must be filled.
     #[prop(default = true)]
     required: bool,
+    /// Element id; defaults to `field-<name>`. Set it when a page has two fields of one name.
+    #[prop(into, optional)]
+    id: Option<String>,
 ) -> impl IntoView {
-    let id = format!("field-{name}");
+    let id = id.unwrap_or_else(|| format!("field-{name}"));
     let described = format!("{id}-note");
     view! {
         <div class="field">

@@ -16,18 +16,22 @@ use crate::api::orgs::{
 };
 use crate::components::form::{FormError, TextField, field};
 use crate::components::session::use_session;
+use crate::components::toast::use_toasts;
 use crate::components::ui::{Badge, Card, EmptyState, ErrorNotice, Loading, Tone};
 use crate::pages::account::RequireUser;
 use crate::pages::status::format_date;
 
-/// Calls `then` each time `action` succeeds.
-fn on_success<A, T>(action: ServerAction<A>, then: impl Fn() + 'static)
+/// Each time `action` succeeds: says `done` in a toast (toasts outlive the reload) and calls
+/// `then`.
+fn on_success<A, T>(action: ServerAction<A>, done: &'static str, then: impl Fn() + 'static)
 where
     A: leptos::server_fn::ServerFn<Output = T, Error = ApiError> + Clone + Send + Sync + 'static,
     T: Clone + Send + Sync + 'static,
 {
+    let toasts = use_toasts();
     Effect::new(move |_| {
         if matches!(action.value().get(), Some(Ok(_))) {
+            toasts.push(done);
             then();
         }
     });
@@ -132,6 +136,9 @@ pub fn OrgAdminPage() -> impl IntoView {
     let params = use_params_map();
     let org = move || params.read().get("org").unwrap_or_default();
     let reload = RwSignal::new(0_u32);
+    // Lives outside the reloaded view, so a new token's secret stays on screen after the list
+    // refreshes.
+    let new_token = RwSignal::new(None::<String>);
     let data = Resource::new(
         move || (org(), reload.get()),
         |(org, _)| load_org_admin(org),
@@ -141,7 +148,7 @@ pub fn OrgAdminPage() -> impl IntoView {
         <Transition fallback=|| view! { <Loading label="Loading the organisation" /> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(page) => view! { <OrgAdminView page reload /> }.into_any(),
+                    Ok(page) => view! { <OrgAdminView page reload new_token /> }.into_any(),
                     Err(e) if e.status == 401 => view! { <EmptyState title="Sign in to continue" message="This page needs you to be signed in."><A href="/login">"Sign in"</A></EmptyState> }.into_any(),
                     Err(e) if e.code == "mfa_enrolment_required" => view! {
                         <ErrorNotice title="Two-factor authentication required" message=e.message />
@@ -156,7 +163,11 @@ pub fn OrgAdminPage() -> impl IntoView {
 }
 
 #[component]
-fn OrgAdminView(page: OrgAdmin, reload: RwSignal<u32>) -> impl IntoView {
+fn OrgAdminView(
+    page: OrgAdmin,
+    reload: RwSignal<u32>,
+    new_token: RwSignal<Option<String>>,
+) -> impl IntoView {
     let org = page.org.clone();
     let bump = move || reload.update(|v| *v += 1);
     view! {
@@ -173,7 +184,7 @@ fn OrgAdminView(page: OrgAdmin, reload: RwSignal<u32>) -> impl IntoView {
             {org.can("manage_members").then(|| view! { <InviteCard page=page.clone() bump /> })}
             <TeamsCard page=page.clone() bump />
             <RolesCard page=page.clone() bump />
-            <TokensCard page=page.clone() bump />
+            <TokensCard page=page.clone() bump new_token />
             {org.can("manage_members").then(|| view! { <SettingsCard page=page.clone() bump /> })}
         </div>
     }
@@ -190,8 +201,8 @@ fn role_name(page: &OrgAdmin, key: &str) -> String {
 fn MembersCard(page: OrgAdmin, bump: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let change = ServerAction::<ChangeMemberRole>::new();
     let remove = ServerAction::<RemoveMember>::new();
-    on_success(change, bump);
-    on_success(remove, bump);
+    on_success(change, "Role changed.", bump);
+    on_success(remove, "Member removed.", bump);
     let session = use_session();
     let me = Signal::derive(move || {
         session
@@ -260,8 +271,8 @@ fn MembersCard(page: OrgAdmin, bump: impl Fn() + Copy + Send + Sync + 'static) -
 fn InviteCard(page: OrgAdmin, bump: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let invite = ServerAction::<InviteMember>::new();
     let revoke = ServerAction::<RevokeInvitation>::new();
-    on_success(invite, bump);
-    on_success(revoke, bump);
+    on_success(invite, "Invitation sent.", bump);
+    on_success(revoke, "Invitation withdrawn.", bump);
     let result = invite.value();
     let slug = page.org.slug.clone();
     let open: Vec<_> = page
@@ -276,7 +287,7 @@ fn InviteCard(page: OrgAdmin, bump: impl Fn() + Copy + Send + Sync + 'static) ->
         <Card title="Invite people" subtitle="They get a link by email that works for seven days.">
             <ActionForm action=invite attr:class="form">
                 <input type="hidden" name="org" value=form_slug />
-                <TextField label="Email" name="email" input_type="email" error=field(result, "email") />
+                <TextField id="invite-email" label="Email" name="email" input_type="email" error=field(result, "email") />
                 <div class="field">
                     <label for="invite-role">"Role"</label>
                     <select id="invite-role" class="input" name="role">
@@ -284,7 +295,6 @@ fn InviteCard(page: OrgAdmin, bump: impl Fn() + Copy + Send + Sync + 'static) ->
                     </select>
                 </div>
                 <FormError message=Signal::derive(move || form_error(&result.get())) />
-                {move || matches!(result.get(), Some(Ok(()))).then(|| view! { <p class="notice notice--ok" role="status">"Invitation sent."</p> })}
                 <button class="button button--primary" type="submit">"Send invitation"</button>
             </ActionForm>
             {(!open.is_empty()).then(|| view! {
@@ -303,7 +313,7 @@ fn InviteCard(page: OrgAdmin, bump: impl Fn() + Copy + Send + Sync + 'static) ->
 #[component]
 fn TeamsCard(page: OrgAdmin, bump: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let create = ServerAction::<CreateTeam>::new();
-    on_success(create, bump);
+    on_success(create, "Team created.", bump);
     let result = create.value();
     view! {
         <Card title="Teams">
@@ -315,7 +325,7 @@ fn TeamsCard(page: OrgAdmin, bump: impl Fn() + Copy + Send + Sync + 'static) -> 
             {page.org.can("manage_team").then(|| view! {
                 <ActionForm action=create attr:class="form form--inline">
                     <input type="hidden" name="org" value=page.org.slug.clone() />
-                    <TextField label="New team" name="name" error=field(result, "name") />
+                    <TextField id="team-name" label="New team" name="name" error=field(result, "name") />
                     <button class="button" type="submit">"Create team"</button>
                 </ActionForm>
             })}
@@ -354,7 +364,7 @@ fn PermissionPicker(
 #[component]
 fn RolesCard(page: OrgAdmin, bump: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let create = ServerAction::<CreateRole>::new();
-    on_success(create, bump);
+    on_success(create, "Role created.", bump);
     let result = create.value();
     let selected = RwSignal::new(Vec::<String>::new());
     view! {
@@ -367,7 +377,7 @@ fn RolesCard(page: OrgAdmin, bump: impl Fn() + Copy + Send + Sync + 'static) -> 
             {page.org.can("manage_members").then(|| view! {
                 <ActionForm action=create attr:class="form">
                     <input type="hidden" name="org" value=page.org.slug.clone() />
-                    <TextField label="Custom role name" name="name" error=field(result, "name") />
+                    <TextField id="role-name" label="Custom role name" name="name" error=field(result, "name") />
                     <PermissionPicker legend="Permissions" available=page.org.permissions.clone() selected />
                     <input type="hidden" name="permissions" prop:value=move || selected.get().join(",") />
                     <FormError message=Signal::derive(move || form_error(&result.get()).or_else(|| field_error(&result.get(), "permissions"))) />
@@ -379,11 +389,20 @@ fn RolesCard(page: OrgAdmin, bump: impl Fn() + Copy + Send + Sync + 'static) -> 
 }
 
 #[component]
-fn TokensCard(page: OrgAdmin, bump: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+fn TokensCard(
+    page: OrgAdmin,
+    bump: impl Fn() + Copy + Send + Sync + 'static,
+    new_token: RwSignal<Option<String>>,
+) -> impl IntoView {
     let create = ServerAction::<CreateToken>::new();
     let revoke = ServerAction::<RevokeToken>::new();
-    on_success(create, bump);
-    on_success(revoke, bump);
+    Effect::new(move |_| {
+        if let Some(Ok(secret)) = create.value().get() {
+            new_token.set(Some(secret));
+            bump();
+        }
+    });
+    on_success(revoke, "Token revoked.", bump);
     let result = create.value();
     let selected = RwSignal::new(vec!["view_analyses".to_owned()]);
     let slug = page.org.slug.clone();
@@ -395,15 +414,12 @@ fn TokensCard(page: OrgAdmin, bump: impl Fn() + Copy + Send + Sync + 'static) ->
         .collect();
     view! {
         <Card title="API tokens" subtitle="For CI and the command line: send as Authorization: Bearer.">
-            {move || match result.get() {
-                Some(Ok(secret)) => Some(view! {
-                    <div class="notice notice--ok" role="status">
-                        <p>"Copy the token now; it is not shown again."</p>
-                        <code class="secret" data-testid="new-token">{secret}</code>
-                    </div>
-                }),
-                _ => None,
-            }}
+            {move || new_token.get().map(|secret| view! {
+                <div class="notice notice--ok" role="status">
+                    <p>"Copy the token now; it is not shown again."</p>
+                    <code class="secret" data-testid="new-token">{secret}</code>
+                </div>
+            })}
             {(!live.is_empty()).then(|| view! {
                 <ul class="plain-list">
                     {live.into_iter().map(|t| { let slug = slug.clone(); let id = t.id.clone(); view! {
@@ -415,7 +431,7 @@ fn TokensCard(page: OrgAdmin, bump: impl Fn() + Copy + Send + Sync + 'static) ->
             })}
             <ActionForm action=create attr:class="form">
                 <input type="hidden" name="org" value=page.org.slug.clone() />
-                <TextField label="Token name" name="name" error=field(result, "name") />
+                <TextField id="token-name" label="Token name" name="name" error=field(result, "name") />
                 <PermissionPicker legend="Scopes" available=page.org.permissions.clone() selected />
                 <input type="hidden" name="scopes" prop:value=move || selected.get().join(",") />
                 {if page.org.can("manage_members") {
@@ -426,7 +442,7 @@ fn TokensCard(page: OrgAdmin, bump: impl Fn() + Copy + Send + Sync + 'static) ->
                 } else {
                     view! { <input type="hidden" name="kind" value="personal" /> }.into_any()
                 }}
-                <TextField label="Expires in (days)" name="expires_in_days" input_type="number" value="90" error=field(result, "expires_in_days") />
+                <TextField id="token-days" label="Expires in (days)" name="expires_in_days" input_type="number" value="90" error=field(result, "expires_in_days") />
                 <FormError message=Signal::derive(move || form_error(&result.get()).or_else(|| field_error(&result.get(), "scopes"))) />
                 <button class="button" type="submit">"Create token"</button>
             </ActionForm>
@@ -438,7 +454,7 @@ fn TokensCard(page: OrgAdmin, bump: impl Fn() + Copy + Send + Sync + 'static) ->
 fn SettingsCard(page: OrgAdmin, bump: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let update = ServerAction::<UpdateOrg>::new();
     let delete = ServerAction::<DeleteOrg>::new();
-    on_success(update, bump);
+    on_success(update, "Settings saved.", bump);
     let session = use_session();
     let navigate = use_navigate();
     Effect::new(move |_| {
@@ -459,7 +475,7 @@ fn SettingsCard(page: OrgAdmin, bump: impl Fn() + Copy + Send + Sync + 'static) 
         <Card title="Settings">
             <ActionForm action=update attr:class="form">
                 <input type="hidden" name="org" value=slug />
-                <TextField label="Name" name="name" value=name error=field(result, "name") />
+                <TextField id="org-name" label="Name" name="name" value=name error=field(result, "name") />
                 <label class="check">
                     <input type="checkbox" prop:checked=move || require.get() on:change=move |ev| require.set(event_target_checked(&ev)) />
                     "Require two-factor authentication of every member"
@@ -474,7 +490,7 @@ fn SettingsCard(page: OrgAdmin, bump: impl Fn() + Copy + Send + Sync + 'static) 
                     <p>"This removes its members, teams, tokens and every analysis. It cannot be undone."</p>
                     <ActionForm action=delete attr:class="form">
                         <input type="hidden" name="org" value=slug2.clone() />
-                        <TextField label=format!("Type {slug2} to confirm") name="confirm" error=field(delete.value(), "confirm") />
+                        <TextField id="delete-confirm" label=format!("Type {slug2} to confirm") name="confirm" error=field(delete.value(), "confirm") />
                         <button class="button button--danger" type="submit">"Delete organisation"</button>
                     </ActionForm>
                 </details>
