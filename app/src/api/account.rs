@@ -7,6 +7,21 @@ use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
 
+/// Test frameworks the generator supports, in the order the UI lists them.
+pub const FRAMEWORKS: [&str; 11] = [
+    "pytest",
+    "jest",
+    "junit",
+    "mocha",
+    "rspec",
+    "phpunit",
+    "nunit",
+    "go",
+    "playwright",
+    "cypress",
+    "selenium",
+];
+
 /// One organisation the user belongs to.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MyOrg {

@@ -69,19 +69,6 @@ fn PreferencesCard(me: Me) -> impl IntoView {
     let result = action.value();
     let p = me.preferences;
     let option = |value: &'static str, current: &str| view! { <option value=value selected=value == current>{value}</option> };
-    let frameworks = [
-        "pytest",
-        "jest",
-        "junit",
-        "mocha",
-        "rspec",
-        "phpunit",
-        "nunit",
-        "go",
-        "playwright",
-        "cypress",
-        "selenium",
-    ];
     view! {
         <Card title="Preferences">
             <ActionForm action attr:class="form">
@@ -94,7 +81,7 @@ fn PreferencesCard(me: Me) -> impl IntoView {
                 <div class="field">
                     <label for="pref-framework">"Default test framework"</label>
                     <select id="pref-framework" class="input" name="default_framework">
-                        {frameworks.map(|f| option(f, &p.default_framework)).collect_view()}
+                        {crate::api::account::FRAMEWORKS.map(|f| option(f, &p.default_framework)).collect_view()}
                     </select>
                 </div>
                 <TextField label="Time zone" name="time_zone" value=p.time_zone.clone() help="An IANA name such as Europe/Paris, or UTC." error=field(result, "time_zone") />

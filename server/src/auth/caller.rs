@@ -47,6 +47,26 @@ impl Caller {
         }
     }
 
+    /// An audit event by this caller in organisation `org_id`.
+    pub fn event(
+        &self,
+        org_id: &str,
+        action: &'static str,
+        target: impl Into<String>,
+        detail: serde_json::Value,
+    ) -> crate::audit::Event {
+        let (actor_id, actor) = self.actor();
+        crate::audit::Event {
+            org_id: org_id.to_owned(),
+            actor_id,
+            actor,
+            action,
+            target: target.into(),
+            ip: self.origin.ip.clone(),
+            detail,
+        }
+    }
+
     /// `(actor id, actor label)` for the audit log.
     pub fn actor(&self) -> (String, String) {
         match &self.credential {

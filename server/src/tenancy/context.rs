@@ -56,16 +56,7 @@ impl OrgContext {
         target: impl Into<String>,
         detail: serde_json::Value,
     ) -> Event {
-        let (actor_id, actor) = self.caller.actor();
-        Event {
-            org_id: self.org.id.clone(),
-            actor_id,
-            actor,
-            action,
-            target: target.into(),
-            ip: self.caller.origin.ip.clone(),
-            detail,
-        }
+        self.caller.event(&self.org.id, action, target, detail)
     }
 }
 

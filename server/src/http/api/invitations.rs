@@ -218,16 +218,8 @@ pub async fn accept(
         teams::add_member(&mut tx, &org.id, team_id, &caller.user.id, now).await?;
     }
     users::mark_verified(&mut tx, &caller.user.id, now).await?;
-    let (actor_id, actor) = caller.actor();
-    let event = audit::Event {
-        org_id: org.id.clone(),
-        actor_id,
-        actor,
-        action: "invitation.accepted",
-        target: invitation.id.clone(),
-        ip: caller.origin.ip.clone(),
-        detail: serde_json::json!({"role": invitation.role}),
-    };
+    let detail = serde_json::json!({"role": invitation.role});
+    let event = caller.event(&org.id, "invitation.accepted", &invitation.id, detail);
     audit::append(&mut tx, &event, now).await?;
     tx.commit().await?;
     Ok(Json(Accepted {

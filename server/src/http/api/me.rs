@@ -51,21 +51,6 @@ pub struct PreferencesPatch {
     time_zone: Option<String>,
 }
 
-/// Test frameworks the generator supports.
-pub const FRAMEWORKS: [&str; 11] = [
-    "pytest",
-    "jest",
-    "junit",
-    "mocha",
-    "rspec",
-    "phpunit",
-    "nunit",
-    "go",
-    "playwright",
-    "cypress",
-    "selenium",
-];
-
 /// `GET /me`: the account and its organisations with the role in each.
 #[utoipa::path(get, path = "/me", tag = "account", summary = "The signed-in account", responses((status = 200, description = "The account and its organisations", body = Me), (status = 401, description = "Not signed in", body = crate::http::error::ErrorEnvelope)))]
 pub async fn show(State(state): State<AppState>, caller: Caller) -> Result<Json<Me>, AppError> {
@@ -121,10 +106,13 @@ pub async fn preferences(
             message: "Choose system, light or dark.".into(),
         });
     }
-    if !FRAMEWORKS.contains(&next.default_framework.as_str()) {
+    if !app::api::account::FRAMEWORKS.contains(&next.default_framework.as_str()) {
         fields.push(FieldError {
             field: "default_framework",
-            message: format!("Choose one of {}.", FRAMEWORKS.join(", ")),
+            message: format!(
+                "Choose one of {}.",
+                app::api::account::FRAMEWORKS.join(", ")
+            ),
         });
     }
     if !is_time_zone_name(&next.time_zone) {

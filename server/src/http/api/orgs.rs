@@ -73,16 +73,12 @@ pub async fn create(
     let now = state.auth.now();
     let mut tx = state.db.begin().await?;
     let org = account::create_org(&mut tx, &caller.user.id, &name, slug, now).await?;
-    let (actor_id, actor) = caller.actor();
-    let event = audit::Event {
-        org_id: org.id.clone(),
-        actor_id,
-        actor,
-        action: "org.created",
-        target: org.id.clone(),
-        ip: caller.origin.ip.clone(),
-        detail: serde_json::json!({"slug": org.slug}),
-    };
+    let event = caller.event(
+        &org.id,
+        "org.created",
+        &org.id,
+        serde_json::json!({"slug": org.slug}),
+    );
     audit::append(&mut tx, &event, now).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(org)))
