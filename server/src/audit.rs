@@ -163,12 +163,12 @@ pub async fn list(tx: &mut Tx, org_id: &str, filter: &Filter) -> Result<Vec<Entr
             .replace('\\', r"\\")
             .replace('%', r"\%")
             .replace('_', r"\_");
-        format!("{escaped}%")
+        format!("{}%", escaped.to_lowercase())
     });
     with_tx!(tx, c => sqlx::query_as(
         r"select * from audit_log
           where org_id = $1
-            and ($2 = '' or action like $2 escape '\')
+            and ($2 = '' or lower(action) like $2 escape '\')
             and ($3 = '' or actor_id = $3)
             and at_ms >= $4 and at_ms < $5 and seq < $6
           order by seq desc limit $7",

@@ -589,6 +589,7 @@ pub async fn change_password(
     let now = auth.now();
     let mut tx = state.db.begin().await?;
     users::set_password(&mut tx, &user.id, &hash, now).await?;
+    one_time::spend_all(&mut tx, &user.id, Purpose::ResetPassword, now).await?;
     let ended =
         sessions::revoke_all(&mut tx, &user.id, Some(session_id), "password changed", now).await?;
     audit_user(

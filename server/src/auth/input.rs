@@ -73,6 +73,10 @@ impl OrgSlug {
         let ok_chars = slug
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        // A slug shaped like an organisation id could shadow another organisation in URLs.
+        if uuid::Uuid::parse_str(slug).is_ok() {
+            return Err("Choose an address that does not look like an organisation id.");
+        }
         if !(2..=48).contains(&slug.len())
             || !ok_chars
             || slug.starts_with('-')

@@ -64,6 +64,25 @@ pub async fn issue(
     Ok(token)
 }
 
+/// Spends every outstanding token of `purpose` for the user (after a password change, old
+/// reset links must not work).
+pub async fn spend_all(
+    tx: &mut Tx,
+    user_id: &str,
+    purpose: Purpose,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    with_tx!(tx, c => sqlx::query(
+        r"update email_tokens set used_at_ms = $3 where user_id = $1 and purpose = $2 and used_at_ms is null",
+    )
+    .bind(user_id)
+    .bind(purpose.key())
+    .bind(now)
+    .execute(&mut *c)
+    .await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
 /// Spends a token: the user id if it was current, `None` if unknown, spent or expired.
 pub async fn spend(
     tx: &mut Tx,
@@ -102,7 +121,7 @@ pub async fn replace_recovery_codes(
         for code in &codes {
             sqlx::query(r"insert into recovery_codes (user_id, code_hash) values ($1, $2)")
                 .bind(user_id)
-                .bind(keyed_digest(key, code))
+                .bind(keyed_digest(key, &normalise_recovery_code(code)))
                 .execute(&mut *c)
                 .await.map(|r| r.rows_affected())?;
         }
@@ -168,7 +187,7 @@ fn recovery_code() -> String {
 
 /// Lower-cases and strips spaces, so `ABCDE-FGHIJ …` typed by hand still matches.
 pub fn normalise_recovery_code(code: &str) -> String {
-    code.trim().to_lowercase().replace(' ', "")
+    code.trim().to_lowercase().replace([' ', '-'], "")
 }
 
 /// Whether `code` looks like a recovery code rather than a TOTP code.

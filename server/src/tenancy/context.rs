@@ -96,7 +96,10 @@ pub async fn resolve(tx: &mut Tx, caller: Caller, key: &str) -> Result<OrgContex
             (role, permissions)
         }
     };
-    let is_person = matches!(caller.credential, Credential::Session { .. });
+    let is_person = match &caller.credential {
+        Credential::Session { .. } => true,
+        Credential::Token(token) => token.kind == "personal",
+    };
     if org.require_mfa && is_person && !caller.user.has_mfa() {
         return Err(AppError::Forbidden(
             "mfa_enrolment_required",

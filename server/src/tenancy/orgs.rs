@@ -61,7 +61,7 @@ pub async fn slug_taken(tx: &mut Tx, slug: &str) -> Result<bool, sqlx::Error> {
 
 /// The organisation whose slug or id is `key`.
 pub async fn by_key(tx: &mut Tx, key: &str) -> Result<Option<Org>, sqlx::Error> {
-    with_tx!(tx, c => sqlx::query_as(r"select * from orgs where slug = $1 or id = $1")
+    with_tx!(tx, c => sqlx::query_as(r"select * from orgs where slug = $1 or id = $1 order by (id = $1) desc limit 1")
         .bind(key)
         .fetch_optional(&mut *c)
         .await)
@@ -175,6 +175,18 @@ pub async fn set_role(
         .bind(role)
         .execute(&mut *c)
         .await.map(|r| r.rows_affected()))?;
+    Ok(done == 1)
+}
+
+/// Makes the owner an admin, if `user_id` is still the owner; false otherwise.
+pub async fn demote_owner(tx: &mut Tx, org_id: &str, user_id: &str) -> Result<bool, sqlx::Error> {
+    let done = with_tx!(tx, c => sqlx::query(
+        r"update memberships set role = 'admin' where org_id = $1 and user_id = $2 and role = 'owner'",
+    )
+    .bind(org_id)
+    .bind(user_id)
+    .execute(&mut *c)
+    .await.map(|r| r.rows_affected()))?;
     Ok(done == 1)
 }
 

@@ -1176,3 +1176,74 @@ on_both_backends!(
         );
     }
 );
+
+on_both_backends!(
+    tokens_act_only_within_their_scopes_and_organisation,
+    |app| {
+        let owner = app.signup("owner@acme.example", "Acme").await;
+        app.call(
+            "POST",
+            "/api/v1/orgs",
+            Some(&owner.access),
+            Some(json!({"name": "Labs"})),
+        )
+        .await;
+        let created = app
+            .call(
+                "POST",
+                "/api/v1/orgs/acme/tokens",
+                Some(&owner.access),
+                Some(json!({"name": "ci", "scopes": ["view_analyses"], "kind": "org"})),
+            )
+            .await;
+        let token = created.json()["token"].as_str().expect("token").to_owned();
+        let r = app
+            .call(
+                "DELETE",
+                &format!("/api/v1/orgs/acme/members/{}", owner.id),
+                Some(&token),
+                None,
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            403,
+            "a token is not its creator leaving: {}",
+            r.text()
+        );
+        let orgs = app
+            .call("GET", "/api/v1/orgs", Some(&token), None)
+            .await
+            .json();
+        assert_eq!(
+            orgs.as_array().expect("orgs").len(),
+            1,
+            "a token sees only its own organisation: {orgs}"
+        );
+        // A slug shaped like an id is refused, so it can never shadow another organisation's id.
+        let r = app
+            .call(
+                "POST",
+                "/api/v1/orgs",
+                Some(&owner.access),
+                Some(json!({"name": "Shadow", "slug": owner.org_id})),
+            )
+            .await;
+        assert_eq!(r.status, 422);
+        // Audit filters ignore case on both databases.
+        let upper = app
+            .call(
+                "GET",
+                "/api/v1/orgs/acme/audit?action=TOKEN.",
+                Some(&owner.access),
+                None,
+            )
+            .await;
+        assert_eq!(
+            upper.json().as_array().expect("entries").len(),
+            1,
+            "{}",
+            upper.text()
+        );
+    }
+);

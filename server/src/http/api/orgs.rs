@@ -42,7 +42,15 @@ pub async fn list(
     caller: Caller,
 ) -> Result<Json<Vec<serde_json::Value>>, AppError> {
     let mut tx = state.db.begin_read().await?;
-    let list = orgs::for_user(&mut tx, &caller.user.id).await?;
+    let token_org = match &caller.credential {
+        crate::auth::caller::Credential::Token(t) => Some(t.org_id.clone()),
+        crate::auth::caller::Credential::Session { .. } => None,
+    };
+    let list: Vec<_> = orgs::for_user(&mut tx, &caller.user.id)
+        .await?
+        .into_iter()
+        .filter(|(o, _)| token_org.as_ref().is_none_or(|id| *id == o.id))
+        .collect();
     Ok(Json(list.into_iter().map(|(org, role)| serde_json::json!({"id": org.id, "slug": org.slug, "name": org.name, "role": role})).collect()))
 }
 
@@ -205,6 +213,15 @@ pub async fn change_role(
             "The owner's role changes only by transferring ownership.".into(),
         ));
     }
+    if !role_permissions(&mut tx, &ctx.org.id, &current)
+        .await?
+        .is_subset(ctx.permissions)
+    {
+        return Err(AppError::Forbidden(
+            "escalation",
+            "You cannot change the role of someone who holds permissions you do not.".into(),
+        ));
+    }
     if user_id == ctx.caller.user.id {
         return Err(AppError::Conflict(
             "own_role",
@@ -263,7 +280,8 @@ pub async fn remove_member(
     ctx: OrgContext,
     Path((_, user_id)): Path<(String, String)>,
 ) -> Result<StatusCode, AppError> {
-    if user_id != ctx.caller.user.id {
+    let leaving = user_id == ctx.caller.user.id && ctx.caller.session_id().is_ok();
+    if !leaving {
         ctx.require(Permission::ManageMembers)?;
     }
     let now = state.auth.now();
@@ -275,6 +293,16 @@ pub async fn remove_member(
         return Err(AppError::Conflict(
             "owner_role",
             "The owner cannot be removed; transfer ownership first.".into(),
+        ));
+    }
+    if !leaving
+        && !role_permissions(&mut tx, &ctx.org.id, &role)
+            .await?
+            .is_subset(ctx.permissions)
+    {
+        return Err(AppError::Forbidden(
+            "escalation",
+            "You cannot remove someone who holds permissions you do not.".into(),
         ));
     }
     orgs::remove_member(&mut tx, &ctx.org.id, &user_id).await?;
@@ -325,18 +353,19 @@ pub async fn transfer(
             "Ownership can only go to a member of the organisation.",
         ));
     }
+    // Demote first, and only if the caller is still the owner inside this transaction: two
+    // transfers racing cannot both succeed.
+    if !orgs::demote_owner(&mut tx, &ctx.org.id, &ctx.caller.user.id).await? {
+        return Err(AppError::Forbidden(
+            "owner_only",
+            "Only the organisation's owner can do this.".into(),
+        ));
+    }
     orgs::set_role(
         &mut tx,
         &ctx.org.id,
         &body.user_id,
         BuiltinRole::Owner.key(),
-    )
-    .await?;
-    orgs::set_role(
-        &mut tx,
-        &ctx.org.id,
-        &ctx.caller.user.id,
-        BuiltinRole::Admin.key(),
     )
     .await?;
     let detail = serde_json::json!({"from": ctx.caller.user.id, "to": body.user_id});

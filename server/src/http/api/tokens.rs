@@ -161,7 +161,8 @@ pub async fn revoke(
     let token = api_tokens::get(&mut tx, &ctx.org.id, &id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if token.user_id != ctx.caller.user.id {
+    let own = token.user_id == ctx.caller.user.id && ctx.caller.session_id().is_ok();
+    if !own {
         ctx.require(Permission::ManageMembers)?;
     }
     if !api_tokens::revoke(&mut tx, &ctx.org.id, &id, now).await? {
