@@ -12,6 +12,7 @@ mod compare;
 mod context;
 mod families;
 mod http;
+mod routes;
 mod security;
 mod stats;
 mod timeline;
@@ -369,6 +370,8 @@ fn event_error(file: &str, e: ReadError) -> AnalyzeError {
 /// What the first pass learns: the miner, the time range and the number of events.
 struct Mining {
     miner: Miner,
+    /// Route templates learned from every request path.
+    routes: routes::Routes,
     range: Option<(i64, i64)>,
     events: u64,
     /// Each event's shape, in reading order, so the second pass need not mask again.
@@ -378,15 +381,18 @@ struct Mining {
 /// Pass one: mine templates; returns the miner and the time range.
 fn mine(sources: &[Source], options: Options) -> Result<Mining, AnalyzeError> {
     let mut miner = Miner::new();
+    let mut routes = routes::Learner::default();
     let mut shapes = Vec::new();
     let mut range: Option<(i64, i64)> = None;
     let mut events = 0u64;
     for source in sources {
         for event in events_of(source, options)? {
             let event = event.map_err(|e| event_error(&source.name, e))?;
-            let exact = event
-                .field("client_ip")
-                .and_then(|_| exact_pattern(&event, &http::extract(&event)));
+            let request = http::extract(&event);
+            if let Some(path) = &request.path {
+                routes.add(path);
+            }
+            let exact = exact_pattern(&event, &request);
             shapes.push(match exact {
                 Some(text) => miner.add_exact(&text),
                 None => miner.add(&event.message),
@@ -399,6 +405,7 @@ fn mine(sources: &[Source], options: Options) -> Result<Mining, AnalyzeError> {
     }
     Ok(Mining {
         miner,
+        routes: routes.finish(),
         range,
         events,
         shapes,
@@ -409,11 +416,12 @@ fn mine(sources: &[Source], options: Options) -> Result<Mining, AnalyzeError> {
 pub fn analyze(sources: &[Source], options: Options) -> Result<Analysis, AnalyzeError> {
     let Mining {
         miner,
+        routes,
         range,
         events: total_events,
         shapes,
     } = mine(sources, options)?;
-    let mined = miner.finish();
+    let mined = miner.finish_with(|exact| apply_routes(&routes, exact));
     let mut acc: Vec<PatternAcc> = (0..mined.templates.len())
         .map(|_| PatternAcc::default())
         .collect();
@@ -435,7 +443,10 @@ pub fn analyze(sources: &[Source], options: Options) -> Result<Analysis, Analyze
         let mut file_events = 0u64;
         for event in events.by_ref() {
             let event = event.map_err(|e| event_error(&source.name, e))?;
-            let request = http::extract(&event);
+            let mut request = http::extract(&event);
+            if let Some(path) = &mut request.path {
+                *path = routes.apply(path);
+            }
             let template = match shapes.get(index as usize) {
                 Some(&shape) => mined.template_of(shape) as usize,
                 // The input grew between the passes (a log still being written): count only
@@ -501,6 +512,18 @@ fn exact_pattern(event: &Event, request: &http::Request) -> Option<String> {
     match (&request.method, &request.path, request.status) {
         (Some(method), Some(path), Some(status)) => Some(format!("{method} {path} {status}")),
         _ => None,
+    }
+}
+
+/// An exact pattern's text (`GET /users/alice 200`) with its path rewritten by the learned
+/// routes.
+fn apply_routes(routes: &routes::Routes, exact: &str) -> String {
+    match (exact.split_once(' '), exact.rsplit_once(' ')) {
+        (Some((method, _)), Some((_, status))) if method.len() + status.len() + 2 < exact.len() => {
+            let path = &exact[method.len() + 1..exact.len() - status.len() - 1];
+            format!("{method} {} {status}", routes.apply(path))
+        }
+        _ => exact.to_owned(),
     }
 }
 
@@ -924,6 +947,41 @@ mod tests {
             ("db timeout", 3.0)
         );
         assert!(compare(&cur, "{\"not\": \"an analysis\"}").is_err());
+    }
+
+    #[test]
+    fn access_log_routes_learn_name_segments() {
+        let names = [
+            "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy",
+            "mallory", "oscar", "peggy", "rupert", "sybil", "trent", "victor", "walter", "amy",
+            "ben", "cleo", "dan", "eve", "fay", "gil",
+        ];
+        let mut log = String::new();
+        for (i, n) in names.iter().enumerate() {
+            log.push_str(&format!(
+                "10.0.0.{i} - - [10/Oct/2024:13:55:{:02} +0000] \"GET /users/{n}.{n}/orders HTTP/1.1\" 200 {} \"-\" \"curl/8\"\n",
+                i % 60,
+                100 + i
+            ));
+            log.push_str(&format!(
+                "10.0.0.{i} - - [10/Oct/2024:13:56:{:02} +0000] \"GET /checkout HTTP/1.1\" 200 512 \"-\" \"curl/8\"\n",
+                i % 60
+            ));
+        }
+        let a = analyze(
+            &[Source::bytes("access.log", log.into_bytes())],
+            Options::default(),
+        )
+        .expect("analyses");
+        let templates: Vec<&str> = a.patterns.iter().map(|p| p.template.as_str()).collect();
+        // Equal counts: first appearance first.
+        assert_eq!(
+            templates,
+            ["GET /users/{id}/orders 200", "GET /checkout 200"]
+        );
+        assert_eq!(a.patterns[0].count, names.len() as u64);
+        let paths: Vec<&str> = a.endpoints.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, ["/checkout", "/users/{id}/orders"]);
     }
 
     #[test]

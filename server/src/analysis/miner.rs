@@ -27,6 +27,9 @@ const MAX_DIFF_SHARE: f64 = 0.34;
 const MAX_BUCKET_SCAN: usize = 1024;
 /// A merged position with fewer distinct values than this is a constant, not a variable.
 const MIN_VARIABLE_VALUES: usize = 4;
+/// The same for a message's first word, which names the message far more often than not
+/// (`tickTime set to <*>`, `maxSessionTimeout set to <*>`).
+const MIN_VARIABLE_FIRST_WORDS: usize = 8;
 /// The same after `=`, where values are more often genuinely variable.
 const MIN_VARIABLE_VALUES_AFTER_EQUALS: usize = 3;
 /// Raw messages remembered to skip re-masking repeats; past this the cache is cleared so memory
@@ -175,6 +178,12 @@ impl Miner {
     /// Clusters the shapes into templates. The miner keeps its shapes, so
     /// [`Miner::shape_of`] still answers afterwards.
     pub fn finish(&self) -> Mined {
+        self.finish_with(str::to_owned)
+    }
+
+    /// [`Miner::finish`], with the texts given to [`Miner::add_exact`] rewritten by `exact` first
+    /// (exact templates whose rewritten texts agree become one template).
+    pub fn finish_with(&self, exact: impl Fn(&str) -> String) -> Mined {
         let shapes: Vec<Shape> = self
             .shape_info
             .iter()
@@ -186,7 +195,7 @@ impl Miner {
                 exact: info.exact,
             })
             .collect();
-        let clusters = merge_similar(&shapes);
+        let clusters = merge_across_first_words(merge_similar(&shapes));
         let split = clusters
             .into_iter()
             .flat_map(|c| split_constants(c, &shapes))
@@ -203,7 +212,7 @@ impl Miner {
                     exact: true,
                 }),
         );
-        assemble(finals, &shapes)
+        assemble(finals, &shapes, exact)
     }
 }
 
@@ -278,6 +287,37 @@ fn merge_similar(shapes: &[Shape]) -> Vec<Cluster> {
     clusters
 }
 
+/// Step 2b: clusters whose first word differs but whose rest agrees (`alice : TTY=pts/<*> …`,
+/// `bob : TTY=pts/<*> …`) merge. Step 3 splits them again unless the first word takes many
+/// values, so `Starting x`/`Stopping x` stay apart.
+fn merge_across_first_words(clusters: Vec<Cluster>) -> Vec<Cluster> {
+    let mut index: FxHashMap<(bool, Vec<Token>), usize> = FxHashMap::default();
+    let mut out: Vec<Cluster> = Vec::with_capacity(clusters.len());
+    for cluster in clusters {
+        let t = &cluster.template;
+        let mergeable = t.len() >= 3 && is_word(&t[0].text) && !t[0].text.contains(VAR);
+        if !mergeable {
+            out.push(cluster);
+            continue;
+        }
+        // Everything after the first word must agree: when two positions vary together
+        // (`mapred.job.id is deprecated. Instead, use mapreduce.job.id`), each pair is its own
+        // message, not one message with two variables.
+        let key = (t[0].space_before, t[1..].to_vec());
+        match index.get(&key) {
+            Some(&c) => {
+                out[c].template[0].text = VAR.to_owned();
+                out[c].members.extend(cluster.members);
+            }
+            None => {
+                index.insert(key, out.len());
+                out.push(cluster);
+            }
+        }
+    }
+    out
+}
+
 /// Positions where `template` and `tokens` differ, if they may merge: punctuation must match,
 /// and only words (or a variable in the template against a word) may differ.
 fn differences(template: &[Token], tokens: &[Token]) -> Option<usize> {
@@ -316,7 +356,9 @@ fn split_constants(cluster: Cluster, shapes: &[Shape]) -> Vec<Cluster> {
         values.sort_unstable();
         values.dedup();
         let after_equals = i > 0 && template[i - 1].text == "=";
-        let needed = if after_equals {
+        let needed = if i == 0 {
+            MIN_VARIABLE_FIRST_WORDS
+        } else if after_equals {
             MIN_VARIABLE_VALUES_AFTER_EQUALS
         } else {
             MIN_VARIABLE_VALUES
@@ -415,14 +457,14 @@ fn collapse_runs(clusters: Vec<Cluster>) -> Vec<Cluster> {
 }
 
 /// Renders and normalises each cluster's text; clusters whose texts agree become one template.
-fn assemble(clusters: Vec<Cluster>, shapes: &[Shape]) -> Mined {
+fn assemble(clusters: Vec<Cluster>, shapes: &[Shape], exact: impl Fn(&str) -> String) -> Mined {
     let mut shape_template = vec![0u32; shapes.len()];
     let mut by_text: FxHashMap<String, u32> = FxHashMap::default();
     let mut texts: Vec<(String, u64)> = Vec::new();
     let mut counts: Vec<u64> = Vec::new();
     for cluster in clusters {
         let text = if cluster.exact {
-            render(&cluster.template)
+            exact(&render(&cluster.template))
         } else {
             canonical(&render(&cluster.template))
         };
@@ -498,6 +540,22 @@ mod tests {
         assert_eq!(got[0], "Notification: state LOOKING for <*>");
         assert_eq!(got[1], "Notification: state LEADING for <*>");
         assert_eq!(got[2], got[0]);
+    }
+
+    #[test]
+    fn a_first_word_with_many_values_is_a_variable() {
+        let users = ["ann", "bo", "cy", "di", "ed", "flo", "gus", "hal", "ivy"];
+        let lines: Vec<String> = users
+            .iter()
+            .map(|u| format!("{u} : TTY=pts/1 ; USER=root ; COMMAND=/bin/ls"))
+            .collect();
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let got = mine(&refs);
+        assert!(got.iter().all(|t| t == &got[0]), "{got:?}");
+        assert!(got[0].starts_with("<*> : TTY="), "{got:?}");
+        // A handful of setting names are each their own message.
+        let got = mine(&["tickTime set to 3000", "maxSessionTimeout set to 4000"]);
+        assert_ne!(got[0], got[1]);
     }
 
     #[test]

@@ -251,7 +251,16 @@ pub fn path_template(path: &str) -> String {
         if i > 0 {
             out.push('/');
         }
-        if is_id_segment(segment) {
+        // Fingerprinted assets keep their name and extension: `app.3c906668.js` → `app.{id}.js`.
+        let dotted_id = |piece: &str| piece.len() >= 6 && is_id_segment(piece);
+        if segment.contains('.') && segment.split('.').any(dotted_id) {
+            for (j, piece) in segment.split('.').enumerate() {
+                if j > 0 {
+                    out.push('.');
+                }
+                out.push_str(if dotted_id(piece) { "{id}" } else { piece });
+            }
+        } else if is_id_segment(segment) {
             out.push_str("{id}");
         } else {
             out.push_str(segment);
@@ -261,7 +270,7 @@ pub fn path_template(path: &str) -> String {
 }
 
 fn is_id_segment(s: &str) -> bool {
-    if s.is_empty() {
+    if s.is_empty() || is_version(s) {
         return false;
     }
     let digits = s.bytes().filter(u8::is_ascii_digit).count();
@@ -270,6 +279,18 @@ fn is_id_segment(s: &str) -> bool {
         || (hex && s.len() >= 8 && digits > 0)
         || (digits >= 3 && digits * 2 >= s.len())
         || s.contains('@')
+}
+
+/// `v2`, `1.4.2`, `v1.2`: an API or file version, not an id (`10.0.0.12` is).
+fn is_version(s: &str) -> bool {
+    let digits = s.strip_prefix(['v', 'V']).unwrap_or(s);
+    !digits.is_empty()
+        && digits.len() <= 12
+        && digits.starts_with(|c: char| c.is_ascii_digit())
+        && digits.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && (digits.contains('.') || digits.len() < s.len())
+        // Four parts is an IPv4 address.
+        && digits.split('.').count() <= 3
 }
 
 #[cfg(test)]
@@ -305,6 +326,17 @@ mod tests {
         ));
         assert_eq!(r.method.as_deref(), Some("POST"));
         assert_eq!(r.path.as_deref(), Some("/v1/orders/{id}"));
+        assert_eq!(
+            path_template("/static/app.3c906668.js"),
+            "/static/app.{id}.js"
+        );
+        assert_eq!(
+            path_template("/img/a0411cce29e9.webp?w=2"),
+            "/img/{id}.webp"
+        );
+        assert_eq!(path_template("/api/v1.2.3/x"), "/api/v1.2.3/x");
+        assert_eq!(path_template("/i/692c56b22081.webp"), "/i/{id}.webp");
+        assert_eq!(path_template("/hosts/10.0.0.12"), "/hosts/{id}");
         assert_eq!(r.status, Some(500));
         assert_eq!(r.duration_ms, Some(1500.0));
         assert_eq!(
