@@ -388,11 +388,18 @@ fn mine(sources: &[Source], options: Options) -> Result<Mining, AnalyzeError> {
     for source in sources {
         for event in events_of(source, options)? {
             let event = event.map_err(|e| event_error(&source.name, e))?;
-            let request = http::extract(&event);
-            if let Some(path) = &request.path {
-                routes.add(path);
-            }
-            let exact = exact_pattern(&event, &request);
+            let exact = if event.field("client_ip").is_some() {
+                let request = http::extract(&event);
+                if let Some(path) = &request.path {
+                    routes.add(path);
+                }
+                exact_pattern(&event, &request)
+            } else {
+                if let Some(path) = http::path_of(&event) {
+                    routes.add(&path);
+                }
+                None
+            };
             shapes.push(match exact {
                 Some(text) => miner.add_exact(&text),
                 None => miner.add(&event.message),
@@ -429,6 +436,7 @@ pub fn analyze(sources: &[Source], options: Options) -> Result<Analysis, Analyze
     let mut timeline = timeline::Builder::new(range, mined.templates.len());
     let mut security = security::Scanner::default();
     let mut context = context::Collector::default();
+    let mut budget = stats::Budget::default();
     let mut files = Vec::with_capacity(sources.len());
     let (mut lines, mut truncated, mut index) = (0u64, 0u64, 0u64);
     let literals: Vec<Vec<&str>> = mined
@@ -454,16 +462,13 @@ pub fn analyze(sources: &[Source], options: Options) -> Result<Analysis, Analyze
                 None => break,
             };
             let p = &mut acc[template];
-            record(
-                p,
-                &event,
-                &request,
-                &literals[template],
+            let at = At {
                 file_index,
-                sources.len(),
-                &source.name,
+                file_count: sources.len(),
+                file_name: &source.name,
                 index,
-            );
+            };
+            record(p, &event, &request, &literals[template], &at, &mut budget);
             if let (Some(method), Some(path)) = (&request.method, &request.path) {
                 let e = endpoints.entry((method.clone(), path.clone())).or_default();
                 e.count += 1;
@@ -527,20 +532,28 @@ fn apply_routes(routes: &routes::Routes, exact: &str) -> String {
     }
 }
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one event's facts, gathered in the hot loop"
-)]
+/// Where an event is: its file and its index among all events.
+struct At<'a> {
+    file_index: usize,
+    file_count: usize,
+    file_name: &'a str,
+    index: u64,
+}
+
 fn record(
     p: &mut PatternAcc,
     event: &Event,
     request: &http::Request,
     literals: &[&str],
-    file_index: usize,
-    file_count: usize,
-    file_name: &str,
-    index: u64,
+    at: &At,
+    budget: &mut stats::Budget,
 ) {
+    let At {
+        file_index,
+        file_count,
+        file_name,
+        index,
+    } = *at;
     p.count += 1;
     p.levels[level_index(event.level)] += 1;
     if let Some(ts) = event.timestamp {
@@ -586,7 +599,7 @@ fn record(
         }
         if let Some(values) = values {
             for (slot, value) in p.variables.iter_mut().zip(values) {
-                slot.add(value);
+                slot.add(value, budget);
             }
         }
     }

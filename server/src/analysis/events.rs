@@ -30,7 +30,7 @@ pub struct Event {
     /// The message templates are mined from.
     pub message: String,
     /// Structured fields.
-    pub fields: Vec<(String, String)>,
+    pub fields: Vec<(format::Key, String)>,
     /// Continuation lines (a stack trace), joined by newlines.
     pub stack: Option<String>,
     /// True when a line of the event was longer than the reader's limit.
@@ -66,7 +66,7 @@ impl Event {
             message: message.to_owned(),
             fields: fields
                 .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .map(|(k, v)| ((*k).to_owned().into(), (*v).to_owned()))
                 .collect(),
             ..Self::default()
         }
@@ -256,7 +256,10 @@ fn is_postgres_detail(line: &str) -> bool {
         " QUERY:  ",
     ];
     let head = &line[..line.floor_char_boundary(120)];
-    PARTS.iter().any(|p| head.contains(p))
+    // Every part ends in `:  `; most lines have none.
+    let b = head.as_bytes();
+    memchr::memchr_iter(b':', b).any(|i| b[i + 1..].starts_with(b"  "))
+        && PARTS.iter().any(|p| head.contains(p))
 }
 
 /// Lines that belong to the previous event wherever they appear.

@@ -43,6 +43,9 @@ impl Format {
     }
 }
 
+/// A field name: most are fixed (`client_ip`, `pid`), so they are borrowed, not allocated.
+pub type Key = std::borrow::Cow<'static, str>;
+
 /// One line cut into its parts.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Parsed {
@@ -53,7 +56,7 @@ pub struct Parsed {
     /// The human message: what templates are mined from.
     pub message: String,
     /// Structured fields (JSON keys, logfmt pairs, access-log columns, syslog header).
-    pub fields: Vec<(String, String)>,
+    pub fields: Vec<(Key, String)>,
     /// A stack trace carried inside the line (a JSON `stack` field).
     pub stack: Option<String>,
 }

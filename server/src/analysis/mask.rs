@@ -4,6 +4,8 @@
 //! Each rule is a small hand-written scanner rather than a regular expression: the rules need
 //! look-behind, and they run once per distinct message on the engine's hot path.
 
+use std::borrow::Cow;
+
 /// The placeholder for a variable.
 pub const VAR: &str = "<*>";
 
@@ -23,14 +25,23 @@ pub fn mask(message: &str) -> String {
     let mut s = collapse_whitespace(message);
     for rule in [urls, hosts, sizes, times, windows_paths, absolute_paths] {
         if let Some(next) = rule(&s) {
-            s = next;
+            s = Cow::Owned(next);
         }
     }
     numeric_words(&s)
 }
 
-/// Trims and turns every whitespace run into one space.
-pub fn collapse_whitespace(text: &str) -> String {
+/// Trims and turns every whitespace run into one space; borrows when `text` is already so.
+pub fn collapse_whitespace(text: &str) -> Cow<'_, str> {
+    let b = text.as_bytes();
+    let collapsed = b.first().is_none_or(|c| !c.is_ascii_whitespace())
+        && b.last().is_none_or(|c| !c.is_ascii_whitespace())
+        && !b.iter().any(|&c| c.is_ascii_whitespace() && c != b' ')
+        && memchr::memmem::find(b, b"  ").is_none()
+        && (text.is_ascii() || !text.chars().any(|c| c.is_whitespace() && !c.is_ascii()));
+    if collapsed {
+        return Cow::Borrowed(text);
+    }
     let mut out = String::with_capacity(text.len());
     for word in text.split_whitespace() {
         if !out.is_empty() {
@@ -38,7 +49,7 @@ pub fn collapse_whitespace(text: &str) -> String {
         }
         out.push_str(word);
     }
-    out
+    Cow::Owned(out)
 }
 
 /// Rewrites `s` by replacing the spans `find` reports; `None` when nothing matched.
@@ -369,7 +380,22 @@ pub fn is_numeric_word(w: &str) -> bool {
     }
     w.split(['-', '_', '.', ':', '@', '$', '+', '\\'])
         .filter(|seg| !seg.is_empty())
-        .any(|seg| seg.as_bytes()[0].is_ascii_digit() || is_hex_segment(seg))
+        .any(|seg| seg.as_bytes()[0].is_ascii_digit() || is_hex_segment(seg) || is_token(seg))
+}
+
+/// A long run of letters and digits that keeps switching between the two
+/// (`tl7o18oybfeizw7cjquq8pc6`, a session key or a base62 id). Names with digits switch far
+/// less often (`Log4jConfigurationFactory2`, `Base64Decoder`).
+fn is_token(seg: &str) -> bool {
+    let b = seg.as_bytes();
+    if b.len() < 12 || !b.iter().all(u8::is_ascii_alphanumeric) {
+        return false;
+    }
+    let switches = b
+        .windows(2)
+        .filter(|w| w[0].is_ascii_digit() != w[1].is_ascii_digit())
+        .count();
+    switches >= 4
 }
 
 #[cfg(test)]
@@ -428,6 +454,14 @@ mod tests {
             (
                 "HttpServer2$QuotingInputFilter in Slf4jLogger",
                 "HttpServer2$QuotingInputFilter in Slf4jLogger",
+            ),
+            (
+                "ssh2: RSA SHA256:tl7o18oybfeizw7cjquq8pc6satnvju9d7mhxy4x4xy",
+                "ssh2: RSA SHA256:<*>",
+            ),
+            (
+                "Log4jConfigurationFactory2 uses PKCS12 and Base64Decoder",
+                "Log4jConfigurationFactory2 uses PKCS12 and Base64Decoder",
             ),
         ];
         for (input, expected) in cases {

@@ -34,26 +34,55 @@ const MIN_VARIABLE_FIRST_WORDS: usize = 8;
 const MIN_VARIABLE_VALUES_AFTER_EQUALS: usize = 3;
 /// Raw messages remembered to skip re-masking repeats; past this the cache is cleared so memory
 /// stays bounded on huge inputs.
-const RAW_CACHE_LIMIT: usize = 1 << 18;
+const RAW_CACHE_LIMIT: usize = 1 << 16;
 /// Lookups after which the raw cache is dropped if fewer than one in ten hit.
 const RAW_TRIAL: u64 = 20_000;
 
-/// Index of a distinct masked message.
+/// Identifies a distinct masked message as [`Miner::add`] first met it. Ids stay valid after the
+/// miner folds shapes together to bound its memory.
 pub type ShapeId = u32;
 
+/// Live shapes that trigger folding them into their clusters ([`Miner::compact`]).
+const COMPACT_AT: usize = 32_768;
+
 /// Collects messages; [`Miner::finish`] turns them into templates.
-#[derive(Default)]
+///
+/// Memory: every distinct masked message is kept until [`COMPACT_AT`] of them accumulate; then
+/// they are clustered and each cluster is kept as one shape (its template, variables and all),
+/// so a log whose lines never repeat costs 4 bytes per distinct message plus the clusters.
 pub struct Miner {
     raw: FxHashMap<Box<str>, ShapeId>,
+    /// Masked text → the id it was first given.
     shapes: FxHashMap<Box<str>, ShapeId>,
     /// Templates given as is ([`Miner::add_exact`]), kept apart from masked shapes.
     exact: FxHashMap<Box<str>, ShapeId>,
-    /// Per shape: its masked text, count and first message index.
+    /// Id → index of its live shape in `shape_info`.
+    slots: Vec<u32>,
+    /// Live shapes: masked text, count and first message index.
     shape_info: Vec<ShapeInfo>,
+    /// Live shapes that trigger the next compaction.
+    compact_at: usize,
     messages: u64,
     raw_lookups: u64,
     raw_hits: u64,
     raw_disabled: bool,
+}
+
+impl Default for Miner {
+    fn default() -> Self {
+        Self {
+            raw: FxHashMap::default(),
+            shapes: FxHashMap::default(),
+            exact: FxHashMap::default(),
+            slots: Vec::new(),
+            shape_info: Vec::new(),
+            compact_at: COMPACT_AT,
+            messages: 0,
+            raw_lookups: 0,
+            raw_hits: 0,
+            raw_disabled: false,
+        }
+    }
 }
 
 struct ShapeInfo {
@@ -61,6 +90,8 @@ struct ShapeInfo {
     count: u64,
     first: u64,
     exact: bool,
+    /// A cluster kept as one shape by [`Miner::compact`]: its variables stay variables.
+    folded: bool,
 }
 
 /// The result of mining: templates and which shape maps to which template.
@@ -92,29 +123,51 @@ impl Miner {
         self.messages
     }
 
+    /// A miner that compacts after `live` shapes (tests exercise compaction on small inputs).
+    #[cfg(test)]
+    fn compacting_at(live: usize) -> Self {
+        Self {
+            compact_at: live,
+            ..Self::default()
+        }
+    }
+
+    /// Shapes held now (after any compaction).
+    pub fn live_shapes(&self) -> usize {
+        self.shape_info.len()
+    }
+
+    fn count(&mut self, id: ShapeId) {
+        let slot = self.slots[id as usize] as usize;
+        self.shape_info[slot].count += 1;
+    }
+
+    fn new_shape(&mut self, info: ShapeInfo) -> ShapeId {
+        let id = ShapeId::try_from(self.slots.len()).unwrap_or(ShapeId::MAX);
+        self.slots
+            .push(u32::try_from(self.shape_info.len()).unwrap_or(u32::MAX));
+        self.shape_info.push(info);
+        id
+    }
+
     /// Adds an event whose pattern is already known (an access-log line's `GET /users/{id} 404`):
     /// the text is its template as is, neither masked nor merged with others.
     pub fn add_exact(&mut self, template: &str) -> ShapeId {
         let index = self.messages;
         self.messages += 1;
-        if let Some(&shape) = self.exact.get(template) {
-            self.shape_info[shape as usize].count += 1;
-            return shape;
+        if let Some(&id) = self.exact.get(template) {
+            self.count(id);
+            return id;
         }
-        let shape = ShapeId::try_from(self.shape_info.len()).unwrap_or(ShapeId::MAX);
-        self.exact.insert(template.into(), shape);
-        self.shape_info.push(ShapeInfo {
+        let id = self.new_shape(ShapeInfo {
             masked: template.into(),
             count: 1,
             first: index,
             exact: true,
+            folded: false,
         });
-        shape
-    }
-
-    /// The shape [`Miner::add_exact`] gave `template`.
-    pub fn shape_of_exact(&self, template: &str) -> Option<ShapeId> {
-        self.exact.get(template).copied()
+        self.exact.insert(template.into(), id);
+        id
     }
 
     /// Adds one message; returns the id of its masked shape.
@@ -122,40 +175,35 @@ impl Miner {
         let index = self.messages;
         self.messages += 1;
         self.raw_lookups += 1;
-        if let Some(&shape) = self.raw.get(message) {
+        if let Some(&id) = self.raw.get(message) {
             self.raw_hits += 1;
-            self.shape_info[shape as usize].count += 1;
-            return shape;
+            self.count(id);
+            return id;
         }
         let masked = mask(message);
-        let shape = match self.shapes.get(masked.as_str()) {
-            Some(&shape) => {
-                self.shape_info[shape as usize].count += 1;
-                shape
+        let id = match self.shapes.get(masked.as_str()) {
+            Some(&id) => {
+                self.count(id);
+                id
             }
             None => {
-                let shape = ShapeId::try_from(self.shape_info.len()).unwrap_or(ShapeId::MAX);
                 let masked: Box<str> = masked.into();
-                self.shapes.insert(masked.clone(), shape);
-                self.shape_info.push(ShapeInfo {
-                    masked,
+                let id = self.new_shape(ShapeInfo {
+                    masked: masked.clone(),
                     count: 1,
                     first: index,
                     exact: false,
+                    folded: false,
                 });
-                shape
+                self.shapes.insert(masked, id);
+                if self.shape_info.len() >= self.compact_at {
+                    self.compact();
+                }
+                id
             }
         };
-        self.remember_raw(message, shape);
-        shape
-    }
-
-    /// The shape `message` was given by [`Miner::add`], without counting it again.
-    pub fn shape_of(&self, message: &str) -> Option<ShapeId> {
-        self.raw
-            .get(message)
-            .copied()
-            .or_else(|| self.shapes.get(mask(message).as_str()).copied())
+        self.remember_raw(message, id);
+        id
     }
 
     /// Caches a raw message's shape while repeats are common enough to pay for it: logs whose
@@ -175,54 +223,125 @@ impl Miner {
         self.raw.insert(message.into(), shape);
     }
 
-    /// Clusters the shapes into templates. The miner keeps its shapes, so
-    /// [`Miner::shape_of`] still answers afterwards.
-    pub fn finish(&self) -> Mined {
+    /// Clusters the live shapes and keeps each cluster as one shape whose text is its template.
+    /// Every id keeps pointing at the shape its messages now belong to.
+    fn compact(&mut self) {
+        let shapes = self.tokenised();
+        let clusters = cluster(&shapes);
+        let mut infos: Vec<ShapeInfo> = Vec::with_capacity(clusters.len());
+        let mut new_slot = vec![0u32; shapes.len()];
+        let mut by_text: FxHashMap<(bool, String), u32> = FxHashMap::default();
+        for c in &clusters {
+            let text = render(&c.template);
+            let count: u64 = c.members.iter().map(|&m| shapes[m].count).sum();
+            let first = c
+                .members
+                .iter()
+                .map(|&m| shapes[m].first)
+                .min()
+                .unwrap_or(0);
+            let slot = *by_text.entry((c.exact, text.clone())).or_insert_with(|| {
+                infos.push(ShapeInfo {
+                    masked: text.into(),
+                    count: 0,
+                    first,
+                    exact: c.exact,
+                    folded: !c.exact,
+                });
+                u32::try_from(infos.len() - 1).unwrap_or(u32::MAX)
+            });
+            let info = &mut infos[slot as usize];
+            info.count += count;
+            info.first = info.first.min(first);
+            for &m in &c.members {
+                new_slot[m] = slot;
+            }
+        }
+        drop(shapes);
+        for slot in &mut self.slots {
+            *slot = new_slot[*slot as usize];
+        }
+        // Each live text is found again under an id that points at its shape.
+        let mut id_of_slot = vec![ShapeId::MAX; infos.len()];
+        for (id, &slot) in self.slots.iter().enumerate() {
+            let first = &mut id_of_slot[slot as usize];
+            if *first == ShapeId::MAX {
+                *first = ShapeId::try_from(id).unwrap_or(ShapeId::MAX);
+            }
+        }
+        self.shapes = infos
+            .iter()
+            .zip(&id_of_slot)
+            .filter(|(info, _)| !info.exact)
+            .map(|(info, &id)| (info.masked.clone(), id))
+            .collect();
+        self.shape_info = infos;
+        // Past a log whose clusters alone are many, compact less often.
+        self.compact_at = COMPACT_AT.max(self.shape_info.len() * 2);
+    }
+
+    fn tokenised(&self) -> Vec<Shape<'_>> {
+        self.shape_info
+            .iter()
+            .map(|info| Shape {
+                tokens: tokenize(&info.masked),
+                masked: &info.masked,
+                count: info.count,
+                first: info.first,
+                exact: info.exact,
+                folded: info.folded,
+            })
+            .collect()
+    }
+
+    /// Clusters the shapes into templates.
+    pub fn finish(self) -> Mined {
         self.finish_with(str::to_owned)
     }
 
     /// [`Miner::finish`], with the texts given to [`Miner::add_exact`] rewritten by `exact` first
     /// (exact templates whose rewritten texts agree become one template).
-    pub fn finish_with(&self, exact: impl Fn(&str) -> String) -> Mined {
-        let shapes: Vec<Shape> = self
-            .shape_info
-            .iter()
-            .map(|info| Shape {
-                tokens: tokenize(&info.masked),
-                masked: info.masked.clone(),
-                count: info.count,
-                first: info.first,
-                exact: info.exact,
-            })
-            .collect();
-        let clusters = merge_across_first_words(merge_similar(&shapes));
-        let split = clusters
-            .into_iter()
-            .flat_map(|c| split_constants(c, &shapes))
-            .collect();
-        let mut finals = collapse_runs(split);
-        finals.extend(
-            shapes
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| s.exact)
-                .map(|(i, s)| Cluster {
-                    template: s.tokens.clone(),
-                    members: vec![i],
-                    exact: true,
-                }),
-        );
-        assemble(finals, &shapes, exact)
+    pub fn finish_with(self, exact: impl Fn(&str) -> String) -> Mined {
+        let shapes = self.tokenised();
+        let finals = cluster(&shapes);
+        let mut mined = assemble(finals, &shapes, exact);
+        // Per id, the template of its live shape.
+        let by_slot = std::mem::take(&mut mined.shape_template);
+        mined.shape_template = self.slots.iter().map(|&s| by_slot[s as usize]).collect();
+        mined
     }
 }
 
+/// Steps 2 to 4 over `shapes`; exact shapes come out as clusters of their own.
+fn cluster(shapes: &[Shape]) -> Vec<Cluster> {
+    let clusters = merge_across_first_words(merge_similar(shapes));
+    let split = clusters
+        .into_iter()
+        .flat_map(|c| split_constants(c, shapes))
+        .collect();
+    let mut finals = collapse_runs(split);
+    finals.extend(
+        shapes
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.exact)
+            .map(|(i, s)| Cluster {
+                template: s.tokens.clone(),
+                members: vec![i],
+                exact: true,
+            }),
+    );
+    finals
+}
+
 /// A distinct masked message, tokenised.
-struct Shape {
+struct Shape<'a> {
     tokens: Vec<Token>,
-    masked: Box<str>,
+    masked: &'a str,
     count: u64,
     first: u64,
     exact: bool,
+    folded: bool,
 }
 
 /// A group of shapes with a shared template.
@@ -241,7 +360,7 @@ fn merge_similar(shapes: &[Shape]) -> Vec<Cluster> {
         shapes[b]
             .count
             .cmp(&shapes[a].count)
-            .then_with(|| shapes[a].masked.cmp(&shapes[b].masked))
+            .then_with(|| shapes[a].masked.cmp(shapes[b].masked))
     });
     let mut buckets: FxHashMap<(usize, String), Vec<usize>> = FxHashMap::default();
     let mut clusters: Vec<Cluster> = Vec::new();
@@ -257,7 +376,7 @@ fn merge_similar(shapes: &[Shape]) -> Vec<Cluster> {
         let mut best: Option<(usize, usize)> = None;
         // Bounded like Drain's max children, so inputs that never merge stay linear.
         for &c in bucket.iter().take(MAX_BUCKET_SCAN) {
-            if let Some(diff) = differences(&clusters[c].template, tokens)
+            if let Some(diff) = differences(&clusters[c].template, tokens, shapes[index].folded)
                 && diff <= allowed
                 && best.is_none_or(|(_, d)| diff < d)
             {
@@ -295,7 +414,11 @@ fn merge_across_first_words(clusters: Vec<Cluster>) -> Vec<Cluster> {
     let mut out: Vec<Cluster> = Vec::with_capacity(clusters.len());
     for cluster in clusters {
         let t = &cluster.template;
-        let mergeable = t.len() >= 3 && is_word(&t[0].text) && !t[0].text.contains(VAR);
+        // A variable first word (a folded cluster, or masked) joins too; step 3 decides.
+        let mergeable = t.len() >= 3 && {
+            let first = &t[0].text;
+            is_word(first) && !first.contains(VAR) || first == VAR
+        };
         if !mergeable {
             out.push(cluster);
             continue;
@@ -320,13 +443,15 @@ fn merge_across_first_words(clusters: Vec<Cluster>) -> Vec<Cluster> {
 
 /// Positions where `template` and `tokens` differ, if they may merge: punctuation must match,
 /// and only words (or a variable in the template against a word) may differ.
-fn differences(template: &[Token], tokens: &[Token]) -> Option<usize> {
+/// A folded shape's variables may also meet words.
+fn differences(template: &[Token], tokens: &[Token], folded: bool) -> Option<usize> {
     let mut diff = 0;
     for (a, b) in template.iter().zip(tokens) {
         if a.text == b.text {
             continue;
         }
-        if (a.text == VAR || is_word(&a.text)) && is_word(&b.text) {
+        let b_ok = is_word(&b.text) || (folded && b.text == VAR);
+        if (a.text == VAR || is_word(&a.text)) && b_ok {
             diff += 1;
         } else {
             return None;
@@ -340,11 +465,14 @@ fn split_constants(cluster: Cluster, shapes: &[Shape]) -> Vec<Cluster> {
     let template = &cluster.template;
     let mut constant_positions = Vec::new();
     for (i, slot) in template.iter().enumerate() {
+        let member_var = |m: &usize| shapes[*m].tokens[i].text == VAR;
         if slot.text != VAR
+            || cluster.members.iter().all(member_var)
+            // A folded cluster already decided this position is a variable.
             || cluster
                 .members
                 .iter()
-                .all(|&m| shapes[m].tokens[i].text == VAR)
+                .any(|m| shapes[*m].folded && member_var(m))
         {
             continue;
         }
@@ -574,6 +702,51 @@ mod tests {
         assert!(
             got.iter().all(|t| t == "ask <*>:<*> to delete <*>"),
             "{got:?}"
+        );
+    }
+
+    #[test]
+    fn compaction_keeps_templates_and_counts() {
+        // (`root` is one of the literals the canonical form always masks.)
+        let names = [
+            "amy", "ben", "cy", "dot", "eve", "fin", "gus", "hal", "ivo", "jo",
+        ];
+        let lines: Vec<String> = (0..3000)
+            .map(|i| match i % 3 {
+                0 => format!(
+                    "{} : TTY=pts/{} ; USER=root",
+                    names[i % 10].repeat(1 + i % 7),
+                    i
+                ),
+                1 => format!("Started Session {i} of User {}", names[(i / 3) % 10]),
+                _ => format!("cache {} for key {}", ["hit", "miss"][i % 2], i * 7),
+            })
+            .collect();
+        let run = |mut miner: Miner| {
+            let ids: Vec<ShapeId> = lines.iter().map(|l| miner.add(l)).collect();
+            let live = miner.live_shapes();
+            let mined = miner.finish();
+            let templates: Vec<String> = ids
+                .iter()
+                .map(|&s| mined.templates[mined.template_of(s) as usize].clone())
+                .collect();
+            (templates, mined.counts.iter().sum::<u64>(), live)
+        };
+        let (plain, total, _) = run(Miner::new());
+        let (compacted, compacted_total, live) = run(Miner::compacting_at(50));
+        assert_eq!(total, 3000);
+        assert_eq!(compacted_total, 3000);
+        assert!(live < 200, "{live} live shapes");
+        assert_eq!(plain, compacted);
+        let distinct: std::collections::BTreeSet<&String> = plain.iter().collect();
+        assert_eq!(
+            distinct.into_iter().collect::<Vec<_>>(),
+            [
+                "<*> : TTY=pts/<*> ; USER=<*>",
+                "Started Session <*> of User <*>",
+                "cache hit for key <*>",
+                "cache miss for key <*>",
+            ]
         );
     }
 

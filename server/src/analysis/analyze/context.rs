@@ -2,6 +2,9 @@
 //! come from, read from structured fields, CI variables and repository URLs, each value with
 //! the evidence that found it.
 
+use std::sync::OnceLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
@@ -182,8 +185,8 @@ pub struct Value {
 /// Collects context values.
 #[derive(Default)]
 pub struct Collector {
-    values: FxHashMap<(Kind, String), Value>,
-    per_kind: FxHashMap<Kind, usize>,
+    /// At most [`MAX_VALUES`] per kind, so a linear search is the fastest lookup.
+    values: Vec<Value>,
 }
 
 impl Collector {
@@ -199,69 +202,79 @@ impl Collector {
         if value.is_empty() || value.len() > 200 || value == "-" {
             return;
         }
-        let key = (kind, value.to_owned());
-        if let Some(v) = self.values.get_mut(&key) {
-            v.count += 1;
+        let mut of_kind = 0;
+        for v in self.values.iter_mut().filter(|v| v.kind == kind) {
+            if v.value == value {
+                v.count += 1;
+                return;
+            }
+            of_kind += 1;
+        }
+        if of_kind >= MAX_VALUES {
             return;
         }
-        let seen = self.per_kind.entry(kind).or_default();
-        if *seen >= MAX_VALUES {
-            return;
-        }
-        *seen += 1;
-        let entry = Value {
+        self.values.push(Value {
             kind,
-            value: key.1.clone(),
+            value: value.to_owned(),
             count: 1,
             evidence: evidence(),
             file: file.to_owned(),
             line,
-        };
-        self.values.insert(key, entry);
+        });
     }
 
     /// Looks at one event of `file`.
     pub fn add(&mut self, event: &Event, file: &str) {
-        for (kind, names) in FIELDS {
-            for name in *names {
-                if let Some(v) = event.field(name) {
-                    self.found(*kind, v, || format!("field {name}"), file, event.line);
-                }
+        for (name, value) in &event.fields {
+            if let Some(&kind) = field_kinds().get(name.as_ref()) {
+                self.found(kind, value, || format!("field {name}"), file, event.line);
             }
         }
         let text = &event.message;
-        if text.contains('=') {
-            for (kind, names) in VARIABLES {
-                for name in *names {
-                    if let Some(v) = variable(text, name) {
-                        let v = if *kind == Kind::Repository {
-                            repository_from_url(v).unwrap_or(v)
-                        } else {
-                            v
-                        };
-                        self.found(*kind, v, || format!("variable {name}"), file, event.line);
+        // Each variable name and code host counts once per event, at its first occurrence.
+        let mut seen = 0u64;
+        for hit in markers().find_iter(text) {
+            let pattern = hit.pattern().as_usize();
+            if seen & (1 << pattern) != 0 {
+                continue;
+            }
+            match MarkerKind::of(pattern) {
+                MarkerKind::Variable(kind, name) => {
+                    let i = hit.start();
+                    let b = text.as_bytes();
+                    if i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_') {
+                        continue;
+                    }
+                    seen |= 1 << pattern;
+                    let rest = &text[hit.end()..];
+                    let end = rest
+                        .find(|c: char| c.is_whitespace() || c == ',' || c == ';')
+                        .unwrap_or(rest.len());
+                    let mut value = &rest[..end];
+                    if kind == Kind::Repository {
+                        value = repository_from_url(value).unwrap_or(value);
+                    }
+                    self.found(kind, value, || format!("variable {name}"), file, event.line);
+                }
+                MarkerKind::Host => {
+                    seen |= 1 << pattern;
+                    if let Some(repo) = repository_from_url(&text[hit.start()..]) {
+                        self.found(
+                            Kind::Repository,
+                            repo,
+                            || "repository URL".to_owned(),
+                            file,
+                            event.line,
+                        );
                     }
                 }
-            }
-        }
-        for host in HOSTS {
-            if let Some(at) = text.find(host)
-                && let Some(repo) = repository_from_url(&text[at..])
-            {
-                self.found(
-                    Kind::Repository,
-                    repo,
-                    || "repository URL".to_owned(),
-                    file,
-                    event.line,
-                );
             }
         }
     }
 
     /// The values, by kind and then by how often they occurred.
     pub fn finish(self) -> Vec<Value> {
-        let mut values: Vec<Value> = self.values.into_values().collect();
+        let mut values = self.values;
         values.sort_by(|a, b| {
             a.kind
                 .cmp(&b.kind)
@@ -272,21 +285,59 @@ impl Collector {
     }
 }
 
-/// The value of `NAME=value` in free text, at a word boundary.
-fn variable<'a>(text: &'a str, name: &str) -> Option<&'a str> {
-    let pattern = format!("{name}=");
-    let at = text
-        .match_indices(&pattern)
-        .find(|(i, _)| {
-            *i == 0
-                || !text.as_bytes()[i - 1].is_ascii_alphanumeric() && text.as_bytes()[i - 1] != b'_'
-        })?
-        .0;
-    let rest = &text[at + pattern.len()..];
-    let end = rest
-        .find(|c: char| c.is_whitespace() || c == ',' || c == ';')
-        .unwrap_or(rest.len());
-    Some(&rest[..end])
+/// Structured field name → what it names.
+fn field_kinds() -> &'static FxHashMap<&'static str, Kind> {
+    static KINDS: OnceLock<FxHashMap<&'static str, Kind>> = OnceLock::new();
+    KINDS.get_or_init(|| {
+        FIELDS
+            .iter()
+            .flat_map(|(kind, names)| names.iter().map(move |n| (*n, *kind)))
+            .collect()
+    })
+}
+
+/// What a hit of [`markers`] is.
+enum MarkerKind {
+    /// `NAME=` of a CI or build variable.
+    Variable(Kind, &'static str),
+    /// A code host of [`HOSTS`].
+    Host,
+}
+
+impl MarkerKind {
+    fn of(pattern: usize) -> Self {
+        variables()
+            .get(pattern)
+            .map_or(Self::Host, |&(kind, name)| Self::Variable(kind, name))
+    }
+}
+
+/// Every variable name, in pattern order.
+fn variables() -> &'static [(Kind, &'static str)] {
+    static LIST: OnceLock<Vec<(Kind, &'static str)>> = OnceLock::new();
+    LIST.get_or_init(|| {
+        VARIABLES
+            .iter()
+            .flat_map(|(kind, names)| names.iter().map(move |n| (*kind, *n)))
+            .collect()
+    })
+}
+
+/// `NAME=` for every variable, then every code host: one scan finds them all.
+fn markers() -> &'static AhoCorasick {
+    static MARKERS: OnceLock<AhoCorasick> = OnceLock::new();
+    MARKERS.get_or_init(|| {
+        let patterns: Vec<String> = variables()
+            .iter()
+            .map(|(_, name)| format!("{name}="))
+            .chain(HOSTS.iter().map(|h| (*h).to_owned()))
+            .collect();
+        debug_assert!(patterns.len() <= 64, "one bit per pattern in `seen`");
+        AhoCorasick::builder()
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(patterns)
+            .expect("fixed literals always compile")
+    })
 }
 
 /// `owner/name` from `github.com/owner/name(.git)…` or `https://gitlab.com/group/name`.

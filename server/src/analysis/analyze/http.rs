@@ -1,6 +1,10 @@
 //! Requests and durations read from an event: access-log columns, structured fields, or the
 //! message itself (`GET /api/users/42 returned 503 in 120ms`).
 
+use std::sync::OnceLock;
+
+use rustc_hash::FxHashMap;
+
 use crate::analysis::events::Event;
 
 /// What an event says about an HTTP request and how long something took.
@@ -72,18 +76,70 @@ const DURATION_WORDS: [&str; 12] = [
     "response_time",
 ];
 
+/// Which request fact a field name gives, and its rank among the names for that fact (lower
+/// wins when an event has several).
+fn field_slot(name: &str) -> Option<(usize, usize)> {
+    static SLOTS: OnceLock<FxHashMap<&'static str, (usize, usize)>> = OnceLock::new();
+    SLOTS
+        .get_or_init(|| {
+            let lists: [&[&'static str]; 4] = [
+                &METHOD_FIELDS,
+                &PATH_FIELDS,
+                &STATUS_FIELDS,
+                &DURATION_FIELDS,
+            ];
+            let mut map = FxHashMap::default();
+            for (slot, names) in lists.iter().enumerate() {
+                for (rank, name) in names.iter().enumerate() {
+                    map.entry(*name).or_insert((slot, rank));
+                }
+            }
+            map
+        })
+        .get(name)
+        .copied()
+}
+
+/// The request path of `event` with ids collapsed, as [`extract`] reads it.
+pub fn path_of(event: &Event) -> Option<String> {
+    let mut best: Option<(usize, &str)> = None;
+    for (name, value) in &event.fields {
+        if let Some((1, rank)) = field_slot(name)
+            && best.is_none_or(|(r, _)| rank < r)
+        {
+            best = Some((rank, value));
+        }
+    }
+    match best {
+        Some((_, path)) if path.starts_with('/') => Some(path_template(path)),
+        _ if event.message.contains(" /") => {
+            let mut request = Request::default();
+            scan_request(&event.message, &mut request);
+            request.path.filter(|_| request.method.is_some())
+        }
+        _ => None,
+    }
+}
+
 /// Reads the request and duration of `event`.
 pub fn extract(event: &Event) -> Request {
-    let field = |names: &[&str]| names.iter().find_map(|n| event.field(n));
+    // One pass over the fields: per fact, the value of its best-ranked name.
+    let mut best: [Option<(usize, &str)>; 4] = [None; 4];
+    for (name, value) in &event.fields {
+        if let Some((slot, rank)) = field_slot(name)
+            && best[slot].is_none_or(|(r, _)| rank < r)
+        {
+            best[slot] = Some((rank, value));
+        }
+    }
+    let [method, path, status, duration] = best.map(|b| b.map(|(_, v)| v));
     let mut request = Request {
-        method: field(&METHOD_FIELDS)
-            .map(str::to_ascii_uppercase)
-            .filter(|m| METHODS.contains(&m.as_str())),
-        path: field(&PATH_FIELDS)
-            .filter(|p| p.starts_with('/'))
-            .map(path_template),
-        status: field(&STATUS_FIELDS).and_then(parse_status),
-        duration_ms: field(&DURATION_FIELDS).and_then(parse_duration_field),
+        method: method
+            .filter(|m| METHODS.iter().any(|k| k.eq_ignore_ascii_case(m)))
+            .map(str::to_ascii_uppercase),
+        path: path.filter(|p| p.starts_with('/')).map(path_template),
+        status: status.and_then(parse_status),
+        duration_ms: duration.and_then(parse_duration_field),
     };
     if (request.method.is_none() || request.path.is_none()) && event.message.contains(" /") {
         scan_request(&event.message, &mut request);
@@ -149,9 +205,12 @@ fn may_hold_duration(message: &str) -> bool {
     false
 }
 
+/// Words of a message looked at for a request or a duration: they come early.
+const MAX_SCANNED_WORDS: usize = 64;
+
 /// Finds `METHOD /path` and a status after it in free text.
 fn scan_request(message: &str, request: &mut Request) {
-    let words: Vec<&str> = message.split_whitespace().collect();
+    let words: Vec<&str> = message.split_whitespace().take(MAX_SCANNED_WORDS).collect();
     for (i, w) in words.iter().enumerate() {
         let method = w.trim_start_matches(['"', '\'', '[', '(']);
         if !METHODS.contains(&method) {
@@ -194,7 +253,7 @@ fn scan_request(message: &str, request: &mut Request) {
 
 /// Finds a duration introduced by a word such as "took" or "in", or written `duration=12ms`.
 fn scan_duration(message: &str) -> Option<f64> {
-    let words: Vec<&str> = message.split_whitespace().collect();
+    let words: Vec<&str> = message.split_whitespace().take(MAX_SCANNED_WORDS).collect();
     for (i, raw) in words.iter().enumerate() {
         let (key, value) = match raw.split_once('=').or_else(|| raw.split_once(':')) {
             Some((k, v)) if !v.is_empty() => (Some(k.to_ascii_lowercase()), v),

@@ -2,10 +2,11 @@
 //! injection), scanners, authentication failures and brute force, rate-limit hits, and personal
 //! data or secrets written to logs — always reported with redacted samples.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::OnceLock;
+use std::sync::{LazyLock, OnceLock};
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 
 use rustc_hash::FxHashMap;
 use serde::Serialize;
@@ -272,6 +273,7 @@ fn message_words() -> &'static AhoCorasick {
     WORDS.get_or_init(|| {
         let words = AUTH_FAILURES.iter().chain(RATE_LIMIT.iter());
         AhoCorasick::builder()
+            .kind(Some(AhoCorasickKind::DFA))
             .ascii_case_insensitive(true)
             .build(words)
             .expect("a handful of fixed keywords always compiles")
@@ -283,30 +285,31 @@ const RATE_LIMIT: [&str; 2] = ["rate limit", "too many requests"];
 impl Scanner {
     /// Looks at one event.
     pub fn add(&mut self, event: &Event, status: Option<u16>) {
-        let client = event
-            .field("client_ip")
-            .map(str::to_owned)
-            .or_else(|| first_ipv4(&event.message));
-        self.scan_request(event, client.as_deref());
+        let mut client = Client::new(event);
+        self.scan_request(event, &mut client);
         let (mut auth_word, mut rate_word) = (false, false);
-        for hit in message_words().find_overlapping_iter(&event.message) {
+        for hit in message_words().find_iter(&event.message) {
             if hit.pattern().as_usize() < AUTH_FAILURES.len() {
                 auth_word = true;
             } else {
                 rate_word = true;
             }
+            if auth_word && rate_word {
+                break;
+            }
         }
         let auth_failure = status.is_some_and(|s| s == 401) || auth_word;
         if auth_failure {
             let account = account_of(event, &event.message);
-            let source = client.clone().or_else(|| account.clone());
+            let client = client.get();
+            let source = client.or(account.as_deref());
             self.found
                 .entry(Kind::AuthFailures)
                 .or_default()
-                .add(event, source.as_deref(), || redact(&event.message));
+                .add(event, source, || redact(&event.message));
             let mut in_burst = false;
             for key in [
-                client.as_deref().map(|c| format!("ip {c}")),
+                client.map(|c| format!("ip {c}")),
                 account.map(|a| format!("account {a}")),
             ]
             .into_iter()
@@ -324,70 +327,64 @@ impl Scanner {
             self.found
                 .entry(Kind::RateLimit)
                 .or_default()
-                .add(event, client.as_deref(), || redact(&event.message));
+                .add(event, client.get(), || redact(&event.message));
         }
-        self.scan_pii(event, client.as_deref());
+        self.scan_pii(event, &mut client);
     }
 
-    fn scan_request(&mut self, event: &Event, client: Option<&str>) {
+    fn scan_request(&mut self, event: &Event, client: &mut Client) {
         let target = match (event.field("path"), event.field("query")) {
             (Some(p), Some(q)) => format!("{p}?{q}"),
             (Some(p), None) => p.to_owned(),
             _ => return,
         };
-        let decoded = percent_decode(&target).to_ascii_lowercase();
-        let agent = event.field("user_agent").unwrap_or("").to_ascii_lowercase();
-        let hits = [
-            (Kind::SqlInjection, SQLI.iter().any(|p| decoded.contains(p))),
-            (Kind::Xss, XSS.iter().any(|p| decoded.contains(p))),
-            (
-                Kind::PathTraversal,
-                TRAVERSAL.iter().any(|p| decoded.contains(p)),
-            ),
-            (
-                Kind::CommandInjection,
-                COMMAND.iter().any(|p| decoded.contains(p)),
-            ),
-            (
-                Kind::Scanner,
-                SCANNER_AGENTS.iter().any(|a| agent.contains(a))
-                    || PROBE_PATHS.iter().any(|p| decoded.starts_with(p)),
-            ),
+        let decoded = percent_decode(&target);
+        // One case-insensitive scan for every attack pattern.
+        let mut hits = [false; 5];
+        for hit in request_patterns().find_overlapping_iter(decoded.as_ref()) {
+            let (kind, probe) = REQUEST_PATTERN_KINDS[hit.pattern().as_usize()];
+            hits[kind] |= !probe || hit.start() == 0;
+        }
+        let agent = event.field("user_agent").unwrap_or("");
+        hits[4] |= scanner_agents().is_match(agent);
+        let kinds = [
+            Kind::SqlInjection,
+            Kind::Xss,
+            Kind::PathTraversal,
+            Kind::CommandInjection,
+            Kind::Scanner,
         ];
-        let line = format!(
-            "{} {}",
-            event.field("method").unwrap_or("?"),
-            redact(&target)
-        );
-        for (kind, hit) in hits {
+        for (kind, hit) in kinds.into_iter().zip(hits) {
             if hit {
+                let line = || {
+                    format!(
+                        "{} {}",
+                        event.field("method").unwrap_or("?"),
+                        redact(&target)
+                    )
+                };
                 self.found
                     .entry(kind)
                     .or_default()
-                    .add(event, client, || line.clone());
+                    .add(event, client.get(), line);
             }
         }
     }
 
-    fn scan_pii(&mut self, event: &Event, client: Option<&str>) {
+    fn scan_pii(&mut self, event: &Event, client: &mut Client) {
         let text = &event.message;
-        if contains_email(text) {
-            self.found
-                .entry(Kind::PiiEmail)
-                .or_default()
-                .add(event, client, || redact(text));
-        }
-        if contains_card_number(text) {
-            self.found
-                .entry(Kind::PiiCardNumber)
-                .or_default()
-                .add(event, client, || redact(text));
-        }
-        if contains_secret(text) {
-            self.found
-                .entry(Kind::Secret)
-                .or_default()
-                .add(event, client, || redact(text));
+        let kinds = [
+            (Kind::PiiEmail, contains_email(text)),
+            (Kind::PiiCardNumber, contains_card_number(text)),
+            (Kind::Secret, contains_secret(text)),
+        ];
+        for (kind, hit) in kinds {
+            if hit {
+                self.found
+                    .entry(kind)
+                    .or_default()
+                    .add(event, client.get(), || redact(text));
+            }
         }
     }
 
@@ -435,7 +432,53 @@ impl Scanner {
     }
 }
 
-fn percent_decode(s: &str) -> String {
+/// For each pattern of [`request_patterns`]: the index of its kind in `scan_request`'s `hits`,
+/// and whether it must start the target (a probe path).
+static REQUEST_PATTERN_KINDS: LazyLock<Vec<(usize, bool)>> = LazyLock::new(|| {
+    [&SQLI[..], &XSS, &TRAVERSAL, &COMMAND, &PROBE_PATHS]
+        .iter()
+        .enumerate()
+        .flat_map(|(kind, list)| list.iter().map(move |_| (kind, kind == 4)))
+        .collect()
+});
+
+/// Every attack and probe pattern, in kind order, compiled once.
+fn request_patterns() -> &'static AhoCorasick {
+    static PATTERNS: OnceLock<AhoCorasick> = OnceLock::new();
+    PATTERNS.get_or_init(|| {
+        let all = SQLI
+            .iter()
+            .chain(&XSS)
+            .chain(&TRAVERSAL)
+            .chain(&COMMAND)
+            .chain(&PROBE_PATHS);
+        AhoCorasick::builder()
+            .kind(Some(AhoCorasickKind::DFA))
+            .ascii_case_insensitive(true)
+            .build(all)
+            .expect("fixed literals always compile")
+    })
+}
+
+fn scanner_agents() -> &'static AhoCorasick {
+    static AGENTS: OnceLock<AhoCorasick> = OnceLock::new();
+    AGENTS.get_or_init(|| {
+        AhoCorasick::builder()
+            .kind(Some(AhoCorasickKind::DFA))
+            .ascii_case_insensitive(true)
+            .build(SCANNER_AGENTS)
+            .expect("fixed literals always compile")
+    })
+}
+
+fn percent_decode(s: &str) -> Cow<'_, str> {
+    if !s.contains(['%', '+']) {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(percent_decode_owned(s))
+}
+
+fn percent_decode_owned(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -460,16 +503,42 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn first_ipv4(text: &str) -> Option<String> {
-    text.split(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .find(|w| {
-            let parts: Vec<&str> = w.split('.').collect();
-            parts.len() == 4
-                && parts
-                    .iter()
-                    .all(|p| !p.is_empty() && p.len() <= 3 && p.parse::<u8>().is_ok())
+/// The client address of an event: its `client_ip` field, or else the first IPv4 address in its
+/// message, looked for only when a finding needs it.
+struct Client<'a> {
+    event: &'a Event,
+    found: Option<Option<&'a str>>,
+}
+
+impl<'a> Client<'a> {
+    fn new(event: &'a Event) -> Self {
+        Self { event, found: None }
+    }
+
+    fn get(&mut self) -> Option<&'a str> {
+        let event = self.event;
+        *self.found.get_or_insert_with(|| {
+            event
+                .field("client_ip")
+                .or_else(|| first_ipv4(&event.message))
         })
-        .map(str::to_owned)
+    }
+}
+
+fn first_ipv4(text: &str) -> Option<&str> {
+    text.split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .find(|w| is_ipv4(w))
+}
+
+fn is_ipv4(word: &str) -> bool {
+    let mut parts = 0;
+    for part in word.split('.') {
+        parts += 1;
+        if parts > 4 || part.is_empty() || part.len() > 3 || part.parse::<u8>().is_err() {
+            return false;
+        }
+    }
+    parts == 4
 }
 
 /// The account an authentication failure names: a `user` field, or "for [invalid user] X".
@@ -556,14 +625,17 @@ fn card_numbers(text: &str) -> Vec<(usize, usize)> {
             continue;
         }
         let start = i;
-        let mut digits = Vec::new();
+        // Up to 19 digits are kept; a longer run is no card number.
+        let mut digits = [0u8; 20];
+        let mut n = 0;
         let mut end = i;
         while i < b.len()
             && (b[i].is_ascii_digit()
                 || ((b[i] == b' ' || b[i] == b'-') && b.get(i + 1).is_some_and(u8::is_ascii_digit)))
         {
             if b[i].is_ascii_digit() {
-                digits.push(b[i] - b'0');
+                digits[n.min(19)] = b[i] - b'0';
+                n += 1;
                 end = i + 1;
             }
             i += 1;
@@ -571,8 +643,8 @@ fn card_numbers(text: &str) -> Vec<(usize, usize)> {
         let boundary = !b.get(end).is_some_and(u8::is_ascii_alphanumeric);
         // Card networks start with 3 (Amex, Diners), 4 (Visa), 5 (Mastercard) or 6 (Discover);
         // this also keeps 13-digit epoch milliseconds (which start with 1) out.
-        let network = matches!(digits.first(), Some(3..=6));
-        if boundary && network && (13..=19).contains(&digits.len()) && luhn(&digits) {
+        let network = matches!(digits[0], 3..=6);
+        if boundary && network && (13..=19).contains(&n) && luhn(&digits[..n]) {
             found.push((start, end));
         }
     }
@@ -668,8 +740,12 @@ const MARKERS: [&str; 12] = [
 
 fn secret_markers() -> &'static AhoCorasick {
     static MARKER_AUTOMATON: OnceLock<AhoCorasick> = OnceLock::new();
-    MARKER_AUTOMATON
-        .get_or_init(|| AhoCorasick::new(MARKERS).expect("fixed literals always compile"))
+    MARKER_AUTOMATON.get_or_init(|| {
+        AhoCorasick::builder()
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(MARKERS)
+            .expect("fixed literals always compile")
+    })
 }
 
 fn contains_secret(text: &str) -> bool {
@@ -721,14 +797,14 @@ mod tests {
 
     fn access(path: &str, query: &str, agent: &str, status: &str) -> Event {
         let mut fields = vec![
-            ("client_ip".to_owned(), "198.51.100.7".to_owned()),
-            ("method".to_owned(), "GET".to_owned()),
-            ("path".to_owned(), path.to_owned()),
-            ("status".to_owned(), status.to_owned()),
-            ("user_agent".to_owned(), agent.to_owned()),
+            ("client_ip".into(), "198.51.100.7".to_owned()),
+            ("method".into(), "GET".to_owned()),
+            ("path".into(), path.to_owned()),
+            ("status".into(), status.to_owned()),
+            ("user_agent".into(), agent.to_owned()),
         ];
         if !query.is_empty() {
-            fields.push(("query".to_owned(), query.to_owned()));
+            fields.push(("query".into(), query.to_owned()));
         }
         Event {
             message: format!("GET {path} {status}"),

@@ -5,16 +5,35 @@ use std::collections::BTreeMap;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-/// Distinct values tracked per counter; past this, new values are counted but not named.
-pub const MAX_TRACKED: usize = 4096;
+/// Distinct values named per counter; past this, new values are counted and estimated, not
+/// named.
+pub const MAX_TRACKED: usize = 1024;
+/// Distinct values named over all counters of one analysis, so memory stays bounded however
+/// many patterns and variables a log has.
+pub const TRACKED_BUDGET: usize = 1 << 20;
 /// Values reported per counter.
 pub const TOP: usize = 5;
+/// HyperLogLog registers (2^8): a standard error of about 6.5 %.
+const HLL_BITS: u32 = 8;
 
-/// Counts values exactly while there are at most [`MAX_TRACKED`] distinct ones.
+/// Names still available to every [`TopValues`] of an analysis.
+#[derive(Debug)]
+pub struct Budget(usize);
+
+impl Default for Budget {
+    fn default() -> Self {
+        Self(TRACKED_BUDGET)
+    }
+}
+
+/// Counts values exactly while there are at most [`MAX_TRACKED`] distinct ones (and the
+/// [`Budget`] lasts); estimates how many distinct values there are beyond that.
 #[derive(Clone, Debug, Default)]
 pub struct TopValues {
     counts: FxHashMap<Box<str>, u64>,
     untracked: u64,
+    /// Filled once values go untracked.
+    sketch: Option<Box<[u8]>>,
 }
 
 /// One value and how often it occurred.
@@ -29,9 +48,10 @@ pub struct ValueCount {
 /// A variable's summary.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ValueSummary {
-    /// Distinct values seen (a lower bound when `cardinality_exact` is false).
+    /// Distinct values: exact, or an estimate within a few percent when `cardinality_exact`
+    /// is false.
     pub cardinality: u64,
-    /// False once more than the tracked number of distinct values occurred.
+    /// False once more distinct values occurred than are tracked.
     pub cardinality_exact: bool,
     /// The most frequent values, most frequent first (ties by value).
     pub top: Vec<ValueCount>,
@@ -39,13 +59,27 @@ pub struct ValueSummary {
 
 impl TopValues {
     /// Counts one occurrence of `value`.
-    pub fn add(&mut self, value: &str) {
+    pub fn add(&mut self, value: &str, budget: &mut Budget) {
         if let Some(count) = self.counts.get_mut(value) {
             *count += 1;
-        } else if self.counts.len() < MAX_TRACKED {
+            return;
+        }
+        if self.counts.len() < MAX_TRACKED && budget.0 > 0 {
+            budget.0 -= 1;
             self.counts.insert(value.into(), 1);
-        } else {
-            self.untracked += 1;
+            return;
+        }
+        if self.untracked == 0 {
+            // Start the estimate with every value named so far.
+            let mut sketch = vec![0u8; 1 << HLL_BITS].into_boxed_slice();
+            for known in self.counts.keys() {
+                observe(&mut sketch, known);
+            }
+            self.sketch = Some(sketch);
+        }
+        self.untracked += 1;
+        if let Some(sketch) = &mut self.sketch {
+            observe(sketch, value);
         }
     }
 
@@ -53,8 +87,14 @@ impl TopValues {
     pub fn summary(&self) -> ValueSummary {
         let mut top: Vec<(&str, u64)> = self.counts.iter().map(|(k, v)| (&**k, *v)).collect();
         top.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        let named = self.counts.len() as u64;
+        let cardinality = match &self.sketch {
+            // Never fewer than the values named, plus at least one unnamed.
+            Some(sketch) => estimate(sketch).max(named + 1),
+            None => named,
+        };
         ValueSummary {
-            cardinality: self.counts.len() as u64 + u64::from(self.untracked > 0),
+            cardinality,
             cardinality_exact: self.untracked == 0,
             top: top
                 .into_iter()
@@ -66,6 +106,43 @@ impl TopValues {
                 .collect(),
         }
     }
+}
+
+/// A well-mixed 64-bit hash (FxHash's low bits alone are too regular for HyperLogLog).
+fn hash64(value: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    value.hash(&mut h);
+    // splitmix64's finaliser.
+    let mut z = h.finish().wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+fn observe(sketch: &mut [u8], value: &str) {
+    let h = hash64(value);
+    let register = (h >> (64 - HLL_BITS)) as usize;
+    let rest = h << HLL_BITS;
+    let rank = (rest.leading_zeros() + 1).min(64 - HLL_BITS + 1) as u8;
+    if sketch[register] < rank {
+        sketch[register] = rank;
+    }
+}
+
+/// The HyperLogLog estimate, with the small-range (linear counting) correction.
+fn estimate(sketch: &[u8]) -> u64 {
+    let m = sketch.len() as f64;
+    let alpha = 0.7213 / (1.0 + 1.079 / m);
+    let sum: f64 = sketch.iter().map(|&r| 2f64.powi(-i32::from(r))).sum();
+    let raw = alpha * m * m / sum;
+    let zeros = sketch.iter().filter(|&&r| r == 0).count();
+    let value = if raw <= 2.5 * m && zeros > 0 {
+        m * (m / zeros as f64).ln()
+    } else {
+        raw
+    };
+    value.round() as u64
 }
 
 /// Durations in a log-scaled histogram: percentiles within 2 %, memory independent of count.
@@ -149,8 +226,9 @@ mod tests {
     #[test]
     fn top_values_are_exact_and_ordered() {
         let mut t = TopValues::default();
+        let mut budget = Budget::default();
         for v in ["a", "b", "b", "c", "c", "c"] {
-            t.add(v);
+            t.add(v, &mut budget);
         }
         let s = t.summary();
         assert_eq!(s.cardinality, 3);
@@ -176,5 +254,40 @@ mod tests {
         }
         assert_eq!(p.max_ms, 1000.0);
         assert_eq!(p.mean_ms, 500.5);
+    }
+
+    #[test]
+    fn exact_until_the_limit_then_estimated() {
+        let mut budget = Budget::default();
+        let mut t = TopValues::default();
+        for i in 0..500 {
+            t.add(&format!("v{}", i % 50), &mut budget);
+        }
+        let s = t.summary();
+        assert_eq!((s.cardinality, s.cardinality_exact), (50, true));
+        assert_eq!(s.top[0].count, 10);
+
+        let mut t = TopValues::default();
+        for i in 0..100_000 {
+            t.add(&format!("id-{i}"), &mut budget);
+        }
+        let s = t.summary();
+        assert!(!s.cardinality_exact);
+        let error = (s.cardinality as f64 - 100_000.0).abs() / 100_000.0;
+        assert!(error < 0.2, "estimate {} for 100000", s.cardinality);
+    }
+
+    #[test]
+    fn the_budget_bounds_every_counter_together() {
+        let mut budget = Budget(10);
+        let mut a = TopValues::default();
+        let mut b = TopValues::default();
+        for i in 0..8 {
+            a.add(&i.to_string(), &mut budget);
+            b.add(&i.to_string(), &mut budget);
+        }
+        assert_eq!(a.counts.len() + b.counts.len(), 10);
+        assert!(!b.summary().cardinality_exact);
+        assert!(b.summary().cardinality >= 3);
     }
 }

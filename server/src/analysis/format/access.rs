@@ -43,9 +43,9 @@ pub fn parse(line: &str, ctx: TimeContext) -> Option<Parsed> {
     let (status, rest) = word(rest)?;
     let status_code: u16 = status.parse().ok().filter(|s| (100..600).contains(s))?;
     let (bytes, rest) = word(rest).unwrap_or(("-", ""));
-    let mut fields = vec![("client_ip".to_owned(), client.to_owned())];
+    let mut fields = vec![("client_ip".into(), client.to_owned())];
     if user != "-" {
-        fields.push(("user".to_owned(), user.to_owned()));
+        fields.push(("user".into(), user.to_owned()));
     }
     let mut parts = request.splitn(3, ' ');
     let method = parts.next().unwrap_or("");
@@ -59,19 +59,19 @@ pub fn parse(line: &str, ctx: TimeContext) -> Option<Parsed> {
         ("protocol", protocol),
     ] {
         if !v.is_empty() {
-            fields.push((k.to_owned(), v.to_owned()));
+            fields.push((k.to_owned().into(), v.to_owned()));
         }
     }
-    fields.push(("status".to_owned(), status.to_owned()));
+    fields.push(("status".into(), status.to_owned()));
     if bytes != "-" {
-        fields.push(("bytes".to_owned(), bytes.to_owned()));
+        fields.push(("bytes".into(), bytes.to_owned()));
     }
     let mut rest = rest.trim_start();
     for name in ["referer", "user_agent"] {
         match quoted(rest) {
             Some((value, tail)) => {
                 if value != "-" && !value.is_empty() {
-                    fields.push((name.to_owned(), value.to_owned()));
+                    fields.push((name.to_owned().into(), value.to_owned()));
                 }
                 rest = tail.trim_start();
             }
@@ -87,7 +87,7 @@ pub fn parse(line: &str, ctx: TimeContext) -> Option<Parsed> {
         } else {
             v / 1000.0
         };
-        fields.push(("duration_ms".to_owned(), format!("{ms:.3}")));
+        fields.push(("duration_ms".into(), format!("{ms:.3}")));
     }
     let level = Some(match status_code {
         500..=599 => Level::Error,

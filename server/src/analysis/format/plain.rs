@@ -45,12 +45,12 @@ pub fn parse(line: &str, ctx: TimeContext, require_timestamp: bool) -> Option<Pa
             continue;
         }
         if token.bytes().all(|b| b.is_ascii_digit()) && found.is_some() && level.is_none() {
-            fields.push(("pid".to_owned(), token.to_owned()));
+            fields.push(("pid".into(), token.to_owned()));
             rest = tail;
             continue;
         }
         if token.starts_with('[') && token.ends_with(']') && token.len() > 2 && found.is_some() {
-            fields.push(("thread".to_owned(), token[1..token.len() - 1].to_owned()));
+            fields.push(("thread".into(), token[1..token.len() - 1].to_owned()));
             rest = tail;
             continue;
         }
@@ -65,7 +65,7 @@ pub fn parse(line: &str, ctx: TimeContext, require_timestamp: bool) -> Option<Pa
         Some((logger, msg))
             if level.is_some() && is_logger(logger) && !looks_like_key(logger, msg) =>
         {
-            fields.push(("logger".to_owned(), logger.to_owned()));
+            fields.push(("logger".into(), logger.to_owned()));
             msg
         }
         _ => rest,
@@ -99,7 +99,7 @@ fn python_logging(line: &str) -> Option<Parsed> {
     Some(Parsed {
         level: Some(level),
         message: message.trim().to_owned(),
-        fields: vec![("logger".to_owned(), logger.to_owned())],
+        fields: vec![("logger".into(), logger.to_owned())],
         ..Parsed::default()
     })
 }

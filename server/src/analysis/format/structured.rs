@@ -240,7 +240,10 @@ pub fn parse_json(line: &str, ctx: TimeContext) -> Option<Parsed> {
         Some(e) if !message.contains(&e) && !e.is_empty() => format!("{message}: {e}"),
         _ => message,
     };
-    let fields = scalars.into_iter().map(|(k, v)| (k, v.text)).collect();
+    let fields = scalars
+        .into_iter()
+        .map(|(k, v)| (k.into(), v.text))
+        .collect();
     Some(Parsed {
         timestamp,
         level,
@@ -251,7 +254,7 @@ pub fn parse_json(line: &str, ctx: TimeContext) -> Option<Parsed> {
 }
 
 /// Splits a logfmt line into pairs; `None` unless it is mostly `key=value`.
-pub fn pairs(line: &str) -> Option<Vec<(String, String)>> {
+pub fn pairs(line: &str) -> Option<Vec<(super::Key, String)>> {
     let mut out = Vec::new();
     let mut bare = 0usize;
     let b = line.as_bytes();
@@ -300,7 +303,7 @@ pub fn pairs(line: &str) -> Option<Vec<(String, String)>> {
         {
             return None;
         }
-        out.push((key.to_owned(), value));
+        out.push((key.to_owned().into(), value));
     }
     (out.len() >= 2 && bare * 4 <= out.len()).then_some(out)
 }
@@ -311,7 +314,7 @@ pub fn parse_logfmt(line: &str, ctx: TimeContext) -> Option<Parsed> {
     let find = |keys: &[&str]| {
         fields
             .iter()
-            .find(|(k, _)| keys.contains(&k.as_str()))
+            .find(|(k, _)| keys.contains(&k.as_ref()))
             .map(|(_, v)| v.as_str())
     };
     let level = find(&LEVEL_KEYS).and_then(|v| Level::parse(v, true));

@@ -33,16 +33,16 @@ pub fn parse_5424(line: &str, ctx: TimeContext) -> Option<Parsed> {
     };
     let (structured, message) = split_structured_data(tail);
     let mut fields = vec![
-        ("host".to_owned(), host.to_owned()),
-        ("app".to_owned(), app.to_owned()),
+        ("host".into(), host.to_owned()),
+        ("app".into(), app.to_owned()),
     ];
     for (k, v) in [("pid", procid), ("msgid", msgid)] {
         if v != "-" {
-            fields.push((k.to_owned(), v.to_owned()));
+            fields.push((k.to_owned().into(), v.to_owned()));
         }
     }
     if !structured.is_empty() {
-        fields.push(("structured_data".to_owned(), structured.to_owned()));
+        fields.push(("structured_data".into(), structured.to_owned()));
     }
     let message = message.strip_prefix('\u{feff}').unwrap_or(message);
     Some(Parsed {
@@ -108,11 +108,11 @@ pub fn parse_3164(line: &str, ctx: TimeContext) -> Option<Parsed> {
         _ => (tag, None),
     };
     let mut fields = vec![
-        ("host".to_owned(), host.to_owned()),
-        ("app".to_owned(), app.to_owned()),
+        ("host".into(), host.to_owned()),
+        ("app".into(), app.to_owned()),
     ];
     if let Some(pid) = pid {
-        fields.push(("pid".to_owned(), pid.to_owned()));
+        fields.push(("pid".into(), pid.to_owned()));
     }
     let level = level.or_else(|| {
         message
