@@ -136,12 +136,8 @@ fn analyze(
     }
     let sources: Vec<Source> = files.iter().map(Source::file).collect();
     // Dates without a year (syslog) are taken to be in the current year.
-    let now = server::db::now_ms();
-    let year = server::analysis::timestamp::format_rfc3339(now)[..4]
-        .parse()
-        .unwrap_or(2000);
     let options = Options {
-        time: server::analysis::timestamp::TimeContext { default_year: year },
+        time: server::analysis::timestamp::TimeContext::at(server::db::now_ms()),
     };
     let mut analysis = match analyze(&sources, options) {
         Ok(analysis) => analysis,

@@ -12,6 +12,7 @@ mod compare;
 mod context;
 mod families;
 mod http;
+mod resources;
 mod routes;
 mod security;
 mod stats;
@@ -35,6 +36,7 @@ pub use chains::Chain;
 pub use compare::{CompareError, Comparison, compare};
 pub use context::Value as ContextValue;
 pub use families::Family;
+pub use resources::{Figure, Kind as ResourceKind};
 pub use security::Finding;
 pub use stats::{Percentiles, ValueSummary};
 pub use timeline::Timeline;
@@ -255,6 +257,10 @@ pub struct Performance {
     pub patterns: Vec<PatternLatency>,
     /// Patterns whose p95 or max exceeds the slow threshold.
     pub slow_operations: Vec<PatternLatency>,
+    /// Database statements with durations, the most total time first.
+    pub slow_queries: Vec<SlowQuery>,
+    /// Memory, pool and cache figures the log states.
+    pub resources: Vec<Figure>,
     /// The threshold, in milliseconds.
     pub slow_threshold_ms: f64,
 }
@@ -276,6 +282,20 @@ pub struct PatternLatency {
     pub pattern: String,
     /// Its template.
     pub template: String,
+    /// Percentiles.
+    #[serde(flatten)]
+    pub latency: Percentiles,
+}
+
+/// A database statement (a pattern whose text holds SQL) and how long it took.
+#[derive(Clone, Debug, Serialize)]
+pub struct SlowQuery {
+    /// Pattern id.
+    pub pattern: String,
+    /// The statement, with its values written `<*>`.
+    pub statement: String,
+    /// Milliseconds spent in it over all its events.
+    pub total_ms: f64,
     /// Percentiles.
     #[serde(flatten)]
     pub latency: Percentiles,
@@ -309,6 +329,8 @@ struct PatternAcc {
     files: Vec<u64>,
     samples: Vec<Sample>,
     variables: Vec<stats::TopValues>,
+    /// Numeric summaries of the variables, for memory, pool and cache patterns only.
+    numbers: Option<Vec<resources::Numbers>>,
     has_stack: bool,
     status: Option<u16>,
     fingerprint: Option<families::Fingerprint>,
@@ -372,6 +394,8 @@ struct Mining {
     miner: Miner,
     /// Route templates learned from every request path.
     routes: routes::Routes,
+    /// The time range the timeline's buckets cover.
+    bucket_range: Option<(i64, i64)>,
     range: Option<(i64, i64)>,
     events: u64,
     /// Each event's shape, in reading order, so the second pass need not mask again.
@@ -382,6 +406,7 @@ struct Mining {
 fn mine(sources: &[Source], options: Options) -> Result<Mining, AnalyzeError> {
     let mut miner = Miner::new();
     let mut routes = routes::Learner::default();
+    let mut times = chains::Times::default();
     let mut shapes = Vec::new();
     let mut range: Option<(i64, i64)> = None;
     let mut events = 0u64;
@@ -407,6 +432,7 @@ fn mine(sources: &[Source], options: Options) -> Result<Mining, AnalyzeError> {
             events += 1;
             if let Some(ts) = event.timestamp {
                 range = Some(range.map_or((ts, ts), |(a, b)| (a.min(ts), b.max(ts))));
+                times.add(ts);
             }
         }
     }
@@ -414,6 +440,7 @@ fn mine(sources: &[Source], options: Options) -> Result<Mining, AnalyzeError> {
         miner,
         routes: routes.finish(),
         range,
+        bucket_range: timeline::range(range, &times.sorted()),
         events,
         shapes,
     })
@@ -425,15 +452,21 @@ pub fn analyze(sources: &[Source], options: Options) -> Result<Analysis, Analyze
         miner,
         routes,
         range,
+        bucket_range,
         events: total_events,
         shapes,
     } = mine(sources, options)?;
     let mined = miner.finish_with(|exact| apply_routes(&routes, exact));
-    let mut acc: Vec<PatternAcc> = (0..mined.templates.len())
-        .map(|_| PatternAcc::default())
+    let mut acc: Vec<PatternAcc> = mined
+        .templates
+        .iter()
+        .map(|t| PatternAcc {
+            numbers: resources::kind_of(t).map(|_| Vec::new()),
+            ..PatternAcc::default()
+        })
         .collect();
     let mut endpoints: FxHashMap<(String, String), EndpointAcc> = FxHashMap::default();
-    let mut timeline = timeline::Builder::new(range, mined.templates.len());
+    let mut timeline = timeline::Builder::new(bucket_range, mined.templates.len());
     let mut security = security::Scanner::default();
     let mut context = context::Collector::default();
     let mut budget = stats::Budget::default();
@@ -598,8 +631,14 @@ fn record(
                 .resize_with(literals.len() - 1, stats::TopValues::default);
         }
         if let Some(values) = values {
-            for (slot, value) in p.variables.iter_mut().zip(values) {
+            for (slot, value) in p.variables.iter_mut().zip(&values) {
                 slot.add(value, budget);
+            }
+            if let Some(numbers) = &mut p.numbers {
+                numbers.resize_with(literals.len() - 1, resources::Numbers::default);
+                for (slot, value) in numbers.iter_mut().zip(&values) {
+                    slot.add(value);
+                }
             }
         }
     }
@@ -873,13 +912,68 @@ fn performance(
             .total_cmp(&a.latency.p95_ms)
             .then_with(|| a.endpoint.cmp(&b.endpoint))
     });
+    let mut slow_queries: Vec<SlowQuery> = patterns
+        .iter()
+        .zip(order)
+        .filter_map(|(p, &i)| {
+            let at = sql_start(&p.template)?;
+            let latency = acc[i].latency.percentiles()?;
+            Some(SlowQuery {
+                pattern: p.id.clone(),
+                statement: p.template[at..].to_owned(),
+                total_ms: (acc[i].latency.total_ms() * 1000.0).round() / 1000.0,
+                latency,
+            })
+        })
+        .collect();
+    slow_queries.sort_by(|a, b| {
+        b.total_ms
+            .total_cmp(&a.total_ms)
+            .then_with(|| a.pattern.cmp(&b.pattern))
+    });
+    let resources = patterns
+        .iter()
+        .zip(order)
+        .flat_map(|(p, &i)| {
+            acc[i]
+                .numbers
+                .as_deref()
+                .map(|n| resources::figures(&p.id, &p.template, n))
+                .unwrap_or_default()
+        })
+        .collect();
     Performance {
         timed_events: acc.iter().map(|p| p.latency.count()).sum(),
         endpoints: by_endpoint,
         patterns: by_pattern,
         slow_operations: slow,
+        slow_queries,
+        resources,
         slow_threshold_ms: SLOW_MS,
     }
+}
+
+/// Where the SQL statement in a template starts: a statement keyword at a word boundary,
+/// followed by more SQL (`SELECT * FROM`, `UPDATE orders SET`).
+fn sql_start(template: &str) -> Option<usize> {
+    const STARTS: [(&str, &str); 6] = [
+        ("SELECT ", " FROM "),
+        ("INSERT ", " INTO "),
+        ("UPDATE ", " SET "),
+        ("DELETE ", " FROM "),
+        ("WITH ", " AS "),
+        ("MERGE ", " USING "),
+    ];
+    let upper = template.to_ascii_uppercase();
+    STARTS
+        .iter()
+        .filter_map(|(keyword, then)| {
+            let at = upper.match_indices(keyword).map(|(i, _)| i).find(|&i| {
+                i == 0 || !upper.as_bytes()[i - 1].is_ascii_alphanumeric()
+            })?;
+            upper[at..].contains(then).then_some(at)
+        })
+        .min()
 }
 
 fn endpoint_list(endpoints: FxHashMap<(String, String), EndpointAcc>) -> Vec<Endpoint> {
@@ -995,6 +1089,22 @@ mod tests {
         assert_eq!(a.patterns[0].count, names.len() as u64);
         let paths: Vec<&str> = a.endpoints.iter().map(|e| e.path.as_str()).collect();
         assert_eq!(paths, ["/checkout", "/users/{id}/orders"]);
+    }
+
+    #[test]
+    fn one_stray_timestamp_does_not_stretch_the_timeline() {
+        let mut log = String::new();
+        for i in 0..100 {
+            log.push_str(&format!("2024-03-01T10:00:{:02}Z INFO tick {i}\n", i % 60));
+        }
+        log.push_str("2001-01-01T00:00:00Z INFO clock reset\n");
+        let a = analyze(&[Source::bytes("a.log", log.into_bytes())], Options::default())
+            .expect("analyses");
+        assert_eq!(a.timeline.outlying_events, 1);
+        assert_eq!(a.timeline.bucket_seconds, Some(1));
+        let bucketed: u64 = a.timeline.buckets.iter().map(|b| b.total).sum();
+        assert_eq!(bucketed, 100);
+        assert_eq!(a.summary.first_seen.as_deref(), Some("2001-01-01T00:00:00.000Z"));
     }
 
     #[test]

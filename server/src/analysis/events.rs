@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use super::format::{self, Dialect, Parsed};
 use super::level::Level;
 use super::reader::{Line, ReadError};
-use super::timestamp::TimeContext;
+use super::timestamp::{TimeContext, shift_years};
 
 /// Continuation lines kept per event; further ones are counted, not stored.
 pub const MAX_STACK_LINES: usize = 256;
@@ -80,6 +80,8 @@ enum Trace {
     None,
     Python,
     Go,
+    /// A Rust panic: its message follows on the next line, unindented.
+    RustPanic,
 }
 
 /// Turns lines into events for one file. The first [`format::SAMPLE_LINES`] lines are held back
@@ -92,8 +94,43 @@ pub struct Events<I> {
     stack_lines: usize,
     trace: Trace,
     error: Option<ReadError>,
+    years: Years,
     /// Physical lines read, including blank ones.
     pub lines_read: u64,
+}
+
+/// Puts dates without a year into the right year: the context's (or the one before, when that
+/// would place the first date in the future), plus one at each turn of the year the file
+/// passes (`Dec 31 23:59:59` → `Jan  1 00:00:01`).
+#[derive(Default)]
+struct Years {
+    shift: i64,
+    last: Option<i64>,
+}
+
+/// A date this far before the previous one means a new year began.
+const YEAR_TURN_MS: i64 = 180 * 86_400_000;
+/// Clocks disagree a little; later than now by more than this is the future.
+const FUTURE_SLACK_MS: i64 = 86_400_000;
+
+impl Years {
+    fn place(&mut self, ts: i64, time: TimeContext) -> i64 {
+        if self.last.is_none()
+            && let Some(now) = time.now_ms
+            && ts > now + FUTURE_SLACK_MS
+        {
+            self.shift = -1;
+        }
+        let mut placed = shift_years(ts, self.shift);
+        if let Some(last) = self.last
+            && placed < last - YEAR_TURN_MS
+        {
+            self.shift += 1;
+            placed = shift_years(ts, self.shift);
+        }
+        self.last = Some(placed);
+        placed
+    }
 }
 
 impl<I: Iterator<Item = Result<Line, ReadError>>> Events<I> {
@@ -125,6 +162,7 @@ impl<I: Iterator<Item = Result<Line, ReadError>>> Events<I> {
             stack_lines: 0,
             trace: Trace::None,
             error,
+            years: Years::default(),
             lines_read: 0,
         }
     }
@@ -161,6 +199,8 @@ impl<I: Iterator<Item = Result<Line, ReadError>>> Events<I> {
                 trimmed.ends_with(')') && !trimmed.contains(' ')
                     || trimmed.starts_with("created by ")
             }
+            // Only the first line after `thread '…' panicked at …:` is the message.
+            Trace::RustPanic => pending.stack.is_none(),
             Trace::None => {
                 // `java.lang.IllegalStateException: …` right after an error line.
                 is_qualified_exception(trimmed)
@@ -205,6 +245,8 @@ impl<I: Iterator<Item = Result<Line, ReadError>>> Events<I> {
         self.stack_lines = 0;
         self.trace = if event.message.starts_with("panic: ") {
             Trace::Go
+        } else if is_rust_panic(&event.message) {
+            Trace::RustPanic
         } else {
             Trace::None
         };
@@ -231,7 +273,14 @@ impl<I: Iterator<Item = Result<Line, ReadError>>> Iterator for Events<I> {
                 continue;
             }
             let event = match self.dialect.parse(&line.text) {
-                Some(parsed) => Event::from_parsed(&line, parsed),
+                Some(mut parsed) => {
+                    if parsed.yearless
+                        && let Some(ts) = &mut parsed.timestamp
+                    {
+                        *ts = self.years.place(*ts, self.dialect.time);
+                    }
+                    Event::from_parsed(&line, parsed)
+                }
                 None if self.pending.is_some() => {
                     self.append(&line);
                     continue;
@@ -262,9 +311,15 @@ fn is_postgres_detail(line: &str) -> bool {
         && PARTS.iter().any(|p| head.contains(p))
 }
 
+/// `thread 'main' panicked at src/main.rs:10:5:` (Rust 1.73 and later put the message on the
+/// next line).
+fn is_rust_panic(message: &str) -> bool {
+    message.starts_with("thread '") && message.contains("' panicked at ") && message.ends_with(':')
+}
+
 /// Lines that belong to the previous event wherever they appear.
 fn is_trace_marker(t: &str) -> bool {
-    const MARKERS: [&str; 10] = [
+    const MARKERS: [&str; 11] = [
         "Caused by: ",
         "Traceback (most recent call last)",
         "During handling of the above exception",
@@ -272,6 +327,7 @@ fn is_trace_marker(t: &str) -> bool {
         "--- End of ",
         "stack backtrace:",
         "note: run with `RUST_BACKTRACE",
+        "note: Some details are omitted",
         "Suppressed: ",
         "goroutine ",
         "Exception in thread ",
@@ -353,6 +409,65 @@ Caused by: java.net.SocketTimeoutException: connect timed out\n\
                 .as_deref()
                 .is_some_and(|s| s.ends_with("ValueError: bad input"))
         );
+    }
+
+    #[test]
+    fn dotnet_exception_with_rethrow_marker_is_one_event() {
+        let log = [
+            "2024-01-01 10:00:00.000 ERROR Unhandled exception while handling GET /orders/7",
+            "System.InvalidOperationException: Sequence contains no elements",
+            "   at System.Linq.ThrowHelper.ThrowNoElementsException()",
+            "   at Shop.Orders.OrderService.Get(Int32 id) in /src/OrderService.cs:line 42",
+            "--- End of stack trace from previous location ---",
+            "   at Shop.Api.Controllers.OrdersController.Get(Int32 id)",
+            "2024-01-01 10:00:01.000 INFO next request",
+        ]
+        .join("\n");
+        let e = events(&log);
+        assert_eq!(e.len(), 2, "{e:#?}");
+        assert_eq!((e[0].line, e[0].end_line), (1, 6));
+        let stack = e[0].stack.as_deref().expect("stack");
+        assert!(stack.starts_with("System.InvalidOperationException"));
+        assert!(stack.contains("--- End of stack trace") && stack.ends_with("Get(Int32 id)"));
+    }
+
+    #[test]
+    fn rust_panic_with_backtrace_is_one_event() {
+        let log = [
+            "2024-01-01T10:00:00Z INFO starting worker",
+            "thread 'main' panicked at src/main.rs:10:5:",
+            "called `Option::unwrap()` on a `None` value",
+            "stack backtrace:",
+            "   0: rust_begin_unwind",
+            "             at /rustc/library/std/src/panicking.rs:645:5",
+            "   1: worker::main",
+            "note: Some details are omitted, run with `RUST_BACKTRACE=full` for a verbose backtrace.",
+            "2024-01-01T10:00:02Z INFO restarted",
+        ]
+        .join("\n");
+        let e = events(&log);
+        assert_eq!(e.len(), 3, "{e:#?}");
+        assert_eq!(e[1].message, "thread 'main' panicked at src/main.rs:10:5:");
+        assert_eq!((e[1].line, e[1].end_line), (2, 8));
+        let stack = e[1].stack.as_deref().expect("stack");
+        assert!(stack.starts_with("called `Option::unwrap()` on a `None` value"));
+        assert!(stack.contains("worker::main"));
+        assert_eq!(e[2].message, "restarted");
+    }
+
+    #[test]
+    fn yearless_dates_follow_the_turn_of_the_year_and_never_lie_ahead() {
+        let log = "Dec 31 23:59:58 host app[1]: last of the year\nJan  1 00:00:02 host app[1]: first of the next\n";
+        let now = crate::analysis::timestamp::days_from_civil(2025, 1, 1) * 86_400_000 + 3_600_000;
+        let e: Vec<Event> = Events::new(Lines::new(log.as_bytes()), TimeContext::at(now))
+            .collect::<Result<_, _>>()
+            .expect("reads");
+        let iso: Vec<String> = e
+            .iter()
+            .map(|e| crate::analysis::timestamp::format_rfc3339(e.timestamp.expect("time")))
+            .collect();
+        // Read on 1 January 2025: December is last year's, January this year's.
+        assert_eq!(iso, ["2024-12-31T23:59:58.000Z", "2025-01-01T00:00:02.000Z"]);
     }
 
     #[test]

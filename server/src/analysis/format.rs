@@ -59,6 +59,8 @@ pub struct Parsed {
     pub fields: Vec<(Key, String)>,
     /// A stack trace carried inside the line (a JSON `stack` field).
     pub stack: Option<String>,
+    /// The timestamp had no year (syslog's `Jun 14 15:16:01`): the reader may move it on.
+    pub yearless: bool,
 }
 
 impl Parsed {

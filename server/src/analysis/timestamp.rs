@@ -4,16 +4,34 @@
 //! Hand-written byte matchers rather than a date library: they run once per line on the hot
 //! path, and each format only needs a fixed shape check.
 
-/// Where a year is missing (syslog, Android), this year is assumed.
+/// Where a year is missing (syslog, Android), this year is assumed: the year of `now` (when
+/// the first such date would lie in the future, the year before), moving on at each new year
+/// the file passes (see `events`).
 #[derive(Clone, Copy, Debug)]
 pub struct TimeContext {
     /// Year assumed for timestamps that carry none.
     pub default_year: i64,
+    /// The time of the analysis, milliseconds since the epoch, when known.
+    pub now_ms: Option<i64>,
 }
 
 impl Default for TimeContext {
     fn default() -> Self {
-        Self { default_year: 2000 }
+        Self {
+            default_year: 2000,
+            now_ms: None,
+        }
+    }
+}
+
+impl TimeContext {
+    /// The context for an analysis made at `now_ms`.
+    pub fn at(now_ms: i64) -> Self {
+        let days = now_ms.div_euclid(86_400_000);
+        Self {
+            default_year: app::time::civil_from_days(days).0,
+            now_ms: Some(now_ms),
+        }
     }
 }
 
@@ -24,6 +42,20 @@ pub struct Found {
     pub ms: i64,
     /// Bytes of the text the timestamp used (including surrounding brackets).
     pub len: usize,
+    /// The text had no year; [`TimeContext::default_year`] was used.
+    pub yearless: bool,
+}
+
+/// Moves a timestamp by whole years, keeping month, day and time of day (Feb 29 becomes
+/// Mar 1 in a year without it).
+pub fn shift_years(ms: i64, years: i64) -> i64 {
+    if years == 0 {
+        return ms;
+    }
+    let day_ms = 86_400_000;
+    let (days, in_day) = (ms.div_euclid(day_ms), ms.rem_euclid(day_ms));
+    let (y, m, d) = app::time::civil_from_days(days);
+    days_from_civil(y + years, m, d) * day_ms + in_day
 }
 
 const MONTHS: [&[u8; 3]; 12] = [
@@ -36,11 +68,17 @@ pub use app::time::days_from_civil;
 struct Cursor<'a> {
     b: &'a [u8],
     i: usize,
+    /// Set by a parser that found no year and used the context's.
+    yearless: bool,
 }
 
 impl<'a> Cursor<'a> {
     fn new(b: &'a [u8]) -> Self {
-        Self { b, i: 0 }
+        Self {
+            b,
+            i: 0,
+            yearless: false,
+        }
     }
     fn peek(&self) -> Option<u8> {
         self.b.get(self.i).copied()
@@ -155,7 +193,14 @@ impl<'a> Cursor<'a> {
 }
 
 fn valid_date(y: i64, m: i64, d: i64) -> bool {
-    (1970..=2200).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d)
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let days = match m {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    (1970..=2200).contains(&y) && (1..=12).contains(&m) && (1..=days).contains(&d)
 }
 
 fn to_ms(y: i64, mo: i64, d: i64, secs: i64, ms: i64, offset: i64) -> i64 {
@@ -225,7 +270,9 @@ fn month_day(c: &mut Cursor, ctx: TimeContext) -> Option<i64> {
     c.eat(b' ')?;
     let secs = c.clock()?;
     let ms = c.fraction_ms();
-    valid_date(ctx.default_year, mo, d).then(|| to_ms(ctx.default_year, mo, d, secs, ms, 0))
+    c.yearless = true;
+    // Any year will do for the check: Feb 29 is valid in some year.
+    valid_date(2000, mo, d).then(|| to_ms(ctx.default_year, mo, d, secs, ms, 0))
 }
 
 /// Syslog's `Jun 14 15:16:01` and `Jun  9 06:06:20` (no year), optionally preceded by a day name
@@ -244,16 +291,19 @@ fn month_name_first(c: &mut Cursor, ctx: TimeContext) -> Option<i64> {
     let save = c.i;
     let year = if c.eat(b' ').is_some() {
         match c.digits(4) {
-            Some(y) if !c.peek().is_some_and(|b| b.is_ascii_digit()) => y,
+            Some(y) if !c.peek().is_some_and(|b| b.is_ascii_digit()) => Some(y),
             _ => {
                 c.i = save;
-                ctx.default_year
+                None
             }
         }
     } else {
-        ctx.default_year
+        None
     };
-    valid_date(year, mo, d).then(|| to_ms(year, mo, d, secs, ms, 0))
+    c.yearless = year.is_none();
+    let valid = valid_date(year.unwrap_or(2000), mo, d);
+    let year = year.unwrap_or(ctx.default_year);
+    valid.then(|| to_ms(year, mo, d, secs, ms, 0))
 }
 
 /// Common Log Format's `10/Oct/2000:13:55:36 -0700`.
@@ -329,7 +379,11 @@ pub fn parse_prefix(text: &str, ctx: TimeContext) -> Option<Found> {
             } else if c.peek().is_some_and(|b| b.is_ascii_alphanumeric()) {
                 continue;
             }
-            return Some(Found { ms, len });
+            return Some(Found {
+                ms,
+                len,
+                yearless: c.yearless,
+            });
         }
     }
     None
@@ -406,6 +460,7 @@ mod tests {
                 28,
             ),
             ("1700000000 msg", "2023-11-14T22:13:20.000Z", 10),
+            ("2024-02-29 00:00:01 leap", "2024-02-29T00:00:01.000Z", 19),
             ("1700000000123 msg", "2023-11-14T22:13:20.123Z", 13),
         ];
         for (text, iso, len) in cases {
@@ -420,6 +475,9 @@ mod tests {
             "hello",
             "12345 items",
             "2024-13-02 03:04:05",
+            "2024-02-31 03:04:05",
+            "2023-02-29 03:04:05",
+            "2024-04-31T03:04:05Z",
             "99:99:99",
             "[INFO] x",
             "123456789012345678901",

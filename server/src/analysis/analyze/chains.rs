@@ -48,7 +48,8 @@ impl Times {
         self.seen += 1;
     }
 
-    fn sorted(&self) -> Vec<i64> {
+    /// The kept times, in order.
+    pub fn sorted(&self) -> Vec<i64> {
         let mut t = self.times.clone();
         t.sort_unstable();
         t
@@ -205,7 +206,8 @@ pub fn find(mut candidates: Vec<Candidate>, range: Option<(i64, i64)>) -> Vec<Ch
 }
 
 /// Greedily strings the strongest links into chains: each pattern is the target of at most one
-/// link, and chains start at patterns nothing explains.
+/// link, chains start at patterns nothing explains, and a pattern with several effects starts a
+/// chain for each.
 fn assemble(links: Vec<Link>, window: i64, sampled: bool) -> Vec<Chain> {
     let mut best_into: Vec<Link> = Vec::new();
     for l in links {
@@ -225,29 +227,22 @@ fn assemble(links: Vec<Link>, window: i64, sampled: bool) -> Vec<Chain> {
     };
     let mut chains = Vec::new();
     for root in roots {
-        let mut patterns = vec![root.clone()];
-        let mut chain_links = Vec::new();
-        let mut current = root.clone();
-        // Follow the strongest outgoing link at each step.
-        while let Some(next) = best_into
-            .iter()
-            .filter(|l| l.from == current && !patterns.contains(&l.to))
-            .max_by(|a, b| a.confidence.total_cmp(&b.confidence))
-        {
-            patterns.push(next.to.clone());
-            chain_links.push(next.clone());
-            current = next.to.clone();
+        // One chain per path from the root to a pattern that explains nothing further, so a
+        // cause with two effects yields both.
+        let mut paths = Vec::new();
+        walk(&best_into, vec![root.clone()], Vec::new(), &mut paths);
+        for (patterns, chain_links) in paths {
+            let confidence = chain_links.iter().map(|l| l.confidence).fold(1.0, f64::min);
+            chains.push(Chain {
+                id: String::new(),
+                root: root.clone(),
+                patterns,
+                links: chain_links,
+                confidence,
+                window_ms: window,
+                sampled,
+            });
         }
-        let confidence = chain_links.iter().map(|l| l.confidence).fold(1.0, f64::min);
-        chains.push(Chain {
-            id: String::new(),
-            root,
-            patterns,
-            links: chain_links,
-            confidence,
-            window_ms: window,
-            sampled,
-        });
     }
     chains.sort_by(|a, b| {
         b.confidence
@@ -258,6 +253,38 @@ fn assemble(links: Vec<Link>, window: i64, sampled: bool) -> Vec<Chain> {
         c.id = format!("c{}", i + 1);
     }
     chains
+}
+
+/// Extends `patterns` along every link out of its last pattern, strongest first, collecting
+/// each finished path. The links form a forest (one link into each pattern, no cycles), so
+/// every path ends.
+fn walk(
+    links: &[Link],
+    patterns: Vec<String>,
+    path: Vec<Link>,
+    out: &mut Vec<(Vec<String>, Vec<Link>)>,
+) {
+    let Some(last) = patterns.last() else {
+        return;
+    };
+    let mut next: Vec<&Link> = links
+        .iter()
+        .filter(|l| &l.from == last && !patterns.contains(&l.to))
+        .collect();
+    if next.is_empty() {
+        if !path.is_empty() {
+            out.push((patterns, path));
+        }
+        return;
+    }
+    next.sort_by(|a, b| b.confidence.total_cmp(&a.confidence).then_with(|| a.to.cmp(&b.to)));
+    for l in next {
+        let mut p = patterns.clone();
+        p.push(l.to.clone());
+        let mut links_so_far = path.clone();
+        links_so_far.push(l.clone());
+        walk(links, p, links_so_far, out);
+    }
 }
 
 fn creates_cycle(links: &[Link], new: &Link) -> bool {
@@ -325,6 +352,68 @@ mod tests {
         assert_eq!(c.links[0].support, 15);
         assert_eq!(c.links[0].lag_ms, 2000);
         assert!(c.links[0].lift > 10.0);
+    }
+
+    #[test]
+    fn a_cause_with_two_effects_gives_two_chains() {
+        let minute = 60_000;
+        let incidents = [3, 90, 400, 800, 1200].map(|m| m * minute);
+        let db = times(incidents.iter().flat_map(|&t| [t, t + 500]));
+        let api = times(incidents.iter().flat_map(|&t| [t + 2000, t + 2500]));
+        let queue = times(incidents.iter().flat_map(|&t| [t + 4000, t + 4500]));
+        let candidates = vec![
+            Candidate {
+                id: "p1",
+                count: 10,
+                times: &db,
+            },
+            Candidate {
+                id: "p2",
+                count: 10,
+                times: &api,
+            },
+            Candidate {
+                id: "p3",
+                count: 10,
+                times: &queue,
+            },
+        ];
+        let chains = find(candidates, Some((0, 1440 * minute)));
+        let paths: Vec<Vec<&str>> = chains
+            .iter()
+            .map(|c| c.patterns.iter().map(String::as_str).collect())
+            .collect();
+        // p3 follows p2 as closely as p1, so the strongest link into p3 decides its parent;
+        // whichever it is, p1 must reach both p2 and p3.
+        assert!(chains.iter().all(|c| c.root == "p1"), "{paths:?}");
+        let reached: std::collections::BTreeSet<&str> =
+            paths.iter().flatten().copied().collect();
+        assert_eq!(reached.into_iter().collect::<Vec<_>>(), ["p1", "p2", "p3"]);
+    }
+
+    #[test]
+    fn branches_are_each_reported() {
+        let link = |from: &str, to: &str, confidence: f64| Link {
+            from: from.to_owned(),
+            to: to.to_owned(),
+            support: 5,
+            probability: 1.0,
+            lift: 10.0,
+            lag_ms: 100,
+            confidence,
+        };
+        let chains = assemble(
+            vec![link("a", "b", 0.9), link("a", "c", 0.5), link("b", "d", 0.8)],
+            1000,
+            false,
+        );
+        let paths: Vec<Vec<&str>> = chains
+            .iter()
+            .map(|c| c.patterns.iter().map(String::as_str).collect())
+            .collect();
+        assert_eq!(paths, [vec!["a", "b", "d"], vec!["a", "c"]]);
+        assert_eq!(chains[0].confidence, 0.8);
+        assert_eq!(chains[1].confidence, 0.5);
     }
 
     #[test]

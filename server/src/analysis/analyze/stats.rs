@@ -191,6 +191,11 @@ impl Latency {
         self.count
     }
 
+    /// Their sum, in milliseconds.
+    pub fn total_ms(&self) -> f64 {
+        self.sum_ms
+    }
+
     fn quantile(&self, q: f64) -> f64 {
         let rank = ((q * self.count as f64).ceil() as u64).max(1);
         let mut seen = 0;

@@ -44,6 +44,9 @@ pub struct Timeline {
     pub spikes: Vec<Spike>,
     /// Events without a timestamp (not in any bucket).
     pub untimed_events: u64,
+    /// Events whose time lies far outside the rest (a clock reset, a stray epoch), counted here
+    /// rather than stretching the buckets.
+    pub outlying_events: u64,
 }
 
 /// One time bucket.
@@ -90,7 +93,27 @@ pub struct Builder {
     buckets: Vec<(u64, u64, u64)>,
     per_pattern: Vec<Vec<(usize, u64)>>,
     untimed: u64,
+    outlying: u64,
+    end: i64,
     timed: bool,
+}
+
+/// The range the buckets cover: every timestamp, unless a few outliers would stretch it more
+/// than tenfold past where 99.8 % of the events lie (`sample`: evenly thinned event times).
+pub fn range(full: Option<(i64, i64)>, sample: &[i64]) -> Option<(i64, i64)> {
+    let (min, max) = full?;
+    if sample.len() < 20 {
+        return Some((min, max));
+    }
+    // Leave out at least one time at each end, and 0.1 % of them.
+    let trim = ((sample.len() as f64 * 0.001).ceil() as usize).max(1);
+    let (lo, hi) = (sample[trim], sample[sample.len() - 1 - trim]);
+    let core = (hi - lo).max(60_000);
+    if max - min > 10 * core {
+        Some(((lo - core / 20).max(min), (hi + core / 20).min(max)))
+    } else {
+        Some((min, max))
+    }
 }
 
 impl Builder {
@@ -116,6 +139,8 @@ impl Builder {
             buckets: vec![(0, 0, 0); count],
             per_pattern: vec![Vec::new(); patterns],
             untimed: 0,
+            outlying: 0,
+            end: range.map_or(0, |(_, b)| b),
             timed: range.is_some(),
         }
     }
@@ -126,6 +151,10 @@ impl Builder {
             self.untimed += 1;
             return;
         };
+        if ts < self.start || ts > self.end {
+            self.outlying += 1;
+            return;
+        }
         let index = (((ts - self.start) / self.size_ms).max(0) as usize)
             .min(self.buckets.len().saturating_sub(1));
         let bucket = &mut self.buckets[index];
@@ -185,6 +214,7 @@ impl Builder {
             series,
             spikes,
             untimed_events: self.untimed,
+            outlying_events: self.outlying,
         }
     }
 }

@@ -78,11 +78,13 @@ pub fn parse(line: &str, ctx: TimeContext) -> Option<Parsed> {
             None => break,
         }
     }
-    // A trailing number is the request time: seconds with a fraction (nginx) or microseconds (%D).
+    // A trailing number is the request time: seconds with a fraction (nginx's $request_time),
+    // microseconds (Apache's %D), or whole seconds (Apache's %T, which rarely passes two digits,
+    // while a request served in under 100 µs is rarer still).
     if let Some((extra, _)) = word(rest)
         && let Ok(v) = extra.parse::<f64>()
     {
-        let ms = if extra.contains('.') {
+        let ms = if extra.contains('.') || extra.len() <= 2 {
             v * 1000.0
         } else {
             v / 1000.0
@@ -105,6 +107,7 @@ pub fn parse(line: &str, ctx: TimeContext) -> Option<Parsed> {
         message,
         fields,
         stack: None,
+        yearless: false,
     })
 }
 
@@ -121,6 +124,18 @@ mod tests {
         assert_eq!(p.field("query"), Some("expand=1"));
         assert_eq!(p.field("user_agent"), Some("curl/8.0"));
         assert_eq!(p.field("duration_ms"), Some("734.000"));
+    }
+
+    #[test]
+    fn apache_request_times_in_microseconds_and_whole_seconds() {
+        let base = r#"10.0.0.1 - - [10/Oct/2023:13:55:36 +0000] "GET / HTTP/1.1" 200 512 "-" "curl/8.0""#;
+        let duration = |extra: &str| {
+            parse(&format!("{base} {extra}"), TimeContext::default())
+                .and_then(|p| p.field("duration_ms").map(str::to_owned))
+        };
+        assert_eq!(duration("734512").as_deref(), Some("734.512"), "%D");
+        assert_eq!(duration("3").as_deref(), Some("3000.000"), "%T");
+        assert_eq!(duration("0").as_deref(), Some("0.000"), "%T");
     }
 
     #[test]

@@ -5,8 +5,8 @@ use super::Parsed;
 use crate::analysis::level::Level;
 use crate::analysis::timestamp::{self, Found, TimeContext};
 
-/// A timestamp at the start of the line, allowing a leading `[` and one leading word such as a
-/// host or a date-name (`[Sun Dec 04 …]`).
+/// A timestamp at the start of the line, optionally in brackets and after a day name
+/// (`[Sun Dec 04 04:47:44 2005]`).
 pub fn leading_timestamp(line: &str, ctx: TimeContext) -> Option<Found> {
     timestamp::parse_prefix(line, ctx)
 }
@@ -29,6 +29,18 @@ pub fn parse(line: &str, ctx: TimeContext, require_timestamp: bool) -> Option<Pa
     // Look at a few header columns: numbers (pid, tid), [thread] and a level word.
     for _ in 0..4 {
         let trimmed = rest.trim_start_matches([' ', '\t', '|', '-']);
+        // `[HikariPool-1 housekeeper]`: a bracketed thread name may hold spaces.
+        if trimmed.starts_with('[')
+            && found.is_some()
+            && let Some(close) = trimmed[..trimmed.floor_char_boundary(80)].find(']')
+            && close > 1
+            && trimmed[1..close].contains(' ')
+            && Level::parse(trimmed[1..close].trim(), false).is_none()
+        {
+            fields.push(("thread".into(), trimmed[1..close].to_owned()));
+            rest = &trimmed[close + 1..];
+            continue;
+        }
         let (token, tail) = trimmed.split_once([' ', '\t']).unwrap_or((trimmed, ""));
         if token.is_empty() {
             break;
@@ -76,6 +88,7 @@ pub fn parse(line: &str, ctx: TimeContext, require_timestamp: bool) -> Option<Pa
         message: message.trim_end().to_owned(),
         fields,
         stack: None,
+        yearless: found.is_some_and(|f| f.yearless),
     })
 }
 
@@ -134,6 +147,17 @@ mod tests {
             Some("org.apache.hadoop.mapreduce.v2.app.MRAppMaster")
         );
         assert!(r.message.starts_with("Created MRAppMaster"));
+    }
+
+    #[test]
+    fn bracketed_thread_names_with_spaces() {
+        let r = p(
+            "2024-03-01 10:00:00,000 DEBUG [HikariPool-1 housekeeper] com.zaxxer.hikari.pool.HikariPool: HikariPool-1 - Pool stats (total=10, active=2, idle=8, waiting=0)",
+        );
+        assert_eq!(r.level, Some(Level::Debug));
+        assert_eq!(r.field("thread"), Some("HikariPool-1 housekeeper"));
+        assert_eq!(r.field("logger"), Some("com.zaxxer.hikari.pool.HikariPool"));
+        assert!(r.message.starts_with("HikariPool-1 - Pool stats"));
     }
 
     #[test]

@@ -250,6 +250,7 @@ pub fn parse_json(line: &str, ctx: TimeContext) -> Option<Parsed> {
         message: message.trim().to_owned(),
         fields,
         stack,
+        yearless: false,
     })
 }
 
@@ -336,6 +337,7 @@ pub fn parse_logfmt(line: &str, ctx: TimeContext) -> Option<Parsed> {
         message,
         fields,
         stack: None,
+        yearless: false,
     })
 }
 

@@ -51,6 +51,7 @@ pub fn parse_5424(line: &str, ctx: TimeContext) -> Option<Parsed> {
         message: message.trim().to_owned(),
         fields,
         stack: None,
+        yearless: false,
     })
 }
 
@@ -126,6 +127,7 @@ pub fn parse_3164(line: &str, ctx: TimeContext) -> Option<Parsed> {
         message: message.trim().to_owned(),
         fields,
         stack: None,
+        yearless: found.yearless,
     })
 }
 
