@@ -10,8 +10,8 @@
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::db::{Db, Tx};
-use crate::{with_db, with_tx};
+use crate::db::{Db, Scope, Tx};
+use crate::with_tx;
 
 /// The hash the first entry of every chain links to.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -135,6 +135,15 @@ pub async fn append(tx: &mut Tx, event: &Event, now: i64) -> Result<Entry, sqlx:
     .bind(&entry.hash)
     .execute(&mut *c)
     .await.map(|r| r.rows_affected()))?;
+    with_tx!(tx, c => sqlx::query(
+        r"insert into audit_heads (org_id, seq, hash) values ($1, $2, $3)
+          on conflict (org_id) do update set seq = excluded.seq, hash = excluded.hash",
+    )
+    .bind(&entry.org_id)
+    .bind(entry.seq)
+    .bind(&entry.hash)
+    .execute(&mut *c)
+    .await.map(|r| r.rows_affected()))?;
     Ok(entry)
 }
 
@@ -196,54 +205,103 @@ pub struct Break {
 }
 
 /// Checks every chain; returns each organisation's first break and how many entries were
-/// checked. Reads in pages, so memory stays flat however long the log is.
+/// checked. Reads in pages, so memory stays flat however long the log is. A chain whose newest
+/// entries were deleted is caught by its recorded head (`audit_heads`).
 pub async fn verify(db: &Db) -> Result<(u64, Vec<Break>), sqlx::Error> {
-    const PAGE: i64 = 1000;
-    let orgs: Vec<String> = with_db!(db, pool => sqlx::query_scalar(r"select distinct org_id from audit_log order by org_id")
-        .fetch_all(pool)
-        .await)?;
+    let mut tx = db.begin_read(Scope::System).await?;
+    let heads: Vec<(String, i64, String)> = with_tx!(&mut tx, c => sqlx::query_as(
+        r"select org_id, seq, hash from audit_heads",
+    )
+    .fetch_all(&mut *c)
+    .await)?;
+    let mut orgs: Vec<String> = with_tx!(&mut tx, c => sqlx::query_scalar(
+        r"select distinct org_id from audit_log order by org_id",
+    )
+    .fetch_all(&mut *c)
+    .await)?;
+    orgs.extend(heads.iter().map(|(org, _, _)| org.clone()));
+    orgs.sort();
+    orgs.dedup();
     let mut checked = 0;
     let mut breaks = Vec::new();
-    'orgs: for org_id in orgs {
-        let (mut expected_seq, mut prev) = (1_i64, GENESIS.to_owned());
-        loop {
-            let page: Vec<Entry> = with_db!(db, pool => sqlx::query_as(
-                r"select * from audit_log where org_id = $1 and seq >= $2 order by seq limit $3",
-            )
-            .bind(&org_id)
-            .bind(expected_seq)
-            .bind(PAGE)
-            .fetch_all(pool)
-            .await)?;
-            let done = page.len() < usize::try_from(PAGE).unwrap_or(usize::MAX);
-            for entry in page {
-                checked += 1;
-                let problem = if entry.seq != expected_seq {
-                    Some(format!("entry {expected_seq} is missing"))
-                } else if entry.prev_hash != prev {
-                    Some("does not link to the previous entry".to_owned())
-                } else if entry_hash(&prev, &entry) != entry.hash {
-                    Some("contents do not match the recorded hash (edited)".to_owned())
-                } else {
-                    None
-                };
-                if let Some(problem) = problem {
-                    breaks.push(Break {
-                        org_id: org_id.clone(),
-                        seq: entry.seq.min(expected_seq),
-                        problem,
-                    });
-                    continue 'orgs;
-                }
-                prev = entry.hash;
-                expected_seq += 1;
-            }
-            if done {
-                break;
-            }
-        }
+    for org_id in orgs {
+        let head = heads
+            .iter()
+            .find(|(org, _, _)| *org == org_id)
+            .map(|(_, seq, hash)| (*seq, hash.as_str()));
+        let (entries, found) = verify_chain(&mut tx, &org_id, head).await?;
+        checked += entries;
+        breaks.extend(found);
     }
     Ok((checked, breaks))
+}
+
+/// Walks one chain from its start; returns the entries checked and its first break, if any.
+async fn verify_chain(
+    tx: &mut Tx,
+    org_id: &str,
+    head: Option<(i64, &str)>,
+) -> Result<(u64, Option<Break>), sqlx::Error> {
+    const PAGE: i64 = 1000;
+    let (mut expected_seq, mut prev) = (1_i64, GENESIS.to_owned());
+    let mut checked = 0;
+    let broken = |seq: i64, problem: String| Break {
+        org_id: org_id.to_owned(),
+        seq,
+        problem,
+    };
+    loop {
+        let page: Vec<Entry> = with_tx!(tx, c => sqlx::query_as(
+            r"select * from audit_log where org_id = $1 and seq >= $2 order by seq limit $3",
+        )
+        .bind(org_id)
+        .bind(expected_seq)
+        .bind(PAGE)
+        .fetch_all(&mut *c)
+        .await)?;
+        let done = page.len() < usize::try_from(PAGE).unwrap_or(usize::MAX);
+        for entry in page {
+            checked += 1;
+            let problem = if entry.seq != expected_seq {
+                Some(format!("entry {expected_seq} is missing"))
+            } else if entry.prev_hash != prev {
+                Some("does not link to the previous entry".to_owned())
+            } else if entry_hash(&prev, &entry) != entry.hash {
+                Some("contents do not match the recorded hash (edited)".to_owned())
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                return Ok((checked, Some(broken(entry.seq.min(expected_seq), problem))));
+            }
+            prev = entry.hash;
+            expected_seq += 1;
+        }
+        if done {
+            break;
+        }
+    }
+    let last = expected_seq - 1;
+    let problem = match head {
+        Some((seq, _)) if seq > last => Some((
+            last + 1,
+            format!(
+                "entries {} to {seq} are missing (the chain was cut short)",
+                last + 1
+            ),
+        )),
+        Some((seq, hash)) if seq == last && hash != prev => Some((
+            last,
+            "the newest entry does not match the recorded head".to_owned(),
+        )),
+        Some((seq, _)) if seq < last => Some((
+            seq + 1,
+            "entries past the recorded head were added outside Faultline".to_owned(),
+        )),
+        None if last > 0 => Some((1, "the chain's head is not recorded".to_owned())),
+        _ => None,
+    };
+    Ok((checked, problem.map(|(seq, p)| broken(seq, p))))
 }
 
 #[cfg(test)]

@@ -62,7 +62,33 @@ macro_rules! with_tx {
     };
 }
 
+/// Whose rows a transaction may touch. On PostgreSQL, row-level security enforces it as a
+/// second line of defence behind every query's own `org_id` filter: rows of other
+/// organisations are invisible, and a transaction that names no scope sees none at all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope<'a> {
+    /// One organisation's rows (requests under `/orgs/{org}/`).
+    Org(&'a str),
+    /// Every organisation's rows: signing in, resolving a token, listing one's organisations,
+    /// creating or deleting an organisation, the CLI. Such code filters by user or token.
+    System,
+}
+
 impl Tx {
+    async fn set_scope(&mut self, scope: Scope<'_>) -> Result<(), sqlx::Error> {
+        if let Self::Postgres(t) = self {
+            let value = match scope {
+                Scope::Org(id) => id,
+                Scope::System => "*",
+            };
+            sqlx::query(r"select set_config('faultline.scope', $1, true)")
+                .bind(value)
+                .execute(&mut **t)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Makes every change in the transaction permanent.
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
@@ -168,22 +194,42 @@ impl Db {
         Ok(Self::Postgres(pool))
     }
 
-    /// Begins a transaction that will write. On SQLite it takes the write lock at once
-    /// (`begin immediate`), so two writers queue on the busy timeout instead of one failing
-    /// when it upgrades a read lock.
-    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
-        Ok(match self {
+    /// Begins a transaction that will write, able to touch `scope`'s rows. On SQLite it takes
+    /// the write lock at once (`begin immediate`), so two writers queue on the busy timeout
+    /// instead of one failing when it upgrades a read lock.
+    pub async fn begin(&self, scope: Scope<'_>) -> Result<Tx, sqlx::Error> {
+        let mut tx = match self {
             Self::Sqlite(pool) => Tx::Sqlite(pool.begin_with("begin immediate").await?),
             Self::Postgres(pool) => Tx::Postgres(pool.begin().await?),
-        })
+        };
+        tx.set_scope(scope).await?;
+        Ok(tx)
     }
 
-    /// Begins a transaction that only reads.
-    pub async fn begin_read(&self) -> Result<Tx, sqlx::Error> {
-        Ok(match self {
+    /// Begins a transaction that only reads, able to see `scope`'s rows.
+    pub async fn begin_read(&self, scope: Scope<'_>) -> Result<Tx, sqlx::Error> {
+        let mut tx = match self {
             Self::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
             Self::Postgres(pool) => Tx::Postgres(pool.begin().await?),
-        })
+        };
+        tx.set_scope(scope).await?;
+        Ok(tx)
+    }
+
+    /// Whether PostgreSQL enforces row-level security for this connection's role: superusers
+    /// and roles with `bypassrls` skip it (SQLite has none).
+    pub async fn row_security_enforced(&self) -> Result<Option<bool>, sqlx::Error> {
+        match self {
+            Self::Sqlite(_) => Ok(None),
+            Self::Postgres(pool) => {
+                let bypass: bool = sqlx::query_scalar(
+                    r"select rolsuper or rolbypassrls from pg_roles where rolname = current_user",
+                )
+                .fetch_one(pool)
+                .await?;
+                Ok(Some(!bypass))
+            }
+        }
     }
 
     /// `sqlite` or `postgres`.

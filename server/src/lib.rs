@@ -95,6 +95,13 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
     })?;
     let schema = db.migrate().await?;
     tracing::info!(backend = db.backend(), schema_version = ?schema.applied, "database ready");
+    if db.row_security_enforced().await? == Some(false) {
+        tracing::warn!(
+            "connected to PostgreSQL as a superuser or a role with BYPASSRLS: row-level security, \
+             the second line of tenant isolation, does not apply; run Faultline as an ordinary role \
+             that owns its schema (see README)"
+        );
+    }
     Ok(db)
 }
 

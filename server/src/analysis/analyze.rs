@@ -968,9 +968,10 @@ fn sql_start(template: &str) -> Option<usize> {
     STARTS
         .iter()
         .filter_map(|(keyword, then)| {
-            let at = upper.match_indices(keyword).map(|(i, _)| i).find(|&i| {
-                i == 0 || !upper.as_bytes()[i - 1].is_ascii_alphanumeric()
-            })?;
+            let at = upper
+                .match_indices(keyword)
+                .map(|(i, _)| i)
+                .find(|&i| i == 0 || !upper.as_bytes()[i - 1].is_ascii_alphanumeric())?;
             upper[at..].contains(then).then_some(at)
         })
         .min()
@@ -1098,13 +1099,19 @@ mod tests {
             log.push_str(&format!("2024-03-01T10:00:{:02}Z INFO tick {i}\n", i % 60));
         }
         log.push_str("2001-01-01T00:00:00Z INFO clock reset\n");
-        let a = analyze(&[Source::bytes("a.log", log.into_bytes())], Options::default())
-            .expect("analyses");
+        let a = analyze(
+            &[Source::bytes("a.log", log.into_bytes())],
+            Options::default(),
+        )
+        .expect("analyses");
         assert_eq!(a.timeline.outlying_events, 1);
         assert_eq!(a.timeline.bucket_seconds, Some(1));
         let bucketed: u64 = a.timeline.buckets.iter().map(|b| b.total).sum();
         assert_eq!(bucketed, 100);
-        assert_eq!(a.summary.first_seen.as_deref(), Some("2001-01-01T00:00:00.000Z"));
+        assert_eq!(
+            a.summary.first_seen.as_deref(),
+            Some("2001-01-01T00:00:00.000Z")
+        );
     }
 
     #[test]

@@ -467,7 +467,10 @@ Caused by: java.net.SocketTimeoutException: connect timed out\n\
             .map(|e| crate::analysis::timestamp::format_rfc3339(e.timestamp.expect("time")))
             .collect();
         // Read on 1 January 2025: December is last year's, January this year's.
-        assert_eq!(iso, ["2024-12-31T23:59:58.000Z", "2025-01-01T00:00:02.000Z"]);
+        assert_eq!(
+            iso,
+            ["2024-12-31T23:59:58.000Z", "2025-01-01T00:00:02.000Z"]
+        );
     }
 
     #[test]

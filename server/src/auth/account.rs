@@ -10,7 +10,7 @@ use super::sessions::{self, Origin, Refreshed, Session};
 use super::users::{self, User};
 use super::{Auth, mail::Mail, mfa, password};
 use crate::audit::{self, Event};
-use crate::db::Tx;
+use crate::db::{Scope, Tx};
 use crate::http::error::{AppError, FieldError};
 use crate::state::AppState;
 use crate::tenancy::orgs::{self, Org};
@@ -172,7 +172,7 @@ pub async fn signup(
     };
     let hash = password::hash_blocking(input.password).await?;
     let now = auth.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin(Scope::System).await?;
     if users::by_email(&mut tx, email.as_str()).await?.is_some() {
         return Err(AppError::field(
             "email",
@@ -280,7 +280,7 @@ pub async fn login(
     auth.limiter.attempt(rate_limit::LOGIN_PER_IP, &origin.ip)?;
     let account_key = email.trim().to_lowercase();
     auth.limiter.check_lockout(&account_key)?;
-    let mut tx = state.db.begin_read().await?;
+    let mut tx = state.db.begin_read(Scope::System).await?;
     let user = users::by_email(&mut tx, &account_key).await?;
     drop(tx);
     let ok =
@@ -290,7 +290,7 @@ pub async fn login(
         Some(user) if ok => user,
         user => {
             auth.limiter.record_failure(&account_key);
-            let mut tx = state.db.begin().await?;
+            let mut tx = state.db.begin(Scope::System).await?;
             audit_user(
                 &mut tx,
                 user.as_ref(),
@@ -320,7 +320,7 @@ pub async fn login(
         mfa::check_code(state, &user, &code, origin).await?;
     }
     auth.limiter.record_success(&account_key);
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin(Scope::System).await?;
     let (session, refresh) =
         sessions::create(&mut tx, &user.id, user.has_mfa(), origin, now, auth.policy).await?;
     audit_user(
@@ -340,7 +340,7 @@ pub async fn login(
 pub async fn refresh(state: &AppState, origin: &Origin, token: &str) -> Result<Issued, AppError> {
     let auth = &state.auth;
     let now = auth.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin(Scope::System).await?;
     match sessions::refresh(&mut tx, token, now, auth.policy).await? {
         Refreshed::Rotated { session, token } => {
             let user = users::by_id(&mut tx, &session.user_id)
@@ -392,7 +392,7 @@ pub async fn end_session(
     action: &'static str,
 ) -> Result<(), AppError> {
     let now = state.auth.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin(Scope::System).await?;
     if !sessions::revoke(&mut tx, &user.id, session_id, action, now).await? {
         return Err(AppError::NotFound);
     }
@@ -416,7 +416,7 @@ pub async fn end_all_sessions(
     origin: &Origin,
 ) -> Result<u64, AppError> {
     let now = state.auth.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin(Scope::System).await?;
     let ended = sessions::revoke_all(&mut tx, &user.id, None, "signed out everywhere", now).await?;
     audit_user(
         &mut tx,
@@ -434,7 +434,7 @@ pub async fn end_all_sessions(
 /// Confirms an email address with the token from the verification mail.
 pub async fn verify_email(state: &AppState, origin: &Origin, token: &str) -> Result<(), AppError> {
     let now = state.auth.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin(Scope::System).await?;
     let Some(user_id) = one_time::spend(&mut tx, token, Purpose::VerifyEmail, now).await? else {
         return Err(AppError::BadRequest(
             "This link is not valid or has expired. Ask for a new one from your account page."
@@ -473,7 +473,7 @@ pub async fn resend_verification(
         ));
     }
     let now = state.auth.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin(Scope::System).await?;
     let token = one_time::issue(&mut tx, &user.id, Purpose::VerifyEmail, now).await?;
     tx.commit().await?;
     let _ = origin;
@@ -499,7 +499,7 @@ pub async fn request_reset(state: &AppState, origin: &Origin, email: &str) -> Re
     auth.limiter
         .attempt(rate_limit::RESET_PER_ACCOUNT, email.as_str())?;
     let now = auth.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin(Scope::System).await?;
     let Some(user) = users::by_email(&mut tx, email.as_str()).await? else {
         return Ok(());
     };
@@ -534,7 +534,7 @@ pub async fn confirm_reset(
     new_password: String,
 ) -> Result<(), AppError> {
     let now = state.auth.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin(Scope::System).await?;
     let Some(user_id) = one_time::spend(&mut tx, token, Purpose::ResetPassword, now).await? else {
         return Err(AppError::BadRequest(
             "This reset link is not valid, was already used or has expired. Ask for a new one."
@@ -587,7 +587,7 @@ pub async fn change_password(
         .map_err(|p| AppError::field("new_password", p.to_string()))?;
     let hash = password::hash_blocking(new_password).await?;
     let now = auth.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin(Scope::System).await?;
     users::set_password(&mut tx, &user.id, &hash, now).await?;
     one_time::spend_all(&mut tx, &user.id, Purpose::ResetPassword, now).await?;
     let ended =

@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, header};
 use super::sessions::{self, Origin};
 use super::users::{self, User};
 use super::{Auth, cookies};
-use crate::db::Db;
+use crate::db::{Db, Scope};
 use crate::http::error::AppError;
 use crate::tenancy::api_tokens::{self, ApiToken, LAST_USED_GRANULARITY_MS};
 
@@ -120,7 +120,7 @@ pub async fn resolve(
         tracing::debug!(error = %e, "access token refused");
         unauthenticated("Your session has expired or is not valid; sign in again.")
     })?;
-    let mut tx = db.begin_read().await?;
+    let mut tx = db.begin_read(Scope::System).await?;
     let user = sessions::live_user(&mut tx, &claims.sid, &claims.sub, now)
         .await?
         .ok_or_else(|| unauthenticated("Your session has ended; sign in again."))?;
@@ -136,7 +136,7 @@ pub async fn resolve(
 
 async fn token_caller(db: &Db, secret: &str, origin: Origin, now: i64) -> Result<Caller, AppError> {
     let invalid = || unauthenticated("This API token is not valid, has expired or was revoked.");
-    let mut tx = db.begin_read().await?;
+    let mut tx = db.begin_read(Scope::System).await?;
     let token = api_tokens::authenticate(&mut tx, secret, now)
         .await?
         .ok_or_else(invalid)?;
@@ -151,7 +151,7 @@ async fn token_caller(db: &Db, secret: &str, origin: Origin, now: i64) -> Result
         .last_used_at_ms
         .is_none_or(|t| now - t >= LAST_USED_GRANULARITY_MS)
     {
-        let mut tx = db.begin().await?;
+        let mut tx = db.begin(Scope::System).await?;
         api_tokens::mark_used(&mut tx, &token.id, now).await?;
         tx.commit().await?;
     }

@@ -7,6 +7,7 @@ use super::account::audit_user;
 use super::sessions::Origin;
 use super::users::{self, User};
 use super::{one_time, password, rate_limit, totp};
+use crate::db::Scope;
 use crate::http::error::AppError;
 use crate::state::AppState;
 
@@ -29,7 +30,7 @@ pub async fn check_code(
     auth.limiter.attempt(rate_limit::MFA_PER_IP, &origin.ip)?;
     auth.limiter.check_lockout(&user.email)?;
     let now = auth.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin(Scope::System).await?;
     let (accepted, kind) = if one_time::looks_like_recovery_code(code) {
         (
             one_time::spend_recovery_code(&mut tx, &auth.recovery_key, &user.id, code, now).await?,
@@ -102,7 +103,7 @@ pub async fn start_enrolment(state: &AppState, user: &User) -> Result<Enrolment,
         .ok_or_else(|| anyhow::anyhow!("could not build the otpauth URL"))?;
     let qr_svg =
         totp::qr_svg(&url).ok_or_else(|| anyhow::anyhow!("could not render the QR code"))?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin(Scope::System).await?;
     users::set_totp_pending(&mut tx, &user.id, &secret).await?;
     tx.commit().await?;
     Ok(Enrolment {
@@ -135,7 +136,7 @@ pub async fn confirm_enrolment(
             "That code does not match. Check the time on your device and try the next code.",
         ));
     };
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin(Scope::System).await?;
     if !users::enable_totp(&mut tx, &user.id, step, now).await? {
         return Err(AppError::Conflict(
             "no_enrolment",
@@ -181,7 +182,7 @@ pub async fn disable(
     }
     check_code(state, user, code, origin).await?;
     let now = state.auth.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin(Scope::System).await?;
     users::disable_totp(&mut tx, &user.id).await?;
     one_time::delete_recovery_codes(&mut tx, &user.id).await?;
     audit_user(
@@ -212,7 +213,7 @@ pub async fn regenerate_recovery_codes(
     }
     check_code(state, user, code, origin).await?;
     let now = state.auth.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin(Scope::System).await?;
     let codes =
         one_time::replace_recovery_codes(&mut tx, &state.auth.recovery_key, &user.id).await?;
     audit_user(

@@ -9,7 +9,7 @@ use super::permission::{BuiltinRole, Permission, PermissionSet};
 use super::roles;
 use crate::audit::Event;
 use crate::auth::caller::{Caller, Credential};
-use crate::db::Tx;
+use crate::db::{Db, Scope, Tx};
 use crate::http::error::AppError;
 
 /// The caller acting in one organisation.
@@ -47,6 +47,16 @@ impl OrgContext {
                 "Only the organisation's owner can do this.".into(),
             ))
         }
+    }
+
+    /// Begins a writing transaction that can touch this organisation's rows only.
+    pub async fn begin(&self, db: &Db) -> Result<Tx, sqlx::Error> {
+        db.begin(Scope::Org(&self.org.id)).await
+    }
+
+    /// Begins a reading transaction that can see this organisation's rows only.
+    pub async fn begin_read(&self, db: &Db) -> Result<Tx, sqlx::Error> {
+        db.begin_read(Scope::Org(&self.org.id)).await
     }
 
     /// An audit event in this organisation by this caller.

@@ -104,12 +104,24 @@ pub async fn update(
 /// Deletes the organisation; every tenant-owned row goes with it (foreign keys cascade), and
 /// so does its audit chain.
 pub async fn delete(tx: &mut Tx, org_id: &str) -> Result<(), sqlx::Error> {
+    if let Tx::Postgres(t) = tx {
+        // No entry may join the chain while it goes (the lock `audit::append` takes).
+        sqlx::query(r"select pg_advisory_xact_lock(hashtext($1))")
+            .bind(format!("audit:{org_id}"))
+            .execute(&mut **t)
+            .await?;
+    }
+    // The organisation first: the audit log refuses deletions while it exists.
     with_tx!(tx, c => {
+        sqlx::query(r"delete from orgs where id = $1")
+            .bind(org_id)
+            .execute(&mut *c)
+            .await.map(|r| r.rows_affected())?;
         sqlx::query(r"delete from audit_log where org_id = $1")
             .bind(org_id)
             .execute(&mut *c)
             .await.map(|r| r.rows_affected())?;
-        sqlx::query(r"delete from orgs where id = $1")
+        sqlx::query(r"delete from audit_heads where org_id = $1")
             .bind(org_id)
             .execute(&mut *c)
             .await.map(|r| r.rows_affected())

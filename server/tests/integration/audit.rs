@@ -10,7 +10,7 @@ use crate::on_both_backends;
 use crate::tenancy::join;
 
 async fn actions(app: &TestApp, org_id: &str) -> Vec<String> {
-    server::with_db!(&app.state.db, pool => sqlx::query_scalar("select action from audit_log where org_id = $1 order by seq").bind(org_id).fetch_all(pool).await).expect("actions")
+    server::with_db!(&app.raw, pool => sqlx::query_scalar("select action from audit_log where org_id = $1 order by seq").bind(org_id).fetch_all(pool).await).expect("actions")
 }
 
 on_both_backends!(security_events_are_recorded_in_order, |app| {
@@ -134,7 +134,7 @@ on_both_backends!(
             )
             .await;
         }
-        let refused = server::with_db!(&app.state.db, pool => sqlx::query("update audit_log set actor = 'someone else' where seq = 2").execute(pool).await.map(drop));
+        let refused = server::with_db!(&app.raw, pool => sqlx::query("update audit_log set actor = 'someone else' where seq = 2").execute(pool).await.map(drop));
         let message = refused
             .expect_err("the trigger refuses updates")
             .to_string();
@@ -144,7 +144,7 @@ on_both_backends!(
             Backend::Sqlite => "drop trigger audit_log_append_only",
             Backend::Postgres => "drop trigger audit_log_append_only on audit_log",
         };
-        server::with_db!(&app.state.db, pool => {
+        server::with_db!(&app.raw, pool => {
             sqlx::query(drop_trigger).execute(pool).await.expect("drop trigger");
             sqlx::query("update audit_log set detail = '{\"name\":\"z\"}' where org_id = $1 and seq = 3").bind(&owner.org_id).execute(pool).await.expect("edit").rows_affected()
         });
@@ -159,8 +159,21 @@ on_both_backends!(
             "{}",
             breaks[0].problem
         );
-        // Deleting a row breaks the chain too.
-        server::with_db!(&app.state.db, pool => sqlx::query("delete from audit_log where org_id = $1 and seq = 2").bind(&owner.org_id).execute(pool).await.expect("delete").rows_affected());
+        // Deletions are refused while the organisation exists …
+        let refused = server::with_db!(&app.raw, pool => sqlx::query("delete from audit_log where org_id = $1 and seq = 2").bind(&owner.org_id).execute(pool).await.map(drop));
+        let message = refused
+            .expect_err("the trigger refuses deletions")
+            .to_string();
+        assert!(message.contains("append-only"), "{message}");
+        // … and once that trigger is gone too, deleting a row breaks the chain.
+        let drop_delete_trigger = match app.backend {
+            Backend::Sqlite => "drop trigger audit_log_no_delete",
+            Backend::Postgres => "drop trigger audit_log_no_delete on audit_log",
+        };
+        server::with_db!(&app.raw, pool => {
+            sqlx::query(drop_delete_trigger).execute(pool).await.expect("drop trigger");
+            sqlx::query("delete from audit_log where org_id = $1 and seq = 2").bind(&owner.org_id).execute(pool).await.expect("delete").rows_affected()
+        });
         let (_, breaks) = server::audit::verify(&app.state.db).await.expect("verify");
         assert_eq!(breaks[0].seq, 2);
         assert!(
@@ -170,6 +183,58 @@ on_both_backends!(
         );
     }
 );
+
+on_both_backends!(cutting_the_newest_entries_off_a_chain_is_detected, |app| {
+    let owner = app.signup("owner@acme.example", "Acme").await;
+    for name in ["a", "b", "c"] {
+        app.call(
+            "POST",
+            &format!("/api/v1/orgs/{}/teams", owner.org_slug),
+            Some(&owner.access),
+            Some(json!({"name": name})),
+        )
+        .await;
+    }
+    let newest: i64 = server::with_db!(&app.raw, pool => sqlx::query_scalar("select max(seq) from audit_log where org_id = $1").bind(&owner.org_id).fetch_one(pool).await).expect("max");
+    // Winding the recorded head back is refused.
+    let rewind = server::with_db!(&app.raw, pool => sqlx::query("update audit_heads set seq = seq - 1 where org_id = $1").bind(&owner.org_id).execute(pool).await.map(drop));
+    assert!(
+        rewind
+            .expect_err("refused")
+            .to_string()
+            .contains("only grows")
+    );
+    // Someone drops the delete guard and removes the last two entries: the chain itself
+    // still links, but its recorded head shows it was cut short.
+    let drop_delete_trigger = match app.backend {
+        Backend::Sqlite => "drop trigger audit_log_no_delete",
+        Backend::Postgres => "drop trigger audit_log_no_delete on audit_log",
+    };
+    server::with_db!(&app.raw, pool => {
+        sqlx::query(drop_delete_trigger).execute(pool).await.expect("drop trigger");
+        sqlx::query("delete from audit_log where org_id = $1 and seq >= $2").bind(&owner.org_id).bind(newest - 1).execute(pool).await.expect("delete").rows_affected()
+    });
+    let (_, breaks) = server::audit::verify(&app.state.db).await.expect("verify");
+    assert_eq!(breaks.len(), 1, "{breaks:?}");
+    assert_eq!(breaks[0].seq, newest - 1);
+    assert!(
+        breaks[0].problem.contains("cut short"),
+        "{}",
+        breaks[0].problem
+    );
+    // Deleting the organisation itself still removes its chain and head.
+    let deleted = app
+        .call(
+            "DELETE",
+            &format!("/api/v1/orgs/{}", owner.org_slug),
+            Some(&owner.access),
+            Some(json!({"confirm": owner.org_slug})),
+        )
+        .await;
+    assert_eq!(deleted.status, 204, "{}", deleted.text());
+    let (_, breaks) = server::audit::verify(&app.state.db).await.expect("verify");
+    assert!(breaks.is_empty(), "{breaks:?}");
+});
 
 #[tokio::test]
 async fn faultline_audit_verify_reports_breaks_and_exits_nonzero() {
@@ -204,7 +269,7 @@ async fn faultline_audit_verify_reports_breaks_and_exits_nonzero() {
         "{}",
         String::from_utf8_lossy(&ok.stdout)
     );
-    server::with_db!(&app.state.db, pool => {
+    server::with_db!(&app.raw, pool => {
         sqlx::query("drop trigger audit_log_append_only").execute(pool).await.expect("drop");
         sqlx::query("update audit_log set actor = 'mallory' where seq = 1").execute(pool).await.expect("edit").rows_affected()
     });

@@ -230,7 +230,7 @@ on_both_backends!(signup_reports_each_bad_field_and_writes_nothing, |app| {
     assert_eq!(dup.status, 422);
     assert_eq!(dup.json()["error"]["fields"][0]["field"], "email");
     // Nothing half-written: the refused sign-ups left no organisations behind.
-    let orgs: i64 = server::with_db!(&app.state.db, pool => sqlx::query_scalar("select count(*) from orgs").fetch_one(pool).await).expect("count");
+    let orgs: i64 = server::with_db!(&app.raw, pool => sqlx::query_scalar("select count(*) from orgs").fetch_one(pool).await).expect("count");
     assert_eq!(orgs, 2);
 });
 
@@ -521,7 +521,7 @@ on_both_backends!(brute_force_meets_429_then_a_growing_lockout, |app| {
         Some(30),
         "30 sign-in attempts per address per five minutes"
     );
-    let audit_failures: i64 = server::with_db!(&app.state.db, pool => sqlx::query_scalar("select count(*) from audit_log where action = 'auth.login_failed'").fetch_one(pool).await).expect("count");
+    let audit_failures: i64 = server::with_db!(&app.raw, pool => sqlx::query_scalar("select count(*) from audit_log where action = 'auth.login_failed'").fetch_one(pool).await).expect("count");
     assert!(
         audit_failures >= 36,
         "every failure is audited ({audit_failures})"
@@ -740,7 +740,7 @@ on_both_backends!(
             app.login("ada@example.com", PASSWORD, None).await.status,
             200
         );
-        let actions: Vec<String> = server::with_db!(&app.state.db, pool => sqlx::query_scalar("select action from audit_log order by seq").fetch_all(pool).await).expect("actions");
+        let actions: Vec<String> = server::with_db!(&app.raw, pool => sqlx::query_scalar("select action from audit_log order by seq").fetch_all(pool).await).expect("actions");
         for expected in [
             "mfa.enabled",
             "auth.mfa_failed",
@@ -757,7 +757,12 @@ on_both_backends!(
 
 on_both_backends!(disabling_an_account_ends_its_access_at_once, |app| {
     let user = app.signup("ada@example.com", "Acme").await;
-    let mut tx = app.state.db.begin().await.expect("tx");
+    let mut tx = app
+        .state
+        .db
+        .begin(server::db::Scope::System)
+        .await
+        .expect("tx");
     server::auth::users::set_disabled(&mut tx, &user.id, Some(app.clock.now_ms()))
         .await
         .expect("disable");

@@ -55,6 +55,9 @@ pub struct TestApp {
     pub backend: Backend,
     /// The app's clock; tests move it instead of sleeping.
     pub clock: std::sync::Arc<ManualClock>,
+    /// The database as someone with full access sees it (on PostgreSQL the administrator, past
+    /// row-level security): for checking what was stored and for tampering on purpose.
+    pub raw: Db,
     dir: tempfile::TempDir,
     schema: Option<(String, String)>,
 }
@@ -150,20 +153,26 @@ impl TestApp {
     pub async fn try_spawn_with(backend: Backend, vars: &[(&str, &str)]) -> Option<Self> {
         let dir = tempfile::tempdir().expect("tempdir");
         write_site(dir.path());
-        let (db, schema) = match backend {
+        let (db, raw, schema) = match backend {
             Backend::Sqlite => {
                 let url = format!(
                     "sqlite://{}",
                     dir.path().join("data/faultline.db").display()
                 );
-                (Db::connect(&url).await.expect("sqlite opens"), None)
+                let db = Db::connect(&url).await.expect("sqlite opens");
+                (db.clone(), db, None)
             }
             Backend::Postgres => {
                 let url = std::env::var("TEST_DATABASE_URL")
                     .ok()
                     .filter(|u| !u.is_empty())?;
                 let (db, schema) = isolated_postgres(&url).await;
-                (db, Some((url, schema)))
+                let admin = PgConnectOptions::from_str(&url)
+                    .expect("valid url")
+                    .options([("search_path", schema.as_str())])
+                    .application_name(&schema);
+                let raw = Db::connect_postgres(admin).await.expect("postgres opens");
+                (db, raw, Some((url, schema)))
             }
         };
         db.migrate().await.expect("migrations apply");
@@ -175,6 +184,7 @@ impl TestApp {
             state,
             backend,
             clock,
+            raw,
             dir,
             schema,
         })
@@ -216,20 +226,37 @@ pub async fn send(router: &Router, request: Request<Body>) -> TestResponse {
     }
 }
 
-/// Creates a fresh schema and a pool whose connections use it.
+/// The role tests connect as: an ordinary one, as production should use, so row-level security
+/// applies (superusers skip it).
+pub const APP_ROLE: &str = "faultline_test_app";
+
+/// Creates a fresh schema owned by [`APP_ROLE`] and a pool whose connections use both.
 async fn isolated_postgres(url: &str) -> (Db, String) {
     let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
     let admin = sqlx::PgPool::connect(url)
         .await
         .expect("TEST_DATABASE_URL reachable");
+    // Tests run in parallel: whichever creates the role first wins, the others find it.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "do $$ begin
+             create role {APP_ROLE} login nosuperuser nobypassrls;
+         exception when duplicate_object or unique_violation then null;
+         end $$"
+    )))
+    .execute(&admin)
+    .await
+    .expect("create the application role");
     // The name is generated above from a UUID, never from input.
-    sqlx::query(sqlx::AssertSqlSafe(format!("create schema {schema}")))
-        .execute(&admin)
-        .await
-        .expect("create schema");
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "create schema {schema} authorization {APP_ROLE}"
+    )))
+    .execute(&admin)
+    .await
+    .expect("create schema");
     admin.close().await;
     let options = PgConnectOptions::from_str(url)
         .expect("valid url")
+        .username(APP_ROLE)
         .options([("search_path", schema.as_str())])
         .application_name(&schema);
     let db = Db::connect_postgres(options).await.expect("postgres opens");

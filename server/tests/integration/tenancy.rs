@@ -41,7 +41,12 @@ pub async fn join(app: &TestApp, owner: &User, email: &str, role: &str) -> User 
 /// rate limit.
 async fn seed_member(app: &TestApp, org_id: &str, role: &str) -> String {
     let id = uuid::Uuid::new_v4().to_string();
-    let mut tx = app.state.db.begin().await.expect("tx");
+    let mut tx = app
+        .state
+        .db
+        .begin(server::db::Scope::System)
+        .await
+        .expect("tx");
     server::auth::users::insert(&mut tx, &id, &format!("{id}@seed.example"), "x", 0)
         .await
         .expect("user");
@@ -831,10 +836,10 @@ on_both_backends!(ownership_transfer_and_deletion, |app| {
     );
     for table in ["memberships", "teams", "invitations", "audit_log"] {
         let sql = format!("select count(*) from {table} where org_id = $1");
-        let n: i64 = server::with_db!(&app.state.db, pool => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(&owner.org_id).fetch_one(pool).await).expect("count");
+        let n: i64 = server::with_db!(&app.raw, pool => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(&owner.org_id).fetch_one(pool).await).expect("count");
         assert_eq!(n, 0, "{table} rows removed with the organisation");
     }
-    let deleted: i64 = server::with_db!(&app.state.db, pool => sqlx::query_scalar("select count(*) from audit_log where org_id = '' and action = 'org.deleted'").fetch_one(pool).await).expect("count");
+    let deleted: i64 = server::with_db!(&app.raw, pool => sqlx::query_scalar("select count(*) from audit_log where org_id = '' and action = 'org.deleted'").fetch_one(pool).await).expect("count");
     assert_eq!(deleted, 1, "the deletion itself stays on record");
 });
 
@@ -1247,3 +1252,73 @@ on_both_backends!(
         );
     }
 );
+
+/// Row-level security on PostgreSQL: a query that forgets its `org_id` filter still sees only
+/// the organisation its transaction is scoped to, cannot write another's rows, and sees nothing
+/// when no scope is named.
+#[tokio::test]
+async fn row_level_security_confines_unfiltered_queries_to_their_organisation() {
+    let Some(app) = TestApp::try_spawn(crate::helpers::Backend::Postgres).await else {
+        return;
+    };
+    use server::db::Scope;
+    assert_eq!(
+        app.state.db.row_security_enforced().await.expect("role"),
+        Some(true),
+        "tests connect as an ordinary role"
+    );
+    let a = app.signup("a@acme.example", "Acme").await;
+    let b = app.signup("b@globex.example", "Globex").await;
+    create_team(&app, &a, "A1").await;
+    create_team(&app, &a, "A2").await;
+    create_team(&app, &b, "B1").await;
+    let count = |scope: Option<Scope<'static>>, sql: &'static str| {
+        let db = app.state.db.clone();
+        async move {
+            let mut tx = match scope {
+                Some(scope) => db.begin_read(scope).await.expect("tx"),
+                // A transaction that names no scope, as a forgetful caller would open one.
+                None => match &db {
+                    server::db::Db::Postgres(pool) => {
+                        server::db::Tx::Postgres(pool.begin().await.expect("tx"))
+                    }
+                    server::db::Db::Sqlite(_) => unreachable!("PostgreSQL only"),
+                },
+            };
+            let n: i64 =
+                server::with_tx!(&mut tx, c => sqlx::query_scalar(sql).fetch_one(&mut *c).await)
+                    .expect("count");
+            n
+        }
+    };
+    let a_id: &'static str = Box::leak(a.org_id.clone().into_boxed_str());
+    assert_eq!(
+        count(Some(Scope::Org(a_id)), "select count(*) from teams").await,
+        2
+    );
+    assert_eq!(
+        count(Some(Scope::Org(a_id)), "select count(*) from orgs").await,
+        1
+    );
+    assert_eq!(
+        count(Some(Scope::Org(a_id)), "select count(*) from memberships").await,
+        1
+    );
+    assert_eq!(
+        count(Some(Scope::System), "select count(*) from teams").await,
+        3
+    );
+    assert_eq!(count(None, "select count(*) from teams").await, 0);
+    assert_eq!(count(None, "select count(*) from audit_log").await, 0);
+    // Writing into another organisation is refused by the policy's check.
+    let mut tx = app.state.db.begin(Scope::Org(a_id)).await.expect("tx");
+    let refused = server::with_tx!(&mut tx, c => sqlx::query(
+        "insert into teams (id, org_id, name, created_at_ms) values ('x', $1, 'Sneaky', 0)",
+    )
+    .bind(&b.org_id)
+    .execute(&mut *c)
+    .await
+    .map(drop));
+    let message = refused.expect_err("policy refuses").to_string();
+    assert!(message.contains("row-level security"), "{message}");
+}

@@ -277,7 +277,11 @@ fn walk(
         }
         return;
     }
-    next.sort_by(|a, b| b.confidence.total_cmp(&a.confidence).then_with(|| a.to.cmp(&b.to)));
+    next.sort_by(|a, b| {
+        b.confidence
+            .total_cmp(&a.confidence)
+            .then_with(|| a.to.cmp(&b.to))
+    });
     for l in next {
         let mut p = patterns.clone();
         p.push(l.to.clone());
@@ -386,8 +390,7 @@ mod tests {
         // p3 follows p2 as closely as p1, so the strongest link into p3 decides its parent;
         // whichever it is, p1 must reach both p2 and p3.
         assert!(chains.iter().all(|c| c.root == "p1"), "{paths:?}");
-        let reached: std::collections::BTreeSet<&str> =
-            paths.iter().flatten().copied().collect();
+        let reached: std::collections::BTreeSet<&str> = paths.iter().flatten().copied().collect();
         assert_eq!(reached.into_iter().collect::<Vec<_>>(), ["p1", "p2", "p3"]);
     }
 
@@ -403,7 +406,11 @@ mod tests {
             confidence,
         };
         let chains = assemble(
-            vec![link("a", "b", 0.9), link("a", "c", 0.5), link("b", "d", 0.8)],
+            vec![
+                link("a", "b", 0.9),
+                link("a", "c", 0.5),
+                link("b", "d", 0.8),
+            ],
             1000,
             false,
         );

@@ -18,15 +18,7 @@ pub enum Kind {
 
 /// Words that make a pattern about each kind, looked for in its template (lower-cased).
 const MEMORY_WORDS: [&str; 9] = [
-    "heap",
-    "memory",
-    "rss",
-    " mem ",
-    "mem=",
-    "gc ",
-    "total-vm",
-    "garbage",
-    "swap",
+    "heap", "memory", "rss", " mem ", "mem=", "gc ", "total-vm", "garbage", "swap",
 ];
 const POOL_WORDS: [&str; 5] = ["pool", "connections", "in_use", "idle=", "waiting="];
 const CACHE_WORDS: [&str; 3] = ["cache", "hit ratio", "evictions"];
@@ -94,11 +86,17 @@ fn split_number(value: &str) -> Option<(f64, &str)> {
         .unwrap_or(value.len());
     let (number, unit) = value.split_at(end);
     let unit = unit.trim();
-    if number.is_empty() || unit.len() > 4 || !unit.bytes().all(|b| b.is_ascii_alphabetic() || b == b'%')
+    if number.is_empty()
+        || unit.len() > 4
+        || !unit.bytes().all(|b| b.is_ascii_alphabetic() || b == b'%')
     {
         return None;
     }
-    number.parse::<f64>().ok().filter(|n| n.is_finite()).map(|n| (n, unit))
+    number
+        .parse::<f64>()
+        .ok()
+        .filter(|n| n.is_finite())
+        .map(|n| (n, unit))
 }
 
 /// One figure: a numeric variable of a resource pattern.
@@ -145,7 +143,11 @@ pub fn figures(pattern: &str, template: &str, numbers: &[Numbers]) -> Vec<Figure
             kind,
             pattern: pattern.to_owned(),
             template: template.to_owned(),
-            name: if name.is_empty() { format!("value {}", i + 1) } else { name },
+            name: if name.is_empty() {
+                format!("value {}", i + 1)
+            } else {
+                name
+            },
             variable: i,
             unit: n.unit.as_deref().map(str::to_owned),
             count: n.count,
@@ -160,17 +162,48 @@ pub fn figures(pattern: &str, template: &str, numbers: &[Numbers]) -> Vec<Figure
 /// Words that name a measurement; other numbers in these messages are ids (`Killed process
 /// <*>`, `cache miss for quote:<*>`), unless a unit says they measure something.
 const FIGURE_WORDS: [&str; 31] = [
-    "total", "active", "idle", "waiting", "pending", "max", "min", "size", "used", "free",
-    "heap", "rss", "usage", "evictions", "hits", "misses", "ratio", "memory", "mem", "pause",
-    "open", "in_use", "wait_count", "wait_duration", "capacity", "limit", "available",
-    "connections", "of", "ttl", "bytes",
+    "total",
+    "active",
+    "idle",
+    "waiting",
+    "pending",
+    "max",
+    "min",
+    "size",
+    "used",
+    "free",
+    "heap",
+    "rss",
+    "usage",
+    "evictions",
+    "hits",
+    "misses",
+    "ratio",
+    "memory",
+    "mem",
+    "pause",
+    "open",
+    "in_use",
+    "wait_count",
+    "wait_duration",
+    "capacity",
+    "limit",
+    "available",
+    "connections",
+    "of",
+    "ttl",
+    "bytes",
 ];
 const MEASURE_UNITS: [&str; 14] = [
     "b", "kb", "mb", "gb", "k", "m", "g", "kib", "mib", "gib", "%", "ms", "s", "us",
 ];
 
 fn is_figure(name: &str, unit: Option<&str>) -> bool {
-    let last = name.rsplit([' ', '-']).next().unwrap_or(name).to_ascii_lowercase();
+    let last = name
+        .rsplit([' ', '-'])
+        .next()
+        .unwrap_or(name)
+        .to_ascii_lowercase();
     FIGURE_WORDS.contains(&last.as_str())
         || name.to_ascii_lowercase().ends_with("-vm")
         || unit.is_some_and(|u| MEASURE_UNITS.contains(&u.to_ascii_lowercase().as_str()))
@@ -210,11 +243,18 @@ mod tests {
     #[test]
     fn pool_figures_are_named_after_their_keys() {
         let t = "HikariPool-1 - Pool stats (total=<*>, active=<*>, idle=<*>, waiting=<*>)";
-        let f = figures("p3", t, &numbers(&[&["10", "8", "2", "0"], &["10", "10", "0", "4"]]));
+        let f = figures(
+            "p3",
+            t,
+            &numbers(&[&["10", "8", "2", "0"], &["10", "10", "0", "4"]]),
+        );
         let names: Vec<&str> = f.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["total", "active", "idle", "waiting"]);
         assert!(f.iter().all(|f| f.kind == Kind::Pool));
-        assert_eq!((f[1].min, f[1].max, f[1].mean, f[1].last), (8.0, 10.0, 9.0, 10.0));
+        assert_eq!(
+            (f[1].min, f[1].max, f[1].mean, f[1].last),
+            (8.0, 10.0, 9.0, 10.0)
+        );
         assert_eq!(f[3].max, 4.0);
     }
 
@@ -223,10 +263,16 @@ mod tests {
         let f = figures(
             "p1",
             "heap used <*> of <*>, rss <*>",
-            &numbers(&[&["512 MB", "1024 MB", "700 MB"], &["900 MB", "1024 MB", "950 MB"]]),
+            &numbers(&[
+                &["512 MB", "1024 MB", "700 MB"],
+                &["900 MB", "1024 MB", "950 MB"],
+            ]),
         );
         assert_eq!(f[0].kind, Kind::Memory);
-        assert_eq!((f[0].name.as_str(), f[0].unit.as_deref()), ("heap used", Some("MB")));
+        assert_eq!(
+            (f[0].name.as_str(), f[0].unit.as_deref()),
+            ("heap used", Some("MB"))
+        );
         assert_eq!(f[2].name, "rss");
         let f = figures(
             "p2",
@@ -243,6 +289,13 @@ mod tests {
         let names: Vec<&str> = f.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["total-vm", "anon-rss"]);
         // Names are no figures.
-        assert!(figures("p5", "cache miss for <*>", &numbers(&[&["plan:1"], &["quote:2"]])).is_empty());
+        assert!(
+            figures(
+                "p5",
+                "cache miss for <*>",
+                &numbers(&[&["plan:1"], &["quote:2"]])
+            )
+            .is_empty()
+        );
     }
 }

@@ -128,7 +128,8 @@ mod tests {
 
     #[test]
     fn apache_request_times_in_microseconds_and_whole_seconds() {
-        let base = r#"10.0.0.1 - - [10/Oct/2023:13:55:36 +0000] "GET / HTTP/1.1" 200 512 "-" "curl/8.0""#;
+        let base =
+            r#"10.0.0.1 - - [10/Oct/2023:13:55:36 +0000] "GET / HTTP/1.1" 200 512 "-" "curl/8.0""#;
         let duration = |extra: &str| {
             parse(&format!("{base} {extra}"), TimeContext::default())
                 .and_then(|p| p.field("duration_ms").map(str::to_owned))

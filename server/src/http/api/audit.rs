@@ -59,12 +59,12 @@ pub async fn list(
         limit: q.limit.unwrap_or(100),
     };
     if !csv {
-        let mut tx = state.db.begin_read().await?;
+        let mut tx = ctx.begin_read(&state.db).await?;
         return Ok(Json(audit::list(&mut tx, &ctx.org.id, &filter).await?).into_response());
     }
     let mut rows = Vec::new();
     let want = q.limit.unwrap_or(MAX_EXPORT_ROWS).clamp(1, MAX_EXPORT_ROWS);
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.begin(&state.db).await?;
     while i64::try_from(rows.len()).unwrap_or(i64::MAX) < want {
         filter.limit = (want - i64::try_from(rows.len()).unwrap_or(0)).min(1000);
         let page = audit::list(&mut tx, &ctx.org.id, &filter).await?;

@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use crate::auth::caller::{self, Caller};
 use crate::auth::sessions::Origin;
 use crate::config::Config;
+use crate::db::Scope;
 use crate::http::error::AppError;
 use crate::state::AppState;
 use crate::tenancy::context::{self, OrgContext};
@@ -85,7 +86,7 @@ impl FromRequestParts<AppState> for OrgContext {
             .await
             .map_err(|_| AppError::NotFound)?;
         let key = params.get("org").ok_or(AppError::NotFound)?;
-        let mut tx = state.db.begin_read().await?;
+        let mut tx = state.db.begin_read(Scope::System).await?;
         let ctx = context::resolve(&mut tx, caller, key).await;
         let _ = tx.commit().await;
         let ctx = ctx?;

@@ -12,6 +12,7 @@ use crate::auth::caller::Caller;
 use crate::auth::input::Email;
 use crate::auth::mail::Mail;
 use crate::auth::users;
+use crate::db::Scope;
 use crate::http::error::AppError;
 use crate::state::AppState;
 use crate::tenancy::context::OrgContext;
@@ -26,7 +27,7 @@ pub async fn list(
     ctx: OrgContext,
 ) -> Result<Json<Vec<Invitation>>, AppError> {
     ctx.require(Permission::ManageMembers)?;
-    let mut tx = state.db.begin_read().await?;
+    let mut tx = ctx.begin_read(&state.db).await?;
     Ok(Json(invitations::list(&mut tx, &ctx.org.id).await?))
 }
 
@@ -55,7 +56,7 @@ pub async fn create(
     ctx.require(Permission::ManageMembers)?;
     let email = Email::parse(&body.email).map_err(|m| AppError::field("email", m))?;
     let now = state.auth.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.begin(&state.db).await?;
     check_assignable(&mut tx, &ctx, &body.role).await?;
     if let Some(team_id) = &body.team_id {
         teams::get(&mut tx, &ctx.org.id, team_id)
@@ -125,7 +126,7 @@ pub async fn revoke(
 ) -> Result<StatusCode, AppError> {
     ctx.require(Permission::ManageMembers)?;
     let now = state.auth.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.begin(&state.db).await?;
     if !invitations::revoke(&mut tx, &ctx.org.id, &id, now).await? {
         return Err(AppError::NotFound);
     }
@@ -170,7 +171,7 @@ pub async fn accept(
 ) -> Result<Json<Accepted>, AppError> {
     caller.session_id()?;
     let now = state.auth.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin(Scope::System).await?;
     let org = orgs::by_key(&mut tx, &org_key)
         .await?
         .ok_or(AppError::NotFound)?;

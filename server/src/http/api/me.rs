@@ -11,6 +11,7 @@ use crate::auth::caller::Caller;
 use crate::auth::mfa::{self, Enrolment};
 use crate::auth::sessions::{self, Session};
 use crate::auth::users;
+use crate::db::Scope;
 use crate::http::error::{AppError, FieldError};
 use crate::state::AppState;
 use crate::tenancy::orgs;
@@ -54,7 +55,7 @@ pub struct PreferencesPatch {
 /// `GET /me`: the account and its organisations with the role in each.
 #[utoipa::path(get, path = "/me", tag = "account", summary = "The signed-in account", responses((status = 200, description = "The account and its organisations", body = Me), (status = 401, description = "Not signed in", body = crate::http::error::ErrorEnvelope)))]
 pub async fn show(State(state): State<AppState>, caller: Caller) -> Result<Json<Me>, AppError> {
-    let mut tx = state.db.begin_read().await?;
+    let mut tx = state.db.begin_read(Scope::System).await?;
     let memberships = orgs::for_user(&mut tx, &caller.user.id).await?;
     let token_org = match &caller.credential {
         crate::auth::caller::Credential::Token(t) => Some(t.org_id.clone()),
@@ -124,7 +125,7 @@ pub async fn preferences(
     if !fields.is_empty() {
         return Err(AppError::Invalid(fields));
     }
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin(Scope::System).await?;
     users::set_preferences(
         &mut tx,
         &u.id,
@@ -180,7 +181,7 @@ pub async fn sessions(
     caller: Caller,
 ) -> Result<Json<Vec<SessionView>>, AppError> {
     let current = caller.session_id()?.to_owned();
-    let mut tx = state.db.begin_read().await?;
+    let mut tx = state.db.begin_read(Scope::System).await?;
     let list = sessions::list_live(
         &mut tx,
         &caller.user.id,

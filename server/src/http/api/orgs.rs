@@ -10,6 +10,7 @@ use crate::audit;
 use crate::auth::account;
 use crate::auth::caller::Caller;
 use crate::auth::input::{OrgSlug, parse_name};
+use crate::db::Scope;
 use crate::http::error::AppError;
 use crate::state::AppState;
 use crate::tenancy::context::{OrgContext, role_permissions};
@@ -41,7 +42,7 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<serde_json::Value>>, AppError> {
-    let mut tx = state.db.begin_read().await?;
+    let mut tx = state.db.begin_read(Scope::System).await?;
     let token_org = match &caller.credential {
         crate::auth::caller::Credential::Token(t) => Some(t.org_id.clone()),
         crate::auth::caller::Credential::Session { .. } => None,
@@ -79,7 +80,7 @@ pub async fn create(
         .transpose()
         .map_err(|m| AppError::field("slug", m))?;
     let now = state.auth.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin(Scope::System).await?;
     let org = account::create_org(&mut tx, &caller.user.id, &name, slug, now).await?;
     let event = caller.event(
         &org.id,
@@ -126,7 +127,7 @@ pub async fn update(
         ));
     }
     let now = state.auth.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.begin(&state.db).await?;
     orgs::update(&mut tx, &ctx.org.id, &name, require_mfa).await?;
     let detail = serde_json::json!({"name": name, "require_mfa": require_mfa});
     audit::append(&mut tx, &ctx.event("org.updated", &ctx.org.id, detail), now).await?;
@@ -160,7 +161,7 @@ pub async fn remove(
         ));
     }
     let now = state.auth.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin(Scope::System).await?;
     orgs::delete(&mut tx, &ctx.org.id).await?;
     // The organisation's own chain goes with it; the deletion is recorded on the instance chain.
     let mut event = ctx.event(
@@ -180,7 +181,7 @@ pub async fn members(
     State(state): State<AppState>,
     ctx: OrgContext,
 ) -> Result<Json<Vec<Member>>, AppError> {
-    let mut tx = state.db.begin_read().await?;
+    let mut tx = ctx.begin_read(&state.db).await?;
     Ok(Json(orgs::members(&mut tx, &ctx.org.id).await?))
 }
 
@@ -202,7 +203,7 @@ pub async fn change_role(
 ) -> Result<StatusCode, AppError> {
     ctx.require(Permission::ManageMembers)?;
     let now = state.auth.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.begin(&state.db).await?;
     let current = orgs::role_of(&mut tx, &ctx.org.id, &user_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -285,7 +286,7 @@ pub async fn remove_member(
         ctx.require(Permission::ManageMembers)?;
     }
     let now = state.auth.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.begin(&state.db).await?;
     let role = orgs::role_of(&mut tx, &ctx.org.id, &user_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -343,7 +344,7 @@ pub async fn transfer(
         ));
     }
     let now = state.auth.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.begin(&state.db).await?;
     if orgs::role_of(&mut tx, &ctx.org.id, &body.user_id)
         .await?
         .is_none()

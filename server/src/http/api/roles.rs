@@ -41,7 +41,7 @@ pub async fn list(
     State(state): State<AppState>,
     ctx: OrgContext,
 ) -> Result<Json<Vec<RoleView>>, AppError> {
-    let mut tx = state.db.begin_read().await?;
+    let mut tx = ctx.begin_read(&state.db).await?;
     let custom = roles::list(&mut tx, &ctx.org.id).await?;
     let builtin = BuiltinRole::ALL.into_iter().map(|r| RoleView {
         key: r.key().to_owned(),
@@ -110,7 +110,7 @@ pub async fn create(
         permissions: permissions.to_db(),
         created_at_ms: now,
     };
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.begin(&state.db).await?;
     roles::insert(&mut tx, &ctx.org.id, &role)
         .await
         .map_err(name_taken)?;
@@ -131,7 +131,7 @@ pub async fn update(
     ctx.require(Permission::ManageMembers)?;
     let (name, permissions) = parse_body(&ctx, &body)?;
     let now = state.auth.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.begin(&state.db).await?;
     let before = roles::get(&mut tx, &ctx.org.id, &role_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -161,7 +161,7 @@ pub async fn remove(
 ) -> Result<StatusCode, AppError> {
     ctx.require(Permission::ManageMembers)?;
     let now = state.auth.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.begin(&state.db).await?;
     roles::get(&mut tx, &ctx.org.id, &role_id)
         .await?
         .ok_or(AppError::NotFound)?;

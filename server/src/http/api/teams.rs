@@ -36,7 +36,7 @@ pub async fn list(
     State(state): State<AppState>,
     ctx: OrgContext,
 ) -> Result<Json<Vec<Team>>, AppError> {
-    let mut tx = state.db.begin_read().await?;
+    let mut tx = ctx.begin_read(&state.db).await?;
     Ok(Json(teams::list(&mut tx, &ctx.org.id).await?))
 }
 
@@ -51,7 +51,7 @@ pub async fn create(
     let name = parse_name(&body.name).map_err(|m| AppError::field("name", m))?;
     let now = state.auth.now();
     let id = uuid::Uuid::new_v4().to_string();
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.begin(&state.db).await?;
     teams::insert(&mut tx, &ctx.org.id, &id, &name, now)
         .await
         .map_err(name_taken)?;
@@ -84,7 +84,7 @@ pub async fn rename(
     ctx.require(Permission::ManageTeam)?;
     let name = parse_name(&body.name).map_err(|m| AppError::field("name", m))?;
     let now = state.auth.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.begin(&state.db).await?;
     if !teams::rename(&mut tx, &ctx.org.id, &team_id, &name)
         .await
         .map_err(name_taken)?
@@ -110,7 +110,7 @@ pub async fn remove(
 ) -> Result<StatusCode, AppError> {
     ctx.require(Permission::ManageTeam)?;
     let now = state.auth.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.begin(&state.db).await?;
     if !teams::delete(&mut tx, &ctx.org.id, &team_id).await? {
         return Err(AppError::NotFound);
     }
@@ -138,7 +138,7 @@ pub async fn members(
     ctx: OrgContext,
     Path((_, team_id)): Path<(String, String)>,
 ) -> Result<Json<Vec<TeamMember>>, AppError> {
-    let mut tx = state.db.begin_read().await?;
+    let mut tx = ctx.begin_read(&state.db).await?;
     teams::get(&mut tx, &ctx.org.id, &team_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -159,7 +159,7 @@ pub async fn add_member(
 ) -> Result<StatusCode, AppError> {
     ctx.require(Permission::ManageTeam)?;
     let now = state.auth.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.begin(&state.db).await?;
     teams::get(&mut tx, &ctx.org.id, &team_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -190,7 +190,7 @@ pub async fn remove_member(
 ) -> Result<StatusCode, AppError> {
     ctx.require(Permission::ManageTeam)?;
     let now = state.auth.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.begin(&state.db).await?;
     if !teams::remove_member(&mut tx, &ctx.org.id, &team_id, &user_id).await? {
         return Err(AppError::NotFound);
     }

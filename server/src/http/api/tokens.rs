@@ -38,7 +38,7 @@ pub async fn list(
 ) -> Result<Json<Vec<TokenView>>, AppError> {
     let only = (!ctx.permissions.contains(Permission::ManageMembers))
         .then_some(ctx.caller.user.id.as_str());
-    let mut tx = state.db.begin_read().await?;
+    let mut tx = ctx.begin_read(&state.db).await?;
     let list = api_tokens::list(&mut tx, &ctx.org.id, only).await?;
     Ok(Json(list.into_iter().map(TokenView::from).collect()))
 }
@@ -139,7 +139,7 @@ pub async fn create(
         last_used_at_ms: None,
         revoked_at_ms: None,
     };
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.begin(&state.db).await?;
     let secret = api_tokens::insert(&mut tx, &token).await?;
     let detail = serde_json::json!({"name": token.name, "kind": token.kind, "scopes": token.scopes, "expires_at_ms": token.expires_at_ms});
     audit::append(&mut tx, &ctx.event("token.created", &token.id, detail), now).await?;
@@ -157,7 +157,7 @@ pub async fn revoke(
     Path((_, id)): Path<(String, String)>,
 ) -> Result<StatusCode, AppError> {
     let now = state.auth.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = ctx.begin(&state.db).await?;
     let token = api_tokens::get(&mut tx, &ctx.org.id, &id)
         .await?
         .ok_or(AppError::NotFound)?;
