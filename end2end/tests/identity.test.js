@@ -87,6 +87,7 @@ test('sign up, create an organisation, enrol MFA, invite, accept, change role', 
   // Two-factor authentication.
   await page.goto(`${server.base}/account`);
   await hydrated(page);
+  await fill(page, 'Your password, to confirm it is you', PASSWORD);
   await page.getByRole('button', { name: 'Set up two-factor authentication' }).click();
   const secret = (await page.getByTestId('totp-secret').textContent()).trim();
   assert.match(secret, /^[A-Z2-7]{32}$/);

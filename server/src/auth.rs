@@ -27,6 +27,8 @@ pub struct Auth {
     pub jwt: jwt::JwtKeys,
     /// Keys the digests of recovery codes.
     pub recovery_key: [u8; 32],
+    /// Seals TOTP secrets at rest, each bound to its user.
+    pub totp_sealer: crate::crypto::Sealer,
     /// Token and session lifetimes.
     pub policy: sessions::SessionPolicy,
     /// Attempt windows and lockouts.
@@ -52,6 +54,7 @@ impl Auth {
         Ok(Self {
             jwt: jwt::JwtKeys::new(&jwt_key, config.public_url.clone()),
             recovery_key: secret::derive_key(secret.expose(), "recovery-codes"),
+            totp_sealer: crate::crypto::Sealer::new(secret.expose(), "totp"),
             policy: sessions::SessionPolicy::default(),
             limiter: rate_limit::Limiter::new(clock.clone()),
             mailer: mail::Mailer::from_config(config)?,

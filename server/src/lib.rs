@@ -9,6 +9,7 @@ pub mod auth;
 pub mod backend;
 pub mod clock;
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod http;
 pub mod state;
@@ -121,6 +122,10 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("FAULTLINE_ADDR: cannot listen on {}", config.addr))?;
     tracing::info!(addr = %config.addr, url = %config.public_url, "Faultline is listening");
     let state = AppState::new(config, db.clone())?;
+    let sealed = auth::mfa::seal_stored_secrets(&db, &state.auth.totp_sealer).await?;
+    if sealed > 0 {
+        tracing::info!(users = sealed, "sealed TOTP secrets stored in the clear");
+    }
     serve(listener, build_router(state), shutdown_signal()).await?;
     db.close().await;
     tracing::info!("stopped");

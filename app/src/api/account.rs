@@ -219,10 +219,23 @@ pub async fn sign_out_everywhere() -> Result<(), ApiError> {
         .map(drop)
 }
 
-/// Starts TOTP enrolment.
+/// Mails a new email-confirmation link.
+#[server(prefix = "/rpc", endpoint = "resend_verification")]
+pub async fn resend_verification() -> Result<(), ApiError> {
+    call::<serde_json::Value>(Method::POST, "/auth/resend-verification", None)
+        .await
+        .map(drop)
+}
+
+/// Starts TOTP enrolment; the current password is asked again.
 #[server(prefix = "/rpc", endpoint = "start_totp")]
-pub async fn start_totp() -> Result<Enrolment, ApiError> {
-    call(Method::POST, "/me/mfa/totp", None).await
+pub async fn start_totp(password: String) -> Result<Enrolment, ApiError> {
+    call(
+        Method::POST,
+        "/me/mfa/totp",
+        Some(serde_json::json!({"password": password})),
+    )
+    .await
 }
 
 /// Confirms TOTP enrolment; returns the recovery codes, shown once.

@@ -69,6 +69,18 @@ pub struct TeamView {
     pub name: String,
     /// Members.
     pub member_count: i64,
+    /// Who is in it (filled by [`load_org_admin`]).
+    #[serde(default)]
+    pub members: Vec<TeamMemberView>,
+}
+
+/// Someone in a team.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamMemberView {
+    /// User id.
+    pub user_id: String,
+    /// Email.
+    pub email: String,
 }
 
 /// An invitation.
@@ -164,10 +176,15 @@ pub async fn load_org_admin(org: String) -> Result<OrgAdmin, ApiError> {
     } else {
         None
     };
+    let mut teams: Vec<TeamView> = call(Method::GET, &org_path(&org, "/teams"), None).await?;
+    for team in &mut teams {
+        let path = org_path(&org, &format!("/teams/{}/members", urlencode(&team.id)));
+        team.members = call(Method::GET, &path, None).await?;
+    }
     Ok(OrgAdmin {
         members: call(Method::GET, &org_path(&org, "/members"), None).await?,
         roles: call(Method::GET, &org_path(&org, "/roles"), None).await?,
-        teams: call(Method::GET, &org_path(&org, "/teams"), None).await?,
+        teams,
         tokens: call(Method::GET, &org_path(&org, "/tokens"), None).await?,
         invitations,
         org: view,
@@ -281,6 +298,95 @@ pub async fn create_team(org: String, name: String) -> Result<(), ApiError> {
     .map(drop)
 }
 
+/// Renames a team.
+#[server(prefix = "/rpc", endpoint = "rename_team")]
+pub async fn rename_team(org: String, team: String, name: String) -> Result<(), ApiError> {
+    call::<serde_json::Value>(
+        Method::PATCH,
+        &org_path(&org, &format!("/teams/{}", urlencode(&team))),
+        Some(serde_json::json!({"name": name})),
+    )
+    .await
+    .map(drop)
+}
+
+/// Deletes a team (its members stay in the organisation).
+#[server(prefix = "/rpc", endpoint = "delete_team")]
+pub async fn delete_team(org: String, team: String) -> Result<(), ApiError> {
+    call::<serde_json::Value>(
+        Method::DELETE,
+        &org_path(&org, &format!("/teams/{}", urlencode(&team))),
+        None,
+    )
+    .await
+    .map(drop)
+}
+
+/// Adds a member of the organisation to a team.
+#[server(prefix = "/rpc", endpoint = "add_team_member")]
+pub async fn add_team_member(org: String, team: String, user_id: String) -> Result<(), ApiError> {
+    let path = format!(
+        "/teams/{}/members/{}",
+        urlencode(&team),
+        urlencode(&user_id)
+    );
+    call::<serde_json::Value>(Method::PUT, &org_path(&org, &path), None)
+        .await
+        .map(drop)
+}
+
+/// Takes someone out of a team.
+#[server(prefix = "/rpc", endpoint = "remove_team_member")]
+pub async fn remove_team_member(
+    org: String,
+    team: String,
+    user_id: String,
+) -> Result<(), ApiError> {
+    let path = format!(
+        "/teams/{}/members/{}",
+        urlencode(&team),
+        urlencode(&user_id)
+    );
+    call::<serde_json::Value>(Method::DELETE, &org_path(&org, &path), None)
+        .await
+        .map(drop)
+}
+
+/// Changes a custom role's name and permissions (comma-separated).
+#[server(prefix = "/rpc", endpoint = "update_role")]
+pub async fn update_role(
+    org: String,
+    role: String,
+    name: String,
+    permissions: String,
+) -> Result<(), ApiError> {
+    let permissions: Vec<&str> = permissions
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    let body = serde_json::json!({"name": name, "permissions": permissions});
+    call::<serde_json::Value>(
+        Method::PATCH,
+        &org_path(&org, &format!("/roles/{}", urlencode(&role))),
+        Some(body),
+    )
+    .await
+    .map(drop)
+}
+
+/// Deletes a custom role (refused while someone holds it).
+#[server(prefix = "/rpc", endpoint = "delete_role")]
+pub async fn delete_role(org: String, role: String) -> Result<(), ApiError> {
+    call::<serde_json::Value>(
+        Method::DELETE,
+        &org_path(&org, &format!("/roles/{}", urlencode(&role))),
+        None,
+    )
+    .await
+    .map(drop)
+}
+
 /// Creates a custom role from comma-separated permission names.
 #[server(prefix = "/rpc", endpoint = "create_role")]
 pub async fn create_role(org: String, name: String, permissions: String) -> Result<(), ApiError> {
@@ -327,12 +433,34 @@ pub async fn revoke_token(org: String, id: String) -> Result<(), ApiError> {
     .map(drop)
 }
 
-/// Audit entries, newest first, optionally filtered by action prefix.
+/// What the audit page filters by: an action prefix, an actor id and a time range (ms).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditFilter {
+    /// Action prefix (`auth.`, `member.`).
+    pub action: String,
+    /// Actor user id; empty for anyone.
+    pub actor: String,
+    /// From, ms since the epoch.
+    pub since_ms: Option<i64>,
+    /// Until (exclusive), ms since the epoch.
+    pub until_ms: Option<i64>,
+}
+
+/// Audit entries, newest first, filtered.
 #[server(prefix = "/rpc", endpoint = "audit_log")]
-pub async fn audit_log(org: String, action: String) -> Result<Vec<AuditEntry>, ApiError> {
+pub async fn audit_log(org: String, filter: AuditFilter) -> Result<Vec<AuditEntry>, ApiError> {
     let mut path = org_path(&org, "/audit?limit=200");
-    if !action.trim().is_empty() {
-        path.push_str(&format!("&action={}", urlencode(action.trim())));
+    if !filter.action.trim().is_empty() {
+        path.push_str(&format!("&action={}", urlencode(filter.action.trim())));
+    }
+    if !filter.actor.trim().is_empty() {
+        path.push_str(&format!("&actor={}", urlencode(filter.actor.trim())));
+    }
+    if let Some(since) = filter.since_ms {
+        path.push_str(&format!("&since={since}"));
+    }
+    if let Some(until) = filter.until_ms {
+        path.push_str(&format!("&until={until}"));
     }
     call(Method::GET, &path, None).await
 }

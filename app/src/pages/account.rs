@@ -5,8 +5,8 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use crate::api::account::{
-    ChangePassword, ConfirmTotp, DisableTotp, Me, RevokeSession, SavePreferences,
-    SignOutEverywhere, StartTotp, list_sessions,
+    ChangePassword, ConfirmTotp, DisableTotp, Me, ResendVerification, RevokeSession,
+    SavePreferences, SignOutEverywhere, StartTotp, list_sessions,
 };
 use crate::api::error::form_error;
 use crate::components::form::{FormError, TextField, field};
@@ -51,7 +51,7 @@ pub fn AccountPage() -> impl IntoView {
             <h1>"Your account"</h1>
             <p class="muted">
                 {me.email.clone()} " "
-                {if me.email_verified { view! { <Badge tone=Tone::Ok label="verified" /> } } else { view! { <Badge tone=Tone::Warn label="not verified" /> } }}
+                {if me.email_verified { view! { <Badge tone=Tone::Ok label="verified" /> }.into_any() } else { view! { <Badge tone=Tone::Warn label="not verified" /> " " <ResendVerification /> }.into_any() }}
             </p>
             <div class="grid">
                 <TwoFactorCard enabled=me.mfa_enabled />
@@ -60,6 +60,21 @@ pub fn AccountPage() -> impl IntoView {
             </div>
             <SessionsCard />
         } />
+    }
+}
+
+/// Mails a fresh confirmation link and says so.
+#[component]
+fn ResendVerification() -> impl IntoView {
+    let resend = ServerAction::<ResendVerification>::new();
+    view! {
+        {move || match resend.value().get() {
+            Some(Ok(())) => view! { <span role="status">"A new link is on its way; check your inbox."</span> }.into_any(),
+            Some(Err(e)) => view! { <span class="error" role="alert">{e.message}</span> }.into_any(),
+            None => view! {
+                <button class="button button--small" on:click=move |_| { resend.dispatch(ResendVerification {}); }>"Send the link again"</button>
+            }.into_any(),
+        }}
     }
 }
 
@@ -152,8 +167,11 @@ fn TwoFactorCard(enabled: bool) -> impl IntoView {
             }.into_any(),
             other => view! {
                 <p><Badge tone=Tone::Warn label="off" /> " Protect your account with a code from an authenticator app."</p>
-                <FormError message=Signal::derive(move || form_error(&other)) />
-                <button class="button button--primary" on:click=move |_| { start.dispatch(StartTotp {}); }>"Set up two-factor authentication"</button>
+                <ActionForm action=start attr:class="form">
+                    <TextField label="Your password, to confirm it is you" name="password" input_type="password" autocomplete="current-password" error=field(start.value(), "password") />
+                    <FormError message=Signal::derive(move || form_error(&other)) />
+                    <button class="button button--primary" type="submit">"Set up two-factor authentication"</button>
+                </ActionForm>
             }.into_any(),
         }
     };

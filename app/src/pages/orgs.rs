@@ -10,9 +10,10 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use crate::api::account::Me;
 use crate::api::error::{ApiError, field_error, form_error};
 use crate::api::orgs::{
-    AcceptInvitation, ChangeMemberRole, CreateOrg, CreateRole, CreateTeam, CreateToken, DeleteOrg,
-    InviteMember, OrgAdmin, RemoveMember, RevokeInvitation, RevokeToken, UpdateOrg, audit_log,
-    load_org_admin,
+    AcceptInvitation, AddTeamMember, AuditFilter, ChangeMemberRole, CreateOrg, CreateRole,
+    CreateTeam, CreateToken, DeleteOrg, DeleteRole, DeleteTeam, InviteMember, OrgAdmin,
+    RemoveMember, RemoveTeamMember, RenameTeam, RevokeInvitation, RevokeToken, UpdateOrg,
+    UpdateRole, audit_log, load_org_admin,
 };
 use crate::components::form::{FormError, TextField, field};
 use crate::components::session::use_session;
@@ -315,14 +316,23 @@ fn TeamsCard(page: OrgAdmin, bump: impl Fn() + Copy + Send + Sync + 'static) -> 
     let create = ServerAction::<CreateTeam>::new();
     on_success(create, "Team created.", bump);
     let result = create.value();
+    let manage = page.org.can("manage_team");
     view! {
-        <Card title="Teams">
+        <Card title="Teams" subtitle="Group people; analyses can later be shared with a team.">
             {if page.teams.is_empty() {
-                view! { <p class="muted">"No teams yet."</p> }.into_any()
+                view! { <EmptyState title="No teams yet" message="Create one below to group people." /> }.into_any()
             } else {
-                view! { <ul class="plain-list">{page.teams.iter().map(|t| view! { <li>{t.name.clone()} " · " {t.member_count} " members"</li> }).collect_view()}</ul> }.into_any()
+                let slug = page.org.slug.clone();
+                let members = page.members.clone();
+                view! {
+                    <div class="stack" data-testid="teams">
+                        {page.teams.iter().cloned().map(|t| view! {
+                            <TeamRow org=slug.clone() team=t org_members=members.clone() manage bump />
+                        }).collect_view()}
+                    </div>
+                }.into_any()
             }}
-            {page.org.can("manage_team").then(|| view! {
+            {manage.then(|| view! {
                 <ActionForm action=create attr:class="form form--inline">
                     <input type="hidden" name="org" value=page.org.slug.clone() />
                     <TextField id="team-name" label="New team" name="name" error=field(result, "name") />
@@ -330,6 +340,97 @@ fn TeamsCard(page: OrgAdmin, bump: impl Fn() + Copy + Send + Sync + 'static) -> 
                 </ActionForm>
             })}
         </Card>
+    }
+}
+
+/// One team: its members, and (with `manage_team`) adding, removing, renaming and deleting.
+#[component]
+fn TeamRow(
+    org: String,
+    team: crate::api::orgs::TeamView,
+    org_members: Vec<crate::api::orgs::MemberView>,
+    manage: bool,
+    bump: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let add = ServerAction::<AddTeamMember>::new();
+    let remove = ServerAction::<RemoveTeamMember>::new();
+    let rename = ServerAction::<RenameTeam>::new();
+    let delete = ServerAction::<DeleteTeam>::new();
+    on_success(add, "Added to the team.", bump);
+    on_success(remove, "Taken out of the team.", bump);
+    on_success(rename, "Team renamed.", bump);
+    on_success(delete, "Team deleted.", bump);
+    let outsiders: Vec<_> = org_members
+        .into_iter()
+        .filter(|m| !team.members.iter().any(|t| t.user_id == m.user_id))
+        .collect();
+    let select_id = format!("team-add-{}", team.id);
+    let rename_id = format!("team-rename-{}", team.id);
+    let errors = Signal::derive(move || {
+        form_error(&add.value().get())
+            .or_else(|| form_error(&rename.value().get()))
+            .or_else(|| form_error(&delete.value().get()))
+    });
+    let (org_r, team_r) = (org.clone(), team.id.clone());
+    let add_form = (manage && !outsiders.is_empty()).then(|| {
+        let (org, team_id) = (org.clone(), team.id.clone());
+        view! {
+            <ActionForm action=add attr:class="form form--inline">
+                <input type="hidden" name="org" value=org />
+                <input type="hidden" name="team" value=team_id />
+                <label for=select_id.clone()>"Add"</label>
+                <select id=select_id.clone() class="input input--compact" name="user_id">
+                    {outsiders.iter().map(|m| view! { <option value=m.user_id.clone()>{m.email.clone()}</option> }).collect_view()}
+                </select>
+                <button class="button" type="submit">"Add to team"</button>
+            </ActionForm>
+        }
+    });
+    let edit_forms = manage.then(|| {
+        let (org2, team2) = (org.clone(), team.id.clone());
+        let (org3, team3, name) = (org.clone(), team.id.clone(), team.name.clone());
+        view! {
+            <details>
+                <summary>"Rename or delete"</summary>
+                <ActionForm action=rename attr:class="form form--inline">
+                    <input type="hidden" name="org" value=org2 />
+                    <input type="hidden" name="team" value=team2 />
+                    <TextField id=rename_id.clone() label="New name" name="name" value=name error=field(rename.value(), "name") />
+                    <button class="button" type="submit">"Rename"</button>
+                </ActionForm>
+                <ActionForm action=delete attr:class="form form--inline">
+                    <input type="hidden" name="org" value=org3 />
+                    <input type="hidden" name="team" value=team3 />
+                    <button class="button button--danger" type="submit">"Delete team"</button>
+                </ActionForm>
+            </details>
+        }
+    });
+    let list = if team.members.is_empty() {
+        view! { <p class="muted">"Nobody in this team yet."</p> }.into_any()
+    } else {
+        view! {
+            <ul class="plain-list">
+                {team.members.iter().cloned().map(|m| {
+                    let (org, team_id, user_id) = (org_r.clone(), team_r.clone(), m.user_id.clone());
+                    let label = format!("Take {} out of the team", m.email);
+                    view! {
+                        <li>{m.email.clone()} {manage.then(|| view! { " "
+                            <button class="button button--small" aria-label=label
+                                on:click=move |_| { remove.dispatch(RemoveTeamMember { org: org.clone(), team: team_id.clone(), user_id: user_id.clone() }); }>"Remove"</button>
+                        })}</li>
+                    }
+                }).collect_view()}
+            </ul>
+        }.into_any()
+    };
+    view! {
+        <section class="team" aria-label=team.name.clone()>
+            <h3>{team.name.clone()} " " <span class="muted">{format!("· {} members", team.member_count)}</span></h3>
+            {list}
+            <div class="form form--inline">{add_form}{edit_forms}</div>
+            <FormError message=errors />
+        </section>
     }
 }
 
@@ -367,14 +468,25 @@ fn RolesCard(page: OrgAdmin, bump: impl Fn() + Copy + Send + Sync + 'static) -> 
     on_success(create, "Role created.", bump);
     let result = create.value();
     let selected = RwSignal::new(Vec::<String>::new());
+    let manage = page.org.can("manage_members");
+    let slug = page.org.slug.clone();
+    let available = page.org.permissions.clone();
     view! {
         <Card title="Roles">
             <ul class="plain-list">
-                {page.roles.iter().map(|r| view! {
-                    <li><strong>{r.name.clone()}</strong> {(!r.builtin).then_some(" (custom)")} ": " <span class="muted">{r.permissions.join(", ").replace('_', " ")}</span></li>
+                {page.roles.iter().cloned().map(|r| {
+                    let custom = !r.builtin;
+                    let (slug, available) = (slug.clone(), available.clone());
+                    view! {
+                        <li>
+                            <strong>{r.name.clone()}</strong> {custom.then_some(" (custom)")} ": "
+                            <span class="muted">{r.permissions.join(", ").replace('_', " ")}</span>
+                            {(custom && manage).then(|| view! { <CustomRoleEditor org=slug role=r available bump /> })}
+                        </li>
+                    }
                 }).collect_view()}
             </ul>
-            {page.org.can("manage_members").then(|| view! {
+            {manage.then(|| view! {
                 <ActionForm action=create attr:class="form">
                     <input type="hidden" name="org" value=page.org.slug.clone() />
                     <TextField id="role-name" label="Custom role name" name="name" error=field(result, "name") />
@@ -385,6 +497,47 @@ fn RolesCard(page: OrgAdmin, bump: impl Fn() + Copy + Send + Sync + 'static) -> 
                 </ActionForm>
             })}
         </Card>
+    }
+}
+
+/// Editing or deleting one custom role.
+#[component]
+fn CustomRoleEditor(
+    org: String,
+    role: crate::api::orgs::RoleView,
+    available: Vec<String>,
+    bump: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let update = ServerAction::<UpdateRole>::new();
+    let delete = ServerAction::<DeleteRole>::new();
+    on_success(update, "Role saved.", bump);
+    on_success(delete, "Role deleted.", bump);
+    let selected = RwSignal::new(role.permissions.clone());
+    let name_id = format!("role-edit-{}", role.key);
+    let errors = Signal::derive(move || {
+        form_error(&update.value().get())
+            .or_else(|| field_error(&update.value().get(), "permissions"))
+            .or_else(|| form_error(&delete.value().get()))
+    });
+    let (org2, key2) = (org.clone(), role.key.clone());
+    view! {
+        <details class="role-edit">
+            <summary>{format!("Edit {}", role.name)}</summary>
+            <ActionForm action=update attr:class="form">
+                <input type="hidden" name="org" value=org2 />
+                <input type="hidden" name="role" value=key2 />
+                <TextField id=name_id label="Name" name="name" value=role.name.clone() error=field(update.value(), "name") />
+                <PermissionPicker legend="Permissions" available selected />
+                <input type="hidden" name="permissions" prop:value=move || selected.get().join(",") />
+                <button class="button" type="submit">"Save role"</button>
+            </ActionForm>
+            <ActionForm action=delete attr:class="form form--inline">
+                <input type="hidden" name="org" value=org />
+                <input type="hidden" name="role" value=role.key />
+                <button class="button button--danger" type="submit">"Delete role"</button>
+            </ActionForm>
+            <FormError message=errors />
+        </details>
     }
 }
 
@@ -499,23 +652,77 @@ fn SettingsCard(page: OrgAdmin, bump: impl Fn() + Copy + Send + Sync + 'static) 
     }
 }
 
-/// `/orgs/:org/audit`: the audit log, filterable, with a CSV export.
+/// `yyyy-mm-dd` → ms at the start of that day (UTC).
+fn day_start_ms(date: &str) -> Option<i64> {
+    let mut parts = date.trim().splitn(3, '-').map(|p| p.parse::<i64>().ok());
+    let (y, m, d) = (parts.next()??, parts.next()??, parts.next()??);
+    ((1970..=9999).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d))
+        .then(|| crate::time::days_from_civil(y, m, d) * 86_400_000)
+}
+
+/// The query string the API and the CSV export take for `filter`.
+fn audit_query(filter: &AuditFilter) -> String {
+    let mut q = String::new();
+    for (key, value) in [
+        ("action", filter.action.trim()),
+        ("actor", filter.actor.trim()),
+    ] {
+        if !value.is_empty() {
+            q.push_str(&format!("&{key}={}", crate::api::account::urlencode(value)));
+        }
+    }
+    if let Some(since) = filter.since_ms {
+        q.push_str(&format!("&since={since}"));
+    }
+    if let Some(until) = filter.until_ms {
+        q.push_str(&format!("&until={until}"));
+    }
+    q
+}
+
+/// `/orgs/:org/audit`: the audit log, filterable by action, actor and dates, with a CSV export
+/// of what the filters select.
 #[component]
 pub fn AuditPage() -> impl IntoView {
     let params = use_params_map();
     let org = move || params.read().get("org").unwrap_or_default();
-    let filter = RwSignal::new(String::new());
+    let filter = RwSignal::new(AuditFilter::default());
     let entries = Resource::new(
         move || (org(), filter.get()),
-        |(org, action)| audit_log(org, action),
+        |(org, filter)| audit_log(org, filter),
     );
+    let admin = Resource::new(org, load_org_admin);
+    let set_date = move |until: bool, value: String| {
+        // "To" includes the whole day.
+        let ms = day_start_ms(&value).map(|ms| if until { ms + 86_400_000 } else { ms });
+        filter.update(|f| {
+            if until {
+                f.until_ms = ms
+            } else {
+                f.since_ms = ms
+            }
+        });
+    };
     view! {
         <Title text="Audit log" />
         <h1>"Audit log"</h1>
-        <div class="toolbar">
+        <div class="toolbar" role="search">
             <label for="audit-filter">"Action starts with"</label>
-            <input id="audit-filter" class="input input--compact" placeholder="auth. or member." on:change=move |ev| filter.set(event_target_value(&ev)) />
-            <a class="button" href=move || format!("/api/v1/orgs/{}/audit?format=csv", org()) download="">"Export CSV"</a>
+            <input id="audit-filter" class="input input--compact" placeholder="auth. or member." on:change=move |ev| filter.update(|f| f.action = event_target_value(&ev)) />
+            <label for="audit-actor">"Who"</label>
+            <select id="audit-actor" class="input input--compact" on:change=move |ev| filter.update(|f| f.actor = event_target_value(&ev))>
+                <option value="">"Anyone"</option>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        admin.await.map(|a| a.members.into_iter().map(|m| view! { <option value=m.user_id>{m.email}</option> }).collect_view()).ok()
+                    })}
+                </Suspense>
+            </select>
+            <label for="audit-since">"From"</label>
+            <input id="audit-since" type="date" class="input input--compact" on:change=move |ev| set_date(false, event_target_value(&ev)) />
+            <label for="audit-until">"To"</label>
+            <input id="audit-until" type="date" class="input input--compact" on:change=move |ev| set_date(true, event_target_value(&ev)) />
+            <a class="button" href=move || format!("/api/v1/orgs/{}/audit?format=csv{}", org(), audit_query(&filter.get())) download="">"Export CSV"</a>
         </div>
         <Transition fallback=|| view! { <Loading label="Loading the audit log" /> }>
             {move || Suspend::new(async move {

@@ -475,8 +475,16 @@ pub async fn resend_verification(
     let now = state.auth.now();
     let mut tx = state.db.begin(Scope::System).await?;
     let token = one_time::issue(&mut tx, &user.id, Purpose::VerifyEmail, now).await?;
+    audit_user(
+        &mut tx,
+        Some(user),
+        "auth.verification_resent",
+        origin,
+        serde_json::json!({}),
+        now,
+    )
+    .await?;
     tx.commit().await?;
-    let _ = origin;
     state
         .auth
         .mailer

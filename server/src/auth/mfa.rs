@@ -7,6 +7,7 @@ use super::account::audit_user;
 use super::sessions::Origin;
 use super::users::{self, User};
 use super::{one_time, password, rate_limit, totp};
+use crate::crypto::Sealer;
 use crate::db::Scope;
 use crate::http::error::AppError;
 use crate::state::AppState;
@@ -37,8 +38,8 @@ pub async fn check_code(
             "recovery_code",
         )
     } else {
-        let step = user
-            .totp_secret
+        let secret = open_secret(auth, user, user.totp_secret.as_deref())?;
+        let step = secret
             .as_deref()
             .and_then(|s| totp::matching_step(s, code, now));
         let fresh = match step {
@@ -88,9 +89,64 @@ pub struct Enrolment {
     pub qr_svg: String,
 }
 
+/// A stored TOTP secret in the clear: sealed ones are opened (a value that does not open is an
+/// error, never a pass), ones stored before sealing existed are read as they are until
+/// [`seal_stored_secrets`] seals them.
+fn open_secret(
+    auth: &crate::auth::Auth,
+    user: &User,
+    stored: Option<&str>,
+) -> Result<Option<String>, AppError> {
+    match stored {
+        None => Ok(None),
+        Some(s) if Sealer::is_sealed(s) => auth
+            .totp_sealer
+            .open(s, &user.id)
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!("user {}: {e}", user.id).into()),
+        Some(legacy) => Ok(Some(legacy.to_owned())),
+    }
+}
+
+/// Seals every TOTP secret still stored in the clear (from before secrets were sealed); run at
+/// start-up. Returns how many were sealed.
+pub async fn seal_stored_secrets(db: &crate::db::Db, sealer: &Sealer) -> Result<u64, sqlx::Error> {
+    let mut tx = db.begin(Scope::System).await?;
+    let clear = users::unsealed_totp_secrets(&mut tx).await?;
+    let mut sealed = 0;
+    for (id, secret, pending) in clear {
+        let seal = |v: Option<String>| {
+            v.map(|v| {
+                if Sealer::is_sealed(&v) {
+                    v
+                } else {
+                    sealer.seal(&v, &id)
+                }
+            })
+        };
+        users::store_totp_secrets(&mut tx, &id, seal(secret), seal(pending)).await?;
+        sealed += 1;
+    }
+    tx.commit().await?;
+    Ok(sealed)
+}
+
 /// Starts TOTP enrolment with a fresh secret; nothing changes for sign-in until it is
-/// confirmed with a code.
-pub async fn start_enrolment(state: &AppState, user: &User) -> Result<Enrolment, AppError> {
+/// confirmed with a code. The current password is asked again first, so a session left open
+/// on someone else's screen cannot bind their device to the account.
+pub async fn start_enrolment(
+    state: &AppState,
+    user: &User,
+    password_given: String,
+) -> Result<Enrolment, AppError> {
+    state.auth.limiter.check_lockout(&user.email)?;
+    if !password::verify_blocking(password_given, Some(user.password_hash.clone())).await {
+        state.auth.limiter.record_failure(&user.email);
+        return Err(AppError::field(
+            "password",
+            "That is not your current password.",
+        ));
+    }
     if user.has_mfa() {
         return Err(AppError::Conflict(
             "mfa_enabled",
@@ -104,7 +160,8 @@ pub async fn start_enrolment(state: &AppState, user: &User) -> Result<Enrolment,
     let qr_svg =
         totp::qr_svg(&url).ok_or_else(|| anyhow::anyhow!("could not render the QR code"))?;
     let mut tx = state.db.begin(Scope::System).await?;
-    users::set_totp_pending(&mut tx, &user.id, &secret).await?;
+    let sealed = state.auth.totp_sealer.seal(&secret, &user.id);
+    users::set_totp_pending(&mut tx, &user.id, &sealed).await?;
     tx.commit().await?;
     Ok(Enrolment {
         secret,
@@ -123,13 +180,13 @@ pub async fn confirm_enrolment(
     let auth = &state.auth;
     auth.limiter.check_lockout(&user.email)?;
     let now = auth.now();
-    let Some(pending) = user.totp_pending_secret.as_deref() else {
+    let Some(pending) = open_secret(auth, user, user.totp_pending_secret.as_deref())? else {
         return Err(AppError::Conflict(
             "no_enrolment",
             "Start enrolment first.".into(),
         ));
     };
-    let Some(step) = totp::matching_step(pending, code, now) else {
+    let Some(step) = totp::matching_step(&pending, code, now) else {
         auth.limiter.record_failure(&user.email);
         return Err(AppError::field(
             "code",

@@ -125,6 +125,37 @@ pub async fn set_totp_pending(tx: &mut Tx, id: &str, secret: &str) -> Result<(),
     Ok(())
 }
 
+/// Users whose TOTP secret or pending secret is stored unsealed: (id, secret, pending).
+pub async fn unsealed_totp_secrets(
+    tx: &mut Tx,
+) -> Result<Vec<(String, Option<String>, Option<String>)>, sqlx::Error> {
+    with_tx!(tx, c => sqlx::query_as(
+        r"select id, totp_secret, totp_pending_secret from users
+          where (totp_secret is not null and totp_secret not like 'v1.%')
+             or (totp_pending_secret is not null and totp_pending_secret not like 'v1.%')",
+    )
+    .fetch_all(&mut *c)
+    .await)
+}
+
+/// Replaces a user's stored TOTP secret and pending secret.
+pub async fn store_totp_secrets(
+    tx: &mut Tx,
+    id: &str,
+    secret: Option<String>,
+    pending: Option<String>,
+) -> Result<(), sqlx::Error> {
+    with_tx!(tx, c => sqlx::query(
+        r"update users set totp_secret = $2, totp_pending_secret = $3 where id = $1",
+    )
+    .bind(id)
+    .bind(secret)
+    .bind(pending)
+    .execute(&mut *c)
+    .await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
 /// Turns TOTP on with the pending secret, recording the step that confirmed it.
 pub async fn enable_totp(tx: &mut Tx, id: &str, step: i64, now: i64) -> Result<bool, sqlx::Error> {
     let done = with_tx!(tx, c => sqlx::query(

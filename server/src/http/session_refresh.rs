@@ -7,9 +7,10 @@
 //!
 //! A page load can fire several requests at once with the same expired cookies. They must not
 //! count as refresh-token reuse, so one refresh per token runs at a time and its result is
-//! reused for [`GRACE_MS`]. The explicit `POST /api/v1/auth/refresh` has no such grace.
+//! reused for [`GRACE_MS`] (a lock per token; other sessions never wait). The explicit `POST /api/v1/auth/refresh` has no such grace.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
@@ -25,10 +26,30 @@ use crate::state::AppState;
 /// How long a refresh result is reused for requests carrying the same spent token.
 pub const GRACE_MS: i64 = 30_000;
 
-/// Recent refreshes, by digest of the spent token.
+/// One token's refresh: taken while it runs, then holding its result for [`GRACE_MS`].
+type Slot = Arc<tokio::sync::Mutex<Option<(i64, Issued)>>>;
+
+/// Recent refreshes, by digest of the spent token. Each token has a lock of its own, so
+/// refreshes of different sessions never wait for each other.
 #[derive(Default)]
 pub struct RefreshCache {
-    lock: tokio::sync::Mutex<HashMap<String, (i64, Issued)>>,
+    slots: std::sync::Mutex<HashMap<String, (i64, Slot)>>,
+}
+
+impl RefreshCache {
+    /// The slot for `key`, dropping slots past their grace that nobody holds.
+    fn slot(&self, key: String, now: i64) -> Slot {
+        let mut slots = self
+            .slots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        slots.retain(|_, (at, slot)| now - *at < GRACE_MS || Arc::strong_count(slot) > 1);
+        slots
+            .entry(key)
+            .or_insert_with(|| (now, Arc::default()))
+            .1
+            .clone()
+    }
 }
 
 fn skipped(path: &str) -> bool {
@@ -90,16 +111,17 @@ async fn refresh_once(
     origin: &crate::auth::sessions::Origin,
     refresh: &str,
 ) -> Option<Issued> {
-    let key = token_digest(refresh);
-    let mut cache = state.refresh_cache.lock.lock().await;
     let now = state.auth.now();
-    cache.retain(|_, (at, _)| now - *at < GRACE_MS);
-    if let Some((_, issued)) = cache.get(&key) {
+    let slot = state.refresh_cache.slot(token_digest(refresh), now);
+    let mut done = slot.lock().await;
+    if let Some((at, issued)) = done.as_ref()
+        && now - at < GRACE_MS
+    {
         return Some(issued.clone());
     }
     match account::refresh(state, origin, refresh).await {
         Ok(issued) => {
-            cache.insert(key, (now, issued.clone()));
+            *done = Some((now, issued.clone()));
             Some(issued)
         }
         Err(error) => {

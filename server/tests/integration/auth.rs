@@ -16,7 +16,12 @@ fn totp_now(app: &TestApp, secret: &str) -> String {
 /// Enrols TOTP for the user and returns (secret, recovery codes).
 async fn enrol(app: &TestApp, access: &str) -> (String, Vec<String>) {
     let r = app
-        .call("POST", "/api/v1/me/mfa/totp", Some(access), None)
+        .call(
+            "POST",
+            "/api/v1/me/mfa/totp",
+            Some(access),
+            Some(json!({"password": crate::identity::PASSWORD})),
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.text());
     let body = r.json();
@@ -678,6 +683,57 @@ on_both_backends!(changing_the_password_needs_the_current_one, |app| {
         200
     );
 });
+
+on_both_backends!(
+    totp_secrets_are_sealed_at_rest_and_enrolment_needs_the_password,
+    |app| {
+        let user = app.signup("ada@example.com", "Acme").await;
+        let wrong = app
+            .call(
+                "POST",
+                "/api/v1/me/mfa/totp",
+                Some(&user.access),
+                Some(json!({"password": "not my password at all"})),
+            )
+            .await;
+        assert_eq!(wrong.status, 422, "{}", wrong.text());
+        assert!(
+            wrong.json()["error"]["fields"]
+                .to_string()
+                .contains("password")
+        );
+        let (secret, _) = enrol(&app, &user.access).await;
+        let stored: String = server::with_db!(&app.raw, pool => sqlx::query_scalar("select totp_secret from users where email = 'ada@example.com'").fetch_one(pool).await).expect("stored");
+        assert!(
+            stored.starts_with("v1.") && !stored.contains(&secret),
+            "{stored}"
+        );
+        // A secret stored in the clear (before sealing existed) still works, and start-up seals it.
+        server::with_db!(&app.raw, pool => sqlx::query("update users set totp_secret = $1 where email = 'ada@example.com'").bind(&secret).execute(pool).await.map(|r| r.rows_affected())).expect("store");
+        let code = totp_now(&app, &secret);
+        assert_eq!(
+            app.login("ada@example.com", PASSWORD, Some(&code))
+                .await
+                .status,
+            200
+        );
+        let sealed =
+            server::auth::mfa::seal_stored_secrets(&app.state.db, &app.state.auth.totp_sealer)
+                .await
+                .expect("seal");
+        assert_eq!(sealed, 1);
+        let resealed: String = server::with_db!(&app.raw, pool => sqlx::query_scalar("select totp_secret from users where email = 'ada@example.com'").fetch_one(pool).await).expect("stored");
+        assert!(resealed.starts_with("v1."));
+        // A sealed secret moved onto another account does not open there: no code passes.
+        let eve = app.signup("eve@example.com", "Evil").await;
+        let _ = eve;
+        server::with_db!(&app.raw, pool => sqlx::query("update users set totp_secret = $1, totp_enabled_at_ms = 1 where email = 'eve@example.com'").bind(&resealed).execute(pool).await.map(|r| r.rows_affected())).expect("copy");
+        app.clock.advance_ms(30_000);
+        let code = totp_now(&app, &secret);
+        let copied = app.login("eve@example.com", PASSWORD, Some(&code)).await;
+        assert_eq!(copied.status, 500, "{}", copied.text());
+    }
+);
 
 on_both_backends!(
     totp_codes_cannot_be_replayed_and_recovery_codes_work_once,

@@ -57,6 +57,35 @@ async fn seed_member(app: &TestApp, org_id: &str, role: &str) -> String {
     id
 }
 
+/// Turns on TOTP for `user`; returns the secret.
+async fn enrol_mfa(app: &TestApp, user: &User) -> String {
+    let enrol = app
+        .call(
+            "POST",
+            "/api/v1/me/mfa/totp",
+            Some(&user.access),
+            Some(json!({"password": crate::identity::PASSWORD})),
+        )
+        .await;
+    assert_eq!(enrol.status, 200, "{}", enrol.text());
+    let secret = enrol.json()["secret"].as_str().expect("secret").to_owned();
+    let code = server::auth::totp::code_at(
+        &secret,
+        u64::try_from(app.state.auth.now() / 1000).expect("now"),
+    )
+    .expect("code");
+    let confirmed = app
+        .call(
+            "POST",
+            "/api/v1/me/mfa/totp/confirm",
+            Some(&user.access),
+            Some(json!({"code": code})),
+        )
+        .await;
+    assert_eq!(confirmed.status, 200, "{}", confirmed.text());
+    secret
+}
+
 struct Fixture {
     owner: User,
     admin: User,
@@ -1006,27 +1035,7 @@ on_both_backends!(an_org_can_require_mfa, |app| {
         )
         .await;
     assert_eq!(r.status, 422, "the admin must have MFA first");
-    let enrol = app
-        .call("POST", "/api/v1/me/mfa/totp", Some(&owner.access), None)
-        .await
-        .json();
-    let secret = enrol["secret"].as_str().expect("secret");
-    let code = server::auth::totp::code_at(
-        secret,
-        u64::try_from(app.state.auth.now() / 1000).expect("now"),
-    )
-    .expect("code");
-    assert_eq!(
-        app.call(
-            "POST",
-            "/api/v1/me/mfa/totp/confirm",
-            Some(&owner.access),
-            Some(json!({"code": code}))
-        )
-        .await
-        .status,
-        200
-    );
+    enrol_mfa(&app, &owner).await;
     assert_eq!(
         app.call(
             "PATCH",
@@ -1055,26 +1064,7 @@ on_both_backends!(an_org_can_require_mfa, |app| {
         200,
         "they can still reach their account to enrol"
     );
-    let enrol = app
-        .call("POST", "/api/v1/me/mfa/totp", Some(&dev.access), None)
-        .await
-        .json();
-    let code = server::auth::totp::code_at(
-        enrol["secret"].as_str().expect("s"),
-        u64::try_from(app.state.auth.now() / 1000).expect("now"),
-    )
-    .expect("code");
-    assert_eq!(
-        app.call(
-            "POST",
-            "/api/v1/me/mfa/totp/confirm",
-            Some(&dev.access),
-            Some(json!({"code": code}))
-        )
-        .await
-        .status,
-        200
-    );
+    enrol_mfa(&app, &dev).await;
     assert_eq!(
         app.call(
             "GET",
@@ -1322,3 +1312,102 @@ async fn row_level_security_confines_unfiltered_queries_to_their_organisation() 
     let message = refused.expect_err("policy refuses").to_string();
     assert!(message.contains("row-level security"), "{message}");
 }
+
+on_both_backends!(two_racing_ownership_transfers_leave_one_owner, |app| {
+    let owner = app.signup("owner@acme.example", "Acme").await;
+    let a = join(&app, &owner, "a@acme.example", "admin").await;
+    let b = join(&app, &owner, "b@acme.example", "admin").await;
+    let path = format!("/api/v1/orgs/{}/transfer-ownership", owner.org_slug);
+    let (to_a, to_b) = tokio::join!(
+        app.call(
+            "POST",
+            &path,
+            Some(&owner.access),
+            Some(json!({"user_id": a.id}))
+        ),
+        app.call(
+            "POST",
+            &path,
+            Some(&owner.access),
+            Some(json!({"user_id": b.id}))
+        ),
+    );
+    let statuses = [to_a.status, to_b.status];
+    assert_eq!(
+        statuses.iter().filter(|&&s| s == 204).count(),
+        1,
+        "exactly one transfer wins: {statuses:?} {} {}",
+        to_a.text(),
+        to_b.text()
+    );
+    let members = app
+        .call(
+            "GET",
+            &format!("/api/v1/orgs/{}/members", owner.org_slug),
+            Some(&a.access),
+            None,
+        )
+        .await
+        .json();
+    let owners = members
+        .as_array()
+        .expect("members")
+        .iter()
+        .filter(|m| m["role"] == "owner")
+        .count();
+    assert_eq!(owners, 1, "{members}");
+});
+
+on_both_backends!(personal_tokens_stop_when_the_org_requires_mfa, |app| {
+    let owner = app.signup("owner@acme.example", "Acme").await;
+    let dev = join(&app, &owner, "dev@acme.example", "member").await;
+    let org = owner.org_slug.clone();
+    let token = |who: &User, kind: &'static str| {
+        let path = format!("/api/v1/orgs/{org}/tokens");
+        let access = who.access.clone();
+        let app = &app;
+        async move {
+            let r = app
+                .call(
+                    "POST",
+                    &path,
+                    Some(&access),
+                    Some(json!({"name": format!("ci-{kind}"), "kind": kind, "scopes": ["view_analyses"]})),
+                )
+                .await;
+            assert_eq!(r.status, 201, "{}", r.text());
+            r.json()["token"].as_str().expect("token").to_owned()
+        }
+    };
+    let personal = token(&dev, "personal").await;
+    let org_token = token(&owner, "org").await;
+    let show = format!("/api/v1/orgs/{org}");
+    assert_eq!(
+        app.call("GET", &show, Some(&personal), None).await.status,
+        200
+    );
+    enrol_mfa(&app, &owner).await;
+    let r = app
+        .call(
+            "PATCH",
+            &show,
+            Some(&owner.access),
+            Some(json!({"require_mfa": true})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    // The person behind the personal token has no second factor: it stops with them.
+    let blocked = app.call("GET", &show, Some(&personal), None).await;
+    assert_eq!(blocked.status, 403);
+    assert_eq!(blocked.json()["error"]["code"], "mfa_enrolment_required");
+    // An organisation token is no person; it keeps working.
+    assert_eq!(
+        app.call("GET", &show, Some(&org_token), None).await.status,
+        200
+    );
+    enrol_mfa(&app, &dev).await;
+    assert_eq!(
+        app.call("GET", &show, Some(&personal), None).await.status,
+        200
+    );
+});

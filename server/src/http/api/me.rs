@@ -218,14 +218,25 @@ pub async fn revoke_session(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `POST /me/mfa/totp`: a new secret and its QR code, pending confirmation.
-#[utoipa::path(post, path = "/me/mfa/totp", tag = "account", summary = "Start TOTP enrolment", responses((status = 200, description = "Secret, otpauth URL and SVG QR code", body = crate::auth::mfa::Enrolment), (status = 409, description = "Already enrolled", body = crate::http::error::ErrorEnvelope)))]
+/// `POST /me/mfa/totp` body: the current password.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReauthBody {
+    password: String,
+}
+
+/// `POST /me/mfa/totp`: a new secret and its QR code, pending confirmation. Needs the current
+/// password.
+#[utoipa::path(post, path = "/me/mfa/totp", tag = "account", summary = "Start TOTP enrolment", request_body = ReauthBody, responses((status = 200, description = "Secret, otpauth URL and SVG QR code", body = crate::auth::mfa::Enrolment), (status = 409, description = "Already enrolled", body = crate::http::error::ErrorEnvelope), (status = 422, description = "Wrong password", body = crate::http::error::ErrorEnvelope)))]
 pub async fn start_totp(
     State(state): State<AppState>,
     caller: Caller,
+    ApiJson(body): ApiJson<ReauthBody>,
 ) -> Result<Json<Enrolment>, AppError> {
     caller.session_id()?;
-    Ok(Json(mfa::start_enrolment(&state, &caller.user).await?))
+    Ok(Json(
+        mfa::start_enrolment(&state, &caller.user, body.password).await?,
+    ))
 }
 
 /// A body with one code.
