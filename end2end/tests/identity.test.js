@@ -170,7 +170,24 @@ test('sign up, create an organisation, enrol MFA, invite, accept, change role', 
   await theirs.getByRole('link', { name: 'Audit log' }).click();
   await theirs.waitForURL(`${server.base}/orgs/acme/audit`);
   await theirs.getByTestId('audit').getByText('member.role_changed').waitFor();
+  // Filtering by who acted narrows the list to the owner's entries.
+  await theirs.getByLabel('Who').selectOption({ label: 'ada@acme.example' });
+  await theirs.waitForResponse((r) => r.url().includes('/rpc/audit_log') && r.ok());
+  const actors = await theirs.getByTestId('audit').locator('tbody tr td:nth-child(3)').allInnerTexts();
+  assert.ok(actors.length > 0 && actors.every((a) => a === 'ada@acme.example'), actors.join(','));
   await theirs.screenshot({ path: join(artifacts, 'audit-log.png'), fullPage: true });
+
+  // The admin makes a team and puts the owner in it.
+  await theirs.goto(`${server.base}/orgs/acme`);
+  await hydrated(theirs);
+  await fill(theirs, 'New team', 'Platform');
+  await theirs.getByRole('button', { name: 'Create team' }).click();
+  const team = theirs.getByRole('region', { name: 'Platform' });
+  await team.waitFor();
+  await team.getByLabel('Add').selectOption({ label: 'ada@acme.example' });
+  await team.getByRole('button', { name: 'Add to team' }).click();
+  await theirs.getByRole('region', { name: 'Platform' }).getByText('ada@acme.example').waitFor();
+  await theirs.screenshot({ path: join(artifacts, 'org-teams.png'), fullPage: true });
 
   assert.deepEqual(errors, [], 'no console errors for the owner');
   assert.deepEqual(theirErrors, [], 'no console errors for the colleague');

@@ -411,7 +411,7 @@ fn TeamRow(
     } else {
         view! {
             <ul class="plain-list">
-                {team.members.iter().cloned().map(|m| {
+                {team.members.iter().map(|m| {
                     let (org, team_id, user_id) = (org_r.clone(), team_r.clone(), m.user_id.clone());
                     let label = format!("Take {} out of the team", m.email);
                     view! {
@@ -474,14 +474,14 @@ fn RolesCard(page: OrgAdmin, bump: impl Fn() + Copy + Send + Sync + 'static) -> 
     view! {
         <Card title="Roles">
             <ul class="plain-list">
-                {page.roles.iter().cloned().map(|r| {
+                {page.roles.iter().map(|r| {
                     let custom = !r.builtin;
                     let (slug, available) = (slug.clone(), available.clone());
                     view! {
                         <li>
                             <strong>{r.name.clone()}</strong> {custom.then_some(" (custom)")} ": "
                             <span class="muted">{r.permissions.join(", ").replace('_', " ")}</span>
-                            {(custom && manage).then(|| view! { <CustomRoleEditor org=slug role=r available bump /> })}
+                            {(custom && manage).then(|| view! { <CustomRoleEditor org=slug role=r.clone() available bump /> })}
                         </li>
                     }
                 }).collect_view()}
