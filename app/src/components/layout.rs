@@ -24,8 +24,6 @@ pub fn AppShell(children: Children) -> impl IntoView {
                 </A>
                 <nav class="app-nav" aria-label="Main">
                     <A href="/" exact=true>"Overview"</A>
-                    <A href="/status">"Status"</A>
-                    <A href="/design">"Design"</A>
                     <A href="/api">"API"</A>
                 </nav>
                 <UserMenu />
@@ -38,6 +36,7 @@ pub fn AppShell(children: Children) -> impl IntoView {
         <footer class="app-footer">
             <p>
                 "Faultline " {env!("CARGO_PKG_VERSION")} " · "
+                <a href="/status">"status"</a> " · " <a href="/design">"design system"</a> " · "
                 <a href="/healthz">"health"</a> " · " <a href="/metrics">"metrics"</a>
             </p>
         </footer>

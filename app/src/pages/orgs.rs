@@ -426,7 +426,7 @@ fn TeamRow(
     };
     view! {
         <section class="team" aria-label=team.name.clone()>
-            <h3>{team.name.clone()} " " <span class="muted">{format!("· {} members", team.member_count)}</span></h3>
+            <h3>{team.name.clone()} " " <span class="muted">{format!("· {} {}", team.member_count, if team.member_count == 1 { "member" } else { "members" })}</span></h3>
             {list}
             <div class="form form--inline">{add_form}{edit_forms}</div>
             <FormError message=errors />
