@@ -52,6 +52,12 @@ if [ "$mode" = test ]; then
     python3 -m pip install --quiet aiosmtpd==1.4.6 2>/dev/null \
       || python3 -m pip install --quiet --break-system-packages aiosmtpd==1.4.6
   fi
+  # A real S3-compatible server on loopback for the object-storage tests.
+  if ! command -v moto_server >/dev/null 2>&1; then
+    log "pip install moto[server]"
+    python3 -m pip install --quiet 'moto[server]==5.2.1' 2>/dev/null \
+      || python3 -m pip install --quiet --break-system-packages 'moto[server]==5.2.1'
+  fi
   command -v pg_ctlcluster >/dev/null || apt_install postgresql
   if ! pg_isready -q -h 127.0.0.1 -p 5432; then
     log "starting PostgreSQL"

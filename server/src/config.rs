@@ -3,6 +3,8 @@
 //! Nothing else in the server reads environment variables: everything it needs is a field here,
 //! so defaults live in one place and a bad value is reported before anything starts.
 
+pub mod ingest;
+
 use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
@@ -41,6 +43,8 @@ pub struct Config {
     /// Take the client address from the last `X-Forwarded-For` hop (`FAULTLINE_TRUST_PROXY`);
     /// only behind a reverse proxy that sets it.
     pub trust_proxy: bool,
+    /// Uploads, storage and workers.
+    pub ingest: ingest::IngestConfig,
 }
 
 /// An SMTP URL, which may carry a password: never printed.
@@ -247,7 +251,9 @@ impl Config {
             }
         };
 
+        let ingest = ingest::IngestConfig::from_vars(vars, &data_dir)?;
         Ok(Self {
+            ingest,
             addr,
             database_url,
             data_dir,

@@ -57,15 +57,15 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route_service("/favicon.svg", public_file(state, "favicon.svg"))
         .route_service("/robots.txt", public_file(state, "robots.txt"))
         .route_service("/fallback.css", public_file(state, "fallback.css"))
-        .merge(pages)
+        .merge(pages.layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES)))
 }
 
 /// Wraps `router` in the middleware every response passes through, outermost last: request id
-/// and log span, security headers, metrics, the panic guard, the body limit and compression.
+/// and log span, security headers, metrics, the panic guard and compression. Body limits are
+/// per route: small for pages and the JSON API, the organisation's own for uploads.
 pub fn with_middleware(router: Router<AppState>, state: AppState) -> Router {
     router
         .layer(CompressionLayer::new())
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(from_fn_with_state(state.clone(), session_refresh::layer))
         .layer(from_fn_with_state(state.clone(), csrf::layer))
         .layer(from_fn(guard::catch_panic))

@@ -12,7 +12,9 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod http;
+pub mod ingest;
 pub mod state;
+pub mod storage;
 pub mod telemetry;
 pub mod tenancy;
 
@@ -48,6 +50,18 @@ impl AppState {
         clock: Arc<dyn clock::Clock>,
     ) -> anyhow::Result<Self> {
         let auth = Arc::new(auth::Auth::new(&config, clock.clone())?);
+        let storage = storage::Storage::open(&config.ingest.storage)
+            .map_err(|e| anyhow::anyhow!("FAULTLINE_STORAGE_URL: {e}"))?;
+        let ingest = Arc::new(ingest::Ingest {
+            storage,
+            hub: ingest::hub::Hub::new(db.clone()),
+            worker_id: format!(
+                "{}-{}",
+                std::process::id(),
+                &uuid::Uuid::new_v4().simple().to_string()[..8]
+            ),
+            scratch: config.data_dir.join("scratch"),
+        });
         let assets = load_asset_manifest(&config.site_root);
         let leptos = LeptosOptions::builder()
             .output_name("faultline")
@@ -58,6 +72,7 @@ impl AppState {
         Ok(Self {
             db,
             auth,
+            ingest,
             clock,
             refresh_cache: Arc::default(),
             security: http::guard::SecurityHeaders::new(config.behind_tls()),
@@ -126,7 +141,9 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
     if sealed > 0 {
         tracing::info!(users = sealed, "sealed TOTP secrets stored in the clear");
     }
+    let workers = ingest::Workers::start(&state);
     serve(listener, build_router(state), shutdown_signal()).await?;
+    workers.stop(std::time::Duration::from_secs(10)).await;
     db.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -32,6 +32,8 @@ pub struct AppState {
     pub started: Instant,
     /// Keys, policies, rate limits and mail for authentication.
     pub auth: Arc<Auth>,
+    /// Storage, progress hub and worker identity for uploads and analyses.
+    pub ingest: Arc<crate::ingest::Ingest>,
     /// The time, injectable for tests.
     pub clock: Arc<dyn Clock>,
     /// Recent cookie-session refreshes (see `http::session_refresh`).

@@ -12,6 +12,7 @@ mod compare;
 mod context;
 mod families;
 mod http;
+pub mod progress;
 mod resources;
 mod routes;
 mod security;
@@ -54,6 +55,8 @@ const SLOW_MS: f64 = 1000.0;
 pub struct Source {
     /// Shown in the analysis (a file name).
     pub name: String,
+    /// Its size in bytes, for progress (0 when unknown).
+    pub len: u64,
     open: Box<dyn Fn() -> io::Result<Box<dyn Read + Send>> + Send + Sync>,
 }
 
@@ -67,9 +70,18 @@ impl Source {
         );
         Self {
             name,
+            len: std::fs::metadata(&path).map_or(0, |m| m.len()),
             open: Box::new(move || {
                 Ok(Box::new(std::fs::File::open(&path)?) as Box<dyn Read + Send>)
             }),
+        }
+    }
+
+    /// A file on disk shown under `name` (an upload's original file name).
+    pub fn named_file(name: impl Into<String>, path: impl Into<PathBuf>) -> Self {
+        Self {
+            name: name.into(),
+            ..Self::file(path)
         }
     }
 
@@ -78,6 +90,7 @@ impl Source {
         let data: std::sync::Arc<[u8]> = data.into();
         Self {
             name: name.into(),
+            len: data.len() as u64,
             open: Box::new(move || {
                 Ok(Box::new(io::Cursor::new(data.clone())) as Box<dyn Read + Send>)
             }),
@@ -97,6 +110,9 @@ pub enum AnalyzeError {
         #[source]
         source: io::Error,
     },
+    /// The observer asked to stop.
+    #[error("the analysis was cancelled")]
+    Cancelled,
 }
 
 /// Options that change an analysis.
@@ -371,12 +387,16 @@ fn level_from_index(index: usize) -> Option<Level> {
 fn events_of(
     source: &Source,
     options: Options,
+    read: &std::sync::Arc<std::sync::atomic::AtomicU64>,
 ) -> Result<Events<Lines<Box<dyn io::BufRead + Send>>>, AnalyzeError> {
     let read_error = |source_err: io::Error| AnalyzeError::Read {
         file: source.name.clone(),
         source: source_err,
     };
-    let input = (source.open)().map_err(read_error)?;
+    let input: Box<dyn Read + Send> = Box::new(progress::Counting::new(
+        (source.open)().map_err(read_error)?,
+        read.clone(),
+    ));
     let buffered = reader::open(input).map_err(read_error)?;
     Ok(Events::new(Lines::new(buffered), options.time))
 }
@@ -403,7 +423,11 @@ struct Mining {
 }
 
 /// Pass one: mine templates; returns the miner and the time range.
-fn mine(sources: &[Source], options: Options) -> Result<Mining, AnalyzeError> {
+fn mine(
+    sources: &[Source],
+    options: Options,
+    tracker: &mut progress::Tracker,
+) -> Result<Mining, AnalyzeError> {
     let mut miner = Miner::new();
     let mut routes = routes::Learner::default();
     let mut times = chains::Times::default();
@@ -411,8 +435,11 @@ fn mine(sources: &[Source], options: Options) -> Result<Mining, AnalyzeError> {
     let mut range: Option<(i64, i64)> = None;
     let mut events = 0u64;
     for source in sources {
-        for event in events_of(source, options)? {
+        for event in events_of(source, options, &tracker.read)? {
             let event = event.map_err(|e| event_error(&source.name, e))?;
+            if !tracker.tick(events, miner.live_shapes() as u64) {
+                return Err(AnalyzeError::Cancelled);
+            }
             let exact = if event.field("client_ip").is_some() {
                 let request = http::extract(&event);
                 if let Some(path) = &request.path {
@@ -448,6 +475,25 @@ fn mine(sources: &[Source], options: Options) -> Result<Mining, AnalyzeError> {
 
 /// Analyses `sources`.
 pub fn analyze(sources: &[Source], options: Options) -> Result<Analysis, AnalyzeError> {
+    analyze_observed(sources, options, &mut progress::Unobserved)
+}
+
+/// Analyses `sources`, reporting progress to `observer`, which may stop it.
+pub fn analyze_observed(
+    sources: &[Source],
+    options: Options,
+    observer: &mut dyn progress::Observer,
+) -> Result<Analysis, AnalyzeError> {
+    let total = sources.iter().map(|s| s.len).sum();
+    let mut tracker = progress::Tracker::new(observer, total);
+    let cancelled = |go_on: bool| {
+        if go_on {
+            Ok(())
+        } else {
+            Err(AnalyzeError::Cancelled)
+        }
+    };
+    cancelled(tracker.enter(progress::Stage::Reading, 0))?;
     let Mining {
         miner,
         routes,
@@ -455,8 +501,11 @@ pub fn analyze(sources: &[Source], options: Options) -> Result<Analysis, Analyze
         bucket_range,
         events: total_events,
         shapes,
-    } = mine(sources, options)?;
+    } = mine(sources, options, &mut tracker)?;
+    cancelled(tracker.enter(progress::Stage::Mining, miner.live_shapes() as u64))?;
     let mined = miner.finish_with(|exact| apply_routes(&routes, exact));
+    cancelled(tracker.enter(progress::Stage::Correlating, mined.templates.len() as u64))?;
+    let template_count = mined.templates.len() as u64;
     let mut acc: Vec<PatternAcc> = mined
         .templates
         .iter()
@@ -479,11 +528,12 @@ pub fn analyze(sources: &[Source], options: Options) -> Result<Analysis, Analyze
         .collect();
 
     for (file_index, source) in sources.iter().enumerate() {
-        let mut events = events_of(source, options)?;
+        let mut events = events_of(source, options, &tracker.read)?;
         let format = events.dialect().format.as_str();
         let mut file_events = 0u64;
         for event in events.by_ref() {
             let event = event.map_err(|e| event_error(&source.name, e))?;
+            cancelled(tracker.tick(index, template_count))?;
             let mut request = http::extract(&event);
             if let Some(path) = &mut request.path {
                 *path = routes.apply(path);

@@ -1,6 +1,7 @@
 //! `/api/v1`: the JSON API. Handlers are thin: they extract the caller or tenant context,
 //! check the permission first, and call the same operations the pages' server functions use.
 
+pub mod analyses;
 pub mod audit;
 pub mod auth;
 pub mod extract;
@@ -10,6 +11,7 @@ pub mod orgs;
 pub mod roles;
 pub mod teams;
 pub mod tokens;
+pub mod uploads;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -17,6 +19,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::map_response;
 use axum::response::Response;
 use axum::routing::get;
+use tower_http::limit::RequestBodyLimitLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -29,9 +32,12 @@ pub const MAX_JSON_BYTES: usize = 64 * 1024;
 
 /// Every `/api/v1` route, with `/openapi.json` describing them all.
 pub fn router() -> Router<AppState> {
-    let (router, doc) = documented_routes().split_for_parts();
+    let (json, mut doc) = json_routes().split_for_parts();
+    let (streams, streams_doc) = stream_routes().split_for_parts();
+    doc.merge(streams_doc);
     let doc = std::sync::Arc::new(doc);
-    router
+    json.layer(RequestBodyLimitLayer::new(super::MAX_BODY_BYTES))
+        .merge(streams)
         .route(
             "/openapi.json",
             get(move || {
@@ -46,12 +52,19 @@ pub fn router() -> Router<AppState> {
 
 /// The OpenAPI document for `/api/v1`, generated from the handlers' annotations.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    documented_routes().into_openapi()
+    json_routes().merge(stream_routes()).into_openapi()
 }
 
-/// The routes, each registered together with its OpenAPI description, so the document cannot
-/// drift from the router.
-fn documented_routes() -> OpenApiRouter<AppState> {
+/// Routes that stream their bodies: no size limit but their own.
+fn stream_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(uploads::create, uploads::list))
+        .layer(DefaultBodyLimit::disable())
+}
+
+/// The routes with small bodies, each registered together with its OpenAPI description, so
+/// the document cannot drift from the router.
+fn json_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(auth::signup))
         .routes(routes!(auth::login))
@@ -88,13 +101,17 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(tokens::list, tokens::create))
         .routes(routes!(tokens::revoke))
         .routes(routes!(audit::list))
+        .routes(routes!(analyses::list, analyses::create))
+        .routes(routes!(analyses::show, analyses::remove))
+        .routes(routes!(analyses::cancel))
+        .routes(routes!(analyses::events))
 }
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(
         title = "Faultline API",
-        description = "Accounts, organisations, roles, teams, invitations, API tokens and the audit log. \
+        description = "Accounts, organisations, roles, teams, invitations, API tokens, the audit log, uploads and analyses. \
             Authenticate with the session cookie set at sign-in, or send `Authorization: Bearer` with an \
             access token or an API token (`flt_…`). Errors share one envelope: \
             `{\"error\": {\"code\", \"message\", \"request_id\", \"fields\"}}`."
@@ -112,6 +129,8 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         (name = "roles", description = "Built-in and custom roles"),
         (name = "tokens", description = "API tokens for CI and the command line"),
         (name = "audit", description = "The tamper-evident audit log"),
+        (name = "uploads", description = "Log files, streamed into storage"),
+        (name = "analyses", description = "Analyses of uploads: start, follow live, read, cancel, delete"),
     )
 )]
 struct ApiDoc;

@@ -17,6 +17,10 @@ pub enum AppError {
     /// The resource does not exist, or belongs to another organisation.
     #[error("not found")]
     NotFound,
+    /// The resource does not exist (or belongs to another organisation), with a message naming
+    /// what was looked for.
+    #[error("{0}")]
+    Missing(String),
     /// The request is malformed; the message says how.
     #[error("{0}")]
     BadRequest(String),
@@ -35,6 +39,12 @@ pub enum AppError {
     /// The body is larger than the route accepts: 413.
     #[error("{0}")]
     TooLarge(String),
+    /// Storing it would exceed the organisation's quota: 413 `quota_exceeded`.
+    #[error("{0}")]
+    OverQuota(String),
+    /// The body's type is not accepted: 415.
+    #[error("{0}")]
+    Unsupported(String),
     /// Too many attempts: 429 with `Retry-After` seconds.
     #[error("too many requests")]
     TooManyRequests(u64),
@@ -74,7 +84,9 @@ impl AppError {
 
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
-            Self::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            Self::NotFound | Self::Missing(_) => (StatusCode::NOT_FOUND, "not_found"),
+            Self::OverQuota(_) => (StatusCode::PAYLOAD_TOO_LARGE, "quota_exceeded"),
+            Self::Unsupported(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_type"),
             Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             Self::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_input"),
             Self::Unauthorized(code, _) => (StatusCode::UNAUTHORIZED, code),
@@ -170,6 +182,9 @@ impl IntoResponse for AppError {
             }
             Self::NotFound => envelope(status, code, "No such resource."),
             Self::BadRequest(message)
+            | Self::Missing(message)
+            | Self::OverQuota(message)
+            | Self::Unsupported(message)
             | Self::Unauthorized(_, message)
             | Self::Forbidden(_, message)
             | Self::Conflict(_, message)

@@ -76,22 +76,72 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-/// The tenant context for routes with an `{org}` path segment (slug or id).
+/// The tenant context. Routes under `/orgs/{org}/` name the organisation (slug or id) in the
+/// path. Routes without it (`/uploads`, `/analyses`) take it from an organisation token, or
+/// from `?org=` or the `Faultline-Org` header, or, for someone in a single organisation,
+/// that one.
 impl FromRequestParts<AppState> for OrgContext {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let caller = Caller::from_request_parts(parts, state).await?;
-        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+        let params = Path::<HashMap<String, String>>::from_request_parts(parts, state)
             .await
-            .map_err(|_| AppError::NotFound)?;
-        let key = params.get("org").ok_or(AppError::NotFound)?;
+            .map(|Path(p)| p)
+            .unwrap_or_default();
         let mut tx = state.db.begin_read(Scope::System).await?;
-        let ctx = context::resolve(&mut tx, caller, key).await;
+        let key = match params.get("org") {
+            Some(key) => Ok(key.clone()),
+            None => org_outside_path(parts, &caller, &mut tx).await,
+        };
+        let ctx = match key {
+            Ok(key) => context::resolve(&mut tx, caller, &key).await,
+            Err(e) => Err(e),
+        };
         let _ = tx.commit().await;
         let ctx = ctx?;
         tracing::Span::current().record("org_id", ctx.org.id.as_str());
         Ok(ctx)
+    }
+}
+
+/// Header naming the organisation on routes outside `/orgs/{org}/`.
+pub const ORG_HEADER: &str = "faultline-org";
+
+async fn org_outside_path(
+    parts: &Parts,
+    caller: &Caller,
+    tx: &mut crate::db::Tx,
+) -> Result<String, AppError> {
+    if let crate::auth::caller::Credential::Token(token) = &caller.credential
+        && token.kind == "org"
+    {
+        return Ok(token.org_id.clone());
+    }
+    let query = axum::extract::Query::<HashMap<String, String>>::try_from_uri(&parts.uri)
+        .map(|q| q.0)
+        .unwrap_or_default();
+    let named = query.get("org").cloned().or_else(|| {
+        parts
+            .headers
+            .get(ORG_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    });
+    if let Some(key) = named.filter(|k| !k.is_empty()) {
+        return Ok(key);
+    }
+    if let crate::auth::caller::Credential::Token(token) = &caller.credential {
+        return Ok(token.org_id.clone());
+    }
+    match crate::tenancy::orgs::for_user(tx, &caller.user.id).await?.as_slice() {
+        [(org, _)] => Ok(org.id.clone()),
+        [] => Err(AppError::Missing(
+            "You do not belong to an organisation yet; create one first.".into(),
+        )),
+        _ => Err(AppError::BadRequest(
+            "You belong to several organisations: name one with ?org=SLUG or the Faultline-Org header.".into(),
+        )),
     }
 }
 

@@ -162,6 +162,8 @@ pub async fn remove(
     }
     let now = state.auth.now();
     let mut tx = state.db.begin(Scope::System).await?;
+    let mut objects = crate::ingest::uploads::keys_of_org(&mut tx, &ctx.org.id).await?;
+    objects.extend(crate::ingest::analyses::keys_of_org(&mut tx, &ctx.org.id).await?);
     orgs::delete(&mut tx, &ctx.org.id).await?;
     // The organisation's own chain goes with it; the deletion is recorded on the instance chain.
     let mut event = ctx.event(
@@ -172,6 +174,13 @@ pub async fn remove(
     event.org_id = String::new();
     audit::append(&mut tx, &event, now).await?;
     tx.commit().await?;
+    // The rows are gone; their files follow (one that cannot be removed is logged, and is
+    // unreachable without its row).
+    for key in objects {
+        if let Err(e) = state.ingest.storage.delete(&key).await {
+            tracing::warn!(key, error = %e, "cannot remove a deleted organisation's file");
+        }
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -1,0 +1,477 @@
+//! `/api/v1/analyses`: start analyses of uploads, follow their progress live, read their
+//! results, cancel and delete them.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures::SinkExt;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use super::extract::ApiJson;
+use crate::audit;
+use crate::http::error::{AppError, FieldError};
+use crate::ingest::analyses::{self, Progress, Row, State as LiveState, Status};
+use crate::ingest::{jobs, uploads, worker};
+use crate::state::AppState;
+use crate::tenancy::context::OrgContext;
+use crate::tenancy::permission::Permission;
+
+/// Files one analysis may read.
+pub const MAX_UPLOADS: usize = 100;
+/// How often a watcher rereads the database, in case a notification was missed.
+const RECHECK_EVERY: Duration = Duration::from_secs(5);
+
+/// `POST /analyses` body.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBody {
+    /// The uploads to analyse together.
+    upload_ids: Vec<String>,
+    /// A name; the first file's name by default.
+    #[serde(default)]
+    name: Option<String>,
+    /// A finished analysis to compare with (new, gone and changed patterns).
+    #[serde(default)]
+    previous_analysis_id: Option<String>,
+}
+
+/// An analysis as answered.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AnalysisView {
+    id: String,
+    name: String,
+    status: Status,
+    progress: Progress,
+    /// Increases with every change of status or progress.
+    seq: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    upload_ids: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    previous_analysis_id: Option<String>,
+    created_by: String,
+    created_at_ms: i64,
+    started_at_ms: Option<i64>,
+    finished_at_ms: Option<i64>,
+    /// Totals of the result, once done.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    summary: Option<Box<RawValue>>,
+    /// The analysis JSON (docs/analysis-format.md), once done.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    result: Option<Box<RawValue>>,
+}
+
+impl AnalysisView {
+    fn of(row: Row) -> Self {
+        let state = row.state();
+        Self {
+            upload_ids: row.upload_ids(),
+            summary: row.summary.and_then(|s| RawValue::from_string(s).ok()),
+            id: row.id,
+            name: row.name,
+            status: state.status,
+            progress: state.progress,
+            seq: state.seq,
+            error: state.error,
+            previous_analysis_id: row.previous_analysis_id,
+            created_by: row.created_by,
+            created_at_ms: row.created_at_ms,
+            started_at_ms: row.started_at_ms,
+            finished_at_ms: row.finished_at_ms,
+            result: None,
+        }
+    }
+}
+
+/// `{id, status}` of a queued analysis.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Accepted {
+    id: String,
+    status: Status,
+}
+
+/// `POST /analyses`: queues an analysis of one or more uploads; answers 202 at once.
+#[utoipa::path(post, path = "/analyses", tag = "analyses", summary = "Start an analysis",
+    params(("org" = Option<String>, Query, description = "Organisation slug or id, when the credential does not imply one")),
+    request_body = CreateBody,
+    responses(
+        (status = 202, description = "Queued; follow it at `Location`", body = Accepted),
+        (status = 404, description = "An upload or the previous analysis is not in this organisation", body = crate::http::error::ErrorEnvelope),
+        (status = 422, description = "Invalid fields", body = crate::http::error::ErrorEnvelope),
+    ))]
+pub async fn create(
+    State(state): State<AppState>,
+    ctx: OrgContext,
+    ApiJson(body): ApiJson<CreateBody>,
+) -> Result<(StatusCode, HeaderMap, Json<Accepted>), AppError> {
+    ctx.require(Permission::CreateAnalyses)?;
+    let mut fields = Vec::new();
+    if body.upload_ids.is_empty() || body.upload_ids.len() > MAX_UPLOADS {
+        fields.push(FieldError {
+            field: "upload_ids",
+            message: format!("Name between 1 and {MAX_UPLOADS} uploads."),
+        });
+    }
+    let name = body
+        .name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty());
+    if name.is_some_and(|n| n.chars().count() > 200) {
+        fields.push(FieldError {
+            field: "name",
+            message: "Use at most 200 characters.".into(),
+        });
+    }
+    if !fields.is_empty() {
+        return Err(AppError::Invalid(fields));
+    }
+    let mut ids: Vec<String> = Vec::with_capacity(body.upload_ids.len());
+    for id in &body.upload_ids {
+        if !ids.contains(id) {
+            ids.push(id.clone());
+        }
+    }
+
+    let now = state.clock.now_ms();
+    let mut tx = ctx.begin(&state.db).await?;
+    let mut first_name = None;
+    for id in &ids {
+        let upload = uploads::by_id(&mut tx, &ctx.org.id, id)
+            .await?
+            .ok_or_else(|| {
+                AppError::Missing(format!("There is no upload {id} in this organisation."))
+            })?;
+        first_name.get_or_insert(upload.name);
+    }
+    if let Some(previous) = &body.previous_analysis_id {
+        let row = analyses::by_id(&mut tx, &ctx.org.id, previous)
+            .await?
+            .ok_or_else(|| {
+                AppError::Missing(format!(
+                    "There is no analysis {previous} in this organisation."
+                ))
+            })?;
+        if row.status() != Status::Done {
+            return Err(AppError::Conflict(
+                "previous_not_done",
+                "The previous analysis has not finished; compare with a finished one.".into(),
+            ));
+        }
+    }
+    let name = match (name, ids.len()) {
+        (Some(n), _) => n.to_owned(),
+        (None, 1) => first_name.unwrap_or_default(),
+        (None, n) => format!("{} and {} more", first_name.unwrap_or_default(), n - 1),
+    };
+    let row = Row {
+        id: uuid::Uuid::new_v4().to_string(),
+        org_id: ctx.org.id.clone(),
+        name,
+        status: Status::Queued.as_str().into(),
+        upload_ids: serde_json::to_string(&ids).unwrap_or_default(),
+        previous_analysis_id: body.previous_analysis_id.clone(),
+        progress: serde_json::to_string(&Progress::queued()).unwrap_or_default(),
+        progress_seq: 0,
+        summary: None,
+        result_key: None,
+        error: None,
+        created_by: ctx.caller.user.id.clone(),
+        created_at_ms: now,
+        started_at_ms: None,
+        finished_at_ms: None,
+        cancel_requested: false,
+    };
+    analyses::insert(&mut tx, &row).await?;
+    jobs::enqueue(
+        &mut tx,
+        &ctx.org.id,
+        jobs::ANALYZE,
+        &row.id,
+        worker::MAX_ATTEMPTS,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    state.ingest.hub.job_queued().await;
+    let mut headers = HeaderMap::new();
+    if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/analyses/{}", row.id)) {
+        headers.insert(header::LOCATION, location);
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        headers,
+        Json(Accepted {
+            id: row.id,
+            status: Status::Queued,
+        }),
+    ))
+}
+
+/// `GET /analyses`: the organisation's analyses, newest first (at most 200), without results.
+#[utoipa::path(get, path = "/analyses", tag = "analyses", summary = "List analyses",
+    params(("org" = Option<String>, Query, description = "Organisation slug or id, when the credential does not imply one")),
+    responses((status = 200, description = "Analyses", body = Vec<AnalysisView>)))]
+pub async fn list(
+    State(state): State<AppState>,
+    ctx: OrgContext,
+) -> Result<Json<Vec<AnalysisView>>, AppError> {
+    ctx.require(Permission::ViewAnalyses)?;
+    let mut tx = ctx.begin_read(&state.db).await?;
+    let rows = analyses::list(&mut tx, &ctx.org.id, 200).await?;
+    Ok(Json(rows.into_iter().map(AnalysisView::of).collect()))
+}
+
+/// `GET /analyses/{id}` query.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct ShowQuery {
+    /// `false` leaves the result out (it can be large).
+    #[serde(default = "yes")]
+    result: bool,
+    /// Organisation slug or id, when the credential does not imply one.
+    #[allow(dead_code)]
+    org: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `GET /analyses/{id}`: status and progress, and the result once done.
+#[utoipa::path(get, path = "/analyses/{id}", tag = "analyses", summary = "Read an analysis",
+    params(("id" = String, Path, description = "Analysis id"), ShowQuery),
+    responses(
+        (status = 200, description = "The analysis; `result` is present when `status` is done", body = AnalysisView),
+        (status = 404, description = "No such analysis in this organisation", body = crate::http::error::ErrorEnvelope),
+    ))]
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: OrgContext,
+    Path(id): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<ShowQuery>,
+) -> Result<Json<AnalysisView>, AppError> {
+    ctx.require(Permission::ViewAnalyses)?;
+    let row = find(&state, &ctx, &id).await?;
+    let key = row.result_key.clone().filter(|_| query.result);
+    let mut view = AnalysisView::of(row);
+    if let Some(key) = key {
+        let bytes = state
+            .ingest
+            .storage
+            .get(&key)
+            .await
+            .map_err(|e| AppError::Unavailable(e.into()))?;
+        let text = String::from_utf8(bytes.to_vec())
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("stored result is not UTF-8: {e}")))?;
+        view.result =
+            Some(RawValue::from_string(text).map_err(|e| {
+                AppError::Internal(anyhow::anyhow!("stored result is not JSON: {e}"))
+            })?);
+    }
+    Ok(Json(view))
+}
+
+async fn find(state: &AppState, ctx: &OrgContext, id: &str) -> Result<Row, AppError> {
+    let mut tx = ctx.begin_read(&state.db).await?;
+    let row = analyses::by_id(&mut tx, &ctx.org.id, id).await?;
+    tx.commit().await?;
+    row.ok_or(AppError::NotFound)
+}
+
+/// `POST /analyses/{id}/cancel`: stops a queued or running analysis.
+#[utoipa::path(post, path = "/analyses/{id}/cancel", tag = "analyses", summary = "Cancel an analysis",
+    params(("id" = String, Path, description = "Analysis id"), ("org" = Option<String>, Query, description = "Organisation slug or id, when the credential does not imply one")),
+    responses(
+        (status = 202, description = "Cancelled, or stopping (a running analysis stops within a second)", body = LiveState),
+        (status = 409, description = "It has already ended", body = crate::http::error::ErrorEnvelope),
+    ))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    ctx: OrgContext,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<LiveState>), AppError> {
+    ctx.require(Permission::CreateAnalyses)?;
+    let now = state.clock.now_ms();
+    let mut tx = ctx.begin(&state.db).await?;
+    let row = analyses::by_id(&mut tx, &ctx.org.id, &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if row.status().is_final() {
+        return Err(AppError::Conflict(
+            "already_ended",
+            format!(
+                "The analysis has already ended ({}).",
+                row.status().as_str()
+            ),
+        ));
+    }
+    analyses::request_cancel(&mut tx, &ctx.org.id, &id).await?;
+    let ended = if jobs::cancel_queued(&mut tx, &ctx.org.id, &id, now).await? {
+        analyses::finish(
+            &mut tx,
+            &id,
+            Status::Cancelled,
+            analyses::Outcome::Nothing,
+            now,
+        )
+        .await?
+    } else {
+        None
+    };
+    audit::append(
+        &mut tx,
+        &ctx.event(
+            "analysis.cancelled",
+            &id,
+            serde_json::json!({"name": row.name}),
+        ),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    let mut live = row.state();
+    if let Some(seq) = ended {
+        live = LiveState {
+            status: Status::Cancelled,
+            progress: Progress {
+                stage: "cancelled".into(),
+                ..Progress::default()
+            },
+            seq,
+            ..live
+        };
+        state.ingest.hub.publish(&ctx.org.id, live.clone()).await;
+    }
+    Ok((StatusCode::ACCEPTED, Json(live)))
+}
+
+/// `DELETE /analyses/{id}`: removes the analysis and its result (the uploads stay). A running
+/// one stops.
+#[utoipa::path(delete, path = "/analyses/{id}", tag = "analyses", summary = "Delete an analysis",
+    params(("id" = String, Path, description = "Analysis id"), ("org" = Option<String>, Query, description = "Organisation slug or id, when the credential does not imply one")),
+    responses((status = 204, description = "Deleted"), (status = 404, description = "No such analysis in this organisation", body = crate::http::error::ErrorEnvelope)))]
+pub async fn remove(
+    State(state): State<AppState>,
+    ctx: OrgContext,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    ctx.require(Permission::DeleteAnalyses)?;
+    let now = state.clock.now_ms();
+    let mut tx = ctx.begin(&state.db).await?;
+    let row = analyses::by_id(&mut tx, &ctx.org.id, &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    jobs::delete_for(&mut tx, &ctx.org.id, &id).await?;
+    analyses::delete(&mut tx, &ctx.org.id, &id).await?;
+    audit::append(
+        &mut tx,
+        &ctx.event(
+            "analysis.deleted",
+            &id,
+            serde_json::json!({"name": row.name}),
+        ),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    // The result object may exist even when the row has no key yet (a worker was storing it).
+    let key = analyses::result_key(&ctx.org.id, &id);
+    if let Err(e) = state.ingest.storage.delete(&key).await {
+        tracing::warn!(key, error = %e, "cannot remove a deleted analysis' result");
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /analyses/{id}/events`: status and progress as server-sent events (`event: state`,
+/// `id:` the sequence number, `data:` the state JSON), starting with the current state and
+/// ending after a final one. A reconnecting client that sends `Last-Event-ID` gets the current
+/// state only if it changed since.
+#[utoipa::path(get, path = "/analyses/{id}/events", tag = "analyses", summary = "Follow an analysis live",
+    params(("id" = String, Path, description = "Analysis id"), ("org" = Option<String>, Query, description = "Organisation slug or id, when the credential does not imply one")),
+    responses((status = 200, description = "`text/event-stream` of `state` events", content_type = "text/event-stream", body = LiveState), (status = 404, description = "No such analysis in this organisation", body = crate::http::error::ErrorEnvelope)))]
+pub async fn events(
+    State(state): State<AppState>,
+    ctx: OrgContext,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    ctx.require(Permission::ViewAnalyses)?;
+    let seen: i64 = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(-1);
+    // Subscribed before the first read, so no change falls between the two.
+    let mut updates = state.ingest.hub.subscribe();
+    let first = find(&state, &ctx, &id).await?.state();
+    let (mut sink, stream) = futures::channel::mpsc::channel::<Result<Event, Infallible>>(16);
+    tokio::spawn(async move {
+        let mut seen = seen;
+        let mut current = Some(first);
+        let mut recheck = tokio::time::interval(RECHECK_EVERY);
+        recheck.tick().await;
+        loop {
+            if let Some(live) = current.take()
+                && live.seq > seen
+            {
+                seen = live.seq;
+                let done = live.status.is_final();
+                let event = Event::default()
+                    .event("state")
+                    .id(live.seq.to_string())
+                    .json_data(&live)
+                    .unwrap_or_default();
+                if sink.send(Ok(event)).await.is_err() || done {
+                    return;
+                }
+            }
+            tokio::select! {
+                update = updates.recv() => match update {
+                    Ok(update) if update.state.id == id && update.org_id == ctx.org.id => {
+                        current = Some(update.state.clone());
+                    }
+                    Ok(_) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        current = reread(&state, &ctx, &id).await.ok().flatten();
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                },
+                _ = recheck.tick() => {
+                    if sink.is_closed() {
+                        return;
+                    }
+                    match reread(&state, &ctx, &id).await {
+                        Ok(Some(live)) => current = Some(live),
+                        Err(e) => tracing::warn!(error = %e, "cannot reread an analysis for its watchers"),
+                        Ok(None) => {
+                            let _ = sink.send(Ok(Event::default().event("deleted").data(&id))).await;
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+    });
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response())
+}
+
+async fn reread(
+    state: &AppState,
+    ctx: &OrgContext,
+    id: &str,
+) -> Result<Option<LiveState>, sqlx::Error> {
+    let mut tx = ctx.begin_read(&state.db).await?;
+    let row = analyses::by_id(&mut tx, &ctx.org.id, id).await?;
+    tx.commit().await?;
+    Ok(row.map(|r| r.state()))
+}

@@ -1,0 +1,11 @@
+//! Getting logs in and analysed: uploads streamed into storage, analyses of them, the durable
+//! job queue and the workers that run it, and the hub that pushes progress to watchers.
+
+pub mod analyses;
+pub mod hub;
+pub mod inspect;
+pub mod jobs;
+pub mod uploads;
+pub mod worker;
+
+pub use worker::{Ingest, Workers};

@@ -1,0 +1,319 @@
+//! Analyses: what was asked for (which uploads), where it has got to, and where its result is.
+
+use serde::{Deserialize, Serialize};
+
+use crate::db::Tx;
+use crate::with_tx;
+
+/// Where an analysis is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Waiting for a worker.
+    Queued,
+    /// A worker is on it.
+    Running,
+    /// Finished; the result is stored.
+    Done,
+    /// Gave up; `error` says why.
+    Failed,
+    /// Stopped at someone's request.
+    Cancelled,
+}
+
+impl Status {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Done => "done",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    /// Parses a stored name (unknown names read as failed, never as done).
+    pub fn parse(raw: &str) -> Self {
+        match raw {
+            "queued" => Self::Queued,
+            "running" => Self::Running,
+            "done" => Self::Done,
+            "cancelled" => Self::Cancelled,
+            _ => Self::Failed,
+        }
+    }
+
+    /// Whether nothing more will happen to it.
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Done | Self::Failed | Self::Cancelled)
+    }
+}
+
+/// How far an analysis has got.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Progress {
+    /// `queued`, `reading`, `mining`, `correlating` or `done` (the browser adds `uploading`
+    /// before an analysis exists).
+    pub stage: String,
+    /// Of the whole analysis, 0 to 100.
+    pub percent: f64,
+    /// Input bytes read in the current pass.
+    pub bytes_read: u64,
+    /// Input bytes in all.
+    pub bytes_total: u64,
+    /// Events read in the current pass.
+    pub events: u64,
+    /// Patterns found so far.
+    pub patterns: u64,
+}
+
+impl Progress {
+    /// Waiting to start.
+    pub fn queued() -> Self {
+        Self {
+            stage: "queued".into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// An analysis row.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Row {
+    /// Random id.
+    pub id: String,
+    /// Its organisation.
+    pub org_id: String,
+    /// Display name.
+    pub name: String,
+    /// Stored status name.
+    pub status: String,
+    /// JSON array of upload ids.
+    pub upload_ids: String,
+    /// The analysis it is compared with.
+    pub previous_analysis_id: Option<String>,
+    /// JSON [`Progress`].
+    pub progress: String,
+    /// Bumped on every progress change, so a reconnecting client knows what it has seen.
+    pub progress_seq: i64,
+    /// JSON summary of the result, once done.
+    pub summary: Option<String>,
+    /// Where the result JSON is stored, once done.
+    pub result_key: Option<String>,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// Who asked for it.
+    pub created_by: String,
+    /// When.
+    pub created_at_ms: i64,
+    /// When a worker started it.
+    pub started_at_ms: Option<i64>,
+    /// When it ended.
+    pub finished_at_ms: Option<i64>,
+    /// Someone asked to stop it.
+    pub cancel_requested: bool,
+}
+
+/// What clients see of an analysis while it runs, and what is pushed to them as it changes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct State {
+    /// The analysis.
+    pub id: String,
+    /// Its status.
+    pub status: Status,
+    /// How far it has got.
+    pub progress: Progress,
+    /// Increases with every change.
+    pub seq: i64,
+    /// Why it failed, when it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl Row {
+    /// The status.
+    pub fn status(&self) -> Status {
+        Status::parse(&self.status)
+    }
+
+    /// The upload ids.
+    pub fn upload_ids(&self) -> Vec<String> {
+        serde_json::from_str(&self.upload_ids).unwrap_or_default()
+    }
+
+    /// The live state.
+    pub fn state(&self) -> State {
+        State {
+            id: self.id.clone(),
+            status: self.status(),
+            progress: serde_json::from_str(&self.progress).unwrap_or_default(),
+            seq: self.progress_seq,
+            error: self.error.clone(),
+        }
+    }
+}
+
+/// Records a new, queued analysis.
+pub async fn insert(tx: &mut Tx, row: &Row) -> Result<(), sqlx::Error> {
+    with_tx!(tx, c => sqlx::query(
+        r"insert into analyses (id, org_id, name, status, upload_ids, previous_analysis_id, progress,
+            progress_seq, created_by, created_at_ms, cancel_requested)
+          values ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $10)",
+    )
+    .bind(&row.id)
+    .bind(&row.org_id)
+    .bind(&row.name)
+    .bind(&row.status)
+    .bind(&row.upload_ids)
+    .bind(&row.previous_analysis_id)
+    .bind(&row.progress)
+    .bind(&row.created_by)
+    .bind(row.created_at_ms)
+    .bind(false)
+    .execute(&mut *c)
+    .await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// The analysis `id` of `org_id`.
+pub async fn by_id(tx: &mut Tx, org_id: &str, id: &str) -> Result<Option<Row>, sqlx::Error> {
+    with_tx!(tx, c => sqlx::query_as(r"select * from analyses where org_id = $1 and id = $2")
+        .bind(org_id)
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await)
+}
+
+/// The organisation's analyses, newest first.
+pub async fn list(tx: &mut Tx, org_id: &str, limit: i64) -> Result<Vec<Row>, sqlx::Error> {
+    with_tx!(tx, c => sqlx::query_as(
+        r"select * from analyses where org_id = $1 order by created_at_ms desc, id limit $2",
+    )
+    .bind(org_id)
+    .bind(limit)
+    .fetch_all(&mut *c)
+    .await)
+}
+
+/// Stores new progress unless the analysis has ended; returns the new sequence number.
+pub async fn set_progress(
+    tx: &mut Tx,
+    id: &str,
+    status: Status,
+    progress: &Progress,
+    started_at_ms: Option<i64>,
+) -> Result<Option<i64>, sqlx::Error> {
+    let json = serde_json::to_string(progress).unwrap_or_default();
+    with_tx!(tx, c => sqlx::query_scalar(
+        r"update analyses set status = $2, progress = $3, progress_seq = progress_seq + 1,
+            started_at_ms = coalesce(started_at_ms, $4)
+          where id = $1 and status in ('queued', 'running')
+          returning progress_seq",
+    )
+    .bind(id)
+    .bind(status.as_str())
+    .bind(json)
+    .bind(started_at_ms)
+    .fetch_optional(&mut *c)
+    .await)
+}
+
+/// Ends an analysis (unless it already ended): done with its result, failed with a reason, or
+/// cancelled. Returns the new sequence number, or `None` if it had already ended.
+pub async fn finish(
+    tx: &mut Tx,
+    id: &str,
+    status: Status,
+    outcome: Outcome<'_>,
+    now: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    let percent = if status == Status::Done { 100.0 } else { 0.0 };
+    let progress = Progress {
+        stage: status.as_str().to_owned(),
+        percent,
+        ..Progress::default()
+    };
+    let (summary, result_key, error) = match outcome {
+        Outcome::Result { summary, key } => (Some(summary), Some(key), None),
+        Outcome::Error(e) => (None, None, Some(e)),
+        Outcome::Nothing => (None, None, None),
+    };
+    with_tx!(tx, c => sqlx::query_scalar(
+        r"update analyses set status = $2, summary = $3, result_key = $4, error = $5,
+            finished_at_ms = $6, progress_seq = progress_seq + 1,
+            progress = case when $2 = 'done' then $7 else progress end
+          where id = $1 and status in ('queued', 'running')
+          returning progress_seq",
+    )
+    .bind(id)
+    .bind(status.as_str())
+    .bind(summary)
+    .bind(result_key)
+    .bind(error)
+    .bind(now)
+    .bind(serde_json::to_string(&progress).unwrap_or_default())
+    .fetch_optional(&mut *c)
+    .await)
+}
+
+/// How an analysis ended.
+pub enum Outcome<'a> {
+    /// Done: the summary JSON and where the result is.
+    Result {
+        /// JSON summary.
+        summary: &'a str,
+        /// Storage key of the result.
+        key: &'a str,
+    },
+    /// Failed, with the reason shown to users.
+    Error(&'a str),
+    /// Cancelled.
+    Nothing,
+}
+
+/// Asks a running analysis to stop (the worker notices at its next heartbeat).
+pub async fn request_cancel(tx: &mut Tx, org_id: &str, id: &str) -> Result<bool, sqlx::Error> {
+    let n = with_tx!(tx, c => sqlx::query(
+        r"update analyses set cancel_requested = $3 where org_id = $1 and id = $2 and status in ('queued', 'running')",
+    )
+    .bind(org_id)
+    .bind(id)
+    .bind(true)
+    .execute(&mut *c)
+    .await.map(|r| r.rows_affected()))?;
+    Ok(n > 0)
+}
+
+/// Whether someone asked `id` to stop, and whether it still exists.
+pub async fn cancel_requested(tx: &mut Tx, id: &str) -> Result<Option<bool>, sqlx::Error> {
+    with_tx!(tx, c => sqlx::query_scalar(r"select cancel_requested from analyses where id = $1")
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await)
+}
+
+/// Removes the analysis row.
+pub async fn delete(tx: &mut Tx, org_id: &str, id: &str) -> Result<bool, sqlx::Error> {
+    let n = with_tx!(tx, c => sqlx::query(r"delete from analyses where org_id = $1 and id = $2")
+        .bind(org_id)
+        .bind(id)
+        .execute(&mut *c)
+        .await.map(|r| r.rows_affected()))?;
+    Ok(n > 0)
+}
+
+/// The result keys of every analysis of `org_id` (to remove its objects with it).
+pub async fn keys_of_org(tx: &mut Tx, org_id: &str) -> Result<Vec<String>, sqlx::Error> {
+    with_tx!(tx, c => sqlx::query_scalar(
+        r"select result_key from analyses where org_id = $1 and result_key is not null",
+    )
+    .bind(org_id)
+    .fetch_all(&mut *c)
+    .await)
+}
+
+/// Where an analysis' result is stored.
+pub fn result_key(org_id: &str, analysis_id: &str) -> String {
+    format!("results/{org_id}/{analysis_id}.json")
+}

@@ -1,0 +1,370 @@
+//! Uploads: files streamed into storage with their digest, kind and size, and the rows that
+//! record them. A row exists only for an object that was stored whole; an upload that fails or
+//! is abandoned leaves neither.
+
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::inspect::{Inspector, Kind, Refusal};
+use crate::config::ingest::IngestConfig;
+use crate::db::Tx;
+use crate::storage::{Storage, StorageError};
+use crate::with_tx;
+
+/// An uploaded file.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
+pub struct Upload {
+    /// Random id.
+    pub id: String,
+    /// The organisation it belongs to.
+    #[serde(skip)]
+    pub org_id: String,
+    /// The file name it was sent under.
+    pub name: String,
+    /// Its size as stored (compressed size for gzip).
+    pub bytes: i64,
+    /// SHA-256 of the stored bytes, hex.
+    pub sha256: String,
+    /// `text`, `json` or `gzip`.
+    pub kind: String,
+    /// Where the bytes are.
+    #[serde(skip)]
+    pub storage_key: String,
+    /// Who sent it.
+    pub created_by: String,
+    /// When.
+    pub created_at_ms: i64,
+}
+
+/// The limits that apply to one organisation's uploads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest single file.
+    pub max_file: u64,
+    /// Bytes of uploads it may keep.
+    pub quota: u64,
+    /// Bytes it keeps now.
+    pub used: u64,
+}
+
+impl Limits {
+    /// Bytes the next file may have before one of the limits is hit.
+    pub fn room(&self) -> u64 {
+        self.max_file.min(self.quota.saturating_sub(self.used))
+    }
+
+    /// Why a file of `bytes` cannot be taken, if it cannot.
+    pub fn refuse(&self, bytes: u64) -> Option<UploadError> {
+        if bytes > self.max_file {
+            Some(UploadError::TooLarge {
+                limit: self.max_file,
+            })
+        } else if bytes > self.quota.saturating_sub(self.used) {
+            Some(UploadError::OverQuota {
+                quota: self.quota,
+                used: self.used,
+            })
+        } else {
+            None
+        }
+    }
+}
+
+/// Why an upload failed. Every variant leaves nothing behind.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    /// The file is larger than the organisation's per-file limit.
+    #[error("The file is larger than this organisation's limit of {}.", human_bytes(*limit))]
+    TooLarge {
+        /// The limit.
+        limit: u64,
+    },
+    /// Storing the file would exceed the organisation's quota.
+    #[error("This upload would go over the organisation's storage quota ({} of {} used). Delete old analyses or ask for a larger quota.", human_bytes(*used), human_bytes(*quota))]
+    OverQuota {
+        /// The quota.
+        quota: u64,
+        /// Bytes used before this upload.
+        used: u64,
+    },
+    /// The content is not something Faultline reads.
+    #[error("{0}")]
+    Refused(#[from] Refusal),
+    /// The client stopped sending (disconnected, or the body was cut).
+    #[error("The upload was interrupted before the file arrived whole.")]
+    Interrupted,
+    /// Storage failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// What was stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    /// Bytes stored.
+    pub bytes: u64,
+    /// SHA-256, hex.
+    pub sha256: String,
+    /// What the file holds.
+    pub kind: Kind,
+}
+
+/// Streams `body` into `storage` at `key`, refusing it once it passes `limits`. Whatever goes
+/// wrong, the partial object is removed before the error is returned.
+pub async fn receive<S, E>(
+    storage: &Storage,
+    key: &str,
+    body: S,
+    limits: Limits,
+) -> Result<Received, UploadError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let mut writer = storage.writer(key).await?;
+    match copy(&mut writer, body, limits).await {
+        Ok((bytes, sha256, inspector)) => match inspector.finish() {
+            Ok(kind) => {
+                writer.finish().await?;
+                Ok(Received {
+                    bytes,
+                    sha256,
+                    kind,
+                })
+            }
+            Err(refusal) => {
+                abort(writer, storage, key).await;
+                Err(refusal.into())
+            }
+        },
+        Err(e) => {
+            abort(writer, storage, key).await;
+            Err(e)
+        }
+    }
+}
+
+async fn copy<S, E>(
+    writer: &mut crate::storage::Writer,
+    mut body: S,
+    limits: Limits,
+) -> Result<(u64, String, Inspector), UploadError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let room = limits.room();
+    let mut hasher = Sha256::new();
+    let mut inspector = Inspector::new();
+    let mut bytes = 0u64;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| {
+            tracing::info!(error = %e, "upload body ended early");
+            UploadError::Interrupted
+        })?;
+        bytes += chunk.len() as u64;
+        if bytes > room {
+            return Err(limits.refuse(bytes).unwrap_or(UploadError::TooLarge {
+                limit: limits.max_file,
+            }));
+        }
+        inspector.feed(&chunk)?;
+        hasher.update(&chunk);
+        writer.write(&chunk).await?;
+    }
+    Ok((bytes, hex::encode(hasher.finalize()), inspector))
+}
+
+async fn abort(writer: crate::storage::Writer, storage: &Storage, key: &str) {
+    if let Err(e) = writer.abort().await {
+        tracing::warn!(key, error = %e, "could not abort a partial upload");
+    }
+    if let Err(e) = storage.delete(key).await {
+        tracing::warn!(key, error = %e, "could not remove a partial upload");
+    }
+}
+
+/// The limits for `org_id`: its own where set, else the server's, with what it uses now. On
+/// PostgreSQL the organisation's row is locked until `tx` ends, so two uploads cannot both
+/// take the last of a quota.
+pub async fn limits(
+    tx: &mut Tx,
+    org_id: &str,
+    config: &IngestConfig,
+    lock: bool,
+) -> Result<Limits, sqlx::Error> {
+    let lock_clause = match (lock, &*tx) {
+        (true, Tx::Postgres(_)) => " for update",
+        _ => "",
+    };
+    let sql = format!("select max_upload_bytes, quota_bytes from orgs where id = $1{lock_clause}");
+    let (max_file, quota): (Option<i64>, Option<i64>) =
+        with_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(org_id)
+        .fetch_optional(&mut *c)
+        .await)?
+        .unwrap_or((None, None));
+    let used: i64 = with_tx!(tx, c => sqlx::query_scalar(
+        r"select cast(coalesce(sum(bytes), 0) as bigint) from uploads where org_id = $1",
+    )
+    .bind(org_id)
+    .fetch_one(&mut *c)
+    .await)?;
+    let positive = |v: Option<i64>, default: u64| {
+        v.and_then(|n| u64::try_from(n).ok())
+            .filter(|&n| n > 0)
+            .unwrap_or(default)
+    };
+    Ok(Limits {
+        max_file: positive(max_file, config.max_upload_bytes),
+        quota: positive(quota, config.org_quota_bytes),
+        used: u64::try_from(used).unwrap_or(0),
+    })
+}
+
+/// Records a stored upload.
+pub async fn insert(tx: &mut Tx, upload: &Upload) -> Result<(), sqlx::Error> {
+    with_tx!(tx, c => sqlx::query(
+        r"insert into uploads (id, org_id, name, bytes, sha256, kind, storage_key, created_by, created_at_ms)
+          values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&upload.id)
+    .bind(&upload.org_id)
+    .bind(&upload.name)
+    .bind(upload.bytes)
+    .bind(&upload.sha256)
+    .bind(&upload.kind)
+    .bind(&upload.storage_key)
+    .bind(&upload.created_by)
+    .bind(upload.created_at_ms)
+    .execute(&mut *c)
+    .await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// The upload `id` of `org_id`.
+pub async fn by_id(tx: &mut Tx, org_id: &str, id: &str) -> Result<Option<Upload>, sqlx::Error> {
+    with_tx!(tx, c => sqlx::query_as(r"select * from uploads where org_id = $1 and id = $2")
+        .bind(org_id)
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await)
+}
+
+/// An earlier upload of `org_id` with the same content.
+pub async fn by_digest(
+    tx: &mut Tx,
+    org_id: &str,
+    sha256: &str,
+) -> Result<Option<Upload>, sqlx::Error> {
+    with_tx!(tx, c => sqlx::query_as(
+        r"select * from uploads where org_id = $1 and sha256 = $2 order by created_at_ms limit 1",
+    )
+    .bind(org_id)
+    .bind(sha256)
+    .fetch_optional(&mut *c)
+    .await)
+}
+
+/// The organisation's uploads, newest first.
+pub async fn list(tx: &mut Tx, org_id: &str, limit: i64) -> Result<Vec<Upload>, sqlx::Error> {
+    with_tx!(tx, c => sqlx::query_as(
+        r"select * from uploads where org_id = $1 order by created_at_ms desc, id limit $2",
+    )
+    .bind(org_id)
+    .bind(limit)
+    .fetch_all(&mut *c)
+    .await)
+}
+
+/// The storage key of every upload of `org_id` (to remove its objects with it).
+pub async fn keys_of_org(tx: &mut Tx, org_id: &str) -> Result<Vec<String>, sqlx::Error> {
+    with_tx!(tx, c => sqlx::query_scalar(r"select storage_key from uploads where org_id = $1")
+        .bind(org_id)
+        .fetch_all(&mut *c)
+        .await)
+}
+
+/// Where an upload's bytes live.
+pub fn storage_key(org_id: &str, upload_id: &str) -> String {
+    format!("uploads/{org_id}/{upload_id}")
+}
+
+/// A file name fit to show and store: the last path component, without control characters,
+/// at most 200 characters; `upload.log` when nothing is left.
+pub fn clean_name(raw: &str) -> String {
+    let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
+    let name: String = last
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect::<String>()
+        .trim()
+        .to_owned();
+    if name.is_empty() || name == "." || name == ".." {
+        "upload.log".to_owned()
+    } else {
+        name
+    }
+}
+
+/// `1.5 GiB`, `512 MiB`, `20 KiB`, `7 bytes`.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return format!("{n} bytes");
+    }
+    let mut value = n as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if value.fract() == 0.0 {
+        format!("{value:.0} {}", UNITS[unit])
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_lose_paths_and_controls() {
+        assert_eq!(clean_name("../../etc/passwd"), "passwd");
+        assert_eq!(clean_name(r"C:\logs\app.log"), "app.log");
+        assert_eq!(clean_name("a\u{0}b\nc.log"), "abc.log");
+        assert_eq!(clean_name(".."), "upload.log");
+        assert_eq!(clean_name(""), "upload.log");
+    }
+
+    #[test]
+    fn sizes_read_well() {
+        assert_eq!(human_bytes(7), "7 bytes");
+        assert_eq!(human_bytes(1 << 30), "1 GiB");
+        assert_eq!(human_bytes(1536 << 20), "1.5 GiB");
+    }
+
+    #[test]
+    fn limits_name_the_one_hit() {
+        let limits = Limits {
+            max_file: 100,
+            quota: 1000,
+            used: 950,
+        };
+        assert_eq!(limits.room(), 50);
+        assert!(matches!(
+            limits.refuse(101),
+            Some(UploadError::TooLarge { .. })
+        ));
+        assert!(matches!(
+            limits.refuse(60),
+            Some(UploadError::OverQuota { .. })
+        ));
+        assert!(limits.refuse(50).is_none());
+    }
+}
