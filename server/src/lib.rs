@@ -13,6 +13,7 @@ pub mod crypto;
 pub mod db;
 pub mod http;
 pub mod ingest;
+pub mod push;
 pub mod state;
 pub mod storage;
 pub mod telemetry;

@@ -39,6 +39,33 @@ enum Command {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<std::path::PathBuf>,
     },
+    /// Upload log files to a Faultline server, analyse them there and print a summary and a
+    /// link (for CI: exits 1 if the analysis fails).
+    Push {
+        /// The server's address.
+        #[arg(long, env = "FAULTLINE_SERVER", value_name = "URL")]
+        server: String,
+        /// An API token with create_analyses and view_analyses.
+        #[arg(
+            long,
+            env = "FAULTLINE_TOKEN",
+            hide_env_values = true,
+            value_name = "TOKEN"
+        )]
+        token: String,
+        /// A name for the analysis (default: the first file's name).
+        #[arg(long)]
+        name: Option<String>,
+        /// The organisation (slug), for a personal token of someone in several.
+        #[arg(long)]
+        org: Option<String>,
+        /// Start the analysis and exit without waiting for it.
+        #[arg(long)]
+        no_wait: bool,
+        /// Log files (text, JSON lines or gzip).
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -64,6 +91,21 @@ fn main() -> ExitCode {
             previous,
             files,
         } => analyze(format, previous.as_deref(), &files),
+        Command::Push {
+            server,
+            token,
+            name,
+            org,
+            no_wait,
+            files,
+        } => push(server::push::Push {
+            server,
+            token,
+            name,
+            org,
+            files,
+            no_wait,
+        }),
         command => with_runtime(command),
     }
 }
@@ -98,6 +140,23 @@ fn with_runtime(command: Command) -> ExitCode {
             let code = if is_config_error(&e) { 2 } else { 1 };
             fail(&format!("error: {e:#}"), code)
         }
+    }
+}
+
+/// `faultline push`: a client of a server, so it needs none of the server's configuration.
+fn push(push: server::push::Push) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(&format!("cannot start the async runtime: {e}"), 1),
+    };
+    match runtime.block_on(server::push::run(&push)) {
+        Ok(server::push::Ended::Done | server::push::Ended::Started) => ExitCode::SUCCESS,
+        Ok(server::push::Ended::NotDone(_)) => ExitCode::from(1),
+        Err(e) if e.chain().any(|c| c.is::<server::push::Refused>()) => fail(&format!("{e:#}"), 2),
+        Err(e) => fail(&format!("{e:#}"), 1),
     }
 }
 

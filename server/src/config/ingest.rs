@@ -55,7 +55,7 @@ pub struct IngestConfig {
     pub max_upload_bytes: u64,
     /// Bytes of uploads an organisation may keep unless it sets its own quota.
     pub org_quota_bytes: u64,
-    /// Jobs one process runs at once.
+    /// Jobs one process runs at once (0: it runs none and only serves requests).
     pub workers: usize,
     /// Jobs of one organisation running at once across every process.
     pub org_concurrency: i64,
@@ -110,7 +110,8 @@ impl IngestConfig {
             storage,
             max_upload_bytes: bytes(get, "FAULTLINE_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES)?,
             org_quota_bytes: bytes(get, "FAULTLINE_ORG_QUOTA_BYTES", DEFAULT_ORG_QUOTA_BYTES)?,
-            workers: count(get, "FAULTLINE_WORKERS", 2, 64)?,
+            // 0: this process serves requests only and leaves the jobs to others.
+            workers: range(get, "FAULTLINE_WORKERS", 2, 0, 64)?,
             org_concurrency: i64::try_from(count(get, "FAULTLINE_ORG_CONCURRENCY", 2, 64)?)
                 .unwrap_or(i64::MAX),
             lease_ms: i64::try_from(count(get, "FAULTLINE_JOB_LEASE_SECS", 30, 3600)?)
@@ -160,14 +161,24 @@ fn count<'a>(
     default: usize,
     max: usize,
 ) -> Result<usize, ConfigError> {
+    range(get, name, default, 1, max)
+}
+
+fn range<'a>(
+    get: impl Fn(&str) -> Option<&'a str>,
+    name: &'static str,
+    default: usize,
+    min: usize,
+    max: usize,
+) -> Result<usize, ConfigError> {
     match get(name) {
         None => Ok(default),
         Some(raw) => raw
             .parse::<usize>()
             .ok()
-            .filter(|n| (1..=max).contains(n))
+            .filter(|n| (min..=max).contains(n))
             .ok_or_else(|| {
-                ConfigError::new(name, format!("{raw:?} is not a number from 1 to {max}"))
+                ConfigError::new(name, format!("{raw:?} is not a number from {min} to {max}"))
             }),
     }
 }
@@ -215,7 +226,10 @@ mod tests {
         let e = IngestConfig::from_vars(&vars(&[("FAULTLINE_STORAGE_URL", "ftp://x")]), dir)
             .expect_err("unknown");
         assert_eq!(e.var, "FAULTLINE_STORAGE_URL");
-        let e = IngestConfig::from_vars(&vars(&[("FAULTLINE_WORKERS", "0")]), dir)
+        let c = IngestConfig::from_vars(&vars(&[("FAULTLINE_WORKERS", "0")]), dir)
+            .expect("a process without workers");
+        assert_eq!(c.workers, 0);
+        let e = IngestConfig::from_vars(&vars(&[("FAULTLINE_WORKERS", "65")]), dir)
             .expect_err("workers");
         assert_eq!(e.var, "FAULTLINE_WORKERS");
     }

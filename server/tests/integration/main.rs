@@ -14,5 +14,6 @@ mod mail;
 mod openapi;
 mod pages;
 mod probes;
+mod processes;
 mod storage;
 mod tenancy;

@@ -57,6 +57,8 @@ pub struct AnalysisView {
     previous_analysis_id: Option<String>,
     created_by: String,
     created_at_ms: i64,
+    /// The analysis page, relative to the server's address.
+    web_path: String,
     started_at_ms: Option<i64>,
     finished_at_ms: Option<i64>,
     /// Totals of the result, once done.
@@ -70,9 +72,10 @@ pub struct AnalysisView {
 }
 
 impl AnalysisView {
-    fn of(row: Row) -> Self {
+    fn of(row: Row, org_slug: &str) -> Self {
         let state = row.state();
         Self {
+            web_path: format!("/orgs/{org_slug}/analyses/{}", row.id),
             upload_ids: row.upload_ids(),
             summary: row.summary.and_then(|s| RawValue::from_string(s).ok()),
             id: row.id,
@@ -227,7 +230,11 @@ pub async fn list(
     ctx.require(Permission::ViewAnalyses)?;
     let mut tx = ctx.begin_read(&state.db).await?;
     let rows = analyses::list(&mut tx, &ctx.org.id, 200).await?;
-    Ok(Json(rows.into_iter().map(AnalysisView::of).collect()))
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| AnalysisView::of(r, &ctx.org.slug))
+            .collect(),
+    ))
 }
 
 /// `GET /analyses/{id}` query.
@@ -261,7 +268,7 @@ pub async fn show(
     ctx.require(Permission::ViewAnalyses)?;
     let row = find(&state, &ctx, &id).await?;
     let key = row.result_key.clone().filter(|_| query.result);
-    let mut view = AnalysisView::of(row);
+    let mut view = AnalysisView::of(row, &ctx.org.slug);
     if let Some(key) = key {
         let bytes = state
             .ingest
