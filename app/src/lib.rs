@@ -85,6 +85,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/orgs/new") view=pages::orgs::NewOrgPage />
                         <Route path=path!("/orgs/:org") view=pages::orgs::OrgAdminPage />
                         <Route path=path!("/orgs/:org/audit") view=pages::orgs::AuditPage />
+                        <Route path=path!("/orgs/:org/analyses") view=pages::analyses::AnalysesPage />
+                        <Route path=path!("/orgs/:org/analyses/:id") view=pages::analyses::AnalysisPage />
                         <Route path=path!("/invitations/accept") view=pages::orgs::AcceptInvitationPage />
                     </Routes>
                 </ErrorBoundary>

@@ -2,6 +2,7 @@
 //! `#[server]` functions.
 
 pub mod account;
+pub mod analyses;
 pub mod demo;
 pub mod error;
 pub mod orgs;

@@ -65,7 +65,10 @@ fn UserMenu() -> impl IntoView {
                             let first = me.orgs.first().cloned();
                             view! {
                             <nav class="app-nav" aria-label="Account">
-                                {first.map(|o| view! { <A href=format!("/orgs/{}", o.slug)>{o.name}</A> })}
+                                {first.map(|o| view! {
+                                    <A href=format!("/orgs/{}/analyses", o.slug)>"Analyses"</A>
+                                    <A href=format!("/orgs/{}", o.slug) exact=true>{o.name}</A>
+                                })}
                                 <A href="/orgs" exact=true>"Organisations"</A>
                                 <A href="/account">"Account"</A>
                             </nav>

@@ -8,3 +8,4 @@ pub mod session;
 pub mod theme;
 pub mod toast;
 pub mod ui;
+pub mod upload;

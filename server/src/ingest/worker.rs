@@ -32,6 +32,9 @@ enum Stop {
     Shutdown = 2,
     /// The lease was lost or the analysis deleted: someone else owns what happens next.
     Lost = 3,
+    /// The analysis had already ended (a worker died between ending it and its job): the
+    /// job just needs closing.
+    Settled = 4,
 }
 
 impl Stop {
@@ -40,6 +43,7 @@ impl Stop {
             1 => Self::Cancelled,
             2 => Self::Shutdown,
             3 => Self::Lost,
+            4 => Self::Settled,
             _ => Self::Go,
         }
     }
@@ -200,6 +204,10 @@ async fn conclude(
                 None
             }
         }
+        Ok(Some(Stop::Settled)) => {
+            jobs::finish(&mut tx, &job.id, worker, "done", None, now).await?;
+            None
+        }
         Ok(Some(Stop::Shutdown)) => {
             jobs::release(&mut tx, &job.id, worker, now, None, true).await?;
             analyses::set_progress(
@@ -325,7 +333,7 @@ async fn analyze_job(
     };
     tx.commit().await?;
     if row.status().is_final() {
-        return Ok(None);
+        return Ok(Some(Stop::Settled));
     }
     if row.cancel_requested {
         return Ok(Some(Stop::Cancelled));

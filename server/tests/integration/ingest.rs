@@ -875,3 +875,43 @@ on_both_backends!(failed_jobs_say_why, |app| {
     );
     workers.stop(Duration::from_secs(5)).await;
 });
+
+on_both_backends!(a_job_whose_analysis_already_ended_is_just_closed, |app| {
+    let owner = app.signup("owner@acme.example", "Acme").await;
+    let id = app.analyse_text(&owner, "x.log", &sample_log(20)).await;
+    // As if a worker ended the analysis and died before closing its job.
+    server::with_db!(&app.raw, pool => sqlx::query("update analyses set status = 'failed', error = 'earlier' where id = $1")
+        .bind(&id)
+        .execute(pool)
+        .await
+        .map(|_| ()))
+    .expect("end it");
+    let workers = server::ingest::Workers::start(&app.state);
+    let mut closed = false;
+    for _ in 0..400 {
+        let mut tx = app
+            .state
+            .db
+            .begin_read(server::db::Scope::Org(&owner.org_id))
+            .await
+            .expect("tx");
+        let job = server::ingest::jobs::for_subject(&mut tx, &owner.org_id, &id)
+            .await
+            .expect("job")
+            .expect("row");
+        tx.commit().await.expect("commit");
+        if job.status == "done" {
+            closed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(closed, "the job was closed");
+    let ended = app.wait_for(&owner, &id).await;
+    assert_eq!(
+        ended["status"], "failed",
+        "the analysis keeps its ending: {ended}"
+    );
+    assert_eq!(ended["error"], "earlier");
+    workers.stop(Duration::from_secs(5)).await;
+});

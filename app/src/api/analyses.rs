@@ -1,0 +1,339 @@
+//! Analyses as the pages show them: the list, one analysis with its live state and, once
+//! done, the parts of its result the page displays. Uploading happens in the browser (it
+//! streams files straight to `/api/v1/uploads`); everything else goes through these server
+//! functions, which call the JSON API in-process.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+use super::account::urlencode;
+use super::error::ApiError;
+
+/// How far an analysis has got.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProgressView {
+    /// `queued`, `reading`, `mining`, `correlating`, `done`, `failed` or `cancelled`.
+    pub stage: String,
+    /// 0 to 100.
+    pub percent: f64,
+    /// Input bytes read in the current pass.
+    #[serde(default)]
+    pub bytes_read: u64,
+    /// Input bytes in all.
+    #[serde(default)]
+    pub bytes_total: u64,
+    /// Events read in the current pass.
+    #[serde(default)]
+    pub events: u64,
+    /// Patterns found so far.
+    #[serde(default)]
+    pub patterns: u64,
+}
+
+/// The live state pushed by the server as the analysis runs.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LiveState {
+    /// Analysis id.
+    pub id: String,
+    /// `queued`, `running`, `done`, `failed` or `cancelled`.
+    pub status: String,
+    /// Progress.
+    pub progress: ProgressView,
+    /// Increases with every change.
+    pub seq: i64,
+    /// Why it failed.
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+impl LiveState {
+    /// Whether nothing more will happen.
+    pub fn is_final(&self) -> bool {
+        matches!(self.status.as_str(), "done" | "failed" | "cancelled")
+    }
+}
+
+/// Totals of a finished analysis.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SummaryView {
+    /// Physical lines.
+    pub lines: u64,
+    /// Events.
+    pub events: u64,
+    /// Patterns.
+    pub patterns: u64,
+    /// Error patterns.
+    pub error_patterns: u64,
+    /// Error events.
+    pub error_events: u64,
+    /// Error families.
+    pub families: u64,
+    /// Critical patterns.
+    pub critical_patterns: u64,
+    /// First timestamp.
+    #[serde(default)]
+    pub first_seen: Option<String>,
+    /// Last timestamp.
+    #[serde(default)]
+    pub last_seen: Option<String>,
+    /// Seconds between them.
+    #[serde(default)]
+    pub span_seconds: Option<f64>,
+}
+
+/// An analysis in a list.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AnalysisItem {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Status.
+    pub status: String,
+    /// Progress.
+    pub progress: ProgressView,
+    /// Sequence number of the state.
+    pub seq: i64,
+    /// Why it failed.
+    #[serde(default)]
+    pub error: Option<String>,
+    /// The files.
+    pub upload_ids: Vec<String>,
+    /// When it was asked for.
+    pub created_at_ms: i64,
+    /// When it ended.
+    #[serde(default)]
+    pub finished_at_ms: Option<i64>,
+    /// Totals, once done.
+    #[serde(default)]
+    pub summary: Option<SummaryView>,
+}
+
+impl AnalysisItem {
+    /// Its live state.
+    pub fn live(&self) -> LiveState {
+        LiveState {
+            id: self.id.clone(),
+            status: self.status.clone(),
+            progress: self.progress.clone(),
+            seq: self.seq,
+            error: self.error.clone(),
+        }
+    }
+}
+
+/// A pattern row.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PatternRow {
+    /// Template with `<*>` variables.
+    pub template: String,
+    /// Events.
+    pub count: u64,
+    /// Level, when the events carry one.
+    pub level: Option<String>,
+    /// Severity.
+    pub severity: String,
+    /// Category.
+    pub category: String,
+}
+
+/// An error family row.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FamilyRow {
+    /// Title.
+    pub title: String,
+    /// Events.
+    pub count: u64,
+    /// Severity.
+    pub severity: String,
+    /// Patterns in it.
+    pub patterns: u64,
+}
+
+/// A file of the analysis.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FileRow {
+    /// Name.
+    pub name: String,
+    /// Detected format.
+    pub format: String,
+    /// Lines.
+    pub lines: u64,
+    /// Events.
+    pub events: u64,
+}
+
+/// One analysis and, once done, what the page shows of its result.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AnalysisDetail {
+    /// The analysis.
+    pub item: AnalysisItem,
+    /// The most frequent patterns (at most 50).
+    pub patterns: Vec<PatternRow>,
+    /// Error families (at most 20).
+    pub families: Vec<FamilyRow>,
+    /// Files.
+    pub files: Vec<FileRow>,
+    /// The caller may cancel (create_analyses) and delete (delete_analyses).
+    pub can_cancel: bool,
+    /// See above.
+    pub can_delete: bool,
+}
+
+/// Patterns shown on the analysis page.
+pub const TOP_PATTERNS: usize = 50;
+
+/// The analyses page's data.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AnalysesList {
+    /// Newest first.
+    pub items: Vec<AnalysisItem>,
+    /// The caller may upload and start analyses.
+    pub can_create: bool,
+}
+
+/// The organisation's analyses, newest first.
+#[server(prefix = "/rpc", endpoint = "analyses")]
+pub async fn list_analyses(org: String) -> Result<AnalysesList, ApiError> {
+    use crate::ssr::call;
+    let org_view: super::orgs::OrgView = call(
+        http::Method::GET,
+        &format!("/orgs/{}", urlencode(&org)),
+        None,
+    )
+    .await?;
+    let items = call(
+        http::Method::GET,
+        &format!("/analyses?org={}", urlencode(&org)),
+        None,
+    )
+    .await?;
+    Ok(AnalysesList {
+        items,
+        can_create: org_view.can("create_analyses"),
+    })
+}
+
+/// One analysis, with the displayed parts of its result once done.
+#[server(prefix = "/rpc", endpoint = "analysis")]
+pub async fn load_analysis(org: String, id: String) -> Result<AnalysisDetail, ApiError> {
+    use crate::ssr::call;
+    let org_view: super::orgs::OrgView = call(
+        http::Method::GET,
+        &format!("/orgs/{}", urlencode(&org)),
+        None,
+    )
+    .await?;
+    let raw: serde_json::Value = call(
+        http::Method::GET,
+        &format!("/analyses/{}?org={}", urlencode(&id), urlencode(&org)),
+        None,
+    )
+    .await?;
+    let item: AnalysisItem = serde_json::from_value(raw.clone())
+        .map_err(|e| ApiError::new(500, "internal", format!("unexpected analysis: {e}")))?;
+    let result = &raw["result"];
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+    let patterns = result["patterns"]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .take(TOP_PATTERNS)
+                .map(|p| PatternRow {
+                    template: text(&p["template"]),
+                    count: p["count"].as_u64().unwrap_or(0),
+                    level: p["level"].as_str().map(str::to_owned),
+                    severity: text(&p["severity"]),
+                    category: text(&p["category"]),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let families = result["families"]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .take(20)
+                .map(|f| FamilyRow {
+                    title: text(&f["title"]),
+                    count: f["count"].as_u64().unwrap_or(0),
+                    severity: text(&f["severity"]),
+                    patterns: f["patterns"].as_array().map_or(0, |p| p.len() as u64),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let files = result["files"]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .map(|f| FileRow {
+                    name: text(&f["name"]),
+                    format: text(&f["format"]),
+                    lines: f["lines"].as_u64().unwrap_or(0),
+                    events: f["events"].as_u64().unwrap_or(0),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(AnalysisDetail {
+        item,
+        patterns,
+        families,
+        files,
+        can_cancel: org_view.can("create_analyses"),
+        can_delete: org_view.can("delete_analyses"),
+    })
+}
+
+/// Starts an analysis of uploads the browser sent; returns its id.
+#[server(prefix = "/rpc", endpoint = "start_analysis")]
+pub async fn start_analysis(
+    org: String,
+    upload_ids: Vec<String>,
+    name: Option<String>,
+) -> Result<String, ApiError> {
+    use crate::ssr::call;
+    let mut body = serde_json::json!({"upload_ids": upload_ids});
+    if let Some(name) = name.filter(|n| !n.trim().is_empty()) {
+        body["name"] = name.into();
+    }
+    let reply: serde_json::Value = call(
+        http::Method::POST,
+        &format!("/analyses?org={}", urlencode(&org)),
+        Some(body),
+    )
+    .await?;
+    Ok(reply["id"].as_str().unwrap_or_default().to_owned())
+}
+
+/// Cancels a queued or running analysis.
+#[server(prefix = "/rpc", endpoint = "cancel_analysis")]
+pub async fn cancel_analysis(org: String, id: String) -> Result<(), ApiError> {
+    use crate::ssr::call;
+    call::<serde_json::Value>(
+        http::Method::POST,
+        &format!(
+            "/analyses/{}/cancel?org={}",
+            urlencode(&id),
+            urlencode(&org)
+        ),
+        None,
+    )
+    .await
+    .map(drop)
+}
+
+/// Deletes an analysis.
+#[server(prefix = "/rpc", endpoint = "delete_analysis")]
+pub async fn delete_analysis(org: String, id: String) -> Result<(), ApiError> {
+    use crate::ssr::call;
+    call::<serde_json::Value>(
+        http::Method::DELETE,
+        &format!("/analyses/{}?org={}", urlencode(&id), urlencode(&org)),
+        None,
+    )
+    .await
+    .map(drop)
+}
