@@ -920,30 +920,79 @@ on_both_backends!(retried_jobs_wait_for_their_backoff, |app| {
     use server::ingest::jobs;
     let owner = app.signup("owner@acme.example", "Acme").await;
     let now = app.clock.now_ms();
-    let mut tx = app.state.db.begin(server::db::Scope::System).await.expect("tx");
-    jobs::enqueue(&mut tx, &owner.org_id, "analyze", "s1", 3, now).await.expect("enqueue");
+    let mut tx = app
+        .state
+        .db
+        .begin(server::db::Scope::System)
+        .await
+        .expect("tx");
+    jobs::enqueue(&mut tx, &owner.org_id, "analyze", "s1", 3, now)
+        .await
+        .expect("enqueue");
     tx.commit().await.expect("commit");
-    let first = jobs::claim(&app.state.db, "w", now, 60_000, 2).await.expect("claim").expect("job");
+    let first = jobs::claim(&app.state.db, "w", now, 60_000, 2)
+        .await
+        .expect("claim")
+        .expect("job");
     // It fails; it goes back to the queue to run after its backoff, keeping the attempt.
-    let mut tx = app.state.db.begin(server::db::Scope::Org(&owner.org_id)).await.expect("tx");
+    let mut tx = app
+        .state
+        .db
+        .begin(server::db::Scope::Org(&owner.org_id))
+        .await
+        .expect("tx");
     let retry_at = now + jobs::backoff_ms(first.attempts);
-    assert!(jobs::release(&mut tx, &first.id, "w", retry_at, Some("storage down"), false).await.expect("release"));
+    assert!(
+        jobs::release(
+            &mut tx,
+            &first.id,
+            "w",
+            retry_at,
+            Some("storage down"),
+            false
+        )
+        .await
+        .expect("release")
+    );
     tx.commit().await.expect("commit");
-    assert!(jobs::claim(&app.state.db, "w", retry_at - 1, 60_000, 2).await.expect("claim").is_none());
-    let second = jobs::claim(&app.state.db, "w", retry_at, 60_000, 2).await.expect("claim").expect("due");
+    assert!(
+        jobs::claim(&app.state.db, "w", retry_at - 1, 60_000, 2)
+            .await
+            .expect("claim")
+            .is_none()
+    );
+    let second = jobs::claim(&app.state.db, "w", retry_at, 60_000, 2)
+        .await
+        .expect("claim")
+        .expect("due");
     assert_eq!(second.attempts, 2);
     assert_eq!(second.last_error.as_deref(), Some("storage down"));
     // A worker that no longer holds it cannot release or finish it.
-    let mut tx = app.state.db.begin(server::db::Scope::Org(&owner.org_id)).await.expect("tx");
-    assert!(!jobs::release(&mut tx, &first.id, "someone-else", now, None, false).await.expect("release"));
-    assert!(!jobs::finish(&mut tx, &first.id, "someone-else", "done", None, now).await.expect("finish"));
+    let mut tx = app
+        .state
+        .db
+        .begin(server::db::Scope::Org(&owner.org_id))
+        .await
+        .expect("tx");
+    assert!(
+        !jobs::release(&mut tx, &first.id, "someone-else", now, None, false)
+            .await
+            .expect("release")
+    );
+    assert!(
+        !jobs::finish(&mut tx, &first.id, "someone-else", "done", None, now)
+            .await
+            .expect("finish")
+    );
     tx.commit().await.expect("commit");
 });
 
 on_both_backends!(a_job_that_keeps_killing_its_workers_fails_visibly, |app| {
     use server::ingest::jobs;
     let owner = app.signup("owner@acme.example", "Acme").await;
-    let id = app.analyse_text(&owner, "poison.log", &sample_log(20)).await;
+    let id = app
+        .analyse_text(&owner, "poison.log", &sample_log(20))
+        .await;
     let lease = app.state.config.ingest.lease_ms;
     // Three workers in a row take it and die.
     for dead in ["dead-1", "dead-2", "dead-3"] {
@@ -957,6 +1006,11 @@ on_both_backends!(a_job_that_keeps_killing_its_workers_fails_visibly, |app| {
     let workers = server::ingest::Workers::start(&app.state);
     let ended = app.wait_for(&owner, &id).await;
     assert_eq!(ended["status"], "failed", "{ended}");
-    assert!(ended["error"].as_str().is_some_and(|e| e.contains("interrupted 3 times")), "{ended}");
+    assert!(
+        ended["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("interrupted 3 times")),
+        "{ended}"
+    );
     workers.stop(Duration::from_secs(5)).await;
 });
