@@ -50,7 +50,9 @@ def curl_upload(base, token, path, name):
     out = subprocess.run(
         [
             "curl", "-sS", "--fail-with-body", "-H", f"Authorization: Bearer {token}",
-            "-H", "Content-Type: application/octet-stream", "--data-binary", f"@{path}",
+            # --upload-file streams the file (--data-binary @file would read it all into memory
+            # first); -X POST keeps the method.
+            "-H", "Content-Type: application/octet-stream", "-X", "POST", "--upload-file", path,
             "-w", "\n%{speed_upload} %{time_total}", f"{base}/api/v1/uploads?name={name}",
         ],
         capture_output=True, text=True, check=True,
