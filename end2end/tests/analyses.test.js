@@ -132,3 +132,29 @@ test('drop two files, watch the analysis run, see the results', async () => {
   await page.screenshot({ path: join(artifacts, 'upload-refused.png'), fullPage: true });
   assert.deepEqual(errors.filter((e) => !/status of 415/.test(e)), [], 'no console errors');
 });
+
+test('a file over the limit is refused with the limit named', async () => {
+  const small = await startServer({ FAULTLINE_MAX_UPLOAD_BYTES: '1MB' });
+  const context = await launchBrowser();
+  try {
+    const page = await context.newPage();
+    await page.goto(`${small.base}/signup`);
+    await hydrated(page);
+    await page.getByLabel('Work email', { exact: true }).fill('lin@acme.example');
+    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await page.getByLabel('Organisation name', { exact: true }).fill('Acme');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.waitForURL(`${small.base}/orgs/acme`);
+    await page.goto(`${small.base}/orgs/acme/analyses`);
+    await hydrated(page);
+    await dropFiles(page, '[data-testid="dropzone"]', [{ name: 'huge.log', lines: 60_000, kind: 'api' }]);
+    await page.getByText('larger than this organisation').first().waitFor({ timeout: 30_000 });
+    const notice = await page.getByRole('alert').innerText();
+    assert.match(notice, /huge\.log was not uploaded/);
+    assert.match(notice, /1 MiB/);
+    await page.screenshot({ path: join(artifacts, 'upload-too-large.png'), fullPage: true });
+  } finally {
+    await context.close();
+    await small.stop();
+  }
+});
