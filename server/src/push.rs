@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use app::components::upload::thousands;
 use futures::StreamExt;
 use serde_json::{Value, json};
 
@@ -276,31 +277,9 @@ fn print_link(server: &str, view: &Value) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `1,234,567`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// `12.3 MB` (decimal units, as transfer rates are usually given).
 fn human(n: u64) -> String {
-    let n = n as f64;
-    if n >= 1e9 {
-        format!("{:.2} GB", n / 1e9)
-    } else if n >= 1e6 {
-        format!("{:.1} MB", n / 1e6)
-    } else if n >= 1e3 {
-        format!("{:.1} kB", n / 1e3)
-    } else {
-        format!("{n:.0} B")
-    }
+    app::components::upload::size(n as f64)
 }
 
 /// A one-line progress bar on a terminal; plain lines when standard error is not one.
@@ -342,17 +321,5 @@ impl Bar {
             writeln!(std::io::stderr(), "{message}")
         };
         self.last.clear();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn numbers_read_well() {
-        assert_eq!(super::thousands(0), "0");
-        assert_eq!(super::thousands(999), "999");
-        assert_eq!(super::thousands(1000), "1,000");
-        assert_eq!(super::thousands(7_478_416), "7,478,416");
-        assert_eq!(super::human(12_300_000), "12.3 MB");
     }
 }

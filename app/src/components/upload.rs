@@ -423,3 +423,15 @@ mod client {
         on_cleanup(move || closing.close());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn numbers_read_well() {
+        assert_eq!(super::thousands(0), "0");
+        assert_eq!(super::thousands(999), "999");
+        assert_eq!(super::thousands(1000), "1,000");
+        assert_eq!(super::thousands(7_478_416), "7,478,416");
+        assert_eq!(super::size(12_300_000.0), "12.3 MB");
+    }
+}

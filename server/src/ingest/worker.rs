@@ -208,33 +208,13 @@ async fn conclude(
             jobs::finish(&mut tx, &job.id, worker, "done", None, now).await?;
             None
         }
-        Ok(Some(Stop::Shutdown)) => {
-            jobs::release(&mut tx, &job.id, worker, now, None, true).await?;
-            analyses::set_progress(
-                &mut tx,
-                &job.subject_id,
-                Status::Queued,
-                &Progress::queued(),
-                None,
-            )
-            .await?
-            .map(|seq| (Status::Queued, seq, None))
-        }
+        Ok(Some(Stop::Shutdown)) => requeue(&mut tx, worker, job, now, None, true).await?,
         Ok(Some(_)) | Err(Failure::Stopped) => None,
         Err(Failure::Transient(e)) if job.attempts < job.max_attempts => {
             let message = format!("{e:#}");
             tracing::warn!(job = %job.id, attempt = job.attempts, error = %message, "job failed; it will be retried");
             let retry_at = now + jobs::backoff_ms(job.attempts);
-            jobs::release(&mut tx, &job.id, worker, retry_at, Some(&message), false).await?;
-            analyses::set_progress(
-                &mut tx,
-                &job.subject_id,
-                Status::Queued,
-                &Progress::queued(),
-                None,
-            )
-            .await?
-            .map(|seq| (Status::Queued, seq, None))
+            requeue(&mut tx, worker, job, retry_at, Some(&message), false).await?
         }
         Err(Failure::Permanent(message)) => fail(&mut tx, worker, job, message, now).await?,
         Err(Failure::Transient(e)) => {
@@ -256,25 +236,55 @@ async fn conclude(
                 ..Progress::default()
             }
         };
-        state
-            .ingest
-            .hub
-            .publish(
-                &job.org_id,
-                analyses::State {
-                    id: job.subject_id.clone(),
-                    status,
-                    progress,
-                    seq,
-                    error,
-                },
-            )
-            .await;
+        publish(state, job, status, progress, seq, error).await;
         if status == Status::Queued {
             state.ingest.hub.job_queued().await;
         }
     }
     Ok(())
+}
+
+/// Tells every watcher of `job`'s analysis its new state.
+async fn publish(
+    state: &AppState,
+    job: &Job,
+    status: Status,
+    progress: Progress,
+    seq: i64,
+    error: Option<String>,
+) {
+    let live = analyses::State {
+        id: job.subject_id.clone(),
+        status,
+        progress,
+        seq,
+        error,
+    };
+    state.ingest.hub.publish(&job.org_id, live).await;
+}
+
+/// Puts `job` back in the queue (to run at `run_after_ms`) and shows its analysis as queued,
+/// if `worker` still holds it.
+async fn requeue(
+    tx: &mut crate::db::Tx,
+    worker: &str,
+    job: &Job,
+    run_after_ms: i64,
+    error: Option<&str>,
+    uncount: bool,
+) -> Result<Option<(Status, i64, Option<String>)>, sqlx::Error> {
+    if !jobs::release(tx, &job.id, worker, run_after_ms, error, uncount).await? {
+        return Ok(None);
+    }
+    Ok(analyses::set_progress(
+        tx,
+        &job.subject_id,
+        Status::Queued,
+        &Progress::queued(),
+        None,
+    )
+    .await?
+    .map(|seq| (Status::Queued, seq, None)))
 }
 
 /// Ends `job` and its analysis as failed with `message`.
@@ -472,24 +482,12 @@ async fn analyze_job(
     tx.commit().await?;
     tracing::info!(job = %job.id, analysis = %job.subject_id, ms = now - started, "analysis done");
     if let Some(seq) = seq {
-        state
-            .ingest
-            .hub
-            .publish(
-                &job.org_id,
-                analyses::State {
-                    id: job.subject_id.clone(),
-                    status: Status::Done,
-                    progress: Progress {
-                        stage: "done".into(),
-                        percent: 100.0,
-                        ..Progress::default()
-                    },
-                    seq,
-                    error: None,
-                },
-            )
-            .await;
+        let done = Progress {
+            stage: "done".into(),
+            percent: 100.0,
+            ..Progress::default()
+        };
+        publish(state, job, Status::Done, done, seq, None).await;
     }
     Ok(None)
 }
@@ -511,20 +509,7 @@ async fn publish_progress(
     .await?;
     tx.commit().await?;
     if let Some(seq) = seq {
-        state
-            .ingest
-            .hub
-            .publish(
-                &job.org_id,
-                analyses::State {
-                    id: job.subject_id.clone(),
-                    status: Status::Running,
-                    progress: progress.clone(),
-                    seq,
-                    error: None,
-                },
-            )
-            .await;
+        publish(state, job, Status::Running, progress.clone(), seq, None).await;
     }
     Ok(())
 }

@@ -84,6 +84,14 @@ impl TestResponse {
     }
 }
 
+/// A port nothing listens on yet, for real servers started by tests.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
 /// A configuration pointing at `dir` for data and site files.
 pub fn test_config(dir: &std::path::Path, extra: &[(&str, &str)]) -> Config {
     let mut vars: HashMap<String, String> = HashMap::new();

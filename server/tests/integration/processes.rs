@@ -8,16 +8,10 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use serde_json::{Value, json};
 
+use crate::helpers::free_port;
 use crate::ingest::{gzip, sample_log};
 
 const BIN: &str = env!("CARGO_BIN_EXE_faultline");
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
 
 /// A `faultline serve` process, killed when dropped.
 struct Server {
