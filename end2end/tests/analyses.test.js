@@ -133,7 +133,7 @@ test('drop two files, watch the analysis run, see the results', async () => {
   assert.deepEqual(errors.filter((e) => !/status of 415/.test(e)), [], 'no console errors');
 });
 
-test('a file over the limit is refused with the limit named', async () => {
+test('a file over the limit is refused before it is sent, with the limit named', async () => {
   const small = await startServer({ FAULTLINE_MAX_UPLOAD_BYTES: '1MB' });
   const context = await launchBrowser();
   try {
@@ -147,11 +147,18 @@ test('a file over the limit is refused with the limit named', async () => {
     await page.waitForURL(`${small.base}/orgs/acme`);
     await page.goto(`${small.base}/orgs/acme/analyses`);
     await hydrated(page);
-    await dropFiles(page, '[data-testid="dropzone"]', [{ name: 'huge.log', lines: 60_000, kind: 'api' }]);
+    assert.match(await page.getByTestId('upload-limits').innerText(), /Up to 1 MiB per file/);
+    const sent = [];
+    page.on('request', (r) => { if (r.url().includes('/api/v1/uploads')) sent.push(r.url()); });
+    await dropFiles(page, '[data-testid="dropzone"]', [
+      { name: 'small.log', lines: 100, kind: 'api' },
+      { name: 'huge.log', lines: 60_000, kind: 'api' },
+    ]);
     await page.getByText('larger than this organisation').first().waitFor({ timeout: 30_000 });
     const notice = await page.getByRole('alert').innerText();
     assert.match(notice, /huge\.log was not uploaded/);
     assert.match(notice, /1 MiB/);
+    assert.deepEqual(sent, [], 'refused before anything was sent');
     await page.screenshot({ path: join(artifacts, 'upload-too-large.png'), fullPage: true });
   } finally {
     await context.close();

@@ -27,6 +27,11 @@ enum Command {
         #[command(subcommand)]
         action: AuditCommand,
     },
+    /// Organisation settings kept by the server's operator.
+    Orgs {
+        #[command(subcommand)]
+        action: OrgsCommand,
+    },
     /// Analyse log files (plain, JSON lines, logfmt, syslog, access logs; gzip accepted).
     Analyze {
         /// Output format.
@@ -73,6 +78,28 @@ enum AuditCommand {
     /// Check every organisation's hash chain; exits 1 and names each break if one was edited,
     /// deleted or reordered.
     Verify,
+}
+
+#[derive(Debug, Subcommand)]
+enum OrgsCommand {
+    /// Show an organisation's upload limits, or set its own (recorded in its audit log).
+    Limits {
+        /// The organisation's slug or id.
+        org: String,
+        /// The largest file it may upload: a size such as 2GiB, or `default` for the server's
+        /// FAULTLINE_MAX_UPLOAD_BYTES.
+        #[arg(long, value_name = "SIZE", value_parser = parse_limit)]
+        max_file: Option<server::ingest::uploads::LimitSetting>,
+        /// The bytes of uploads it may keep: a size, or `default` for the server's
+        /// FAULTLINE_ORG_QUOTA_BYTES.
+        #[arg(long, value_name = "SIZE", value_parser = parse_limit)]
+        quota: Option<server::ingest::uploads::LimitSetting>,
+    },
+}
+
+fn parse_limit(raw: &str) -> Result<server::ingest::uploads::LimitSetting, String> {
+    server::ingest::uploads::LimitSetting::parse(raw)
+        .ok_or_else(|| format!("{raw:?} is not a size (such as 512MB or 2GiB) or `default`"))
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -130,6 +157,14 @@ fn with_runtime(command: Command) -> ExitCode {
             Command::Audit {
                 action: AuditCommand::Verify,
             } => audit_verify(config).await,
+            Command::Orgs {
+                action:
+                    OrgsCommand::Limits {
+                        org,
+                        max_file,
+                        quota,
+                    },
+            } => org_limits(config, &org, max_file, quota).await,
             _ => server::run(config).await,
         }
     });
@@ -257,6 +292,53 @@ async fn audit_verify(config: server::Config) -> anyhow::Result<()> {
         "the audit log was altered: {} chain(s) broken ({checked} entries checked)",
         breaks.len()
     )
+}
+
+/// `faultline orgs limits`: sets what was given, then prints the limits that apply.
+async fn org_limits(
+    config: server::Config,
+    org: &str,
+    max_file: Option<server::ingest::uploads::LimitSetting>,
+    quota: Option<server::ingest::uploads::LimitSetting>,
+) -> anyhow::Result<()> {
+    use app::format::binary_size;
+    let db = server::open_database(&config).await?;
+    let configured = server::ingest::uploads::configure_limits(
+        &db,
+        &config.ingest,
+        org,
+        max_file,
+        quota,
+        "operator (faultline orgs limits)",
+        server::db::now_ms(),
+    )
+    .await;
+    db.close().await;
+    let Some(c) = configured? else {
+        anyhow::bail!("no organisation has the slug or id {org:?}");
+    };
+    let whose = |own: bool| {
+        if own {
+            "its own"
+        } else {
+            "the server's default"
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "per file:  {} ({})",
+        binary_size(c.applied.max_file),
+        whose(c.own_max_file)
+    )?;
+    writeln!(
+        out,
+        "quota:     {} ({})",
+        binary_size(c.applied.quota),
+        whose(c.own_quota)
+    )?;
+    writeln!(out, "used:      {}", binary_size(c.applied.used))?;
+    Ok(())
 }
 
 /// A problem the user fixes in the environment (bad address, unreachable database URL).

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use app::components::upload::thousands;
+use app::format::thousands;
 use futures::StreamExt;
 use serde_json::{Value, json};
 
@@ -279,7 +279,7 @@ fn print_link(server: &str, view: &Value) -> anyhow::Result<()> {
 
 /// `12.3 MB` (decimal units, as transfer rates are usually given).
 fn human(n: u64) -> String {
-    app::components::upload::size(n as f64)
+    app::format::size(n as f64)
 }
 
 /// A one-line progress bar on a terminal; plain lines when standard error is not one.

@@ -184,6 +184,48 @@ pub struct AnalysisDetail {
 /// Patterns shown on the analysis page.
 pub const TOP_PATTERNS: usize = 50;
 
+/// The limits on an organisation's uploads, in bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadLimits {
+    /// Largest single file.
+    pub max_file_bytes: u64,
+    /// Bytes of uploads the organisation may keep.
+    pub quota_bytes: u64,
+    /// Bytes it keeps now.
+    pub used_bytes: u64,
+}
+
+impl UploadLimits {
+    /// Why files of these sizes cannot all be uploaded, in the server's words, if they cannot.
+    pub fn refuse(&self, sizes: &[u64]) -> Option<(usize, String)> {
+        use crate::format::binary_size;
+        if let Some(i) = sizes.iter().position(|&s| s > self.max_file_bytes) {
+            return Some((
+                i,
+                format!(
+                    "The file is larger than this organisation's limit of {}.",
+                    binary_size(self.max_file_bytes)
+                ),
+            ));
+        }
+        let mut total = self.used_bytes;
+        for (i, &s) in sizes.iter().enumerate() {
+            total = total.saturating_add(s);
+            if total > self.quota_bytes {
+                return Some((
+                    i,
+                    format!(
+                        "This upload would go over the organisation's storage quota ({} of {} used). Delete old analyses or ask for a larger quota.",
+                        binary_size(self.used_bytes),
+                        binary_size(self.quota_bytes)
+                    ),
+                ));
+            }
+        }
+        None
+    }
+}
+
 /// The analyses page's data.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct AnalysesList {
@@ -191,6 +233,8 @@ pub struct AnalysesList {
     pub items: Vec<AnalysisItem>,
     /// The caller may upload and start analyses.
     pub can_create: bool,
+    /// The organisation's upload limits.
+    pub limits: UploadLimits,
 }
 
 /// The organisation's analyses, newest first.
@@ -209,9 +253,16 @@ pub async fn list_analyses(org: String) -> Result<AnalysesList, ApiError> {
         None,
     )
     .await?;
+    let limits = call(
+        http::Method::GET,
+        &format!("/uploads/limits?org={}", urlencode(&org)),
+        None,
+    )
+    .await?;
     Ok(AnalysesList {
         items,
         can_create: org_view.can("create_analyses"),
+        limits,
     })
 }
 
@@ -336,4 +387,28 @@ pub async fn delete_analysis(org: String, id: String) -> Result<(), ApiError> {
     )
     .await
     .map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::UploadLimits;
+
+    #[test]
+    fn limits_refuse_before_sending() {
+        let limits = UploadLimits {
+            max_file_bytes: 1000,
+            quota_bytes: 2500,
+            used_bytes: 500,
+        };
+        assert_eq!(limits.refuse(&[1000, 1000]), None);
+        let (i, message) = limits.refuse(&[10, 1001]).expect("too large");
+        assert_eq!(i, 1);
+        assert_eq!(
+            message,
+            "The file is larger than this organisation's limit of 1000 bytes."
+        );
+        let (i, message) = limits.refuse(&[900, 900, 900]).expect("over quota");
+        assert_eq!(i, 2);
+        assert!(message.contains("(500 bytes of 2.4 KiB used)"), "{message}");
+    }
 }

@@ -5,7 +5,8 @@
 use leptos::prelude::*;
 
 use super::ui::{Badge, ProgressBar, Tone};
-use crate::api::analyses::LiveState;
+use crate::api::analyses::{LiveState, UploadLimits};
+use crate::format::{binary_size, size, thousands};
 
 /// Where one file of a drop is.
 #[derive(Clone, Debug, PartialEq)]
@@ -33,9 +34,9 @@ pub enum UploadState {
     Failed(String),
 }
 
-/// The drop zone for organisation `org`.
+/// The drop zone for organisation `org`, which refuses files over `limits` before sending them.
 #[component]
-pub fn UploadPanel(#[prop(into)] org: String) -> impl IntoView {
+pub fn UploadPanel(#[prop(into)] org: String, limits: UploadLimits) -> impl IntoView {
     let files = RwSignal::new(Vec::<FileUpload>::new());
     let busy = RwSignal::new(false);
     let problem = RwSignal::new(None::<String>);
@@ -50,15 +51,12 @@ pub fn UploadPanel(#[prop(into)] org: String) -> impl IntoView {
             if busy.get_untracked() || list.length() == 0 {
                 return;
             }
-            client::start(
-                org.clone(),
-                list,
-                name.get_untracked(),
-                files,
-                busy,
-                problem,
-                navigate.clone(),
-            );
+            let target = client::Target {
+                org: org.clone(),
+                limits,
+                name: name.get_untracked(),
+            };
+            client::start(target, list, files, busy, problem, navigate.clone());
         }
     };
     #[cfg(not(feature = "hydrate"))]
@@ -91,6 +89,12 @@ pub fn UploadPanel(#[prop(into)] org: String) -> impl IntoView {
             <header class="card__header">
                 <h2 class="card__title" id="upload-title">"Analyse logs"</h2>
                 <p class="card__subtitle">"Text, JSON lines or gzip; several files make one analysis."</p>
+                <p class="card__subtitle" data-testid="upload-limits">{format!(
+                    "Up to {} per file · {} of {} storage used",
+                    binary_size(limits.max_file_bytes),
+                    binary_size(limits.used_bytes),
+                    binary_size(limits.quota_bytes),
+                )}</p>
             </header>
             <div class="card__body">
                 <label class="field">
@@ -158,32 +162,6 @@ fn UploadRow(index: usize, files: RwSignal<Vec<FileUpload>>) -> impl IntoView {
             </span>
         </li>
     }
-}
-
-/// `12.3 MB`.
-pub fn size(bytes: f64) -> String {
-    if bytes >= 1e9 {
-        format!("{:.2} GB", bytes / 1e9)
-    } else if bytes >= 1e6 {
-        format!("{:.1} MB", bytes / 1e6)
-    } else if bytes >= 1e3 {
-        format!("{:.1} kB", bytes / 1e3)
-    } else {
-        format!("{bytes:.0} B")
-    }
-}
-
-/// `1,234,567`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The stages as shown, with the status names that mean each is under way.
@@ -268,13 +246,22 @@ mod client {
 
     use super::{FileUpload, UploadState};
     use crate::api::account::urlencode;
-    use crate::api::analyses::{LiveState, start_analysis};
+    use crate::api::analyses::{LiveState, UploadLimits, start_analysis};
+
+    /// Where dropped files go.
+    pub struct Target {
+        /// The organisation.
+        pub org: String,
+        /// Its limits, checked before anything is sent.
+        pub limits: UploadLimits,
+        /// The analysis' name (empty: the first file's).
+        pub name: String,
+    }
 
     /// Uploads every file of `list` in turn, then starts the analysis and opens it.
     pub fn start(
-        org: String,
+        Target { org, limits, name }: Target,
         list: web_sys::FileList,
-        name: String,
         files: RwSignal<Vec<FileUpload>>,
         busy: RwSignal<bool>,
         problem: RwSignal<Option<String>>,
@@ -292,8 +279,17 @@ mod client {
                 })
                 .collect(),
         );
-        busy.set(true);
         problem.set(None);
+        let sizes: Vec<u64> = chosen.iter().map(|f| f.size() as u64).collect();
+        if let Some((index, message)) = limits.refuse(&sizes) {
+            files.update(|f| f[index].state = UploadState::Failed(message.clone()));
+            problem.set(Some(format!(
+                "{} was not uploaded, so no analysis was started: {message}",
+                chosen[index].name()
+            )));
+            return;
+        }
+        busy.set(true);
         leptos::task::spawn_local(async move {
             let mut ids = Vec::new();
             for (index, file) in chosen.iter().enumerate() {
@@ -421,17 +417,5 @@ mod client {
         on_state.forget();
         let closing = send_wrapper::SendWrapper::new(source);
         on_cleanup(move || closing.close());
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn numbers_read_well() {
-        assert_eq!(super::thousands(0), "0");
-        assert_eq!(super::thousands(999), "999");
-        assert_eq!(super::thousands(1000), "1,000");
-        assert_eq!(super::thousands(7_478_416), "7,478,416");
-        assert_eq!(super::size(12_300_000.0), "12.3 MB");
     }
 }

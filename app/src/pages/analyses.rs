@@ -13,7 +13,8 @@ use crate::api::analyses::{
     load_analysis,
 };
 use crate::components::ui::{Badge, Card, EmptyState, ErrorNotice, Loading, Tone};
-use crate::components::upload::{LiveProgress, UploadPanel, thousands};
+use crate::components::upload::{LiveProgress, UploadPanel};
+use crate::format::thousands;
 use crate::pages::account::RequireUser;
 use crate::pages::status::{format_date, format_uptime};
 
@@ -50,7 +51,7 @@ pub fn AnalysesPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match list.await {
                         Ok(data) => view! {
-                            {data.can_create.then(|| view! { <UploadPanel org=org() /> })}
+                            {data.can_create.then(|| view! { <UploadPanel org=org() limits=data.limits /> })}
                             {if data.items.is_empty() {
                                 view! {
                                     <EmptyState title="No analyses yet" message="Drop log files above, push them from CI with `faultline push`, or send them to POST /api/v1/uploads." />

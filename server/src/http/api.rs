@@ -101,6 +101,7 @@ fn json_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(tokens::list, tokens::create))
         .routes(routes!(tokens::revoke))
         .routes(routes!(audit::list))
+        .routes(routes!(uploads::limits))
         .routes(routes!(analyses::list, analyses::create))
         .routes(routes!(analyses::show, analyses::remove))
         .routes(routes!(analyses::cancel))

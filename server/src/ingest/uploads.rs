@@ -12,6 +12,7 @@ use crate::config::ingest::IngestConfig;
 use crate::db::Tx;
 use crate::storage::{Storage, StorageError};
 use crate::with_tx;
+use app::format::binary_size;
 
 /// An uploaded file.
 #[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
@@ -76,13 +77,13 @@ impl Limits {
 #[derive(Debug, thiserror::Error)]
 pub enum UploadError {
     /// The file is larger than the organisation's per-file limit.
-    #[error("The file is larger than this organisation's limit of {}.", human_bytes(*limit))]
+    #[error("The file is larger than this organisation's limit of {}.", binary_size(*limit))]
     TooLarge {
         /// The limit.
         limit: u64,
     },
     /// Storing the file would exceed the organisation's quota.
-    #[error("This upload would go over the organisation's storage quota ({} of {} used). Delete old analyses or ask for a larger quota.", human_bytes(*used), human_bytes(*quota))]
+    #[error("This upload would go over the organisation's storage quota ({} of {} used). Delete old analyses or ask for a larger quota.", binary_size(*used), binary_size(*quota))]
     OverQuota {
         /// The quota.
         quota: u64,
@@ -224,6 +225,98 @@ pub async fn limits(
     })
 }
 
+/// A change to one of an organisation's limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitSetting {
+    /// Use the server's setting.
+    Default,
+    /// Its own value, in bytes.
+    Bytes(u64),
+}
+
+impl LimitSetting {
+    /// `default`, or a size such as `2GiB`.
+    pub fn parse(raw: &str) -> Option<Self> {
+        if raw.trim().eq_ignore_ascii_case("default") {
+            Some(Self::Default)
+        } else {
+            crate::config::ingest::parse_bytes(raw).map(Self::Bytes)
+        }
+    }
+}
+
+/// An organisation's limits after a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Configured {
+    /// The limits that apply now.
+    pub applied: Limits,
+    /// Whether the per-file limit is the organisation's own (else the server's).
+    pub own_max_file: bool,
+    /// Whether the quota is the organisation's own (else the server's).
+    pub own_quota: bool,
+}
+
+/// Sets an organisation's own limits, leaving those given as `None` as they are, and records
+/// it in the organisation's audit log as done by `actor`. Answers the limits that now apply,
+/// or `None` when no organisation has that slug or id.
+pub async fn configure_limits(
+    db: &crate::Db,
+    config: &IngestConfig,
+    org_key: &str,
+    max_file: Option<LimitSetting>,
+    quota: Option<LimitSetting>,
+    actor: &str,
+    now: i64,
+) -> Result<Option<Configured>, sqlx::Error> {
+    let mut tx = db.begin(crate::db::Scope::System).await?;
+    let Some(org) = crate::tenancy::orgs::by_key(&mut tx, org_key).await? else {
+        return Ok(None);
+    };
+    let (old_file, old_quota): (Option<i64>, Option<i64>) = with_tx!(&mut tx, c => sqlx::query_as(
+        r"select max_upload_bytes, quota_bytes from orgs where id = $1",
+    )
+    .bind(&org.id)
+    .fetch_one(&mut *c)
+    .await)?;
+    let stored = |change: Option<LimitSetting>, old: Option<i64>| match change {
+        None => old,
+        Some(LimitSetting::Default) => None,
+        Some(LimitSetting::Bytes(n)) => Some(i64::try_from(n).unwrap_or(i64::MAX)),
+    };
+    let (new_file, new_quota) = (stored(max_file, old_file), stored(quota, old_quota));
+    with_tx!(&mut tx, c => sqlx::query(
+        r"update orgs set max_upload_bytes = $2, quota_bytes = $3 where id = $1",
+    )
+    .bind(&org.id)
+    .bind(new_file)
+    .bind(new_quota)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    if (new_file, new_quota) != (old_file, old_quota) {
+        let event = crate::audit::Event {
+            org_id: org.id.clone(),
+            actor_id: String::new(),
+            actor: actor.to_owned(),
+            action: "org.limits_changed",
+            target: org.id.clone(),
+            ip: String::new(),
+            detail: serde_json::json!({
+                "max_upload_bytes": new_file,
+                "quota_bytes": new_quota,
+            }),
+        };
+        crate::audit::append(&mut tx, &event, now).await?;
+    }
+    let applied = limits(&mut tx, &org.id, config, false).await?;
+    tx.commit().await?;
+    Ok(Some(Configured {
+        applied,
+        own_max_file: new_file.is_some_and(|n| n > 0),
+        own_quota: new_quota.is_some_and(|n| n > 0),
+    }))
+}
+
 /// Records a stored upload.
 pub async fn insert(tx: &mut Tx, upload: &Upload) -> Result<(), sqlx::Error> {
     with_tx!(tx, c => sqlx::query(
@@ -310,25 +403,6 @@ pub fn clean_name(raw: &str) -> String {
     }
 }
 
-/// `1.5 GiB`, `512 MiB`, `20 KiB`, `7 bytes`.
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if n < 1024 {
-        return format!("{n} bytes");
-    }
-    let mut value = n as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if value.fract() == 0.0 {
-        format!("{value:.0} {}", UNITS[unit])
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -340,13 +414,6 @@ mod tests {
         assert_eq!(clean_name("a\u{0}b\nc.log"), "abc.log");
         assert_eq!(clean_name(".."), "upload.log");
         assert_eq!(clean_name(""), "upload.log");
-    }
-
-    #[test]
-    fn sizes_read_well() {
-        assert_eq!(human_bytes(7), "7 bytes");
-        assert_eq!(human_bytes(1 << 30), "1 GiB");
-        assert_eq!(human_bytes(1536 << 20), "1.5 GiB");
     }
 
     #[test]

@@ -318,13 +318,84 @@ on_both_backends!(bad_uploads_are_refused_and_leave_nothing, |app| {
 });
 
 on_both_backends!(sizes_and_quotas_are_enforced, |app| {
+    use server::ingest::uploads::{LimitSetting, configure_limits};
     let owner = app.signup("owner@acme.example", "Acme").await;
-    server::with_db!(&app.raw, pool => sqlx::query("update orgs set max_upload_bytes = 10000, quota_bytes = 25000 where id = $1")
-        .bind(&owner.org_id)
-        .execute(pool)
-        .await
-        .map(|_| ()))
-    .expect("limits");
+    let limits_url = format!("/api/v1/uploads/limits?org={}", owner.org_slug);
+    let r = app
+        .call("GET", &limits_url, Some(&owner.access), None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        r.json()["max_file_bytes"],
+        1u64 << 30,
+        "1 GiB per file by default"
+    );
+
+    // The operator gives the organisation its own limits; the change is audited.
+    let config = &app.state.config.ingest;
+    let now = app.clock.now_ms();
+    let set = |max_file, quota| {
+        configure_limits(
+            &app.state.db,
+            config,
+            &owner.org_slug,
+            max_file,
+            quota,
+            "operator",
+            now,
+        )
+    };
+    let c = set(
+        Some(LimitSetting::Bytes(10_000)),
+        Some(LimitSetting::Bytes(25_000)),
+    )
+    .await
+    .expect("configure")
+    .expect("the org exists");
+    assert!(c.own_max_file && c.own_quota);
+    assert_eq!(
+        (c.applied.max_file, c.applied.quota, c.applied.used),
+        (10_000, 25_000, 0)
+    );
+    let r = app
+        .call("GET", &limits_url, Some(&owner.access), None)
+        .await;
+    assert_eq!(
+        r.json(),
+        json!({"max_file_bytes": 10_000, "quota_bytes": 25_000, "used_bytes": 0, "room_bytes": 10_000})
+    );
+    let audit = app
+        .call(
+            "GET",
+            &format!(
+                "/api/v1/orgs/{}/audit?action=org.limits_changed",
+                owner.org_slug
+            ),
+            Some(&owner.access),
+            None,
+        )
+        .await;
+    let detail = audit.json()[0]["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        detail.contains("\"max_upload_bytes\":10000"),
+        "{}",
+        audit.text()
+    );
+    let nobody = configure_limits(
+        &app.state.db,
+        config,
+        "no-such-org",
+        None,
+        None,
+        "operator",
+        now,
+    )
+    .await
+    .expect("configure");
+    assert!(nobody.is_none());
 
     // Declared too large: refused before a byte is read.
     let request = Request::post(format!(
@@ -371,6 +442,26 @@ on_both_backends!(sizes_and_quotas_are_enforced, |app| {
     assert!(r.text().contains("quota"), "{}", r.text());
     assert_eq!(app.count_rows("uploads").await, 2);
     assert_eq!(app.stored_files().len(), 2);
+    let r = app
+        .call("GET", &limits_url, Some(&owner.access), None)
+        .await;
+    let used = r.json()["used_bytes"].as_u64().expect("used");
+    assert_eq!(
+        r.json()["room_bytes"],
+        25_000 - used,
+        "room is what the quota leaves"
+    );
+
+    // Back to the server's defaults: the third file fits.
+    let c = set(Some(LimitSetting::Default), Some(LimitSetting::Default))
+        .await
+        .expect("configure")
+        .expect("the org exists");
+    assert!(!c.own_max_file && !c.own_quota);
+    let r = app
+        .upload(&owner, "third.log", "text/plain", sample_log(155))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
 });
 
 on_both_backends!(

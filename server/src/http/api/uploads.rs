@@ -274,3 +274,35 @@ pub async fn list(
     let mut tx = ctx.begin_read(&state.db).await?;
     Ok(Json(uploads::list(&mut tx, &ctx.org.id, 500).await?))
 }
+
+/// The limits that apply to the organisation's uploads, in bytes.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct LimitsView {
+    /// Largest single file.
+    max_file_bytes: u64,
+    /// Bytes of uploads the organisation may keep.
+    quota_bytes: u64,
+    /// Bytes it keeps now.
+    used_bytes: u64,
+    /// The largest file the next upload may be, given both limits.
+    room_bytes: u64,
+}
+
+/// `GET /uploads/limits`: the per-file limit and the quota, so a client can refuse an oversized
+/// file before sending it.
+#[utoipa::path(get, path = "/uploads/limits", tag = "uploads", summary = "Upload limits and quota use", params(ListQuery), responses((status = 200, description = "Limits in bytes", body = LimitsView)))]
+pub async fn limits(
+    State(state): State<AppState>,
+    ctx: OrgContext,
+) -> Result<Json<LimitsView>, AppError> {
+    ctx.require(Permission::ViewAnalyses)?;
+    let mut tx = ctx.begin_read(&state.db).await?;
+    let limits = uploads::limits(&mut tx, &ctx.org.id, &state.config.ingest, false).await?;
+    tx.commit().await?;
+    Ok(Json(LimitsView {
+        max_file_bytes: limits.max_file,
+        quota_bytes: limits.quota,
+        used_bytes: limits.used,
+        room_bytes: limits.room(),
+    }))
+}
