@@ -88,6 +88,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/orgs/:org/audit") view=pages::orgs::AuditPage />
                         <Route path=path!("/orgs/:org/analyses") view=pages::analyses::AnalysesPage />
                         <Route path=path!("/orgs/:org/analyses/:id") view=pages::analyses::AnalysisPage />
+                        <Route path=path!("/orgs/:org/analyses/:id/patterns/:pattern") view=pages::patterns::PatternPage />
                         <Route path=path!("/invitations/accept") view=pages::orgs::AcceptInvitationPage />
                     </Routes>
                 </ErrorBoundary>

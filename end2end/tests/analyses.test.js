@@ -2,6 +2,7 @@
 // uploads and then the analysis progress run to completion, and see the results appear.
 // A teammate watching the same analysis sees the same live progress.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { artifacts, hydrated, launchBrowser, startServer, watchErrors } from './server.js';
@@ -96,7 +97,7 @@ test('drop two files, watch the analysis run, see the results', async () => {
   assert.ok([...seen].some((t) => /events · # patterns/.test(t)), `progress counts were shown live: ${[...seen].join(' | ')}`);
 
   // The results.
-  await page.getByRole('heading', { name: 'Top patterns' }).waitFor();
+  await page.getByRole('heading', { name: 'Patterns', exact: true }).waitFor();
   const stat = async (label) => page.locator('.stat', { hasText: label }).locator('.stat__value').innerText();
   assert.equal(await stat('Events'), '620,000');
   const patterns = await page.getByTestId('patterns').locator('tbody tr').allInnerTexts();
@@ -131,6 +132,95 @@ test('drop two files, watch the analysis run, see the results', async () => {
   await page.getByText('PNG image').first().waitFor();
   await page.screenshot({ path: join(artifacts, 'upload-refused.png'), fullPage: true });
   assert.deepEqual(errors.filter((e) => !/status of 415/.test(e)), [], 'no console errors');
+});
+
+test('search, filter and sort the patterns, then open one in detail', async () => {
+  // Signed in by the first test; its analysis is the newest.
+  const page = await browser.newPage();
+  const errors = watchErrors(page);
+  await page.goto(`${server.base}/orgs/acme/analyses`);
+  await hydrated(page);
+  await page.getByTestId('analyses').getByRole('link').first().click();
+  await page.getByTestId('patterns').waitFor();
+  const analysisUrl = page.url().split('?')[0];
+  assert.match(await page.getByTestId('pattern-count').innerText(), /^\d+ patterns$/);
+  const canvas = page.locator('canvas.chart__canvas').first();
+  await page.waitForFunction(() => document.querySelector('canvas.chart__canvas')?.dataset.drawn === 'true');
+  assert.ok(await canvas.isVisible(), 'events over time are charted');
+
+  // The patterns download as CSV, every one a row.
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: 'Patterns (CSV)' }).click(),
+  ]);
+  assert.match(download.suggestedFilename(), /\.csv$/);
+  const csv = await readFile(await download.path(), 'utf8');
+  assert.match(csv, /^id,template,count,/);
+  assert.match(csv, /payment <\*> failed: connection refused to <\*>/);
+
+  // Search from the keyboard: the query lands in the address, and only matches remain.
+  await page.getByLabel('Search templates').fill('refused');
+  await page.getByLabel('Search templates').press('Enter');
+  await page.waitForURL(/[?&]q=refused/);
+  await page.getByTestId('pattern-count').filter({ hasText: 'match' }).waitFor();
+  let rows = await page.getByTestId('patterns').locator('tbody tr').allInnerTexts();
+  assert.ok(rows.length > 0 && rows.every((r) => r.includes('refused')), rows.join('\n'));
+
+  // A filter no pattern passes shows the empty state with a way back.
+  await page.getByLabel('Severity').selectOption('low');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await page.waitForURL(/severity=low/);
+  await page.getByText('No patterns match').waitFor();
+  await page.getByRole('link', { name: 'Clear the filters' }).click();
+  await page.waitForURL(analysisUrl);
+  await page.getByTestId('pattern-count').filter({ hasNotText: 'match' }).waitFor();
+
+  // Sorting by a column flips with a second press and says so to assistive technology.
+  const events = page.getByTestId('patterns').getByRole('columnheader', { name: /Events/ });
+  assert.equal(await events.getAttribute('aria-sort'), 'descending');
+  await events.getByRole('link').click();
+  await page.waitForURL(/sort=count|asc=true/);
+  await page.waitForFunction(() => document.querySelector('th[aria-sort="ascending"]') !== null);
+  const counts = (await page.getByTestId('patterns').locator('tbody tr td:first-child').allInnerTexts())
+    .map((t) => Number(t.split('\n')[0].replaceAll(',', '')));
+  assert.deepEqual(counts, [...counts].sort((a, b) => a - b), 'fewest first');
+  await page.screenshot({ path: join(artifacts, 'patterns-table.png'), fullPage: true });
+
+  // Open the payment pattern: its template with slots, values, risk, samples and chart.
+  await page.getByLabel('Search templates').fill('payment');
+  await page.getByLabel('Search templates').press('Enter');
+  await page.waitForURL(/q=payment/);
+  await page.getByTestId('patterns').locator('tbody tr').first().getByRole('link').click();
+  await page.waitForURL(/\/patterns\/p\d+$/);
+  await page.getByRole('heading', { name: /^Pattern p\d+$/ }).waitFor();
+  const template = await page.getByTestId('template').innerText();
+  assert.match(template, /payment <1> failed: connection refused to <2>/);
+  const slot = page.getByTestId('template').locator('mark.slot').nth(1);
+  assert.match(await slot.getAttribute('title'), /Variable 2: db-\d \([\d,]+\)/);
+  const variables = await page.getByTestId('variables').innerText();
+  assert.match(variables, /db-0/);
+  assert.match(await page.getByTestId('risk').innerText(), /Severity[\s\S]*Frequency[\s\S]*Impact[\s\S]*Recency/);
+  assert.match(await page.getByTestId('samples').innerText(), /api\.log · line \d+/);
+  await page.waitForFunction(() => document.querySelector('canvas.chart__canvas')?.dataset.drawn === 'true');
+  await page.screenshot({ path: join(artifacts, 'pattern-detail.png'), fullPage: true });
+  // The chart follows the system's colour scheme as it changes.
+  const corner = () => page.evaluate(() => [...document.querySelector('canvas.chart__canvas').getContext('2d').getImageData(1, 1, 1, 1).data].slice(0, 3));
+  assert.deepEqual(await corner(), [255, 255, 255]);
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.waitForFunction(() => document.querySelector('canvas.chart__canvas').getContext('2d').getImageData(1, 1, 1, 1).data[0] < 100);
+  assert.deepEqual(await corner(), [23, 27, 34]);
+  await page.screenshot({ path: join(artifacts, 'pattern-detail-dark.png'), fullPage: true });
+
+  // Hovering the chart shows the bucket's numbers.
+  const box = await page.locator('canvas.chart__canvas').boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.locator('.chart__tooltip').waitFor();
+  assert.match(await page.locator('.chart__tooltip').innerText(), /\d/);
+
+  // Another organisation's pattern, or one that does not exist, is not there.
+  await page.goto(`${analysisUrl}/patterns/p99999`);
+  await page.getByText('No such pattern').waitFor();
+  assert.deepEqual(errors.filter((e) => !/status of 404/.test(e)), [], 'no console errors');
 });
 
 test('a file over the limit is refused before it is sent, with the limit named', async () => {

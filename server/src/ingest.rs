@@ -5,6 +5,7 @@ pub mod analyses;
 pub mod hub;
 pub mod inspect;
 pub mod jobs;
+pub mod results;
 pub mod uploads;
 pub mod worker;
 

@@ -14,6 +14,7 @@ pub mod db;
 pub mod http;
 pub mod ingest;
 pub mod push;
+pub mod reports;
 pub mod state;
 pub mod storage;
 pub mod telemetry;
@@ -62,6 +63,7 @@ impl AppState {
                 &uuid::Uuid::new_v4().simple().to_string()[..8]
             ),
             scratch: config.data_dir.join("scratch"),
+            results: ingest::results::ResultCache::default(),
         });
         let assets = load_asset_manifest(&config.site_root);
         let leptos = LeptosOptions::builder()

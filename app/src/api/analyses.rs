@@ -123,66 +123,18 @@ impl AnalysisItem {
     }
 }
 
-/// A pattern row.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct PatternRow {
-    /// Template with `<*>` variables.
-    pub template: String,
-    /// Events.
-    pub count: u64,
-    /// Level, when the events carry one.
-    pub level: Option<String>,
-    /// Severity.
-    pub severity: String,
-    /// Category.
-    pub category: String,
-}
-
-/// An error family row.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct FamilyRow {
-    /// Title.
-    pub title: String,
-    /// Events.
-    pub count: u64,
-    /// Severity.
-    pub severity: String,
-    /// Patterns in it.
-    pub patterns: u64,
-}
-
-/// A file of the analysis.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct FileRow {
-    /// Name.
-    pub name: String,
-    /// Detected format.
-    pub format: String,
-    /// Lines.
-    pub lines: u64,
-    /// Events.
-    pub events: u64,
-}
-
 /// One analysis and, once done, what the page shows of its result.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct AnalysisDetail {
     /// The analysis.
     pub item: AnalysisItem,
-    /// The most frequent patterns (at most 50).
-    pub patterns: Vec<PatternRow>,
-    /// Error families (at most 20).
-    pub families: Vec<FamilyRow>,
-    /// Files.
-    pub files: Vec<FileRow>,
+    /// Files, families and the timeline, once done.
+    pub overview: Option<super::patterns::Overview>,
     /// The caller may cancel (create_analyses) and delete (delete_analyses).
     pub can_cancel: bool,
     /// See above.
     pub can_delete: bool,
 }
-
-/// Patterns shown on the analysis page.
-pub const TOP_PATTERNS: usize = 50;
 
 /// The limits on an organisation's uploads, in bytes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -276,63 +228,35 @@ pub async fn load_analysis(org: String, id: String) -> Result<AnalysisDetail, Ap
         None,
     )
     .await?;
-    let raw: serde_json::Value = call(
+    let item: AnalysisItem = call(
         http::Method::GET,
-        &format!("/analyses/{}?org={}", urlencode(&id), urlencode(&org)),
+        &format!(
+            "/analyses/{}?result=false&org={}",
+            urlencode(&id),
+            urlencode(&org)
+        ),
         None,
     )
     .await?;
-    let item: AnalysisItem = serde_json::from_value(raw.clone())
-        .map_err(|e| ApiError::new(500, "internal", format!("unexpected analysis: {e}")))?;
-    let result = &raw["result"];
-    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
-    let patterns = result["patterns"]
-        .as_array()
-        .map(|list| {
-            list.iter()
-                .take(TOP_PATTERNS)
-                .map(|p| PatternRow {
-                    template: text(&p["template"]),
-                    count: p["count"].as_u64().unwrap_or(0),
-                    level: p["level"].as_str().map(str::to_owned),
-                    severity: text(&p["severity"]),
-                    category: text(&p["category"]),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let families = result["families"]
-        .as_array()
-        .map(|list| {
-            list.iter()
-                .take(20)
-                .map(|f| FamilyRow {
-                    title: text(&f["title"]),
-                    count: f["count"].as_u64().unwrap_or(0),
-                    severity: text(&f["severity"]),
-                    patterns: f["patterns"].as_array().map_or(0, |p| p.len() as u64),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let files = result["files"]
-        .as_array()
-        .map(|list| {
-            list.iter()
-                .map(|f| FileRow {
-                    name: text(&f["name"]),
-                    format: text(&f["format"]),
-                    lines: f["lines"].as_u64().unwrap_or(0),
-                    events: f["events"].as_u64().unwrap_or(0),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let overview = if item.status == "done" {
+        Some(
+            call(
+                http::Method::GET,
+                &format!(
+                    "/analyses/{}/overview?org={}",
+                    urlencode(&id),
+                    urlencode(&org)
+                ),
+                None,
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
     Ok(AnalysisDetail {
         item,
-        patterns,
-        families,
-        files,
+        overview,
         can_cancel: org_view.can("create_analyses"),
         can_delete: org_view.can("delete_analyses"),
     })

@@ -6,5 +6,6 @@ pub mod analyses;
 pub mod demo;
 pub mod error;
 pub mod orgs;
+pub mod patterns;
 pub mod reference;
 pub mod system;

@@ -166,10 +166,13 @@ pub fn draw<DB: DrawingBackend>(
         .label_style(label_style.clone())
         .axis_desc_style(label_style)
         .axis_style(palette.axis)
-        .light_line_style(palette.grid)
+        .light_line_style(TRANSPARENT)
         .bold_line_style(palette.grid)
         .draw()
         .map_err(error)?;
+    // A gap between bars while they are wide enough to keep one.
+    let (plot_width, _) = chart.plotting_area().dim_in_pixel();
+    let gap = if plot_width / bars >= 8 { 3 } else { 0 };
     for (index, x) in (0..bars).enumerate() {
         let mut base = 0.0;
         for series in &spec.series {
@@ -184,7 +187,7 @@ pub fn draw<DB: DrawingBackend>(
                 ],
                 palette.role(series.role).filled(),
             );
-            bar.set_margin(0, 0, 3, 3);
+            bar.set_margin(0, 0, gap, gap);
             chart.draw_series(std::iter::once(bar)).map_err(error)?;
             base += value;
         }
@@ -192,16 +195,51 @@ pub fn draw<DB: DrawingBackend>(
     area.present().map_err(error)
 }
 
+/// Draws `values` as a row of thin bars filling `area`, scaled to the largest.
+pub fn draw_sparkline<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    values: &[u64],
+    role: ColorRole,
+    palette: &Palette,
+) -> Result<(), String> {
+    let error = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    area.fill(&palette.background).map_err(error)?;
+    let peak = values.iter().copied().max().unwrap_or(0);
+    if peak == 0 {
+        return area.present().map_err(error);
+    }
+    let (width, height) = area.dim_in_pixel();
+    let step = f64::from(width) / values.len() as f64;
+    let fill = palette.role(role).filled();
+    for (i, &v) in values.iter().enumerate() {
+        if v == 0 {
+            continue;
+        }
+        // At least one pixel, so a single event still shows.
+        let h = ((v as f64 / peak as f64) * f64::from(height)).max(1.0);
+        let x0 = (i as f64 * step) as i32;
+        let x1 = (((i + 1) as f64 * step) as i32).max(x0 + 1);
+        let top = height as i32 - h.round() as i32;
+        area.draw(&Rectangle::new([(x0, top), (x1, height as i32)], fill))
+            .map_err(error)?;
+    }
+    area.present().map_err(error)
+}
+
+/// Where the bars of [`draw`] lie on its 720-pixel-wide canvas: left edge and right edge.
+const PLOT_LEFT: f64 = 12.0 + 48.0;
+const PLOT_RIGHT: f64 = 720.0 - 12.0;
+
 /// A chart: a canvas drawn after hydration, an HTML legend, and the same data as a table for
 /// screen readers and people who prefer numbers.
 #[component]
 pub fn Chart(spec: ChartSpec) -> impl IntoView {
     let canvas = NodeRef::<leptos::html::Canvas>::new();
-    let theme = crate::components::theme::use_theme();
+    let dark = crate::components::theme::use_dark();
     let spec = StoredValue::new(spec);
     let drawn = RwSignal::new(false);
     Effect::new(move |_| {
-        let dark = crate::components::theme::is_dark(theme.get());
+        let dark = dark.get();
         if let Some(element) = canvas.get() {
             let palette = if dark { Palette::DARK } else { Palette::LIGHT };
             drawn.set(
@@ -211,18 +249,61 @@ pub fn Chart(spec: ChartSpec) -> impl IntoView {
         }
     });
     let title = spec.with_value(|s| s.title.clone());
+    // The bar under the pointer, and where the pointer is (CSS pixels in the figure).
+    let hover = RwSignal::new(None::<(usize, f64, f64)>);
+    let on_move = move |ev: leptos::ev::MouseEvent| {
+        let Some(element) = canvas.get_untracked() else {
+            return;
+        };
+        let shown = f64::from(element.client_width().max(1));
+        let x = f64::from(ev.offset_x()) * 720.0 / shown;
+        let bars = spec.with_value(|s| s.labels.len());
+        let bar = ((x - PLOT_LEFT) / ((PLOT_RIGHT - PLOT_LEFT) / bars.max(1) as f64)).floor();
+        hover.set((bar >= 0.0 && (bar as usize) < bars).then(|| {
+            (
+                bar as usize,
+                f64::from(ev.offset_x()),
+                f64::from(ev.offset_y()),
+            )
+        }));
+    };
+    let tooltip = move || {
+        hover.get().map(|(bar, x, y)| {
+            let (label, rows) = spec.with_value(|s| {
+                let rows = s
+                    .series
+                    .iter()
+                    .map(|series| (series.name.clone(), series.role, ChartSpec::value(series, bar)))
+                    .collect::<Vec<_>>();
+                (s.labels.get(bar).cloned().unwrap_or_default(), rows)
+            });
+            view! {
+                <div class="chart__tooltip" role="presentation" style:left=format!("{}px", x + 12.0) style:top=format!("{}px", y + 12.0)>
+                    <strong>{label}</strong>
+                    {rows.into_iter().map(|(name, role, value)| view! {
+                        <span><span class=format!("swatch swatch--{}", role.class()) aria-hidden="true"></span>{format!("{name}: {value}")}</span>
+                    }).collect_view()}
+                </div>
+            }
+        })
+    };
     view! {
         <figure class="chart">
             <figcaption class="chart__title">{title.clone()}</figcaption>
-            <canvas
-                node_ref=canvas
-                class="chart__canvas"
-                width="720"
-                height="300"
-                role="img"
-                aria-label=title
-                data-drawn=move || drawn.get().to_string()
-            ></canvas>
+            <div class="chart__plot">
+                <canvas
+                    node_ref=canvas
+                    class="chart__canvas"
+                    width="720"
+                    height="300"
+                    role="img"
+                    aria-label=title
+                    data-drawn=move || drawn.get().to_string()
+                    on:mousemove=on_move
+                    on:mouseleave=move |_| hover.set(None)
+                ></canvas>
+                {tooltip}
+            </div>
             <ul class="chart__legend">
                 {spec.with_value(|s| {
                     s.series
@@ -243,6 +324,29 @@ pub fn Chart(spec: ChartSpec) -> impl IntoView {
                 {spec.with_value(|s| view! { <ChartTable spec=s.clone() /> })}
             </details>
         </figure>
+    }
+}
+
+/// A small bar sparkline of counts per time bucket; its summary is the accessible name and the
+/// pointer's tooltip.
+#[component]
+pub fn Sparkline(
+    values: Vec<u64>,
+    role: ColorRole,
+    #[prop(into)] summary: String,
+) -> impl IntoView {
+    let canvas = NodeRef::<leptos::html::Canvas>::new();
+    let dark = crate::components::theme::use_dark();
+    let values = StoredValue::new(values);
+    Effect::new(move |_| {
+        let dark = dark.get();
+        if let Some(element) = canvas.get() {
+            let palette = if dark { Palette::DARK } else { Palette::LIGHT };
+            let _ = values.with_value(|v| paint_sparkline(&element, v, role, &palette));
+        }
+    });
+    view! {
+        <canvas node_ref=canvas class="sparkline" width="120" height="24" role="img" aria-label=summary.clone() title=summary></canvas>
     }
 }
 
@@ -289,6 +393,28 @@ fn paint(
 
 #[cfg(not(feature = "hydrate"))]
 fn paint<T>(_element: &T, _spec: &ChartSpec, _palette: &Palette) -> Result<(), String> {
+    Err("charts draw in the browser".to_owned())
+}
+
+#[cfg(feature = "hydrate")]
+fn paint_sparkline(
+    element: &web_sys::HtmlCanvasElement,
+    values: &[u64],
+    role: ColorRole,
+    palette: &Palette,
+) -> Result<(), String> {
+    let backend = plotters_canvas::CanvasBackend::with_canvas_object(element.clone())
+        .ok_or_else(|| "canvas has no 2D context".to_owned())?;
+    draw_sparkline(&backend.into_drawing_area(), values, role, palette)
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn paint_sparkline<T>(
+    _element: &T,
+    _values: &[u64],
+    _role: ColorRole,
+    _palette: &Palette,
+) -> Result<(), String> {
     Err("charts draw in the browser".to_owned())
 }
 
@@ -362,6 +488,19 @@ mod tests {
         ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
             Ok(())
         }
+    }
+
+    #[test]
+    fn sparklines_draw_a_bar_per_non_empty_bucket() {
+        let fills = std::rc::Rc::new(std::cell::Cell::new(0));
+        let area = Counting(fills.clone()).into_drawing_area();
+        draw_sparkline(&area, &[0, 5, 0, 1, 9], ColorRole::High, &Palette::DARK).expect("draws");
+        // background + 3 bars
+        assert_eq!(fills.get(), 4);
+        let fills = std::rc::Rc::new(std::cell::Cell::new(0));
+        let area = Counting(fills.clone()).into_drawing_area();
+        draw_sparkline(&area, &[0, 0], ColorRole::High, &Palette::DARK).expect("draws");
+        assert_eq!(fills.get(), 1, "nothing but the background");
     }
 
     #[test]

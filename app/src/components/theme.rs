@@ -75,7 +75,7 @@ impl Theme {
 
 /// The current theme, shared through context.
 #[derive(Clone, Copy, Debug)]
-pub struct ThemeContext(pub RwSignal<Theme>);
+pub struct ThemeContext(pub RwSignal<Theme>, RwSignal<bool>);
 
 /// Provides the theme signal, initialised from the request (server) or the document (browser).
 pub fn provide_theme() {
@@ -85,7 +85,46 @@ pub fn provide_theme() {
     let initial = document_theme();
     #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
     let initial = Theme::System;
-    provide_context(ThemeContext(RwSignal::new(initial)));
+    let system_dark = RwSignal::new(prefers_dark());
+    #[cfg(feature = "hydrate")]
+    follow_system(system_dark);
+    provide_context(ThemeContext(RwSignal::new(initial), system_dark));
+}
+
+/// Whether the page shows dark colours now: the chosen theme, or for `system` the operating
+/// system's, followed as it changes.
+pub fn use_dark() -> Signal<bool> {
+    let theme = use_theme();
+    let system = use_context::<ThemeContext>()
+        .map(|c| c.1)
+        .unwrap_or_else(|| RwSignal::new(prefers_dark()));
+    Signal::derive(move || match theme.get() {
+        Theme::Dark => true,
+        Theme::Light => false,
+        Theme::System => system.get(),
+    })
+}
+
+/// Keeps `dark` in step with the `prefers-color-scheme` media query.
+#[cfg(feature = "hydrate")]
+fn follow_system(dark: RwSignal<bool>) {
+    use wasm_bindgen::JsCast;
+    let Some(query) = window()
+        .match_media("(prefers-color-scheme: dark)")
+        .ok()
+        .flatten()
+    else {
+        return;
+    };
+    let changed =
+        wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || dark.set(prefers_dark()));
+    if query
+        .add_event_listener_with_callback("change", changed.as_ref().unchecked_ref())
+        .is_ok()
+    {
+        // The listener lives as long as the page: there is one theme context per page.
+        changed.forget();
+    }
 }
 
 /// The theme signal; falls back to a fresh one outside [`provide_theme`].
@@ -101,15 +140,6 @@ fn document_theme() -> Theme {
         .document_element()
         .and_then(|el| el.get_attribute("data-theme"))
         .map_or(Theme::System, |v| Theme::parse(&v))
-}
-
-/// Whether the page currently shows dark colours (resolving `system` through the media query).
-pub fn is_dark(theme: Theme) -> bool {
-    match theme {
-        Theme::Dark => true,
-        Theme::Light => false,
-        Theme::System => prefers_dark(),
-    }
 }
 
 #[cfg(feature = "hydrate")]

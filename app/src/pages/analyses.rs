@@ -1,21 +1,24 @@
 //! Analysis pages: the organisation's analyses with the drop zone that starts new ones, and
-//! one analysis with its live progress and, once done, its summary, top patterns, error
-//! families and files.
+//! one analysis with its live progress and, once done, its summary, events over time, the
+//! pattern table, error families and files.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
-use crate::api::account::Me;
+use crate::api::account::{Me, urlencode};
 use crate::api::analyses::{
     AnalysisDetail, AnalysisItem, CancelAnalysis, DeleteAnalysis, SummaryView, list_analyses,
     load_analysis,
 };
+use crate::api::patterns::Overview;
+use crate::components::chart::{Chart, ChartSpec, ColorRole, Series};
 use crate::components::ui::{Badge, Card, EmptyState, ErrorNotice, Loading, Tone};
 use crate::components::upload::{LiveProgress, UploadPanel};
 use crate::format::thousands;
 use crate::pages::account::RequireUser;
+use crate::pages::patterns::{PatternTable, bucket_label, bucket_name};
 use crate::pages::status::{format_date, format_uptime};
 
 fn status_tone(status: &str) -> Tone {
@@ -28,7 +31,8 @@ fn status_tone(status: &str) -> Tone {
     }
 }
 
-fn severity_tone(severity: &str) -> Tone {
+/// The badge tone of a severity.
+pub fn severity_tone(severity: &str) -> Tone {
     match severity {
         "critical" | "high" => Tone::Danger,
         "medium" => Tone::Warn,
@@ -158,12 +162,24 @@ fn AnalysisView(org: String, detail: AnalysisDetail, refresh: Callback<()>) -> i
             .map(|e| view! { <ErrorNotice title="That did not work" message=e.message /> })
     };
     let (org_c, id_c, org_d, id_d) = (org.clone(), item.id.clone(), org.clone(), item.id.clone());
+    let org_r = org.clone();
     view! {
         <p class="breadcrumb"><A href=list_href>"Analyses"</A></p>
         <div class="page-head">
             <h1>{item.name.clone()}</h1>
             <Badge tone=status_tone(&item.status) label=item.status.clone() />
             <div class="page-head__actions">
+                {(item.status == "done").then(|| {
+                    let file = |ext: &str| format!("/api/v1/analyses/{}/report.{ext}?org={}", urlencode(&item.id), urlencode(&org));
+                    view! {
+                        <nav class="downloads" aria-label="Download">
+                            <span class="muted">"Download"</span>
+                            <a class="button" href=file("md") download>"Report (Markdown)"</a>
+                            <a class="button" href=file("csv") download>"Patterns (CSV)"</a>
+                            <a class="button" href=file("json") download>"JSON"</a>
+                        </nav>
+                    }
+                })}
                 {(running && detail.can_cancel).then(|| view! {
                     <button class="button" on:click=move |_| { cancel.dispatch(CancelAnalysis { org: org_c.clone(), id: id_c.clone() }); }>"Cancel"</button>
                 })}
@@ -184,12 +200,14 @@ fn AnalysisView(org: String, detail: AnalysisDetail, refresh: Callback<()>) -> i
         {(item.status == "cancelled").then(|| view! {
             <div class="notice notice--warn" role="status"><p>"This analysis was cancelled before it finished."</p></div>
         })}
-        {item.summary.clone().map(|s| view! { <Results summary=s detail=detail.clone() /> })}
+        {item.summary.clone().zip(detail.overview.clone()).map(|(s, overview)| view! {
+            <Results org=org_r id=item.id.clone() summary=s overview />
+        })}
     }
 }
 
 #[component]
-fn Results(summary: SummaryView, detail: AnalysisDetail) -> impl IntoView {
+fn Results(org: String, id: String, summary: SummaryView, overview: Overview) -> impl IntoView {
     let span = summary
         .span_seconds
         .map(|s| format_uptime(s.round() as u64))
@@ -202,30 +220,48 @@ fn Results(summary: SummaryView, detail: AnalysisDetail) -> impl IntoView {
         ("Critical patterns", thousands(summary.critical_patterns)),
         ("Time span", span),
     ];
+    let timeline = (overview.buckets.len() > 1).then(|| {
+        let b = &overview.buckets;
+        let spec = ChartSpec {
+            title: format!("Events per {}", bucket_name(overview.bucket_seconds)),
+            x_label: "time (UTC)".into(),
+            y_label: "events".into(),
+            labels: b
+                .iter()
+                .map(|x| bucket_label(&x.start, overview.bucket_seconds))
+                .collect(),
+            series: vec![
+                Series {
+                    name: "errors".into(),
+                    role: ColorRole::High,
+                    values: b.iter().map(|x| x.errors as f64).collect(),
+                },
+                Series {
+                    name: "warnings".into(),
+                    role: ColorRole::Medium,
+                    values: b.iter().map(|x| x.warnings as f64).collect(),
+                },
+                Series {
+                    name: "other".into(),
+                    role: ColorRole::Info,
+                    values: b
+                        .iter()
+                        .map(|x| x.total.saturating_sub(x.errors + x.warnings) as f64)
+                        .collect(),
+                },
+            ],
+        };
+        view! { <Card title="Over time"><Chart spec /></Card> }
+    });
+    let detail = overview;
     view! {
         <section class="stat-grid" aria-label="Summary" data-testid="summary">
             {cards.into_iter().map(|(label, value)| view! {
                 <div class="stat"><span class="stat__label">{label}</span><span class="stat__value">{value}</span></div>
             }).collect_view()}
         </section>
-        <Card title="Top patterns" subtitle=format!("The {} most frequent of {}", detail.patterns.len(), thousands(summary.patterns))>
-            <div class="table-wrap">
-                <table class="table" data-testid="patterns">
-                    <thead><tr><th class="num">"Events"</th><th>"Template"</th><th>"Level"</th><th>"Severity"</th><th>"Category"</th></tr></thead>
-                    <tbody>
-                        {detail.patterns.into_iter().map(|p| view! {
-                            <tr>
-                                <td class="num">{thousands(p.count)}</td>
-                                <td><code class="template">{p.template}</code></td>
-                                <td>{p.level.unwrap_or_else(|| "–".into())}</td>
-                                <td><Badge tone=severity_tone(&p.severity) label=p.severity.clone() /></td>
-                                <td>{p.category.replace('_', " ")}</td>
-                            </tr>
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            </div>
-        </Card>
+        {timeline}
+        <PatternTable org id bucket_seconds=detail.bucket_seconds />
         {(!detail.families.is_empty()).then(|| view! {
             <Card title="Error families">
                 <div class="table-wrap">
@@ -233,7 +269,7 @@ fn Results(summary: SummaryView, detail: AnalysisDetail) -> impl IntoView {
                         <thead><tr><th>"Family"</th><th class="num">"Events"</th><th class="num">"Patterns"</th><th>"Severity"</th></tr></thead>
                         <tbody>
                             {detail.families.into_iter().map(|f| view! {
-                                <tr><td>{f.title}</td><td class="num">{thousands(f.count)}</td><td class="num">{f.patterns}</td><td><Badge tone=severity_tone(&f.severity) label=f.severity.clone() /></td></tr>
+                                <tr><td>{f.title}</td><td class="num">{thousands(f.count)}</td><td class="num">{f.patterns.len()}</td><td><Badge tone=severity_tone(&f.severity) label=f.severity.clone() /></td></tr>
                             }).collect_view()}
                         </tbody>
                     </table>

@@ -8,4 +8,5 @@ pub mod design;
 pub mod landing;
 pub mod not_found;
 pub mod orgs;
+pub mod patterns;
 pub mod status;

@@ -8,6 +8,8 @@ pub mod extract;
 pub mod invitations;
 pub mod me;
 pub mod orgs;
+pub mod patterns;
+pub mod reports;
 pub mod roles;
 pub mod teams;
 pub mod tokens;
@@ -106,6 +108,10 @@ fn json_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(analyses::show, analyses::remove))
         .routes(routes!(analyses::cancel))
         .routes(routes!(analyses::events))
+        .routes(routes!(patterns::overview))
+        .routes(routes!(patterns::list))
+        .routes(routes!(patterns::show))
+        .routes(routes!(reports::export))
 }
 
 #[derive(utoipa::OpenApi)]

@@ -553,4 +553,6 @@ pub struct Ingest {
     pub worker_id: String,
     /// Where remote files are copied to be read.
     pub scratch: PathBuf,
+    /// Finished results, parsed.
+    pub results: super::results::ResultCache,
 }

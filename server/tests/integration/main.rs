@@ -17,3 +17,4 @@ mod probes;
 mod processes;
 mod storage;
 mod tenancy;
+mod workspace;

@@ -54,7 +54,7 @@ async fn the_document_is_served_and_matches_the_router() {
             );
         }
     }
-    assert_eq!(operations, 54, "every endpoint is documented");
+    assert_eq!(operations, 59, "every endpoint is documented");
     for public in ["/auth/signup", "/auth/login", "/auth/password-reset"] {
         assert_eq!(
             doc["paths"][public]["post"]["security"],

@@ -391,6 +391,7 @@ pub async fn remove(
     tx.commit().await?;
     // The result object may exist even when the row has no key yet (a worker was storing it).
     let key = analyses::result_key(&ctx.org.id, &id);
+    state.ingest.results.forget(&key);
     if let Err(e) = state.ingest.storage.delete(&key).await {
         tracing::warn!(key, error = %e, "cannot remove a deleted analysis' result");
     }

@@ -120,36 +120,9 @@ pub fn to_csv(rows: &[Entry]) -> String {
             e.prev_hash.clone(),
             e.hash.clone(),
         ];
-        let line: Vec<String> = cells.iter().map(|c| cell(c)).collect();
+        let line: Vec<String> = cells.iter().map(|c| crate::reports::csv_cell(c)).collect();
         out.push_str(&line.join(","));
         out.push_str("\r\n");
     }
     out
-}
-
-fn cell(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    };
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::cell;
-
-    #[test]
-    fn cells_are_quoted_and_defused() {
-        assert_eq!(cell("plain"), "plain");
-        assert_eq!(cell("a,b"), "\"a,b\"");
-        assert_eq!(cell("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(cell("=HYPERLINK(1)"), "'=HYPERLINK(1)");
-        assert_eq!(cell("{\"a\":1,\"b\":2}"), "\"{\"\"a\"\":1,\"\"b\"\":2}\"");
-    }
 }

@@ -1,0 +1,587 @@
+//! An analysis' patterns: the table (search, filters, sortable columns and pages, all in the
+//! URL, so a view can be shared and works without script) and one pattern in detail.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::{A, Form};
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::api::account::Me;
+use crate::api::patterns::{
+    ChainView, Facets, PatternDetail, PatternDoc, PatternItem, PatternQuery, RiskDoc, SortKey,
+    load_pattern, load_patterns,
+};
+use crate::components::chart::{Chart, ChartSpec, ColorRole, Series, Sparkline};
+use crate::components::ui::{Badge, Card, EmptyState, ErrorNotice, Loading};
+use crate::format::thousands;
+use crate::pages::account::RequireUser;
+use crate::pages::analyses::severity_tone;
+
+/// The colour of a severity in charts.
+pub fn severity_role(severity: &str) -> ColorRole {
+    match severity {
+        "critical" => ColorRole::Critical,
+        "high" => ColorRole::High,
+        "medium" => ColorRole::Medium,
+        "low" => ColorRole::Low,
+        _ => ColorRole::Info,
+    }
+}
+
+/// `12:05:30` for buckets under a minute, `12:05` under a day, else `12-01`.
+pub fn bucket_label(start: &str, bucket_seconds: Option<i64>) -> String {
+    let range = match bucket_seconds {
+        Some(s) if s >= 86_400 => 5..10,
+        Some(s) if s < 60 => 11..19,
+        _ => 11..16,
+    };
+    start.get(range).unwrap_or(start).to_owned()
+}
+
+/// `1 minute`, `5 minutes`, `1 hour`, …
+pub fn bucket_name(bucket_seconds: Option<i64>) -> String {
+    let Some(s) = bucket_seconds else {
+        return "bucket".to_owned();
+    };
+    let (n, unit) = match s {
+        s if s % 86_400 == 0 => (s / 86_400, "day"),
+        s if s % 3600 == 0 => (s / 3600, "hour"),
+        s if s % 60 == 0 => (s / 60, "minute"),
+        s => (s, "second"),
+    };
+    if n == 1 {
+        unit.to_owned()
+    } else {
+        format!("{n} {unit}s")
+    }
+}
+
+/// The pattern table of analysis `id`, driven by the page's query string.
+#[component]
+pub fn PatternTable(org: String, id: String, bucket_seconds: Option<i64>) -> impl IntoView {
+    let query_map = use_query_map();
+    let query = Memo::new(move |_| {
+        let map = query_map.read();
+        PatternQuery::from_params(|k| map.get(k))
+    });
+    let base = format!("/orgs/{org}/analyses/{id}");
+    let page = Resource::new(
+        move || query.get(),
+        move |q| load_patterns(org.clone(), id.clone(), q),
+    );
+    let base_for_view = base.clone();
+    view! {
+        <section class="card" aria-labelledby="patterns-title">
+            <header class="card__header">
+                <h2 class="card__title" id="patterns-title">"Patterns"</h2>
+            </header>
+            <div class="card__body">
+                <Transition fallback=|| view! { <Loading label="Loading patterns" /> }>
+                    {move || {
+                        let base = base_for_view.clone();
+                        Suspend::new(async move {
+                            match page.await {
+                                Ok(p) => {
+                                    let q = query.get_untracked();
+                                    view! {
+                                        <Filters base=base.clone() query=q.clone() facets=p.facets.clone() />
+                                        <p class="muted" data-testid="pattern-count" aria-live="polite">{
+                                            if p.matched == p.total {
+                                                format!("{} patterns", thousands(p.total))
+                                            } else {
+                                                format!("{} of {} patterns match", thousands(p.matched), thousands(p.total))
+                                            }
+                                        }</p>
+                                        {if p.items.is_empty() {
+                                            let base = base.clone();
+                                            view! {
+                                                <EmptyState title="No patterns match" message="Try fewer words or another filter.">
+                                                    <p><A href=base>"Clear the filters"</A></p>
+                                                </EmptyState>
+                                            }.into_any()
+                                        } else {
+                                            view! { <Rows base=base.clone() query=q.clone() items=p.items bucket_seconds /> }.into_any()
+                                        }}
+                                        <Pager base=base query=q page=p.page pages=p.pages />
+                                    }.into_any()
+                                }
+                                Err(e) => view! { <ErrorNotice title="The patterns could not be loaded" message=e.message /> }.into_any(),
+                            }
+                        })
+                    }}
+                </Transition>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn Filters(base: String, query: PatternQuery, facets: Facets) -> impl IntoView {
+    let select =
+        |name: &'static str, label: &'static str, current: String, options: Vec<(String, u64)>| {
+            view! {
+                <label class="field field--inline">
+                    <span class="field__label">{label}</span>
+                    <select class="input" name=name>
+                        <option value="" selected=current.is_empty()>"Any"</option>
+                        {options.into_iter().map(|(value, n)| {
+                            let selected = value == current;
+                            let text = format!("{} ({})", value.replace('_', " "), thousands(n));
+                            view! { <option value=value selected=selected>{text}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
+            }
+        };
+    let sort = (query.sort != SortKey::Count).then(|| query.sort.as_str());
+    let asc = query.asc.map(|a| if a { "true" } else { "false" });
+    view! {
+        <Form method="GET" action=base.clone() noscroll=true>
+            <div class="filters" role="search">
+                <label class="field field--grow">
+                    <span class="field__label">"Search templates"</span>
+                    <input class="input" type="search" name="q" value=query.q.clone() placeholder="Words in the template, or a pattern id" />
+                </label>
+                {select("severity", "Severity", query.severity.clone(), facets.severity)}
+                {select("category", "Category", query.category.clone(), facets.category)}
+                {select("level", "Level", query.level.clone(), facets.level)}
+                {sort.map(|s| view! { <input type="hidden" name="sort" value=s /> })}
+                {asc.map(|a| view! { <input type="hidden" name="asc" value=a /> })}
+                <button class="button button--primary" type="submit">"Filter"</button>
+                <A href=base attr:class="button">"Clear"</A>
+            </div>
+        </Form>
+    }
+}
+
+#[component]
+fn Rows(
+    base: String,
+    query: PatternQuery,
+    items: Vec<PatternItem>,
+    bucket_seconds: Option<i64>,
+) -> impl IntoView {
+    let header = |key: SortKey, label: &'static str, class: &'static str| {
+        let active = query.sort == key;
+        let ascending = query.ascending();
+        let next = PatternQuery {
+            sort: key,
+            asc: active.then_some(!ascending),
+            page: 1,
+            ..query.clone()
+        };
+        let aria = if active {
+            if ascending { "ascending" } else { "descending" }
+        } else {
+            "none"
+        };
+        let arrow = if active {
+            if ascending { " ▲" } else { " ▼" }
+        } else {
+            ""
+        };
+        view! {
+            <th scope="col" class=class aria-sort=aria>
+                <A href=format!("{base}{}", next.to_query_string()) attr:class="sort-link">{label}{arrow}</A>
+            </th>
+        }
+    };
+    let per = bucket_name(bucket_seconds);
+    view! {
+        <div class="table-wrap">
+            <table class="table" data-testid="patterns">
+                <thead>
+                    <tr>
+                        {header(SortKey::Count, "Events", "num")}
+                        {header(SortKey::Template, "Template", "")}
+                        <th scope="col">"Over time"</th>
+                        {header(SortKey::Level, "Level", "")}
+                        {header(SortKey::Severity, "Severity", "")}
+                        {header(SortKey::Category, "Category", "")}
+                        {header(SortKey::Risk, "Risk", "num")}
+                    </tr>
+                </thead>
+                <tbody>
+                    {items.into_iter().map(|p| {
+                        let href = format!("{base}/patterns/{}", p.id);
+                        let peak = p.spark.iter().copied().max().unwrap_or(0);
+                        let summary = format!("{} events; at most {} in one {per}", thousands(p.count), thousands(peak));
+                        let spark = (!p.spark.is_empty()).then(|| view! {
+                            <Sparkline values=p.spark.clone() role=severity_role(&p.severity) summary />
+                        });
+                        view! {
+                            <tr>
+                                <td class="num">{thousands(p.count)}<span class="muted share">{format!("{:.1} %", p.share * 100.0)}</span></td>
+                                <td><A href=href attr:class="template-link"><code class="template">{p.template}</code></A></td>
+                                <td>{spark}</td>
+                                <td>{p.level.unwrap_or_else(|| "–".into())}</td>
+                                <td><Badge tone=severity_tone(&p.severity) label=p.severity.clone() /></td>
+                                <td>{p.category.replace('_', " ")}</td>
+                                <td class="num">{format!("{:.2}", p.risk)}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn Pager(base: String, query: PatternQuery, page: usize, pages: usize) -> impl IntoView {
+    let link = move |to: usize| {
+        let q = PatternQuery {
+            page: to,
+            ..query.clone()
+        };
+        format!("{base}{}", q.to_query_string())
+    };
+    (pages > 1).then(|| {
+        view! {
+            <nav class="pager" aria-label="Pattern pages">
+                {(page > 1).then(|| view! { <A href=link(page - 1) attr:class="button" attr:rel="prev">"← Previous"</A> })}
+                <span>{format!("Page {page} of {pages}")}</span>
+                {(page < pages).then(|| view! { <A href=link(page + 1) attr:class="button" attr:rel="next">"Next →"</A> })}
+            </nav>
+        }
+    })
+}
+
+/// `/orgs/:org/analyses/:id/patterns/:pattern`.
+#[component]
+pub fn PatternPage() -> impl IntoView {
+    let params = use_params_map();
+    let key = move || {
+        let p = params.read();
+        (
+            p.get("org").unwrap_or_default(),
+            p.get("id").unwrap_or_default(),
+            p.get("pattern").unwrap_or_default(),
+        )
+    };
+    let detail = Resource::new(key, |(org, id, pattern)| load_pattern(org, id, pattern));
+    view! {
+        <Title text="Pattern" />
+        <RequireUser signed_in=move |_me: Me| view! {
+            <Transition fallback=|| view! { <Loading label="Loading the pattern" /> }>
+                {move || Suspend::new(async move {
+                    let (org, id, _) = key();
+                    let back = format!("/orgs/{org}/analyses/{id}");
+                    match detail.await {
+                        Ok(d) => view! { <PatternView back detail=d /> }.into_any(),
+                        Err(e) if e.status == 404 => view! {
+                            <EmptyState title="No such pattern" message="The analysis may have been deleted, or it belongs to another organisation.">
+                                <p><A href=back>"Back to the analysis"</A></p>
+                            </EmptyState>
+                        }.into_any(),
+                        Err(e) => view! { <ErrorNotice title="The pattern could not be loaded" message=e.message /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        } />
+    }
+}
+
+#[component]
+fn PatternView(back: String, detail: PatternDetail) -> impl IntoView {
+    let p = detail.pattern.clone();
+    let pid = p.id.clone();
+    let current = p.id.clone();
+    let for_template = p.clone();
+    let files = p.files.clone();
+    let per_file = (files.len() > 1).then(|| view! {
+            <Card title="Per file">
+                <div class="table-wrap">
+                    <table class="table">
+                        <thead><tr><th scope="col">"File"</th><th scope="col" class="num">"Events"</th><th scope="col" class="num">"Share of the file"</th></tr></thead>
+                        <tbody>{files.iter().map(|f| view! {
+                            <tr><td>{f.file.clone()}</td><td class="num">{thousands(f.count)}</td><td class="num">{format!("{:.2} %", f.share * 100.0)}</td></tr>
+                        }).collect_view()}</tbody>
+                    </table>
+                </div>
+            </Card>
+        });
+    let chart = (!detail.timeline.is_empty()).then(|| {
+        let spec = ChartSpec {
+            title: format!(
+                "Events of {} per {}",
+                p.id,
+                bucket_name(detail.bucket_seconds)
+            ),
+            x_label: "time (UTC)".into(),
+            y_label: "events".into(),
+            labels: detail
+                .timeline
+                .iter()
+                .map(|(start, _)| bucket_label(start, detail.bucket_seconds))
+                .collect(),
+            series: vec![Series {
+                name: format!("{} ({})", p.id, p.severity),
+                role: severity_role(&p.severity),
+                values: detail.timeline.iter().map(|(_, n)| *n as f64).collect(),
+            }],
+        };
+        view! { <Card title="Over time"><Chart spec /></Card> }
+    });
+    let facts = [
+        (
+            "Events",
+            format!(
+                "{} ({:.2} % of {})",
+                thousands(p.count),
+                p.share * 100.0,
+                thousands(detail.events)
+            ),
+        ),
+        (
+            "Level",
+            p.level.clone().unwrap_or_else(|| "none stated".into()),
+        ),
+        ("Category", p.category.replace('_', " ")),
+        ("Severity rule", p.severity_rule.clone()),
+        (
+            "First seen",
+            p.first_seen.clone().unwrap_or_else(|| "–".into()),
+        ),
+        (
+            "Last seen",
+            p.last_seen.clone().unwrap_or_else(|| "–".into()),
+        ),
+    ];
+    view! {
+        <p class="breadcrumb"><A href=back.clone()>"Analysis"</A>" › "{p.id.clone()}</p>
+        <div class="page-head">
+            <h1>{format!("Pattern {}", p.id)}</h1>
+            <Badge tone=severity_tone(&p.severity) label=p.severity.clone() />
+        </div>
+        <Card title="Template">
+            <p class="template-detail" data-testid="template"><Template pattern=for_template /></p>
+            <dl class="facts">
+                {facts.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
+            </dl>
+        </Card>
+        {chart}
+        <Variables pattern=p.clone() />
+        <Risk risk=p.risk.clone() />
+        <Samples pattern=p.clone() />
+        {per_file}
+        {detail.family.clone().map(|f| {
+            let others: Vec<String> = f.patterns.iter().filter(|x| **x != pid).cloned().collect();
+            let back = back.clone();
+            view! {
+                <Card title="Error family" subtitle=format!("{} · {} events", f.kind, thousands(f.count))>
+                    <p><strong>{f.title.clone()}</strong></p>
+                    {(!f.frames.is_empty()).then(|| view! {
+                        <pre class="stack-trace">{f.frames.join("\n")}</pre>
+                    })}
+                    {(!others.is_empty()).then(|| view! {
+                        <p>"Other patterns in it: "
+                            {others.into_iter().map(|o| view! { <A href=format!("{back}/patterns/{o}") attr:class="chip">{o.clone()}</A>" " }).collect_view()}
+                        </p>
+                    })}
+                </Card>
+            }
+        })}
+        <Chains back=back chains=detail.chains.clone() current />
+    }
+}
+
+/// The template with each `<*>` shown as a numbered slot whose tooltip lists its top values.
+#[component]
+fn Template(pattern: PatternDoc) -> impl IntoView {
+    let parts: Vec<&str> = pattern.template.split("<*>").collect();
+    let last = parts.len().saturating_sub(1);
+    let pieces = parts
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let slot = (i < last).then(|| {
+                let top = pattern
+                    .variables
+                    .get(i)
+                    .map(|v| {
+                        v.top
+                            .iter()
+                            .map(|t| format!("{} ({})", t.value, thousands(t.count)))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    })
+                    .unwrap_or_default();
+                let title = format!("Variable {}: {top}", i + 1);
+                view! { <mark class="slot" title=title.clone() aria-label=title>{format!("<{}>", i + 1)}</mark> }
+            });
+            view! { <code>{text.to_string()}</code>{slot} }
+        })
+        .collect_view();
+    view! { <span class="template">{pieces}</span> }
+}
+
+#[component]
+fn Variables(pattern: PatternDoc) -> impl IntoView {
+    (!pattern.variables.is_empty()).then(|| {
+        view! {
+            <Card title="Variables" subtitle="What each slot held, most frequent values first">
+                <div class="table-wrap">
+                    <table class="table" data-testid="variables">
+                        <thead><tr><th scope="col">"Slot"</th><th scope="col" class="num">"Distinct values"</th><th scope="col">"Top values"</th></tr></thead>
+                        <tbody>
+                            {pattern.variables.iter().enumerate().map(|(i, v)| {
+                                let distinct = if v.cardinality_exact { thousands(v.cardinality) } else { format!("≈ {}", thousands(v.cardinality)) };
+                                view! {
+                                    <tr>
+                                        <th scope="row"><mark class="slot">{format!("<{}>", i + 1)}</mark></th>
+                                        <td class="num">{distinct}</td>
+                                        <td>{v.top.iter().map(|t| view! {
+                                            <span class="value-chip"><code>{t.value.clone()}</code>" "<span class="muted">{thousands(t.count)}</span></span>
+                                        }).collect_view()}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            </Card>
+        }
+    })
+}
+
+#[component]
+fn Risk(risk: RiskDoc) -> impl IntoView {
+    let impact = match risk.impact_class.as_str() {
+        "auth_payment" => "authentication, payment or security (1.0)",
+        "api" => "an API, dependency or validation path (0.7)",
+        "internal" => "internal (0.4)",
+        "logging" => "logging only (0.1)",
+        _ => "unknown",
+    };
+    let factors = [
+        (
+            "Severity",
+            risk.severity,
+            0.4,
+            "severity weight × 0.4".to_owned(),
+        ),
+        (
+            "Frequency",
+            risk.frequency,
+            0.15,
+            "min(log10(events + 1) / 2, 0.5) × 0.3".to_owned(),
+        ),
+        (
+            "Impact",
+            risk.impact,
+            0.2,
+            format!("business impact: {impact}, × 0.2"),
+        ),
+        (
+            "Recency",
+            risk.recency,
+            0.1,
+            "how close to the end of the log it was last seen × 0.1".to_owned(),
+        ),
+    ];
+    view! {
+        <Card title="Risk" subtitle=format!("Score {:.2} of 0.85", risk.score)>
+            <table class="table" data-testid="risk">
+                <thead><tr><th scope="col">"Factor"</th><th scope="col" class="num">"Points"</th><th scope="col">"Of its maximum"</th><th scope="col">"Why"</th></tr></thead>
+                <tbody>
+                    {factors.into_iter().map(|(name, value, max, why)| {
+                        let percent = (value / max * 100.0).clamp(0.0, 100.0);
+                        view! {
+                            <tr>
+                                <th scope="row">{name}</th>
+                                <td class="num">{format!("{value:.3}")}</td>
+                                <td><meter class="meter" min="0" max=max value=value.clamp(0.0, max) aria-label=format!("{name}: {percent:.0} % of its maximum {max}")></meter></td>
+                                <td>{why}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </Card>
+    }
+}
+
+#[component]
+fn Samples(pattern: PatternDoc) -> impl IntoView {
+    (!pattern.samples.is_empty()).then(|| {
+        view! {
+            <Card title="Sample events">
+                <ol class="samples" data-testid="samples">
+                    {pattern.samples.iter().map(|s| {
+                        let lines = if s.end_line > s.line { format!("lines {}–{}", s.line, s.end_line) } else { format!("line {}", s.line) };
+                        view! {
+                            <li>
+                                <p class="muted">{format!("{} · {lines}", s.file)}</p>
+                                <pre class="sample"><span class="line-no" aria-hidden="true">{s.line}</span>{s.text.clone()}</pre>
+                                {s.stack.clone().map(|stack| view! {
+                                    <details open>
+                                        <summary>"Stack trace"</summary>
+                                        <pre class="stack-trace">{stack}</pre>
+                                    </details>
+                                })}
+                            </li>
+                        }
+                    }).collect_view()}
+                </ol>
+            </Card>
+        }
+    })
+}
+
+#[component]
+fn Chains(back: String, chains: Vec<ChainView>, current: String) -> impl IntoView {
+    (!chains.is_empty()).then(|| {
+        view! {
+            <Card title="Root-cause chains" subtitle="Patterns that come before others within a window more often than chance">
+                {chains.into_iter().map(|c| {
+                    let back = back.clone();
+                    let current = current.clone();
+                    view! {
+                        <section class="chain" aria-label=format!("Chain {}", c.id)>
+                            <p class="muted">{format!("{} · confidence {:.2} · window {} ms", c.id, c.confidence, thousands(c.window_ms.max(0) as u64))}</p>
+                            <ol class="chain__steps">
+                                {c.steps.into_iter().enumerate().map(|(i, step)| {
+                                    let link = step.link.map(|l| format!("{:.0} % preceded by it · lift {:.1} · lag {} ms", l.probability * 100.0, l.lift, l.lag_ms));
+                                    let here = step.pattern == current;
+                                    view! {
+                                        <li class="chain__step" class:chain__step--here=here>
+                                            {link.map(|l| view! { <span class="chain__link">{l}</span> })}
+                                            <span class="chain__pattern">
+                                                {if i == 0 { "Root · " } else { "" }}
+                                                <A href=format!("{back}/patterns/{}", step.pattern)>{step.pattern.clone()}</A>
+                                                " "<code class="template">{step.template}</code>
+                                            </span>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ol>
+                        </section>
+                    }
+                }).collect_view()}
+            </Card>
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_read_as_times_or_days() {
+        assert_eq!(bucket_label("2026-12-01T10:05:00.000Z", Some(60)), "10:05");
+        assert_eq!(
+            bucket_label("2026-12-01T10:05:30.000Z", Some(1)),
+            "10:05:30"
+        );
+        assert_eq!(
+            bucket_label("2026-12-01T00:00:00.000Z", Some(86_400)),
+            "12-01"
+        );
+        assert_eq!(bucket_name(Some(60)), "minute");
+        assert_eq!(bucket_name(Some(300)), "5 minutes");
+        assert_eq!(bucket_name(Some(7200)), "2 hours");
+        assert_eq!(bucket_name(None), "bucket");
+    }
+}

@@ -1,0 +1,109 @@
+//! `GET /api/v1/analyses/{id}/report.{format}`: a finished analysis as a download (the result
+//! JSON, the patterns as CSV, or a Markdown report). Every export is audited.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::audit;
+use crate::http::error::AppError;
+use crate::reports;
+use crate::state::AppState;
+use crate::tenancy::context::OrgContext;
+use crate::tenancy::permission::Permission;
+
+/// `GET /analyses/{id}/report.{format}`.
+#[utoipa::path(get, path = "/analyses/{id}/report.{format}", tag = "analyses", summary = "Export an analysis",
+    params(("id" = String, Path, description = "Analysis id"), ("format" = String, Path, description = "`json` (the result, docs/analysis-format.md), `csv` (every pattern) or `md` (a report)"), ("org" = Option<String>, Query, description = "Organisation slug or id, when the credential does not imply one")),
+    responses(
+        (status = 200, description = "The file, as an attachment"),
+        (status = 404, description = "No such analysis in this organisation, or no such format", body = crate::http::error::ErrorEnvelope),
+        (status = 409, description = "The analysis has not finished (`not_done`)", body = crate::http::error::ErrorEnvelope),
+    ))]
+pub async fn export(
+    State(state): State<AppState>,
+    ctx: OrgContext,
+    Path((id, format)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    ctx.require(Permission::ViewAnalyses)?;
+    let (content_type, extension) = match format.as_str() {
+        "json" => ("application/json", "json"),
+        "csv" => ("text/csv; charset=utf-8", "csv"),
+        "md" => ("text/markdown; charset=utf-8", "md"),
+        _ => {
+            return Err(AppError::Missing(
+                "Reports are report.json, report.csv or report.md.".into(),
+            ));
+        }
+    };
+    let (row, index) = super::patterns::finished(&state, &ctx, &id).await?;
+    let body = match extension {
+        "json" => {
+            let key = row.result_key.clone().unwrap_or_default();
+            state
+                .ingest
+                .storage
+                .get(&key)
+                .await
+                .map_err(|e| AppError::Unavailable(e.into()))?
+                .to_vec()
+        }
+        "csv" => reports::patterns_csv(&index).into_bytes(),
+        _ => {
+            let summary = row
+                .summary
+                .as_deref()
+                .and_then(|s| serde_json::from_str(s).ok())
+                .unwrap_or_default();
+            reports::markdown(&row.name, &summary, &index).into_bytes()
+        }
+    };
+    let now = state.clock.now_ms();
+    let mut tx = ctx.begin(&state.db).await?;
+    let detail = serde_json::json!({"format": extension, "name": row.name});
+    audit::append(&mut tx, &ctx.event("analysis.exported", &id, detail), now).await?;
+    tx.commit().await?;
+
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    let file = format!("{}.{extension}", file_stem(&row.name));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
+}
+
+/// A file name from an analysis name: letters, digits, `-`, `_` and `.` kept, the rest `-`.
+fn file_stem(name: &str) -> String {
+    let stem: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(80)
+        .collect();
+    let stem = stem.trim_matches(['-', '.']);
+    if stem.is_empty() {
+        "analysis".to_owned()
+    } else {
+        stem.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::file_stem;
+
+    #[test]
+    fn file_names_are_plain() {
+        assert_eq!(file_stem("api.log and 1 more"), "api.log-and-1-more");
+        assert_eq!(file_stem("../../etc/passwd"), "etc-passwd");
+        assert_eq!(file_stem("\"; x=1"), "x-1");
+        assert_eq!(file_stem("日本"), "analysis");
+    }
+}

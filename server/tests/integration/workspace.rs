@@ -1,0 +1,331 @@
+//! The analysis workspace's API on both databases: the pattern table (search, filters, sort,
+//! pages), one pattern's detail and the overview, with tenant isolation and permissions.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::on_both_backends;
+use crate::tenancy::join;
+
+/// Three letters naming `k`: words, so the miner keeps them as constants.
+fn name(mut k: usize) -> String {
+    (0..3)
+        .map(|_| {
+            let c = char::from(b'a' + (k % 26) as u8);
+            k /= 26;
+            c
+        })
+        .collect()
+}
+
+/// A log with many distinct templates: `kinds` messages, each with its own words, every fifth
+/// an error, `per_kind` times each.
+fn varied_log(kinds: usize, per_kind: usize) -> String {
+    let mut out = String::new();
+    for i in 0..per_kind {
+        for k in 0..kinds {
+            let second = (i * kinds + k) % 60;
+            let minute = (i * kinds + k) / 60 % 60;
+            let (a, b) = (name(k), name(k * 7 + 3));
+            if k % 5 == 0 {
+                out.push_str(&format!(
+                    "2026-12-01T10:{minute:02}:{second:02}Z ERROR {a}billing payment {i} failed: connection refused\n"
+                ));
+            } else {
+                out.push_str(&format!(
+                    "2026-12-01T10:{minute:02}:{second:02}Z INFO {a}worker {b} stage finished {i} items\n"
+                ));
+            }
+        }
+    }
+    out
+}
+
+async fn get(
+    app: &crate::helpers::TestApp,
+    user: &crate::identity::User,
+    path: &str,
+) -> (u16, Value) {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    let r = app
+        .call(
+            "GET",
+            &format!("{path}{sep}org={}", user.org_slug),
+            Some(&user.access),
+            None,
+        )
+        .await;
+    (r.status, r.json())
+}
+
+on_both_backends!(the_pattern_table_filters_sorts_and_pages, |app| {
+    let owner = app.signup("owner@acme.example", "Acme").await;
+    let workers = server::ingest::Workers::start(&app.state);
+    let id = app
+        .analyse_text(&owner, "varied.log", &varied_log(90, 3))
+        .await;
+    let done = app.wait_for(&owner, &id).await;
+    assert_eq!(done["status"], "done", "{done}");
+    let total = done["summary"]["patterns"].as_u64().expect("patterns");
+    assert!(total > 50, "more than one page: {total}");
+    let base = format!("/api/v1/analyses/{id}/patterns");
+
+    let (status, page) = get(&app, &owner, &base).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["total"], total);
+    assert_eq!(page["matched"], total);
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(50));
+    assert_eq!(page["pages"], total.div_ceil(50));
+    let counts: Vec<u64> = page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|p| p["count"].as_u64().unwrap_or(0))
+        .collect();
+    assert!(
+        counts.windows(2).all(|w| w[0] >= w[1]),
+        "most frequent first: {counts:?}"
+    );
+    assert!(
+        page["items"][0]["spark"]
+            .as_array()
+            .is_some_and(|s| !s.is_empty()),
+        "sparklines come with the rows"
+    );
+    assert!(
+        page["facets"]["severity"]
+            .as_array()
+            .is_some_and(|f| !f.is_empty())
+    );
+
+    // Search, filter, sort and page; each answer says how many matched.
+    let (_, hits) = get(&app, &owner, &format!("{base}?q=REFUSED%20payment")).await;
+    let templates: Vec<&str> = hits["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|p| p["template"].as_str())
+        .collect();
+    assert!(!templates.is_empty());
+    assert!(
+        templates
+            .iter()
+            .all(|t| t.contains("payment") && t.contains("refused")),
+        "{templates:?}"
+    );
+    assert_eq!(hits["matched"].as_u64(), Some(templates.len() as u64));
+    let (_, high) = get(&app, &owner, &format!("{base}?severity=high")).await;
+    assert!(
+        high["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .all(|p| p["severity"] == "high")
+    );
+    assert!(high["matched"].as_u64().expect("matched") < total);
+    let (_, info) = get(&app, &owner, &format!("{base}?level=info&sort=template")).await;
+    let sorted: Vec<&str> = info["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|p| p["template"].as_str())
+        .collect();
+    assert!(
+        sorted.windows(2).all(|w| w[0] <= w[1]),
+        "A to Z: {sorted:?}"
+    );
+    let (_, reversed) = get(
+        &app,
+        &owner,
+        &format!("{base}?level=info&sort=template&asc=false"),
+    )
+    .await;
+    let backwards: Vec<&str> = reversed["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|p| p["template"].as_str())
+        .collect();
+    assert!(
+        backwards.windows(2).all(|w| w[0] >= w[1]),
+        "Z to A: {backwards:?}"
+    );
+    let (_, second) = get(&app, &owner, &format!("{base}?page=2")).await;
+    assert_eq!(second["page"], 2);
+    assert_ne!(second["items"][0]["id"], page["items"][0]["id"]);
+    let (_, past) = get(&app, &owner, &format!("{base}?page=999")).await;
+    assert_eq!(
+        past["page"], past["pages"],
+        "past the end answers the last page"
+    );
+    let (_, none) = get(&app, &owner, &format!("{base}?q=no-such-words-anywhere")).await;
+    assert_eq!(none["matched"], 0);
+    assert_eq!(none["items"].as_array().map(Vec::len), Some(0));
+
+    // One pattern in detail, and the overview.
+    let first = page["items"][0]["id"].as_str().expect("id").to_owned();
+    let (status, detail) = get(&app, &owner, &format!("{base}/{first}")).await;
+    assert_eq!(status, 200, "{detail}");
+    assert_eq!(detail["pattern"]["id"], first.as_str());
+    assert!(
+        detail["pattern"]["samples"]
+            .as_array()
+            .is_some_and(|s| !s.is_empty())
+    );
+    let over_time: u64 = detail["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .map(|b| b[1].as_u64().unwrap_or(0))
+        .sum();
+    assert_eq!(
+        over_time,
+        detail["pattern"]["count"].as_u64().expect("count"),
+        "every event is in a bucket"
+    );
+    let (status, missing) = get(&app, &owner, &format!("{base}/p999999")).await;
+    assert_eq!(status, 404, "{missing}");
+    let (status, overview) = get(&app, &owner, &format!("/api/v1/analyses/{id}/overview")).await;
+    assert_eq!(status, 200, "{overview}");
+    assert_eq!(overview["files"][0]["name"], "varied.log");
+    assert!(
+        overview["buckets"]
+            .as_array()
+            .is_some_and(|b| !b.is_empty())
+    );
+
+    workers.stop(Duration::from_secs(5)).await;
+});
+
+on_both_backends!(exports_are_files_and_are_audited, |app| {
+    let owner = app.signup("owner@acme.example", "Acme").await;
+    let stranger = app.signup("owner@beta.example", "Beta").await;
+    let workers = server::ingest::Workers::start(&app.state);
+    let log = format!(
+        "{}2026-12-01T11:00:00Z ERROR =cmd|' /C calc'!A0 failed, \"quoted\"\n",
+        varied_log(10, 2)
+    );
+    let id = app.analyse_text(&owner, "nightly%20run.log", &log).await;
+    let done = app.wait_for(&owner, &id).await;
+    assert_eq!(done["status"], "done", "{done}");
+    let export = |user: &crate::identity::User, format: &str| {
+        let url = format!(
+            "/api/v1/analyses/{id}/report.{format}?org={}",
+            user.org_slug
+        );
+        let token = user.access.clone();
+        let app = &app;
+        async move { app.call("GET", &url, Some(&token), None).await }
+    };
+
+    let json = export(&owner, "json").await;
+    assert_eq!(json.status, 200, "{}", json.text());
+    assert_eq!(json.header("content-type"), Some("application/json"));
+    assert_eq!(
+        json.header("content-disposition"),
+        Some("attachment; filename=\"nightly-run.log.json\"")
+    );
+    assert_eq!(
+        json.json()["patterns"],
+        done["result"]["patterns"],
+        "the stored result, whole"
+    );
+
+    let csv = export(&owner, "csv").await;
+    assert_eq!(csv.status, 200);
+    assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
+    let text = csv.text();
+    assert!(text.starts_with("id,template,count,"), "{text}");
+    let rows = text.matches("\r\n").count() - 1;
+    assert_eq!(
+        rows as u64,
+        done["summary"]["patterns"].as_u64().expect("patterns"),
+        "one row per pattern"
+    );
+    assert!(!text.contains(",=cmd"), "a formula is defused: {text}");
+
+    let md = export(&owner, "md").await;
+    assert_eq!(md.status, 200);
+    assert_eq!(
+        md.header("content-type"),
+        Some("text/markdown; charset=utf-8")
+    );
+    let report = md.text();
+    assert!(report.starts_with("# nightly run.log\n"), "{report}");
+    for section in ["## Summary", "## Riskiest patterns", "## Files"] {
+        assert!(report.contains(section), "{section} in {report}");
+    }
+
+    let unknown = export(&owner, "exe").await;
+    assert_eq!(unknown.status, 404);
+    assert!(unknown.text().contains("report.json"), "{}", unknown.text());
+    let theirs = export(&stranger, "csv").await;
+    assert_eq!(theirs.status, 404, "another organisation's analysis");
+
+    // Each export is in the audit log with its format; the refused ones are not.
+    let audit = app
+        .call(
+            "GET",
+            &format!(
+                "/api/v1/orgs/{}/audit?action=analysis.exported",
+                owner.org_slug
+            ),
+            Some(&owner.access),
+            None,
+        )
+        .await
+        .json();
+    let formats: Vec<String> = audit
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|e| e["detail"].as_str())
+        .filter_map(|d| serde_json::from_str::<Value>(d).ok())
+        .filter_map(|d| d["format"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(formats, ["md", "csv", "json"], "newest first");
+    workers.stop(Duration::from_secs(5)).await;
+});
+
+on_both_backends!(
+    patterns_are_tenant_scoped_and_wait_for_the_analysis,
+    |app| {
+        let owner = app.signup("owner@acme.example", "Acme").await;
+        let viewer = join(&app, &owner, "viewer@acme.example", "viewer").await;
+        let stranger = app.signup("owner@beta.example", "Beta").await;
+        // Not analysed yet: no workers are running.
+        let id = app.analyse_text(&owner, "a.log", &varied_log(5, 2)).await;
+        let (status, body) = get(&app, &owner, &format!("/api/v1/analyses/{id}/patterns")).await;
+        assert_eq!(status, 409, "{body}");
+        assert_eq!(body["error"]["code"], "not_done");
+
+        let workers = server::ingest::Workers::start(&app.state);
+        let done = app.wait_for(&owner, &id).await;
+        assert_eq!(done["status"], "done", "{done}");
+        for path in [
+            format!("/api/v1/analyses/{id}/patterns"),
+            format!("/api/v1/analyses/{id}/patterns/p1"),
+            format!("/api/v1/analyses/{id}/overview"),
+        ] {
+            let (status, _) = get(&app, &viewer, &path).await;
+            assert_eq!(status, 200, "a viewer reads {path}");
+            let (status, body) = get(&app, &stranger, &path).await;
+            assert_eq!(status, 404, "another organisation's {path}: {body}");
+        }
+
+        // Once deleted, its patterns are gone too (the parsed result is not served from memory).
+        let r = app
+            .call(
+                "DELETE",
+                &format!("/api/v1/analyses/{id}?org={}", owner.org_slug),
+                Some(&owner.access),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 204, "{}", r.text());
+        let (status, _) = get(&app, &owner, &format!("/api/v1/analyses/{id}/patterns")).await;
+        assert_eq!(status, 404);
+        workers.stop(Duration::from_secs(5)).await;
+    }
+);
