@@ -6,7 +6,6 @@ pub mod classify;
 pub mod events;
 pub mod format;
 pub mod level;
-pub mod markdown;
 pub mod mask;
 pub mod miner;
 pub mod reader;

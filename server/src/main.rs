@@ -248,7 +248,10 @@ fn analyze(
             Ok(json) => json,
             Err(e) => return fail(&format!("cannot encode the analysis: {e}"), 1),
         },
-        OutputFormat::Markdown => server::analysis::markdown::render(&analysis),
+        OutputFormat::Markdown => match server::reports::markdown_of_analysis(&analysis) {
+            Ok(text) => text,
+            Err(e) => return fail(&format!("cannot encode the analysis: {e}"), 1),
+        },
     };
     let mut stdout = std::io::stdout().lock();
     match writeln!(stdout, "{text}") {

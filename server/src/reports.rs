@@ -1,14 +1,16 @@
-//! Exports of a finished analysis, rendered from its stored result: the patterns as CSV and a
-//! Markdown report (summary, the riskiest patterns, families, root-cause chains, files).
+//! Exports of an analysis, rendered from its result JSON: the patterns as CSV and the Markdown
+//! report (the same for `faultline analyze --format markdown` and the web's report.md).
 
 use std::fmt::Write as _;
 
 use app::api::analyses::SummaryView;
+use app::api::patterns::{ChainDoc, FamilyDoc, FileDoc, PatternDoc};
 use app::format::thousands;
+use serde::Deserialize;
 
 use crate::ingest::results::ResultIndex;
 
-/// Patterns in the Markdown report, riskiest first.
+/// Patterns listed in the Markdown report, riskiest first.
 const REPORT_PATTERNS: usize = 25;
 
 /// One RFC 4180 cell, defused: a value a spreadsheet would run as a formula gets a leading `'`.
@@ -52,7 +54,7 @@ pub fn patterns_csv(index: &ResultIndex) -> String {
     out
 }
 
-/// Text for a Markdown table cell: one line, pipes escaped, in code when asked.
+/// Text for a Markdown table cell: one line, pipes escaped, in a code span when asked.
 fn md_cell(text: &str, code: bool) -> String {
     let flat = text.replace(['\r', '\n'], " ").replace('|', "\\|");
     if code {
@@ -65,101 +67,130 @@ fn md_cell(text: &str, code: bool) -> String {
     }
 }
 
-/// The Markdown report of analysis `name`.
-pub fn markdown(name: &str, summary: &SummaryView, index: &ResultIndex) -> String {
-    let doc = &index.doc;
+/// A stored result as the report reads it (`docs/analysis-format.md`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ReportDoc {
+    summary: SummaryView,
+    files: Vec<FileDoc>,
+    patterns: Vec<PatternDoc>,
+    families: Vec<FamilyDoc>,
+    chains: Vec<ChainDoc>,
+    endpoints: Vec<EndpointDoc>,
+    performance: PerformanceDoc,
+    comparison: Option<ComparisonDoc>,
+    context: Vec<ContextDoc>,
+    timeline: SpikesDoc,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct EndpointDoc {
+    method: String,
+    path: String,
+    count: u64,
+    error_rate: f64,
+    client_error_rate: f64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct PerformanceDoc {
+    endpoints: Vec<LatencyDoc>,
+    slow_operations: Vec<LatencyDoc>,
+}
+
+/// Percentiles of an endpoint (`endpoint`) or a pattern (`pattern`, `template`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct LatencyDoc {
+    endpoint: String,
+    pattern: String,
+    template: String,
+    count: u64,
+    p50_ms: f64,
+    p95_ms: f64,
+    p99_ms: f64,
+    max_ms: f64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ComparisonDoc {
+    rate_unit: String,
+    new: Vec<ChangeDoc>,
+    gone: Vec<ChangeDoc>,
+    changed: Vec<ChangeDoc>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ChangeDoc {
+    template: String,
+    count: u64,
+    previous_rate: f64,
+    rate: f64,
+    ratio: f64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ContextDoc {
+    kind: String,
+    value: String,
+    count: u64,
+    evidence: String,
+    file: String,
+    line: u64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct SpikesDoc {
+    spikes: Vec<SpikeDoc>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct SpikeDoc {
+    pattern: String,
+    start: String,
+    count: u64,
+    baseline: f64,
+}
+
+/// The Markdown report of a stored result (JSON), titled `title`.
+pub fn markdown_of_json(title: &str, json: &[u8]) -> Result<String, serde_json::Error> {
+    Ok(markdown(title, &serde_json::from_slice(json)?))
+}
+
+/// The Markdown report of an analysis just made (`faultline analyze --format markdown`).
+pub fn markdown_of_analysis(
+    analysis: &crate::analysis::analyze::Analysis,
+) -> Result<String, serde_json::Error> {
+    markdown_of_json("Log analysis", &serde_json::to_vec(analysis)?)
+}
+
+/// Renders the report: summary, files, the riskiest patterns, families, root causes,
+/// endpoints, performance, the comparison with the previous run, context and spikes.
+pub fn markdown(title: &str, doc: &ReportDoc) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "# {}\n", name.replace(['\r', '\n'], " "));
-    let _ = writeln!(out, "## Summary\n");
-    let span = match (&summary.first_seen, &summary.last_seen) {
-        (Some(a), Some(b)) => format!("{a} to {b}"),
-        _ => "no timestamps".to_owned(),
-    };
-    for (k, v) in [
-        ("Lines", thousands(summary.lines)),
-        ("Events", thousands(summary.events)),
-        ("Patterns", thousands(summary.patterns)),
-        (
-            "Error patterns",
-            format!(
-                "{} ({} events)",
-                thousands(summary.error_patterns),
-                thousands(summary.error_events)
-            ),
-        ),
-        ("Error families", thousands(summary.families)),
-        ("Critical patterns", thousands(summary.critical_patterns)),
-        ("Time span", span),
+    let s = &doc.summary;
+    let _ = writeln!(out, "# {}\n", md_cell(title, false));
+    let _ = writeln!(out, "| | |\n|---|---:|");
+    let when = |t: &Option<String>| t.clone().unwrap_or_else(|| "–".into());
+    for (label, value) in [
+        ("Lines", thousands(s.lines)),
+        ("Events", thousands(s.events)),
+        ("Patterns", thousands(s.patterns)),
+        ("Error patterns", thousands(s.error_patterns)),
+        ("Error events", thousands(s.error_events)),
+        ("Error families", thousands(s.families)),
+        ("Critical patterns", thousands(s.critical_patterns)),
+        ("First event", when(&s.first_seen)),
+        ("Last event", when(&s.last_seen)),
     ] {
-        let _ = writeln!(out, "- **{k}:** {v}");
-    }
-
-    let mut by_risk: Vec<_> = doc.patterns.iter().collect();
-    by_risk.sort_by(|a, b| b.risk.score.total_cmp(&a.risk.score));
-    let _ = writeln!(
-        out,
-        "\n## Riskiest patterns\n\n| Risk | Events | Severity | Category | Pattern | Template |\n|---:|---:|---|---|---|---|"
-    );
-    for p in by_risk.iter().take(REPORT_PATTERNS) {
-        let _ = writeln!(
-            out,
-            "| {:.2} | {} | {} | {} | {} | {} |",
-            p.risk.score,
-            thousands(p.count),
-            p.severity,
-            p.category,
-            p.id,
-            md_cell(&p.template, true)
-        );
-    }
-    if doc.patterns.len() > REPORT_PATTERNS {
-        let _ = writeln!(
-            out,
-            "\n{} more patterns are in the CSV export.",
-            thousands((doc.patterns.len() - REPORT_PATTERNS) as u64)
-        );
-    }
-
-    if !doc.families.is_empty() {
-        let _ = writeln!(
-            out,
-            "\n## Error families\n\n| Family | Kind | Events | Severity | Patterns |\n|---|---|---:|---|---|"
-        );
-        for f in &doc.families {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} | {} |",
-                md_cell(&f.title, false),
-                f.kind,
-                thousands(f.count),
-                f.severity,
-                f.patterns.join(", ")
-            );
-        }
-    }
-
-    if !doc.chains.is_empty() {
-        let _ = writeln!(out, "\n## Root-cause chains\n");
-        let template = |id: &str| {
-            doc.patterns
-                .iter()
-                .find(|p| p.id == id)
-                .map(|p| md_cell(&p.template, true))
-                .unwrap_or_default()
-        };
-        for c in &doc.chains {
-            let _ = writeln!(
-                out,
-                "- **{}** (confidence {:.2}): {}",
-                c.id,
-                c.confidence,
-                c.patterns
-                    .iter()
-                    .map(|p| format!("{p} {}", template(p)))
-                    .collect::<Vec<_>>()
-                    .join(" → ")
-            );
-        }
+        let _ = writeln!(out, "| {label} | {value} |");
     }
 
     let _ = writeln!(
@@ -175,6 +206,204 @@ pub fn markdown(name: &str, summary: &SummaryView, index: &ResultIndex) -> Strin
             thousands(f.lines),
             thousands(f.events)
         );
+    }
+
+    let mut by_risk: Vec<_> = doc.patterns.iter().collect();
+    by_risk.sort_by(|a, b| {
+        b.risk
+            .score
+            .total_cmp(&a.risk.score)
+            .then_with(|| b.count.cmp(&a.count))
+    });
+    let _ = writeln!(
+        out,
+        "\n## Patterns by risk\n\n| Id | Risk | Severity | Category | Events | Template |\n|---|---:|---|---|---:|---|"
+    );
+    for p in by_risk.iter().take(REPORT_PATTERNS) {
+        let _ = writeln!(
+            out,
+            "| {} | {:.2} | {} | {} | {} | {} |",
+            p.id,
+            p.risk.score,
+            p.severity,
+            p.category,
+            thousands(p.count),
+            md_cell(&p.template, true)
+        );
+    }
+    if doc.patterns.len() > REPORT_PATTERNS {
+        let _ = writeln!(
+            out,
+            "\n…and {} more patterns in the JSON and CSV exports.",
+            thousands((doc.patterns.len() - REPORT_PATTERNS) as u64)
+        );
+    }
+
+    if !doc.families.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n## Error families\n\n| Id | Kind | Severity | Events | Patterns | Title |\n|---|---|---|---:|---:|---|"
+        );
+        for f in &doc.families {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} |",
+                f.id,
+                f.kind,
+                f.severity,
+                thousands(f.count),
+                f.patterns.len(),
+                md_cell(&f.title, true)
+            );
+        }
+    }
+
+    if !doc.chains.is_empty() {
+        let template = |id: &str| {
+            doc.patterns
+                .iter()
+                .find(|p| p.id == id)
+                .map_or_else(String::new, |p| md_cell(&p.template, true))
+        };
+        let _ = writeln!(out, "\n## Root causes and cascades\n");
+        for c in &doc.chains {
+            let _ = writeln!(
+                out,
+                "- **{}** (confidence {:.2}): {}",
+                c.id,
+                c.confidence,
+                template(&c.root)
+            );
+            for l in &c.links {
+                let _ = writeln!(
+                    out,
+                    "  - → {}: {} of its events follow within {} s (lift {:.1}, median lag {} ms)",
+                    template(&l.to),
+                    thousands(l.support),
+                    c.window_ms / 1000,
+                    l.lift,
+                    l.lag_ms
+                );
+            }
+        }
+    }
+
+    if !doc.endpoints.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n## Endpoints\n\n| Endpoint | Requests | 5xx rate | 4xx rate |\n|---|---:|---:|---:|"
+        );
+        for e in &doc.endpoints {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {:.1} % | {:.1} % |",
+                md_cell(&format!("{} {}", e.method, e.path), true),
+                thousands(e.count),
+                e.error_rate * 100.0,
+                e.client_error_rate * 100.0
+            );
+        }
+    }
+
+    let perf = &doc.performance;
+    if !perf.endpoints.is_empty() || !perf.slow_operations.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n## Performance\n\n| What | Count | p50 ms | p95 ms | p99 ms | max ms |\n|---|---:|---:|---:|---:|---:|"
+        );
+        let rows = perf
+            .endpoints
+            .iter()
+            .map(|e| (md_cell(&e.endpoint, true), e))
+            .chain(
+                perf.slow_operations
+                    .iter()
+                    .map(|p| (format!("{} {}", p.pattern, md_cell(&p.template, true)), p)),
+            );
+        for (what, l) in rows {
+            let _ = writeln!(
+                out,
+                "| {what} | {} | {} | {} | {} | {} |",
+                thousands(l.count),
+                l.p50_ms,
+                l.p95_ms,
+                l.p99_ms,
+                l.max_ms
+            );
+        }
+    }
+
+    if let Some(c) = &doc.comparison {
+        let _ = writeln!(
+            out,
+            "\n## Compared with the previous analysis\n\n{} new, {} gone, {} changed in rate ({}).\n",
+            c.new.len(),
+            c.gone.len(),
+            c.changed.len(),
+            c.rate_unit.replace('_', " ")
+        );
+        for e in &c.new {
+            let _ = writeln!(
+                out,
+                "- new: {} ({} events)",
+                md_cell(&e.template, true),
+                thousands(e.count)
+            );
+        }
+        for e in &c.gone {
+            let _ = writeln!(
+                out,
+                "- gone: {} ({} events before)",
+                md_cell(&e.template, true),
+                thousands(e.count)
+            );
+        }
+        for ch in &c.changed {
+            let _ = writeln!(
+                out,
+                "- ×{:.1}: {} ({} → {})",
+                ch.ratio,
+                md_cell(&ch.template, true),
+                ch.previous_rate,
+                ch.rate
+            );
+        }
+    }
+
+    if !doc.context.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n## Context\n\n| Kind | Value | Events | Found by |\n|---|---|---:|---|"
+        );
+        for v in &doc.context {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} ({}:{}) |",
+                v.kind,
+                md_cell(&v.value, true),
+                thousands(v.count),
+                md_cell(&v.evidence, false),
+                md_cell(&v.file, false),
+                v.line
+            );
+        }
+    }
+
+    if !doc.timeline.spikes.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n## Spikes\n\n| Pattern | Bucket start | Events | Baseline |\n|---|---|---:|---:|"
+        );
+        for s in &doc.timeline.spikes {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                s.pattern,
+                s.start,
+                thousands(s.count),
+                s.baseline
+            );
+        }
     }
     out
 }
@@ -193,6 +422,52 @@ mod tests {
             csv_cell("{\"a\":1,\"b\":2}"),
             "\"{\"\"a\"\":1,\"\"b\"\":2}\""
         );
+    }
+
+    #[test]
+    fn the_report_has_every_section_the_result_has() {
+        let json = serde_json::json!({
+            "summary": {"lines": 1200, "events": 1000, "patterns": 2, "error_patterns": 1, "error_events": 40,
+                        "families": 1, "critical_patterns": 0, "first_seen": "2026-12-01T10:00:00.000Z", "last_seen": null},
+            "files": [{"name": "a|b.log", "format": "plain", "lines": 1200, "events": 1000}],
+            "patterns": [
+                {"id": "p1", "template": "GET <*> 200", "count": 960, "severity": "low", "category": "api", "risk": {"score": 0.2}},
+                {"id": "p2", "template": "db `timeout` after <*> ms", "count": 40, "severity": "high", "category": "database", "risk": {"score": 0.7}}
+            ],
+            "families": [{"id": "f1", "kind": "message", "title": "db timeout", "patterns": ["p2"], "count": 40, "severity": "high"}],
+            "chains": [{"id": "c1", "root": "p1", "patterns": ["p1", "p2"], "confidence": 0.5, "window_ms": 5000,
+                        "links": [{"from": "p1", "to": "p2", "support": 12, "lift": 3.0, "lag_ms": 40}]}],
+            "endpoints": [{"method": "GET", "path": "/orders/{id}", "count": 960, "error_rate": 0.01, "client_error_rate": 0.0}],
+            "performance": {"endpoints": [{"endpoint": "GET /orders/{id}", "count": 960, "p50_ms": 12.0, "p95_ms": 80.5, "p99_ms": 120.0, "max_ms": 300.0}],
+                            "slow_operations": []},
+            "comparison": {"rate_unit": "per_1k_events", "new": [{"template": "db `timeout` after <*> ms", "count": 40}], "gone": [], "changed": []},
+            "context": [{"kind": "commit", "value": "abc123", "count": 3, "evidence": "commit=", "file": "a|b.log", "line": 1}],
+            "timeline": {"spikes": [{"pattern": "p2", "start": "2026-12-01T10:05:00.000Z", "count": 30, "baseline": 1.5}]}
+        });
+        let md = markdown_of_json("nightly", &serde_json::to_vec(&json).expect("json"))
+            .expect("renders");
+        assert!(md.starts_with("# nightly\n"), "{md}");
+        for section in [
+            "## Files",
+            "## Patterns by risk",
+            "## Error families",
+            "## Root causes and cascades",
+            "## Endpoints",
+            "## Performance",
+            "## Compared with the previous analysis",
+            "## Context",
+            "## Spikes",
+        ] {
+            assert!(md.contains(section), "{section}:\n{md}");
+        }
+        let risky = md.find("| p2 |").expect("p2 listed");
+        assert!(
+            risky < md.find("| p1 |").expect("p1 listed"),
+            "riskiest first"
+        );
+        assert!(md.contains("`` db `timeout` after <*> ms ``"), "{md}");
+        assert!(md.contains("| a\\|b.log |"), "{md}");
+        assert!(md.contains("| 1,200 |"), "{md}");
     }
 
     #[test]

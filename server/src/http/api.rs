@@ -37,6 +37,7 @@ pub fn router() -> Router<AppState> {
     let (json, mut doc) = json_routes().split_for_parts();
     let (streams, streams_doc) = stream_routes().split_for_parts();
     doc.merge(streams_doc);
+    name_operations(&mut doc);
     let doc = std::sync::Arc::new(doc);
     json.layer(RequestBodyLimitLayer::new(super::MAX_BODY_BYTES))
         .merge(streams)
@@ -54,7 +55,33 @@ pub fn router() -> Router<AppState> {
 
 /// The OpenAPI document for `/api/v1`, generated from the handlers' annotations.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    json_routes().merge(stream_routes()).into_openapi()
+    let mut doc = json_routes().merge(stream_routes()).into_openapi();
+    name_operations(&mut doc);
+    doc
+}
+
+/// Gives every operation an id made of its method and path (`get_analyses_id_patterns`):
+/// handlers in different modules share names such as `list`, and clients generated from the
+/// document need the ids to be unique.
+fn name_operations(doc: &mut utoipa::openapi::OpenApi) {
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let words: Vec<&str> = path
+            .split(['/', '{', '}', '.', '-'])
+            .filter(|w| !w.is_empty())
+            .collect();
+        let stem = words.join("_");
+        for (method, operation) in [
+            ("get", &mut item.get),
+            ("put", &mut item.put),
+            ("post", &mut item.post),
+            ("delete", &mut item.delete),
+            ("patch", &mut item.patch),
+        ] {
+            if let Some(operation) = operation {
+                operation.operation_id = Some(format!("{method}_{stem}"));
+            }
+        }
+    }
 }
 
 /// Routes that stream their bodies: no size limit but their own.

@@ -55,6 +55,17 @@ async fn the_document_is_served_and_matches_the_router() {
         }
     }
     assert_eq!(operations, 59, "every endpoint is documented");
+    let mut ids: Vec<&str> = doc["paths"]
+        .as_object()
+        .expect("paths")
+        .values()
+        .flat_map(|item| item.as_object().into_iter().flat_map(|ops| ops.values()))
+        .filter_map(|op| op["operationId"].as_str())
+        .collect();
+    assert_eq!(ids.len(), operations, "every operation has an id");
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), operations, "operation ids are unique");
     for public in ["/auth/signup", "/auth/login", "/auth/password-reset"] {
         assert_eq!(
             doc["paths"][public]["post"]["security"],

@@ -253,7 +253,7 @@ on_both_backends!(exports_are_files_and_are_audited, |app| {
     );
     let report = md.text();
     assert!(report.starts_with("# nightly run.log\n"), "{report}");
-    for section in ["## Summary", "## Riskiest patterns", "## Files"] {
+    for section in ["| Events | 21 |", "## Patterns by risk", "## Files"] {
         assert!(report.contains(section), "{section} in {report}");
     }
 

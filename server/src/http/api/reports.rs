@@ -37,26 +37,22 @@ pub async fn export(
         }
     };
     let (row, index) = super::patterns::finished(&state, &ctx, &id).await?;
+    let stored = || async {
+        let key = row.result_key.clone().unwrap_or_default();
+        state
+            .ingest
+            .storage
+            .get(&key)
+            .await
+            .map(|b| b.to_vec())
+            .map_err(|e| AppError::Unavailable(e.into()))
+    };
     let body = match extension {
-        "json" => {
-            let key = row.result_key.clone().unwrap_or_default();
-            state
-                .ingest
-                .storage
-                .get(&key)
-                .await
-                .map_err(|e| AppError::Unavailable(e.into()))?
-                .to_vec()
-        }
+        "json" => stored().await?,
         "csv" => reports::patterns_csv(&index).into_bytes(),
-        _ => {
-            let summary = row
-                .summary
-                .as_deref()
-                .and_then(|s| serde_json::from_str(s).ok())
-                .unwrap_or_default();
-            reports::markdown(&row.name, &summary, &index).into_bytes()
-        }
+        _ => reports::markdown_of_json(&row.name, &stored().await?)
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("stored result is not a result: {e}")))?
+            .into_bytes(),
     };
     let now = state.clock.now_ms();
     let mut tx = ctx.begin(&state.db).await?;
