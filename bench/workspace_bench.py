@@ -8,7 +8,7 @@ seen twice), waits for its analysis, then fetches with the session cookie:
 
   - the analysis page (summary, events over time, the first 50 rows of the pattern table):
     once cold (the stored result is parsed and kept) and --runs times warm;
-  - the same page searched and sorted by risk (`?q=stage&sort=risk`);
+  - the same page searched (26 of the patterns match) and sorted by risk;
   - one pattern's detail page;
   - the pattern API alone (`GET /api/v1/analyses/{id}/patterns`).
 
@@ -70,10 +70,11 @@ def request(method, url, token=None, body=None, cookie=None, raw=None, content_t
         return r.read(), r.headers
 
 
-def timed(url, cookie, runs):
+def timed(url, cookie, runs, expect):
     start = time.perf_counter()
     body, _ = request("GET", url, cookie=cookie)
     cold = (time.perf_counter() - start) * 1000
+    assert expect.encode() in body, f"{url} does not show {expect!r}"
     warm = []
     for _ in range(runs):
         start = time.perf_counter()
@@ -130,13 +131,13 @@ def main():
         assert patterns >= args.templates, f"expected {args.templates} patterns, got {patterns}"
 
         page = f"{base}/orgs/{slug}/analyses/{started['id']}"
-        for label, url in [
-            ("analysis page", page),
-            ("analysis page, searched and sorted by risk", f"{page}?q=stage&sort=risk"),
-            ("pattern detail page", f"{page}/patterns/p1"),
-            ("pattern API", f"{base}/api/v1/analyses/{started['id']}/patterns?org={slug}"),
+        for label, url, expect in [
+            ("analysis page", page, f"{patterns:,} patterns"),
+            ("analysis page, searched and sorted by risk", f"{page}?q=aasvc&sort=risk", "26 of"),
+            ("pattern detail page", f"{page}/patterns/p1", "Pattern p1"),
+            ("pattern API", f"{base}/api/v1/analyses/{started['id']}/patterns?org={slug}", '"total":'),
         ]:
-            cold, median, p95, size = timed(url, cookie, args.runs)
+            cold, median, p95, size = timed(url, cookie, args.runs, expect)
             print(f"{label}: cold {cold:.0f} ms, warm median {median:.1f} ms, p95 {p95:.1f} ms "
                   f"({size / 1000:.0f} kB)", flush=True)
     finally:
