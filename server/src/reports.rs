@@ -4,7 +4,9 @@
 use std::fmt::Write as _;
 
 use app::api::analyses::SummaryView;
-use app::api::patterns::{ChainDoc, FamilyDoc, FileDoc, PatternDoc};
+use app::api::patterns::{
+    ChainDoc, ComparisonDoc, EndpointDoc, FamilyDoc, FileDoc, PatternDoc, PerformanceDoc,
+};
 use app::format::thousands;
 use serde::Deserialize;
 
@@ -81,56 +83,6 @@ pub struct ReportDoc {
     comparison: Option<ComparisonDoc>,
     context: Vec<ContextDoc>,
     timeline: SpikesDoc,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct EndpointDoc {
-    method: String,
-    path: String,
-    count: u64,
-    error_rate: f64,
-    client_error_rate: f64,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct PerformanceDoc {
-    endpoints: Vec<LatencyDoc>,
-    slow_operations: Vec<LatencyDoc>,
-}
-
-/// Percentiles of an endpoint (`endpoint`) or a pattern (`pattern`, `template`).
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct LatencyDoc {
-    endpoint: String,
-    pattern: String,
-    template: String,
-    count: u64,
-    p50_ms: f64,
-    p95_ms: f64,
-    p99_ms: f64,
-    max_ms: f64,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct ComparisonDoc {
-    rate_unit: String,
-    new: Vec<ChangeDoc>,
-    gone: Vec<ChangeDoc>,
-    changed: Vec<ChangeDoc>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct ChangeDoc {
-    template: String,
-    count: u64,
-    previous_rate: f64,
-    rate: f64,
-    ratio: f64,
 }
 
 #[derive(Debug, Default, Deserialize)]

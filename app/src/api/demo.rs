@@ -44,6 +44,7 @@ pub fn sample_incident() -> ChartSpec {
         values,
     };
     ChartSpec {
+        grouped: false,
         title: "Sample incident: events per hour by severity".into(),
         x_label: "Hour (UTC)".into(),
         y_label: "Events".into(),

@@ -247,6 +247,116 @@ pub struct FileDoc {
     pub events: u64,
 }
 
+/// An HTTP endpoint seen in the logs.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct EndpointDoc {
+    /// Method.
+    pub method: String,
+    /// Route, ids collapsed to `{id}`.
+    pub path: String,
+    /// Requests.
+    pub count: u64,
+    /// `[status, requests]`.
+    pub statuses: Vec<(u16, u64)>,
+    /// Share of 5xx.
+    pub error_rate: f64,
+    /// Share of 4xx.
+    pub client_error_rate: f64,
+}
+
+/// Durations of an endpoint (`endpoint`) or a pattern (`pattern`, `template`), in ms.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct LatencyDoc {
+    /// `METHOD /route`, for an endpoint.
+    pub endpoint: String,
+    /// Pattern id, for a pattern.
+    pub pattern: String,
+    /// Its template, for a pattern.
+    pub template: String,
+    /// Timed events.
+    pub count: u64,
+    /// Median.
+    pub p50_ms: f64,
+    /// 95th percentile.
+    pub p95_ms: f64,
+    /// 99th percentile.
+    pub p99_ms: f64,
+    /// Largest.
+    pub max_ms: f64,
+}
+
+/// Durations.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct PerformanceDoc {
+    /// Per endpoint.
+    pub endpoints: Vec<LatencyDoc>,
+    /// Patterns over the slow threshold.
+    pub slow_operations: Vec<LatencyDoc>,
+}
+
+/// A security finding.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct FindingDoc {
+    /// `sql_injection`, `brute_force`, `secret`, …
+    pub kind: String,
+    /// How serious.
+    pub severity: String,
+    /// In words.
+    pub description: String,
+    /// Events involved.
+    pub count: u64,
+    /// First seen.
+    pub first_seen: Option<String>,
+    /// Last seen.
+    pub last_seen: Option<String>,
+    /// `[source, events]`: client addresses or accounts.
+    pub sources: Vec<(String, u64)>,
+    /// `[line, text]`, redacted.
+    pub samples: Vec<(u64, String)>,
+}
+
+/// A pattern that is new, gone or changed against the previous analysis.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct ChangeDoc {
+    /// Pattern id in this analysis (none for a gone one).
+    pub pattern: Option<String>,
+    /// Template.
+    pub template: String,
+    /// Events now (or before, for a gone one).
+    pub count: u64,
+    /// Rate before.
+    pub previous_rate: f64,
+    /// Rate now.
+    pub rate: f64,
+    /// `rate / previous_rate`.
+    pub ratio: f64,
+}
+
+/// The comparison with the previous analysis.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct ComparisonDoc {
+    /// What rates are counted in.
+    pub rate_unit: String,
+    /// Patterns only this analysis has.
+    pub new: Vec<ChangeDoc>,
+    /// Patterns only the previous one had.
+    pub gone: Vec<ChangeDoc>,
+    /// Patterns whose rate changed.
+    pub changed: Vec<ChangeDoc>,
+}
+
 /// The parts of a stored result the workspace reads.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -262,6 +372,14 @@ pub struct ResultDoc {
     pub chains: Vec<ChainDoc>,
     /// Counts over time.
     pub timeline: TimelineDoc,
+    /// HTTP endpoints.
+    pub endpoints: Vec<EndpointDoc>,
+    /// Durations.
+    pub performance: PerformanceDoc,
+    /// Security findings, most severe first.
+    pub security: Vec<FindingDoc>,
+    /// Against the previous analysis, when one was named.
+    pub comparison: Option<ComparisonDoc>,
 }
 
 /// Columns the pattern table sorts by.
@@ -517,6 +635,16 @@ pub struct Overview {
     pub bucket_seconds: Option<i64>,
     /// Events over time.
     pub buckets: Vec<BucketDoc>,
+    /// Endpoints, most requests first (at most 50).
+    pub endpoints: Vec<EndpointDoc>,
+    /// Latency per endpoint (at most 12, most requests first).
+    pub latency: Vec<LatencyDoc>,
+    /// Slow operations.
+    pub slow_operations: Vec<LatencyDoc>,
+    /// Security findings (at most 20).
+    pub security: Vec<FindingDoc>,
+    /// Against the previous analysis.
+    pub comparison: Option<ComparisonDoc>,
 }
 
 /// A page of an analysis' patterns.

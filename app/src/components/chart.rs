@@ -20,8 +20,12 @@ pub struct ChartSpec {
     pub y_label: String,
     /// One label per bar.
     pub labels: Vec<String>,
-    /// The stacked series, bottom first.
+    /// The series, bottom first when stacked.
     pub series: Vec<Series>,
+    /// Bars of one label side by side instead of stacked (for values that are not parts of a
+    /// whole, such as percentiles).
+    #[serde(default)]
+    pub grouped: bool,
 }
 
 /// One series of a chart.
@@ -124,10 +128,17 @@ impl ChartSpec {
             .unwrap_or(0.0)
     }
 
-    /// The height of the tallest stacked bar.
+    /// The height of the tallest bar (stacked, or single when grouped).
     pub fn max_total(&self) -> f64 {
         (0..self.labels.len())
-            .map(|i| self.series.iter().map(|s| Self::value(s, i)).sum::<f64>())
+            .map(|i| {
+                let values = self.series.iter().map(|s| Self::value(s, i));
+                if self.grouped {
+                    values.fold(0.0, f64::max)
+                } else {
+                    values.sum::<f64>()
+                }
+            })
             .fold(0.0, f64::max)
     }
 }
@@ -173,21 +184,36 @@ pub fn draw<DB: DrawingBackend>(
     // A gap between bars while they are wide enough to keep one.
     let (plot_width, _) = chart.plotting_area().dim_in_pixel();
     let gap = if plot_width / bars >= 8 { 3 } else { 0 };
+    let groups = u32::try_from(spec.series.len().max(1)).unwrap_or(1);
+    let slot = plot_width / bars / groups;
     for (index, x) in (0..bars).enumerate() {
         let mut base = 0.0;
-        for series in &spec.series {
+        for (k, series) in spec.series.iter().enumerate() {
             let value = ChartSpec::value(series, index);
             if value == 0.0 {
                 continue;
             }
+            let (bottom, top) = if spec.grouped {
+                (0.0, value)
+            } else {
+                (base, base + value)
+            };
             let mut bar = Rectangle::new(
                 [
-                    (SegmentValue::Exact(x), base),
-                    (SegmentValue::Exact(x + 1), base + value),
+                    (SegmentValue::Exact(x), bottom),
+                    (SegmentValue::Exact(x + 1), top),
                 ],
                 palette.role(series.role).filled(),
             );
-            bar.set_margin(0, 0, gap, gap);
+            if spec.grouped {
+                // Series k takes the k-th of `groups` slots across the bar's width.
+                let k = u32::try_from(k).unwrap_or(0);
+                let left = gap + k * slot;
+                let right = (groups - 1 - k) * slot + gap;
+                bar.set_margin(0, 0, left, right);
+            } else {
+                bar.set_margin(0, 0, gap, gap);
+            }
             chart.draw_series(std::iter::once(bar)).map_err(error)?;
             base += value;
         }
@@ -425,6 +451,7 @@ mod tests {
 
     fn spec() -> ChartSpec {
         ChartSpec {
+            grouped: false,
             title: "t".into(),
             x_label: "hour".into(),
             y_label: "events".into(),
@@ -447,6 +474,11 @@ mod tests {
     #[test]
     fn totals_ignore_missing_negative_and_non_finite_values() {
         assert_eq!(spec().max_total(), 4.0);
+        let grouped = ChartSpec {
+            grouped: true,
+            ..spec()
+        };
+        assert_eq!(grouped.max_total(), 3.0, "grouped bars stand alone");
     }
 
     /// A backend that records how many filled rectangles were drawn.

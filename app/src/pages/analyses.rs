@@ -18,6 +18,7 @@ use crate::components::ui::{Badge, Card, EmptyState, ErrorNotice, Loading, Tone}
 use crate::components::upload::{LiveProgress, UploadPanel};
 use crate::format::thousands;
 use crate::pages::account::RequireUser;
+use crate::pages::insights::{ComparisonView, EndpointsView, LatencyView, SecurityView};
 use crate::pages::patterns::{PatternTable, bucket_label, bucket_name};
 use crate::pages::status::{format_date, format_uptime};
 
@@ -223,6 +224,7 @@ fn Results(org: String, id: String, summary: SummaryView, overview: Overview) ->
     let timeline = (overview.buckets.len() > 1).then(|| {
         let b = &overview.buckets;
         let spec = ChartSpec {
+            grouped: false,
             title: format!("Events per {}", bucket_name(overview.bucket_seconds)),
             x_label: "time (UTC)".into(),
             y_label: "events".into(),
@@ -254,6 +256,7 @@ fn Results(org: String, id: String, summary: SummaryView, overview: Overview) ->
         view! { <Card title="Over time"><Chart spec /></Card> }
     });
     let detail = overview;
+    let base = format!("/orgs/{org}/analyses/{id}");
     view! {
         <section class="stat-grid" aria-label="Summary" data-testid="summary">
             {cards.into_iter().map(|(label, value)| view! {
@@ -261,7 +264,11 @@ fn Results(org: String, id: String, summary: SummaryView, overview: Overview) ->
             }).collect_view()}
         </section>
         {timeline}
+        <ComparisonView base=base.clone() comparison=detail.comparison.clone() />
         <PatternTable org id bucket_seconds=detail.bucket_seconds />
+        <LatencyView base latency=detail.latency.clone() slow=detail.slow_operations.clone() />
+        <SecurityView findings=detail.security.clone() />
+        <EndpointsView endpoints=detail.endpoints.clone() />
         {(!detail.families.is_empty()).then(|| view! {
             <Card title="Error families">
                 <div class="table-wrap">

@@ -303,6 +303,7 @@ fn PatternView(back: String, detail: PatternDetail) -> impl IntoView {
         });
     let chart = (!detail.timeline.is_empty()).then(|| {
         let spec = ChartSpec {
+            grouped: false,
             title: format!(
                 "Events of {} per {}",
                 p.id,

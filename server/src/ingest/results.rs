@@ -93,6 +93,16 @@ impl ResultIndex {
             family_count: self.doc.families.len() as u64,
             bucket_seconds: self.doc.timeline.bucket_seconds,
             buckets: self.doc.timeline.buckets.clone(),
+            endpoints: self.doc.endpoints.iter().take(50).cloned().collect(),
+            latency: {
+                let mut by_requests = self.doc.performance.endpoints.clone();
+                by_requests.sort_by_key(|l| std::cmp::Reverse(l.count));
+                by_requests.truncate(12);
+                by_requests
+            },
+            slow_operations: self.doc.performance.slow_operations.clone(),
+            security: self.doc.security.iter().take(20).cloned().collect(),
+            comparison: self.doc.comparison.clone(),
         }
     }
 

@@ -329,3 +329,71 @@ on_both_backends!(
         workers.stop(Duration::from_secs(5)).await;
     }
 );
+
+on_both_backends!(the_overview_has_endpoints_security_and_changes, |app| {
+    let owner = app.signup("owner@acme.example", "Acme").await;
+    let workers = server::ingest::Workers::start(&app.state);
+    let mut access = String::new();
+    for i in 0..40 {
+        let status = if i % 10 == 0 { 503 } else { 200 };
+        access.push_str(&format!(
+            "10.0.0.{} - - [01/Dec/2026:10:00:{:02} +0000] \"GET /api/orders/{i} HTTP/1.1\" {status} 512 \"-\" \"curl/8.5\"\n",
+            i % 7,
+            i % 60
+        ));
+    }
+    access.push_str("10.9.9.9 - - [01/Dec/2026:10:01:00 +0000] \"GET /search?q=1%27%20OR%20%271%27=%271 HTTP/1.1\" 200 12 \"-\" \"sqlmap/1.7\"\n");
+    let first = app.analyse_text(&owner, "monday.log", &access).await;
+    assert_eq!(app.wait_for(&owner, &first).await["status"], "done");
+
+    let tuesday = format!(
+        "{access}10.0.0.1 - - [01/Dec/2026:10:02:00 +0000] \"POST /api/refunds HTTP/1.1\" 500 0 \"-\" \"curl/8.5\"\n"
+    );
+    let r = app
+        .upload(&owner, "tuesday.log", "text/plain", tuesday)
+        .await;
+    let upload = r.json()["id"].as_str().expect("id").to_owned();
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/analyses?org={}", owner.org_slug),
+            Some(&owner.access),
+            Some(serde_json::json!({"upload_ids": [upload], "previous_analysis_id": first})),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.text());
+    let second = r.json()["id"].as_str().expect("id").to_owned();
+    assert_eq!(app.wait_for(&owner, &second).await["status"], "done");
+
+    let (status, overview) =
+        get(&app, &owner, &format!("/api/v1/analyses/{second}/overview")).await;
+    assert_eq!(status, 200, "{overview}");
+    let endpoints = overview["endpoints"].as_array().expect("endpoints");
+    let orders = endpoints
+        .iter()
+        .find(|e| e["path"] == "/api/orders/{id}")
+        .unwrap_or_else(|| panic!("orders endpoint in {endpoints:?}"));
+    assert_eq!(orders["count"], 40);
+    assert!(
+        (orders["error_rate"].as_f64().unwrap_or(0.0) - 0.1).abs() < 1e-9,
+        "{orders}"
+    );
+    let kinds: Vec<&str> = overview["security"]
+        .as_array()
+        .expect("security")
+        .iter()
+        .filter_map(|f| f["kind"].as_str())
+        .collect();
+    assert!(
+        kinds.contains(&"sql_injection") || kinds.contains(&"scanner"),
+        "{kinds:?}"
+    );
+    let new: Vec<&str> = overview["comparison"]["new"]
+        .as_array()
+        .expect("comparison")
+        .iter()
+        .filter_map(|e| e["template"].as_str())
+        .collect();
+    assert!(new.iter().any(|t| t.contains("/api/refunds")), "{new:?}");
+    workers.stop(Duration::from_secs(5)).await;
+});
