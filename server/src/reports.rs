@@ -3,12 +3,8 @@
 
 use std::fmt::Write as _;
 
-use app::api::analyses::SummaryView;
-use app::api::patterns::{
-    ChainDoc, ComparisonDoc, EndpointDoc, FamilyDoc, FileDoc, PatternDoc, PerformanceDoc,
-};
+use app::api::patterns::ResultDoc;
 use app::format::thousands;
-use serde::Deserialize;
 
 use crate::ingest::results::ResultIndex;
 
@@ -69,48 +65,6 @@ fn md_cell(text: &str, code: bool) -> String {
     }
 }
 
-/// A stored result as the report reads it (`docs/analysis-format.md`).
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct ReportDoc {
-    summary: SummaryView,
-    files: Vec<FileDoc>,
-    patterns: Vec<PatternDoc>,
-    families: Vec<FamilyDoc>,
-    chains: Vec<ChainDoc>,
-    endpoints: Vec<EndpointDoc>,
-    performance: PerformanceDoc,
-    comparison: Option<ComparisonDoc>,
-    context: Vec<ContextDoc>,
-    timeline: SpikesDoc,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct ContextDoc {
-    kind: String,
-    value: String,
-    count: u64,
-    evidence: String,
-    file: String,
-    line: u64,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct SpikesDoc {
-    spikes: Vec<SpikeDoc>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct SpikeDoc {
-    pattern: String,
-    start: String,
-    count: u64,
-    baseline: f64,
-}
-
 /// The Markdown report of a stored result (JSON), titled `title`.
 pub fn markdown_of_json(title: &str, json: &[u8]) -> Result<String, serde_json::Error> {
     Ok(markdown(title, &serde_json::from_slice(json)?))
@@ -125,7 +79,7 @@ pub fn markdown_of_analysis(
 
 /// Renders the report: summary, files, the riskiest patterns, families, root causes,
 /// endpoints, performance, the comparison with the previous run, context and spikes.
-pub fn markdown(title: &str, doc: &ReportDoc) -> String {
+pub fn markdown(title: &str, doc: &ResultDoc) -> String {
     let mut out = String::new();
     let s = &doc.summary;
     let _ = writeln!(out, "# {}\n", md_cell(title, false));

@@ -204,6 +204,42 @@ pub struct TimelineDoc {
     pub buckets: Vec<BucketDoc>,
     /// Per pattern: `[bucket index, count]` for non-empty buckets.
     pub series: Vec<SeriesDoc>,
+    /// Buckets where a pattern rose far above its usual count.
+    pub spikes: Vec<SpikeDoc>,
+}
+
+/// A pattern's spike in one bucket.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct SpikeDoc {
+    /// Pattern id.
+    pub pattern: String,
+    /// Bucket start.
+    pub start: String,
+    /// Events in the bucket.
+    pub count: u64,
+    /// Its usual count per bucket.
+    pub baseline: f64,
+}
+
+/// Repository, commit, service and the like, found in the logs.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct ContextDoc {
+    /// What it is (`commit`, `branch`, `service`, …).
+    pub kind: String,
+    /// The value.
+    pub value: String,
+    /// Events naming it.
+    pub count: u64,
+    /// What it was read from.
+    pub evidence: String,
+    /// First file naming it.
+    pub file: String,
+    /// And its line.
+    pub line: u64,
 }
 
 /// One time bucket.
@@ -357,11 +393,12 @@ pub struct ComparisonDoc {
     pub changed: Vec<ChangeDoc>,
 }
 
-/// The parts of a stored result the workspace reads.
+/// The parts of a stored result the workspace and the reports read.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct ResultDoc {
+    /// Totals.
+    pub summary: super::analyses::SummaryView,
     /// Input files.
     pub files: Vec<FileDoc>,
     /// Every pattern, most frequent first.
@@ -380,6 +417,8 @@ pub struct ResultDoc {
     pub security: Vec<FindingDoc>,
     /// Against the previous analysis, when one was named.
     pub comparison: Option<ComparisonDoc>,
+    /// Repository, commit, service and the like.
+    pub context: Vec<ContextDoc>,
 }
 
 /// Columns the pattern table sorts by.

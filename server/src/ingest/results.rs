@@ -34,18 +34,8 @@ impl ResultIndex {
     /// Parses a stored result.
     pub fn parse(json: &[u8]) -> Result<Self, serde_json::Error> {
         let doc: ResultDoc = serde_json::from_slice(json)?;
-        #[derive(serde::Deserialize, Default)]
-        #[serde(default)]
-        struct Totals {
-            summary: Summary,
-        }
-        #[derive(serde::Deserialize, Default)]
-        #[serde(default)]
-        struct Summary {
-            events: u64,
-        }
-        let totals: Totals = serde_json::from_slice(json)?;
-        Ok(Self::new(doc, totals.summary.events))
+        let events = doc.summary.events;
+        Ok(Self::new(doc, events))
     }
 
     /// Indexes `doc`, which holds `events` events.
@@ -440,6 +430,7 @@ mod tests {
                     pattern: "p2".into(),
                     counts: vec![(0, 20), (2, 30), (9, 1)],
                 }],
+                ..TimelineDoc::default()
             },
             ..ResultDoc::default()
         };

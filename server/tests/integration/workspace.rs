@@ -42,6 +42,16 @@ fn varied_log(kinds: usize, per_kind: usize) -> String {
     out
 }
 
+/// The templates of a page of the pattern table, in order.
+fn templates_of(page: &Value) -> Vec<&str> {
+    page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|p| p["template"].as_str())
+        .collect()
+}
+
 async fn get(
     app: &crate::helpers::TestApp,
     user: &crate::identity::User,
@@ -101,12 +111,7 @@ on_both_backends!(the_pattern_table_filters_sorts_and_pages, |app| {
 
     // Search, filter, sort and page; each answer says how many matched.
     let (_, hits) = get(&app, &owner, &format!("{base}?q=REFUSED%20payment")).await;
-    let templates: Vec<&str> = hits["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .filter_map(|p| p["template"].as_str())
-        .collect();
+    let templates: Vec<&str> = templates_of(&hits);
     assert!(!templates.is_empty());
     assert!(
         templates
@@ -125,12 +130,7 @@ on_both_backends!(the_pattern_table_filters_sorts_and_pages, |app| {
     );
     assert!(high["matched"].as_u64().expect("matched") < total);
     let (_, info) = get(&app, &owner, &format!("{base}?level=info&sort=template")).await;
-    let sorted: Vec<&str> = info["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .filter_map(|p| p["template"].as_str())
-        .collect();
+    let sorted: Vec<&str> = templates_of(&info);
     assert!(
         sorted.windows(2).all(|w| w[0] <= w[1]),
         "A to Z: {sorted:?}"
@@ -141,12 +141,7 @@ on_both_backends!(the_pattern_table_filters_sorts_and_pages, |app| {
         &format!("{base}?level=info&sort=template&asc=false"),
     )
     .await;
-    let backwards: Vec<&str> = reversed["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .filter_map(|p| p["template"].as_str())
-        .collect();
+    let backwards: Vec<&str> = templates_of(&reversed);
     assert!(
         backwards.windows(2).all(|w| w[0] >= w[1]),
         "Z to A: {backwards:?}"

@@ -37,22 +37,19 @@ pub async fn export(
         }
     };
     let (row, index) = super::patterns::finished(&state, &ctx, &id).await?;
-    let stored = || async {
-        let key = row.result_key.clone().unwrap_or_default();
-        state
-            .ingest
-            .storage
-            .get(&key)
-            .await
-            .map(|b| b.to_vec())
-            .map_err(|e| AppError::Unavailable(e.into()))
-    };
     let body = match extension {
-        "json" => stored().await?,
+        "json" => {
+            let key = row.result_key.clone().unwrap_or_default();
+            state
+                .ingest
+                .storage
+                .get(&key)
+                .await
+                .map_err(|e| AppError::Unavailable(e.into()))?
+                .to_vec()
+        }
         "csv" => reports::patterns_csv(&index).into_bytes(),
-        _ => reports::markdown_of_json(&row.name, &stored().await?)
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("stored result is not a result: {e}")))?
-            .into_bytes(),
+        _ => reports::markdown(&row.name, &index.doc).into_bytes(),
     };
     let now = state.clock.now_ms();
     let mut tx = ctx.begin(&state.db).await?;
