@@ -45,12 +45,19 @@ if [ ! -x end2end/node_modules/.bin/wasm-opt ] || [ end2end/package-lock.json -n
 fi
 
 if [ "$mode" = test ]; then
-  apt_install chromium fonts-dejavu-core
+  # poppler-utils renders and reads the PDF reports in the tests (pdftoppm, pdftotext).
+  apt_install chromium fonts-dejavu-core poppler-utils
   # A real SMTP server on loopback for the mail tests.
   if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
     log "pip install aiosmtpd"
     python3 -m pip install --quiet aiosmtpd==1.4.6 2>/dev/null \
       || python3 -m pip install --quiet --break-system-packages aiosmtpd==1.4.6
+  fi
+  # A real XLSX reader, to read the workbook exports back.
+  if ! python3 -c 'import openpyxl' 2>/dev/null; then
+    log "pip install openpyxl"
+    python3 -m pip install --quiet openpyxl==3.1.5 2>/dev/null \
+      || python3 -m pip install --quiet --break-system-packages openpyxl==3.1.5
   fi
   # A real S3-compatible server on loopback for the object-storage tests.
   if ! command -v moto_server >/dev/null 2>&1; then

@@ -14,6 +14,17 @@ pub fn size(bytes: f64) -> String {
     }
 }
 
+/// `s` cut to `max` characters, with an ellipsis when cut.
+pub fn short(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_owned()
+    } else {
+        let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}
+
 /// `1,234,567`.
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();

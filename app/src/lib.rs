@@ -7,6 +7,7 @@
 #![recursion_limit = "256"]
 
 pub mod api;
+pub mod charts;
 pub mod components;
 pub mod format;
 pub mod pages;

@@ -1,6 +1,6 @@
 //! The `faultline` command line.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -108,6 +108,10 @@ enum OutputFormat {
     Json,
     /// A readable report.
     Markdown,
+    /// The PDF report, with charts (binary: redirect it to a file).
+    Pdf,
+    /// The XLSX workbook (binary: redirect it to a file).
+    Xlsx,
 }
 
 fn main() -> ExitCode {
@@ -243,18 +247,34 @@ fn analyze(
             Err(e) => return fail(&format!("--previous: {e}"), 2),
         }
     }
-    let text = match format {
-        OutputFormat::Json => match serde_json::to_string_pretty(&analysis) {
-            Ok(json) => json,
-            Err(e) => return fail(&format!("cannot encode the analysis: {e}"), 1),
-        },
-        OutputFormat::Markdown => match server::reports::markdown_of_analysis(&analysis) {
-            Ok(text) => text,
-            Err(e) => return fail(&format!("cannot encode the analysis: {e}"), 1),
-        },
+    let binary = matches!(format, OutputFormat::Pdf | OutputFormat::Xlsx);
+    if binary && std::io::stdout().is_terminal() {
+        return fail(
+            "a PDF or XLSX report is binary: redirect it to a file (> report.pdf)",
+            2,
+        );
+    }
+    let doc = || server::reports::doc_of_analysis(&analysis).map_err(|e| e.to_string());
+    let generated = app::pages::status::format_date(server::db::now_ms());
+    let output = match format {
+        OutputFormat::Json => serde_json::to_string_pretty(&analysis)
+            .map(|json| json + "\n")
+            .map(String::into_bytes)
+            .map_err(|e| e.to_string()),
+        OutputFormat::Markdown => {
+            doc().map(|d| (server::reports::markdown("Log analysis", &d) + "\n").into_bytes())
+        }
+        OutputFormat::Pdf => {
+            doc().and_then(|d| server::reports::pdf::pdf("Log analysis", &d, &generated))
+        }
+        OutputFormat::Xlsx => doc().and_then(|d| server::reports::xlsx::xlsx("Log analysis", &d)),
+    };
+    let bytes = match output {
+        Ok(bytes) => bytes,
+        Err(e) => return fail(&format!("cannot write the report: {e}"), 1),
     };
     let mut stdout = std::io::stdout().lock();
-    match writeln!(stdout, "{text}") {
+    match stdout.write_all(&bytes).and_then(|()| stdout.flush()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => fail(&format!("cannot write the output: {e}"), 1),

@@ -684,6 +684,21 @@ pub struct Overview {
     pub security: Vec<FindingDoc>,
     /// Against the previous analysis.
     pub comparison: Option<ComparisonDoc>,
+    /// Events of error patterns per category, largest first (at most 10, the rest summed as
+    /// `other`).
+    pub errors_by_category: Vec<CategoryMix>,
+    /// Events per severity (critical, high, medium, low, info) in each bucket of `buckets`.
+    pub severity_by_bucket: Vec<Vec<u64>>,
+}
+
+/// Events of one category, per severity.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CategoryMix {
+    /// The category.
+    pub category: String,
+    /// Events per severity: critical, high, medium, low, info.
+    pub counts: Vec<u64>,
 }
 
 /// A page of an analysis' patterns.

@@ -1,8 +1,8 @@
 //! Charts: the page carries the data (rendered by the server into an accessible table) and a
 //! `<canvas>` that plotters draws on once the page hydrates.
 //!
-//! [`draw`] is generic over the plotters backend, so the same code can later render SVG for
-//! reports on the server.
+//! [`draw`] and [`draw_heatmap`] are generic over the plotters backend: the browser draws them
+//! on a canvas and the server renders the same code to SVG for the PDF report.
 
 use leptos::prelude::*;
 use plotters::coord::Shift;
@@ -252,6 +252,126 @@ pub fn draw_sparkline<DB: DrawingBackend>(
     area.present().map_err(error)
 }
 
+/// A heat map: one row per series, one column per label, each cell shaded by its value
+/// relative to the largest in its row (so a rare severity's peaks show as clearly as a
+/// common one's).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HeatmapSpec {
+    /// Heading shown above the chart and used as the canvas' accessible name.
+    pub title: String,
+    /// What the columns are (e.g. "time (UTC)").
+    pub x_label: String,
+    /// One label per column.
+    pub columns: Vec<String>,
+    /// The rows, top first; each has one value per column.
+    pub rows: Vec<Series>,
+}
+
+impl HeatmapSpec {
+    /// Value of row `row` in column `column`, zero when absent or not finite.
+    pub fn value(&self, row: usize, column: usize) -> f64 {
+        self.rows
+            .get(row)
+            .map_or(0.0, |series| ChartSpec::value(series, column))
+    }
+
+    /// How strongly a cell is shaded: 0 for nothing, otherwise between 0.2 and 1 by its share
+    /// of the row's largest value.
+    pub fn intensity(&self, row: usize, column: usize) -> f64 {
+        let value = self.value(row, column);
+        if value == 0.0 {
+            return 0.0;
+        }
+        let peak = (0..self.columns.len())
+            .map(|c| self.value(row, c))
+            .fold(0.0, f64::max);
+        0.2 + 0.8 * (value / peak)
+    }
+}
+
+/// `a` blended towards `b` by `t` (0 = `a`, 1 = `b`).
+fn mix(a: RGBColor, b: RGBColor, t: f64) -> RGBColor {
+    let channel = |x: u8, y: u8| (f64::from(x) + (f64::from(y) - f64::from(x)) * t).round() as u8;
+    RGBColor(channel(a.0, b.0), channel(a.1, b.1), channel(a.2, b.2))
+}
+
+/// Width of the row names left of a heat map, and of its other margins (canvas pixels).
+const HEAT_LEFT: u32 = 72;
+const HEAT_MARGIN: u32 = 12;
+const HEAT_BOTTOM: u32 = 32;
+
+/// Draws `spec` as a grid of shaded cells on any plotters drawing area.
+pub fn draw_heatmap<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    spec: &HeatmapSpec,
+    palette: &Palette,
+) -> Result<(), String> {
+    let error = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    area.fill(&palette.background).map_err(error)?;
+    let columns = u32::try_from(spec.columns.len().max(1)).unwrap_or(u32::MAX);
+    let rows = u32::try_from(spec.rows.len().max(1)).unwrap_or(u32::MAX);
+    let label_style = ("sans-serif", 12).into_font().color(&palette.text);
+    let mut chart = ChartBuilder::on(area)
+        .margin(HEAT_MARGIN)
+        .x_label_area_size(HEAT_BOTTOM)
+        .y_label_area_size(HEAT_LEFT - HEAT_MARGIN)
+        .build_cartesian_2d((0..columns).into_segmented(), (0..rows).into_segmented())
+        .map_err(error)?;
+    let labels = &spec.columns;
+    let x_formatter = |x: &SegmentValue<u32>| match x {
+        SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
+        _ => String::new(),
+    };
+    // Row 0 is drawn at the top.
+    let y_formatter = |y: &SegmentValue<u32>| match y {
+        // plotters also asks for the segment past the last.
+        SegmentValue::CenterOf(i) => rows
+            .checked_sub(i + 1)
+            .and_then(|row| spec.rows.get(row as usize))
+            .map(|r| r.name.clone())
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_labels(labels.len().min(12))
+        .x_label_formatter(&x_formatter)
+        .y_labels(spec.rows.len())
+        .y_label_formatter(&y_formatter)
+        .x_desc(spec.x_label.as_str())
+        .label_style(label_style.clone())
+        .axis_desc_style(label_style)
+        .axis_style(palette.axis)
+        .draw()
+        .map_err(error)?;
+    let empty = mix(palette.background, palette.grid, 0.6);
+    let cells = (0..spec.rows.len())
+        .flat_map(|row| (0..spec.columns.len()).map(move |column| (row, column)));
+    chart
+        .draw_series(cells.map(|(row, column)| {
+            let t = spec.intensity(row, column);
+            let role = spec.rows[row].role;
+            let colour = if t == 0.0 {
+                empty
+            } else {
+                mix(palette.background, palette.role(role), t)
+            };
+            let (x, y) = (column as u32, rows - 1 - row as u32);
+            let mut cell = Rectangle::new(
+                [
+                    (SegmentValue::Exact(x), SegmentValue::Exact(y)),
+                    (SegmentValue::Exact(x + 1), SegmentValue::Exact(y + 1)),
+                ],
+                colour.filled(),
+            );
+            cell.set_margin(1, 1, 1, 1);
+            cell
+        }))
+        .map_err(error)?;
+    area.present().map_err(error)
+}
+
 /// Where the bars of [`draw`] lie on its 720-pixel-wide canvas: left edge and right edge.
 const PLOT_LEFT: f64 = 12.0 + 48.0;
 const PLOT_RIGHT: f64 = 720.0 - 12.0;
@@ -353,6 +473,110 @@ pub fn Chart(spec: ChartSpec) -> impl IntoView {
     }
 }
 
+/// Height of a heat map's canvas (its width is 720, like a chart's).
+const HEAT_HEIGHT: u32 = 200;
+
+/// A heat map: a canvas drawn after hydration, a legend of its rows, a tooltip per cell and
+/// the same data as a table.
+#[component]
+pub fn Heatmap(spec: HeatmapSpec) -> impl IntoView {
+    let canvas = NodeRef::<leptos::html::Canvas>::new();
+    let dark = crate::components::theme::use_dark();
+    let spec = StoredValue::new(spec);
+    let drawn = RwSignal::new(false);
+    Effect::new(move |_| {
+        let dark = dark.get();
+        if let Some(element) = canvas.get() {
+            let palette = if dark { Palette::DARK } else { Palette::LIGHT };
+            drawn.set(
+                spec.with_value(|spec| paint_heatmap(&element, spec, &palette))
+                    .is_ok(),
+            );
+        }
+    });
+    let title = spec.with_value(|s| s.title.clone());
+    // The cell under the pointer (row, column) and where the pointer is.
+    let hover = RwSignal::new(None::<(usize, usize, f64, f64)>);
+    let on_move = move |ev: leptos::ev::MouseEvent| {
+        let Some(element) = canvas.get_untracked() else {
+            return;
+        };
+        let scale = 720.0 / f64::from(element.client_width().max(1));
+        let (x, y) = (
+            f64::from(ev.offset_x()) * scale,
+            f64::from(ev.offset_y()) * scale,
+        );
+        let (columns, rows) = spec.with_value(|s| (s.columns.len(), s.rows.len()));
+        let left = f64::from(HEAT_LEFT);
+        let top = f64::from(HEAT_MARGIN);
+        let width = 720.0 - left - f64::from(HEAT_MARGIN);
+        let height = f64::from(HEAT_HEIGHT - HEAT_MARGIN - HEAT_BOTTOM) - top;
+        let column = ((x - left) / (width / columns.max(1) as f64)).floor();
+        let row = ((y - top) / (height / rows.max(1) as f64)).floor();
+        let inside =
+            column >= 0.0 && row >= 0.0 && (column as usize) < columns && (row as usize) < rows;
+        hover.set(inside.then(|| {
+            (
+                row as usize,
+                column as usize,
+                f64::from(ev.offset_x()),
+                f64::from(ev.offset_y()),
+            )
+        }));
+    };
+    let tooltip = move || {
+        hover.get().map(|(row, column, x, y)| {
+            let (label, name, role, value) = spec.with_value(|s| {
+                let series = &s.rows[row];
+                (
+                    s.columns.get(column).cloned().unwrap_or_default(),
+                    series.name.clone(),
+                    series.role,
+                    s.value(row, column),
+                )
+            });
+            view! {
+                <div class="chart__tooltip" role="presentation" style:left=format!("{}px", x + 12.0) style:top=format!("{}px", y + 12.0)>
+                    <strong>{label}</strong>
+                    <span><span class=format!("swatch swatch--{}", role.class()) aria-hidden="true"></span>{format!("{name}: {value}")}</span>
+                </div>
+            }
+        })
+    };
+    let table = spec.with_value(|s| ChartSpec {
+        title: s.title.clone(),
+        x_label: s.x_label.clone(),
+        y_label: String::new(),
+        labels: s.columns.clone(),
+        series: s.rows.clone(),
+        grouped: true,
+    });
+    view! {
+        <figure class="chart">
+            <figcaption class="chart__title">{title.clone()}</figcaption>
+            <div class="chart__plot">
+                <canvas
+                    node_ref=canvas
+                    class="chart__canvas chart__canvas--heat"
+                    width="720"
+                    height=HEAT_HEIGHT.to_string()
+                    role="img"
+                    aria-label=title
+                    data-drawn=move || drawn.get().to_string()
+                    on:mousemove=on_move
+                    on:mouseleave=move |_| hover.set(None)
+                ></canvas>
+                {tooltip}
+            </div>
+            <p class="chart__note">"Darker cells hold more of that row's events."</p>
+            <details class="chart__data">
+                <summary>"Show data as a table"</summary>
+                <ChartTable spec=table />
+            </details>
+        </figure>
+    }
+}
+
 /// A small bar sparkline of counts per time bucket; its summary is the accessible name and the
 /// pointer's tooltip.
 #[component]
@@ -441,6 +665,22 @@ fn paint_sparkline<T>(
     _role: ColorRole,
     _palette: &Palette,
 ) -> Result<(), String> {
+    Err("charts draw in the browser".to_owned())
+}
+
+#[cfg(feature = "hydrate")]
+fn paint_heatmap(
+    element: &web_sys::HtmlCanvasElement,
+    spec: &HeatmapSpec,
+    palette: &Palette,
+) -> Result<(), String> {
+    let backend = plotters_canvas::CanvasBackend::with_canvas_object(element.clone())
+        .ok_or_else(|| "canvas has no 2D context".to_owned())?;
+    draw_heatmap(&backend.into_drawing_area(), spec, palette)
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn paint_heatmap<T>(_element: &T, _spec: &HeatmapSpec, _palette: &Palette) -> Result<(), String> {
     Err("charts draw in the browser".to_owned())
 }
 
@@ -533,6 +773,27 @@ mod tests {
         let area = Counting(fills.clone()).into_drawing_area();
         draw_sparkline(&area, &[0, 0], ColorRole::High, &Palette::DARK).expect("draws");
         assert_eq!(fills.get(), 1, "nothing but the background");
+    }
+
+    #[test]
+    fn heat_cells_shade_by_their_share_of_the_row() {
+        let heat = HeatmapSpec {
+            title: "t".into(),
+            x_label: "time".into(),
+            columns: vec!["a".into(), "b".into(), "c".into()],
+            rows: spec().series,
+        };
+        assert_eq!(heat.intensity(0, 1), 1.0, "the row's peak");
+        assert!((heat.intensity(0, 0) - 0.6).abs() < 1e-9);
+        assert_eq!(heat.intensity(0, 2), 0.0, "NaN is nothing");
+        assert_eq!(heat.intensity(1, 1), 0.0, "negative is nothing");
+        assert_eq!(heat.intensity(1, 2), 0.0, "missing is nothing");
+        assert_eq!(heat.intensity(5, 0), 0.0, "no such row");
+        let fills = std::rc::Rc::new(std::cell::Cell::new(0));
+        let area = Counting(fills.clone()).into_drawing_area();
+        draw_heatmap(&area, &heat, &Palette::LIGHT).expect("draws");
+        // background + every cell, empty ones included
+        assert_eq!(fills.get(), 1 + 6);
     }
 
     #[test]

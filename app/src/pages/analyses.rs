@@ -13,13 +13,14 @@ use crate::api::analyses::{
     load_analysis,
 };
 use crate::api::patterns::Overview;
-use crate::components::chart::{Chart, ChartSpec, ColorRole, Series};
+use crate::charts;
+use crate::components::chart::{Chart, Heatmap};
 use crate::components::ui::{Badge, Card, EmptyState, ErrorNotice, Loading, Tone};
 use crate::components::upload::{LiveProgress, UploadPanel};
 use crate::format::thousands;
 use crate::pages::account::RequireUser;
 use crate::pages::insights::{ComparisonView, EndpointsView, LatencyView, SecurityView};
-use crate::pages::patterns::{PatternTable, bucket_label, bucket_name};
+use crate::pages::patterns::PatternTable;
 use crate::pages::status::{format_date, format_uptime};
 
 fn status_tone(status: &str) -> Tone {
@@ -175,7 +176,9 @@ fn AnalysisView(org: String, detail: AnalysisDetail, refresh: Callback<()>) -> i
                     view! {
                         <nav class="downloads" aria-label="Download">
                             <span class="muted">"Download"</span>
-                            <a class="button" href=file("md") download>"Report (Markdown)"</a>
+                            <a class="button" href=file("pdf") download>"Report (PDF)"</a>
+                            <a class="button" href=file("xlsx") download>"Workbook (XLSX)"</a>
+                            <a class="button" href=file("md") download>"Markdown"</a>
                             <a class="button" href=file("csv") download>"Patterns (CSV)"</a>
                             <a class="button" href=file("json") download>"JSON"</a>
                         </nav>
@@ -221,40 +224,18 @@ fn Results(org: String, id: String, summary: SummaryView, overview: Overview) ->
         ("Critical patterns", thousands(summary.critical_patterns)),
         ("Time span", span),
     ];
-    let timeline = (overview.buckets.len() > 1).then(|| {
-        let b = &overview.buckets;
-        let spec = ChartSpec {
-            grouped: false,
-            title: format!("Events per {}", bucket_name(overview.bucket_seconds)),
-            x_label: "time (UTC)".into(),
-            y_label: "events".into(),
-            labels: b
-                .iter()
-                .map(|x| bucket_label(&x.start, overview.bucket_seconds))
-                .collect(),
-            series: vec![
-                Series {
-                    name: "errors".into(),
-                    role: ColorRole::High,
-                    values: b.iter().map(|x| x.errors as f64).collect(),
-                },
-                Series {
-                    name: "warnings".into(),
-                    role: ColorRole::Medium,
-                    values: b.iter().map(|x| x.warnings as f64).collect(),
-                },
-                Series {
-                    name: "other".into(),
-                    role: ColorRole::Info,
-                    values: b
-                        .iter()
-                        .map(|x| x.total.saturating_sub(x.errors + x.warnings) as f64)
-                        .collect(),
-                },
-            ],
-        };
-        view! { <Card title="Over time"><Chart spec /></Card> }
-    });
+    let over_time = charts::events_over_time(&overview.buckets, overview.bucket_seconds)
+        .map(|spec| view! { <Chart spec /> });
+    let heat = charts::severity_heatmap(
+        &overview.severity_by_bucket,
+        &overview.buckets,
+        overview.bucket_seconds,
+    )
+    .map(|spec| view! { <Heatmap spec /> });
+    let timeline = (over_time.is_some() || heat.is_some())
+        .then(|| view! { <Card title="Over time">{over_time}{heat}</Card> });
+    let distribution = charts::error_distribution(&overview.errors_by_category)
+        .map(|spec| view! { <Card title="Error distribution"><Chart spec /></Card> });
     let detail = overview;
     let base = format!("/orgs/{org}/analyses/{id}");
     view! {
@@ -264,6 +245,7 @@ fn Results(org: String, id: String, summary: SummaryView, overview: Overview) ->
             }).collect_view()}
         </section>
         {timeline}
+        {distribution}
         <ComparisonView base=base.clone() comparison=detail.comparison.clone() />
         <PatternTable org id bucket_seconds=detail.bucket_seconds />
         <LatencyView base latency=detail.latency.clone() slow=detail.slow_operations.clone() />

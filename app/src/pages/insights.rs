@@ -6,21 +6,10 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::api::patterns::{ChangeDoc, ComparisonDoc, EndpointDoc, FindingDoc, LatencyDoc};
-use crate::components::chart::{Chart, ChartSpec, ColorRole, Series};
+use crate::components::chart::Chart;
 use crate::components::ui::{Badge, Card};
-use crate::format::thousands;
+use crate::format::{short, thousands};
 use crate::pages::analyses::severity_tone;
-
-/// `s` cut to `max` characters with an ellipsis.
-fn short(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_owned()
-    } else {
-        let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-        out.push('…');
-        out
-    }
-}
 
 /// `12 ms`, `1.5 s`.
 fn duration(ms: f64) -> String {
@@ -34,26 +23,7 @@ fn duration(ms: f64) -> String {
 /// p50, p95 and p99 per endpoint, side by side.
 #[component]
 pub fn LatencyView(base: String, latency: Vec<LatencyDoc>, slow: Vec<LatencyDoc>) -> impl IntoView {
-    let chart = (!latency.is_empty()).then(|| {
-        let series = |name: &str, role, pick: fn(&LatencyDoc) -> f64| Series {
-            name: name.into(),
-            role,
-            values: latency.iter().map(pick).collect(),
-        };
-        let spec = ChartSpec {
-            title: "Latency per endpoint (ms)".into(),
-            x_label: "endpoint".into(),
-            y_label: "ms".into(),
-            labels: latency.iter().map(|l| short(&l.endpoint, 18)).collect(),
-            series: vec![
-                series("p50", ColorRole::Low, |l| l.p50_ms),
-                series("p95", ColorRole::Medium, |l| l.p95_ms),
-                series("p99", ColorRole::High, |l| l.p99_ms),
-            ],
-            grouped: true,
-        };
-        view! { <Chart spec /> }
-    });
+    let chart = crate::charts::latency(&latency).map(|spec| view! { <Chart spec /> });
     let slow_table = (!slow.is_empty()).then(|| {
         view! {
             <h3>"Slow operations"</h3>

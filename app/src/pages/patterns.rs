@@ -11,50 +11,12 @@ use crate::api::patterns::{
     ChainView, Facets, PatternDetail, PatternDoc, PatternItem, PatternQuery, RiskDoc, SortKey,
     load_pattern, load_patterns,
 };
-use crate::components::chart::{Chart, ChartSpec, ColorRole, Series, Sparkline};
+use crate::charts::{bucket_label, bucket_name, severity_role};
+use crate::components::chart::{Chart, ChartSpec, Series, Sparkline};
 use crate::components::ui::{Badge, Card, EmptyState, ErrorNotice, Loading};
 use crate::format::thousands;
 use crate::pages::account::RequireUser;
 use crate::pages::analyses::severity_tone;
-
-/// The colour of a severity in charts.
-pub fn severity_role(severity: &str) -> ColorRole {
-    match severity {
-        "critical" => ColorRole::Critical,
-        "high" => ColorRole::High,
-        "medium" => ColorRole::Medium,
-        "low" => ColorRole::Low,
-        _ => ColorRole::Info,
-    }
-}
-
-/// `12:05:30` for buckets under a minute, `12:05` under a day, else `12-01`.
-pub fn bucket_label(start: &str, bucket_seconds: Option<i64>) -> String {
-    let range = match bucket_seconds {
-        Some(s) if s >= 86_400 => 5..10,
-        Some(s) if s < 60 => 11..19,
-        _ => 11..16,
-    };
-    start.get(range).unwrap_or(start).to_owned()
-}
-
-/// `1 minute`, `5 minutes`, `1 hour`, …
-pub fn bucket_name(bucket_seconds: Option<i64>) -> String {
-    let Some(s) = bucket_seconds else {
-        return "bucket".to_owned();
-    };
-    let (n, unit) = match s {
-        s if s % 86_400 == 0 => (s / 86_400, "day"),
-        s if s % 3600 == 0 => (s / 3600, "hour"),
-        s if s % 60 == 0 => (s / 60, "minute"),
-        s => (s, "second"),
-    };
-    if n == 1 {
-        unit.to_owned()
-    } else {
-        format!("{n} {unit}s")
-    }
-}
 
 /// The pattern table of analysis `id`, driven by the page's query string.
 #[component]
@@ -563,26 +525,4 @@ fn Chains(back: String, chains: Vec<ChainView>, current: String) -> impl IntoVie
             </Card>
         }
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn buckets_read_as_times_or_days() {
-        assert_eq!(bucket_label("2026-12-01T10:05:00.000Z", Some(60)), "10:05");
-        assert_eq!(
-            bucket_label("2026-12-01T10:05:30.000Z", Some(1)),
-            "10:05:30"
-        );
-        assert_eq!(
-            bucket_label("2026-12-01T00:00:00.000Z", Some(86_400)),
-            "12-01"
-        );
-        assert_eq!(bucket_name(Some(60)), "minute");
-        assert_eq!(bucket_name(Some(300)), "5 minutes");
-        assert_eq!(bucket_name(Some(7200)), "2 hours");
-        assert_eq!(bucket_name(None), "bucket");
-    }
 }

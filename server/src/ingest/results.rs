@@ -84,15 +84,12 @@ impl ResultIndex {
             bucket_seconds: self.doc.timeline.bucket_seconds,
             buckets: self.doc.timeline.buckets.clone(),
             endpoints: self.doc.endpoints.iter().take(50).cloned().collect(),
-            latency: {
-                let mut by_requests = self.doc.performance.endpoints.clone();
-                by_requests.sort_by_key(|l| std::cmp::Reverse(l.count));
-                by_requests.truncate(12);
-                by_requests
-            },
+            latency: app::charts::busiest(&self.doc.performance.endpoints),
             slow_operations: self.doc.performance.slow_operations.clone(),
             security: self.doc.security.iter().take(20).cloned().collect(),
             comparison: self.doc.comparison.clone(),
+            errors_by_category: app::charts::error_mix(&self.doc.patterns),
+            severity_by_bucket: app::charts::severity_by_bucket(&self.doc),
         }
     }
 

@@ -252,6 +252,106 @@ on_both_backends!(exports_are_files_and_are_audited, |app| {
         assert!(report.contains(section), "{section} in {report}");
     }
 
+    // The PDF: poppler renders every page and reads its text back.
+    let pdf = export(&owner, "pdf").await;
+    assert_eq!(pdf.status, 200, "{}", pdf.text());
+    assert_eq!(pdf.header("content-type"), Some("application/pdf"));
+    assert_eq!(
+        pdf.header("content-disposition"),
+        Some("attachment; filename=\"nightly-run.log.pdf\"")
+    );
+    let dir = tempfile::tempdir().expect("a directory");
+    let file = dir.path().join("report.pdf");
+    std::fs::write(&file, &pdf.body).expect("written");
+    let rendered = std::process::Command::new("pdftoppm")
+        .args(["-r", "40", "-png"])
+        .arg(&file)
+        .arg(dir.path().join("page"))
+        .output()
+        .expect("pdftoppm (poppler-utils) runs");
+    assert!(rendered.status.success(), "{rendered:?}");
+    assert!(
+        String::from_utf8_lossy(&rendered.stderr).trim().is_empty(),
+        "rendered cleanly: {rendered:?}"
+    );
+    let pages = std::fs::read_dir(dir.path())
+        .expect("listed")
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "png"))
+        })
+        .count();
+    assert!(pages >= 2, "{pages} pages");
+    let text = std::process::Command::new("pdftotext")
+        .arg(&file)
+        .arg("-")
+        .output()
+        .expect("pdftotext runs");
+    let text = String::from_utf8_lossy(&text.stdout).into_owned();
+    for section in [
+        "nightly run.log",
+        "Executive summary",
+        "21 events in 21 lines from 1 file",
+        "Events per",
+        "Top patterns",
+        "Risk",
+        "Findings",
+        "Generated tests",
+        "Recommendations",
+        "Appendix",
+        &format!("Page 1 of {pages}"),
+    ] {
+        assert!(text.contains(section), "{section} in {text}");
+    }
+
+    // The workbook, read back by openpyxl.
+    let xlsx = export(&owner, "xlsx").await;
+    assert_eq!(xlsx.status, 200, "{}", xlsx.text());
+    assert_eq!(
+        xlsx.header("content-type"),
+        Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    );
+    let book = dir.path().join("report.xlsx");
+    std::fs::write(&book, &xlsx.body).expect("written");
+    let read = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import json, sys, openpyxl\n\
+             wb = openpyxl.load_workbook(sys.argv[1])\n\
+             print(json.dumps({'names': wb.sheetnames, 'sheets': {ws.title: [list(row) for row in ws.iter_rows(values_only=True)] for ws in wb}}, default=str))",
+        )
+        .arg(&book)
+        .output()
+        .expect("python3 runs");
+    assert!(read.status.success(), "{read:?}");
+    let book: Value = serde_json::from_slice(&read.stdout).expect("sheets as JSON");
+    assert_eq!(
+        book["names"],
+        serde_json::json!(["Summary", "Patterns", "Findings", "Tests", "Timeline"])
+    );
+    let sheets = &book["sheets"];
+    let patterns = sheets["Patterns"].as_array().expect("rows");
+    assert_eq!(patterns[0][0], "Id");
+    assert_eq!(
+        patterns.len() as u64 - 1,
+        done["summary"]["patterns"].as_u64().expect("patterns"),
+        "every pattern"
+    );
+    let events: u64 = patterns[1..].iter().filter_map(|r| r[2].as_u64()).sum();
+    assert_eq!(events, 21, "exact counts, as numbers");
+    assert!(
+        patterns[1..]
+            .iter()
+            .any(|r| r[1].as_str().is_some_and(|t| t.contains("=cmd"))),
+        "the formula-like message is kept as text"
+    );
+    assert_eq!(sheets["Summary"][3], serde_json::json!(["Events", 21]));
+    assert_eq!(
+        sheets["Tests"].as_array().map(Vec::len),
+        Some(1),
+        "a header, no tests yet"
+    );
+
     let unknown = export(&owner, "exe").await;
     assert_eq!(unknown.status, 404);
     assert!(unknown.text().contains("report.json"), "{}", unknown.text());
@@ -279,7 +379,11 @@ on_both_backends!(exports_are_files_and_are_audited, |app| {
         .filter_map(|d| serde_json::from_str::<Value>(d).ok())
         .filter_map(|d| d["format"].as_str().map(str::to_owned))
         .collect();
-    assert_eq!(formats, ["md", "csv", "json"], "newest first");
+    assert_eq!(
+        formats,
+        ["xlsx", "pdf", "md", "csv", "json"],
+        "newest first"
+    );
     workers.stop(Duration::from_secs(5)).await;
 });
 

@@ -1,9 +1,12 @@
-//! `GET /api/v1/analyses/{id}/report.{format}`: a finished analysis as a download (the result
-//! JSON, the patterns as CSV, or a Markdown report). Every export is audited.
+//! `GET /api/v1/analyses/{id}/report.{format}`: a finished analysis as a download (the PDF
+//! report, the XLSX workbook, the result JSON, the patterns as CSV, or the Markdown report).
+//! Every export is audited.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+
+use app::pages::status::format_date;
 
 use crate::audit;
 use crate::http::error::AppError;
@@ -14,7 +17,7 @@ use crate::tenancy::permission::Permission;
 
 /// `GET /analyses/{id}/report.{format}`.
 #[utoipa::path(get, path = "/analyses/{id}/report.{format}", tag = "analyses", summary = "Export an analysis",
-    params(("id" = String, Path, description = "Analysis id"), ("format" = String, Path, description = "`json` (the result, docs/analysis-format.md), `csv` (every pattern) or `md` (a report)"), ("org" = Option<String>, Query, description = "Organisation slug or id, when the credential does not imply one")),
+    params(("id" = String, Path, description = "Analysis id"), ("format" = String, Path, description = "`pdf` (the report, with charts), `xlsx` (Summary, Patterns, Findings, Tests and Timeline sheets), `json` (the result, docs/analysis-format.md), `csv` (every pattern) or `md` (the report as Markdown)"), ("org" = Option<String>, Query, description = "Organisation slug or id, when the credential does not imply one")),
     responses(
         (status = 200, description = "The file, as an attachment"),
         (status = 404, description = "No such analysis in this organisation, or no such format", body = crate::http::error::ErrorEnvelope),
@@ -27,12 +30,17 @@ pub async fn export(
 ) -> Result<Response, AppError> {
     ctx.require(Permission::ViewAnalyses)?;
     let (content_type, extension) = match format.as_str() {
+        "pdf" => ("application/pdf", "pdf"),
+        "xlsx" => (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        ),
         "json" => ("application/json", "json"),
         "csv" => ("text/csv; charset=utf-8", "csv"),
         "md" => ("text/markdown; charset=utf-8", "md"),
         _ => {
             return Err(AppError::Missing(
-                "Reports are report.json, report.csv or report.md.".into(),
+                "Reports are report.pdf, report.xlsx, report.json, report.csv or report.md.".into(),
             ));
         }
     };
@@ -49,7 +57,19 @@ pub async fn export(
                 .to_vec()
         }
         "csv" => reports::patterns_csv(&index).into_bytes(),
-        _ => reports::markdown(&row.name, &index.doc).into_bytes(),
+        "md" => reports::markdown(&row.name, &index.doc).into_bytes(),
+        binary => {
+            // Laying out and compressing takes a while on a large result: off the async threads.
+            let (name, binary) = (row.name.clone(), binary.to_owned());
+            let generated = format_date(state.clock.now_ms());
+            tokio::task::spawn_blocking(move || match binary.as_str() {
+                "pdf" => reports::pdf::pdf(&name, &index.doc, &generated),
+                _ => reports::xlsx::xlsx(&name, &index.doc),
+            })
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?
+            .map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?
+        }
     };
     let now = state.clock.now_ms();
     let mut tx = ctx.begin(&state.db).await?;

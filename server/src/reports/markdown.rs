@@ -1,56 +1,15 @@
-//! Exports of an analysis, rendered from its result JSON: the patterns as CSV and the Markdown
-//! report (the same for `faultline analyze --format markdown` and the web's report.md).
+//! The Markdown report: the same for `faultline analyze --format markdown` and the web's
+//! report.md.
 
 use std::fmt::Write as _;
 
 use app::api::patterns::ResultDoc;
 use app::format::thousands;
 
-use crate::ingest::results::ResultIndex;
+use super::brief::{brief, by_risk};
 
 /// Patterns listed in the Markdown report, riskiest first.
 const REPORT_PATTERNS: usize = 25;
-
-/// One RFC 4180 cell, defused: a value a spreadsheet would run as a formula gets a leading `'`.
-pub fn csv_cell(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    };
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
-    }
-}
-
-/// Every pattern, one row each, most frequent first.
-pub fn patterns_csv(index: &ResultIndex) -> String {
-    let mut out = String::from(
-        "id,template,count,share,level,severity,category,is_error,risk,first_seen,last_seen,family\r\n",
-    );
-    for p in &index.doc.patterns {
-        let cells = [
-            p.id.clone(),
-            p.template.clone(),
-            p.count.to_string(),
-            p.share.to_string(),
-            p.level.clone().unwrap_or_default(),
-            p.severity.clone(),
-            p.category.clone(),
-            p.is_error.to_string(),
-            p.risk.score.to_string(),
-            p.first_seen.clone().unwrap_or_default(),
-            p.last_seen.clone().unwrap_or_default(),
-            p.family.clone().unwrap_or_default(),
-        ];
-        let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
-        out.push_str(&line.join(","));
-        out.push_str("\r\n");
-    }
-    out
-}
 
 /// Text for a Markdown table cell: one line, pipes escaped, in a code span when asked.
 fn md_cell(text: &str, code: bool) -> String {
@@ -68,13 +27,6 @@ fn md_cell(text: &str, code: bool) -> String {
 /// The Markdown report of a stored result (JSON), titled `title`.
 pub fn markdown_of_json(title: &str, json: &[u8]) -> Result<String, serde_json::Error> {
     Ok(markdown(title, &serde_json::from_slice(json)?))
-}
-
-/// The Markdown report of an analysis just made (`faultline analyze --format markdown`).
-pub fn markdown_of_analysis(
-    analysis: &crate::analysis::analyze::Analysis,
-) -> Result<String, serde_json::Error> {
-    markdown_of_json("Log analysis", &serde_json::to_vec(analysis)?)
 }
 
 /// Renders the report: summary, files, the riskiest patterns, families, root causes,
@@ -99,6 +51,21 @@ pub fn markdown(title: &str, doc: &ResultDoc) -> String {
         let _ = writeln!(out, "| {label} | {value} |");
     }
 
+    let brief = brief(doc);
+    let _ = writeln!(out, "\n{}", brief.summary.join(" "));
+    if !brief.recommendations.is_empty() {
+        let _ = writeln!(out, "\n## Recommendations\n");
+        for r in &brief.recommendations {
+            let _ = writeln!(
+                out,
+                "- **{}** ({}): {}",
+                md_cell(&r.title, false),
+                r.priority.as_str(),
+                md_cell(&r.detail, false)
+            );
+        }
+    }
+
     let _ = writeln!(
         out,
         "\n## Files\n\n| File | Format | Lines | Events |\n|---|---|---:|---:|"
@@ -114,13 +81,7 @@ pub fn markdown(title: &str, doc: &ResultDoc) -> String {
         );
     }
 
-    let mut by_risk: Vec<_> = doc.patterns.iter().collect();
-    by_risk.sort_by(|a, b| {
-        b.risk
-            .score
-            .total_cmp(&a.risk.score)
-            .then_with(|| b.count.cmp(&a.count))
-    });
+    let by_risk = by_risk(doc);
     let _ = writeln!(
         out,
         "\n## Patterns by risk\n\n| Id | Risk | Severity | Category | Events | Template |\n|---|---:|---|---|---:|---|"
@@ -319,18 +280,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cells_are_quoted_and_defused() {
-        assert_eq!(csv_cell("plain"), "plain");
-        assert_eq!(csv_cell("a,b"), "\"a,b\"");
-        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_cell("=HYPERLINK(1)"), "'=HYPERLINK(1)");
-        assert_eq!(
-            csv_cell("{\"a\":1,\"b\":2}"),
-            "\"{\"\"a\"\":1,\"\"b\"\":2}\""
-        );
-    }
-
-    #[test]
     fn the_report_has_every_section_the_result_has() {
         let json = serde_json::json!({
             "summary": {"lines": 1200, "events": 1000, "patterns": 2, "error_patterns": 1, "error_events": 40,
@@ -354,6 +303,7 @@ mod tests {
             .expect("renders");
         assert!(md.starts_with("# nightly\n"), "{md}");
         for section in [
+            "## Recommendations",
             "## Files",
             "## Patterns by risk",
             "## Error families",
@@ -374,6 +324,7 @@ mod tests {
         assert!(md.contains("`` db `timeout` after <*> ms ``"), "{md}");
         assert!(md.contains("| a\\|b.log |"), "{md}");
         assert!(md.contains("| 1,200 |"), "{md}");
+        insta::assert_snapshot!("markdown_report", md);
     }
 
     #[test]
