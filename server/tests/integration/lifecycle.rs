@@ -13,11 +13,19 @@ const BIN: &str = env!("CARGO_BIN_EXE_faultline");
 #[tokio::test]
 async fn shutdown_lets_in_flight_requests_finish() {
     let app = TestApp::spawn(Backend::Sqlite).await;
+    // The handler says when it has started, so shutdown begins while the
+    // request is truly in flight, however slowly this machine accepts it.
+    let started = std::sync::Arc::new(tokio::sync::Notify::new());
+    let entered = started.clone();
     let routes = Router::new().route(
         "/slow",
-        get(|| async {
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            "finished"
+        get(move || {
+            let entered = entered.clone();
+            async move {
+                entered.notify_one();
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                "finished"
+            }
         }),
     );
     let router = server::http::with_middleware(routes, app.state.clone());
@@ -36,7 +44,9 @@ async fn shutdown_lets_in_flight_requests_finish() {
             .text()
             .await
     });
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    tokio::time::timeout(Duration::from_secs(10), started.notified())
+        .await
+        .expect("the request reaches the handler");
     stop.send(()).expect("server still running");
 
     let body = request
