@@ -90,6 +90,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/orgs/:org/analyses") view=pages::analyses::AnalysesPage />
                         <Route path=path!("/orgs/:org/analyses/:id") view=pages::analyses::AnalysisPage />
                         <Route path=path!("/orgs/:org/analyses/:id/patterns/:pattern") view=pages::patterns::PatternPage />
+                        <Route path=path!("/orgs/:org/mentions") view=pages::discussion::MentionsPage />
                         <Route path=path!("/invitations/accept") view=pages::orgs::AcceptInvitationPage />
                     </Routes>
                 </ErrorBoundary>

@@ -3,10 +3,9 @@
 // accepts; their role changes and their pages show exactly what the new role allows.
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { artifacts, hydrated, launchBrowser, startServer, watchErrors } from './server.js';
+import { artifacts, hydrated, launchBrowser, mailTo, startServer, watchErrors } from './server.js';
 
 let server;
 let owner;
@@ -38,18 +37,6 @@ function totp(secret, stepOffset = 0) {
   const offset = mac[mac.length - 1] & 0xf;
   const value = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
   return String(value).padStart(6, '0');
-}
-
-/** The newest mail to `to` in the server's outbox, with quoted-printable undone. */
-function mailTo(to) {
-  const dir = join(server.dataDir, 'outbox');
-  const mails = readdirSync(dir)
-    .filter((f) => f.endsWith('.eml'))
-    .map((f) => readFileSync(join(dir, f), 'utf8'))
-    .map((m) => m.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16))))
-    .filter((m) => m.includes(`To: ${to}`));
-  assert.ok(mails.length > 0, `a mail to ${to} is in the outbox`);
-  return mails[mails.length - 1];
 }
 
 async function fill(page, label, value) {
@@ -119,7 +106,7 @@ test('sign up, create an organisation, enrol MFA, invite, accept, change role', 
   await invite.getByLabel('Role').selectOption('viewer');
   await invite.getByRole('button', { name: 'Send invitation' }).click();
   await page.getByText('Invitation sent.').waitFor();
-  const link = /(http:\/\/127\.0\.0\.1:\d+\/invitations\/accept\?[^\s]+)/.exec(mailTo('grace@acme.example'))[1];
+  const link = /(http:\/\/127\.0\.0\.1:\d+\/invitations\/accept\?[^\s]+)/.exec(mailTo(server, 'grace@acme.example'))[1];
 
   // The colleague follows the link, signs up and accepts.
   const theirs = await colleague.newPage();

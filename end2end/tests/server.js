@@ -1,7 +1,8 @@
 // Starts a real `faultline` process on a free loopback port with a fresh data directory, and a
 // headless Chromium (Debian's) driven by playwright-core. Shared by the browser tests.
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -119,4 +120,86 @@ export function watchErrors(page, { expected4xx = false } = {}) {
 /** Waits until the page has hydrated (the frontend sets body[data-hydrated]). */
 export async function hydrated(page) {
   await page.waitForSelector('body[data-hydrated="true"]', { timeout: 20_000 });
+}
+
+/** The newest mail to `to` in `server`'s outbox, with quoted-printable undone. */
+export function mailTo(server, to) {
+  const dir = join(server.dataDir, 'outbox');
+  const mails = readdirSync(dir)
+    .filter((f) => f.endsWith('.eml'))
+    .map((f) => readFileSync(join(dir, f), 'utf8'))
+    .map((m) => m.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16))))
+    .filter((m) => m.includes(`To: ${to}`));
+  assert.ok(mails.length > 0, `a mail to ${to} is in the outbox`);
+  return mails[mails.length - 1];
+}
+
+/** Calls `server`'s JSON API with a browser context's cookies, as a script would. */
+export async function api(server, context, method, path, data) {
+  const response = await context.request.fetch(`${server.base}${path}`, { method, data });
+  const text = await response.text();
+  assert.ok(response.ok(), `${method} ${path}: ${response.status()} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+/**
+ * Uploads `text` as `name` to organisation `org` and waits for its analysis to finish;
+ * returns the analysis id.
+ */
+export async function analyse(server, context, org, name, text) {
+  const upload = await context.request.post(`${server.base}/api/v1/uploads?org=${org}&name=${encodeURIComponent(name)}`, {
+    headers: { 'content-type': 'text/plain' },
+    data: text,
+  });
+  assert.ok(upload.ok(), await upload.text());
+  const { id: uploadId } = await upload.json();
+  const { id } = await api(server, context, 'POST', `/api/v1/analyses?org=${org}`, { upload_ids: [uploadId] });
+  const until = Date.now() + 60_000;
+  for (;;) {
+    const a = await api(server, context, 'GET', `/api/v1/analyses/${id}?org=${org}`);
+    if (a.status === 'done') return id;
+    assert.ok(!['failed', 'cancelled'].includes(a.status), JSON.stringify(a));
+    assert.ok(Date.now() < until, 'the analysis finished in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A small API log: payment errors among ordinary requests. */
+export function paymentLog(lines = 200) {
+  const out = [];
+  for (let i = 0; i < lines; i++) {
+    const s = String(i % 60).padStart(2, '0');
+    out.push(i % 4 === 0
+      ? `2026-12-01T10:00:${s}Z ERROR payment ${i} failed: connection refused to db-${i % 3}`
+      : `2026-12-01T10:00:${s}Z INFO GET /api/orders/${i} 200 ${i % 90} ms`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+const axeSource = readFileSync(resolve(import.meta.dirname, '..', 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+
+/**
+ * Looks at `page` as a person would, in light and then dark mode: a full-page screenshot of
+ * each (`<name>-light.png`, `<name>-dark.png` in the artifacts) and an axe-core audit of each.
+ * Returns the serious and critical violations found, described (empty when there are none).
+ */
+export async function inspect(page, name) {
+  const found = [];
+  for (const scheme of ['light', 'dark']) {
+    await page.emulateMedia({ colorScheme: scheme });
+    // Charts redraw for the new scheme on the next frame.
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    await page.screenshot({ path: join(artifacts, `${name}-${scheme}.png`), fullPage: true });
+    // Evaluated through the debugging protocol, so the page's CSP (rightly) does not apply.
+    if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(axeSource);
+    const violations = await page.evaluate(async () => {
+      const result = await window.axe.run(document, { resultTypes: ['violations'] });
+      return result.violations
+        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+    });
+    found.push(...violations.map((v) => `${name} (${scheme}) ${v}`));
+  }
+  await page.emulateMedia({ colorScheme: null });
+  return found;
 }

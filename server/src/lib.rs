@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod backend;
 pub mod clock;
+pub mod comments;
 pub mod config;
 pub mod crypto;
 pub mod db;

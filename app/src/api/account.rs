@@ -33,6 +33,9 @@ pub struct MyOrg {
     pub name: String,
     /// Role key.
     pub role: String,
+    /// Comments there that mention the user, unread.
+    #[serde(default)]
+    pub unread_mentions: u64,
 }
 
 /// Per-user preferences.

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod analyses;
+pub mod comments;
 pub mod demo;
 pub mod error;
 pub mod orgs;

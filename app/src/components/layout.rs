@@ -50,6 +50,7 @@ fn UserMenu() -> impl IntoView {
     let session = use_session();
     let sign_out = ServerAction::<SignOut>::new();
     let navigate = leptos_router::hooks::use_navigate();
+    let pathname = leptos_router::hooks::use_location().pathname;
     Effect::new(move |_| {
         if matches!(sign_out.value().get(), Some(Ok(()))) {
             session.changed();
@@ -62,12 +63,33 @@ fn UserMenu() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match session.user.await {
                         Ok(Some(me)) => {
-                            let first = me.orgs.first().cloned();
+                            let orgs = me.orgs.clone();
+                            // The organisation being looked at, else the first one.
+                            let current = move || {
+                                let path = pathname.get();
+                                let slug = path.strip_prefix("/orgs/").and_then(|rest| rest.split('/').next());
+                                orgs.iter()
+                                    .find(|o| Some(o.slug.as_str()) == slug)
+                                    .or(orgs.first())
+                                    .cloned()
+                            };
                             view! {
                             <nav class="app-nav" aria-label="Account">
-                                {first.map(|o| view! {
-                                    <A href=format!("/orgs/{}/analyses", o.slug)>"Analyses"</A>
-                                    <A href=format!("/orgs/{}", o.slug) exact=true>{o.name}</A>
+                                {move || current().map(|o| {
+                                    let unread = o.unread_mentions;
+                                    let label = match unread {
+                                        0 => "Mentions".to_owned(),
+                                        1 => "Mentions, 1 unread".to_owned(),
+                                        n => format!("Mentions, {n} unread"),
+                                    };
+                                    view! {
+                                        <A href=format!("/orgs/{}/analyses", o.slug)>"Analyses"</A>
+                                        <A href=format!("/orgs/{}/mentions", o.slug) attr:aria-label=label>
+                                            "Mentions"
+                                            {(unread > 0).then(|| view! { <span class="count-badge" aria-hidden="true">{unread}</span> })}
+                                        </A>
+                                        <A href=format!("/orgs/{}", o.slug) exact=true>{o.name}</A>
+                                    }
                                 })}
                                 <A href="/orgs" exact=true>"Organisations"</A>
                                 <A href="/account">"Account"</A>

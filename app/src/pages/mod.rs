@@ -5,6 +5,7 @@ pub mod analyses;
 pub mod api_docs;
 pub mod auth;
 pub mod design;
+pub mod discussion;
 pub mod insights;
 pub mod landing;
 pub mod not_found;

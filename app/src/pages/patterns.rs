@@ -17,6 +17,7 @@ use crate::components::ui::{Badge, Card, EmptyState, ErrorNotice, Loading};
 use crate::format::thousands;
 use crate::pages::account::RequireUser;
 use crate::pages::analyses::severity_tone;
+use crate::pages::discussion::DiscussionCard;
 
 /// The pattern table of analysis `id`, driven by the page's query string.
 #[component]
@@ -230,7 +231,10 @@ pub fn PatternPage() -> impl IntoView {
                     let (org, id, _) = key();
                     let back = format!("/orgs/{org}/analyses/{id}");
                     match detail.await {
-                        Ok(d) => view! { <PatternView back detail=d /> }.into_any(),
+                        Ok(d) => view! {
+                            <PatternView back=back.clone() detail=d.clone() />
+                            <DiscussionCard org id pattern=d.pattern.id />
+                        }.into_any(),
                         Err(e) if e.status == 404 => view! {
                             <EmptyState title="No such pattern" message="The analysis may have been deleted, or it belongs to another organisation.">
                                 <p><A href=back>"Back to the analysis"</A></p>

@@ -4,6 +4,7 @@
 pub mod analyses;
 pub mod audit;
 pub mod auth;
+pub mod comments;
 pub mod extract;
 pub mod invitations;
 pub mod me;
@@ -139,13 +140,18 @@ fn json_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(patterns::list))
         .routes(routes!(patterns::show))
         .routes(routes!(reports::export))
+        .routes(routes!(comments::list, comments::create))
+        .routes(routes!(comments::edit, comments::remove))
+        .routes(routes!(comments::events))
+        .routes(routes!(comments::mentions))
+        .routes(routes!(comments::read_mentions))
 }
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(
         title = "Faultline API",
-        description = "Accounts, organisations, roles, teams, invitations, API tokens, the audit log, uploads and analyses. \
+        description = "Accounts, organisations, roles, teams, invitations, API tokens, the audit log, uploads, analyses and their discussions. \
             Authenticate with the session cookie set at sign-in, or send `Authorization: Bearer` with an \
             access token or an API token (`flt_…`). Errors share one envelope: \
             `{\"error\": {\"code\", \"message\", \"request_id\", \"fields\"}}`."
@@ -165,6 +171,7 @@ fn json_routes() -> OpenApiRouter<AppState> {
         (name = "audit", description = "The tamper-evident audit log"),
         (name = "uploads", description = "Log files, streamed into storage"),
         (name = "analyses", description = "Analyses of uploads: start, follow live, read, cancel, delete"),
+        (name = "comments", description = "Threaded comments on patterns, followed live, and the mentions they send"),
     )
 )]
 struct ApiDoc;

@@ -1,4 +1,4 @@
-//! Pushes analysis state to whoever is watching, in every process.
+//! Pushes analysis state and discussion changes to whoever is watching, in every process.
 //!
 //! On PostgreSQL a change is published with `NOTIFY` and every process (this one included)
 //! hears it through `LISTEN` and hands it to its own subscribers, so a browser connected to
@@ -15,20 +15,43 @@ use tokio::sync::{Notify, broadcast, watch};
 use super::analyses::State;
 use crate::db::Db;
 
-/// Channel that carries analysis state.
+/// Channel that carries analysis state and discussion changes.
 const ANALYSIS_CHANNEL: &str = "faultline_analysis";
 /// Channel that says a job was queued.
 const JOBS_CHANNEL: &str = "faultline_jobs";
 /// Updates kept for slow subscribers before they skip ahead (they then reread the database).
 const BACKLOG: usize = 1024;
 
-/// A change to one analysis.
+/// A change someone may be watching for.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Update {
     /// Its organisation (subscribers only pass on their own organisation's updates).
     pub org_id: String,
-    /// The new state.
-    pub state: State,
+    /// What changed.
+    pub change: Change,
+}
+
+/// What changed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Change {
+    /// An analysis' state.
+    Analysis(State),
+    /// A comment on one of an analysis' patterns.
+    Comment(CommentChange),
+}
+
+/// A comment that was posted, edited or deleted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CommentChange {
+    /// The analysis.
+    pub analysis_id: String,
+    /// The pattern discussed.
+    pub pattern_id: String,
+    /// The comment.
+    pub comment_id: String,
+    /// `posted`, `edited` or `deleted`.
+    pub action: String,
 }
 
 /// The process's publisher and subscriber hub.
@@ -55,11 +78,20 @@ impl Hub {
         self.updates.subscribe()
     }
 
-    /// Publishes a change.
+    /// Publishes an analysis' new state.
     pub async fn publish(&self, org_id: &str, state: State) {
+        self.send(org_id, Change::Analysis(state)).await;
+    }
+
+    /// Publishes a change to a discussion.
+    pub async fn publish_comment(&self, org_id: &str, change: CommentChange) {
+        self.send(org_id, Change::Comment(change)).await;
+    }
+
+    async fn send(&self, org_id: &str, change: Change) {
         let update = Update {
             org_id: org_id.to_owned(),
-            state,
+            change,
         };
         if let Db::Postgres(pool) = &self.db {
             let payload = serde_json::to_string(&update).unwrap_or_default();
@@ -71,7 +103,7 @@ impl Hub {
             {
                 Ok(_) => return,
                 Err(e) => {
-                    tracing::warn!(error = %e, "could not publish progress; local watchers only")
+                    tracing::warn!(error = %e, "could not publish a change; local watchers only")
                 }
             }
         }

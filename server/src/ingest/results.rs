@@ -166,6 +166,11 @@ impl ResultIndex {
         }
     }
 
+    /// Whether the analysis has pattern `id`.
+    pub fn has_pattern(&self, id: &str) -> bool {
+        self.by_id.contains_key(id)
+    }
+
     /// Everything about pattern `id`, or `None` if the analysis has no such pattern.
     pub fn detail(&self, id: &str) -> Option<PatternDetail> {
         let &i = self.by_id.get(id)?;

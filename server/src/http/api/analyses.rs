@@ -17,6 +17,7 @@ use super::extract::ApiJson;
 use crate::audit;
 use crate::http::error::{AppError, FieldError};
 use crate::ingest::analyses::{self, Progress, Row, State as LiveState, Status};
+use crate::ingest::hub::Change;
 use crate::ingest::{jobs, uploads, worker};
 use crate::state::AppState;
 use crate::tenancy::context::OrgContext;
@@ -443,8 +444,10 @@ pub async fn events(
             }
             tokio::select! {
                 update = updates.recv() => match update {
-                    Ok(update) if update.state.id == id && update.org_id == ctx.org.id => {
-                        current = Some(update.state.clone());
+                    Ok(update) if update.org_id == ctx.org.id => {
+                        if let Change::Analysis(live) = &update.change && live.id == id {
+                            current = Some(live.clone());
+                        }
                     }
                     Ok(_) => {}
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {

@@ -23,6 +23,8 @@ pub struct MyOrg {
     slug: String,
     name: String,
     role: String,
+    /// Comments there that mention you and that you have not marked read.
+    unread_mentions: u64,
 }
 
 /// `GET /me`.
@@ -57,6 +59,7 @@ pub struct PreferencesPatch {
 pub async fn show(State(state): State<AppState>, caller: Caller) -> Result<Json<Me>, AppError> {
     let mut tx = state.db.begin_read(Scope::System).await?;
     let memberships = orgs::for_user(&mut tx, &caller.user.id).await?;
+    let unread = crate::comments::unread_by_org(&mut tx, &caller.user.id).await?;
     let token_org = match &caller.credential {
         crate::auth::caller::Credential::Token(t) => Some(t.org_id.clone()),
         crate::auth::caller::Credential::Session { .. } => None,
@@ -65,6 +68,7 @@ pub async fn show(State(state): State<AppState>, caller: Caller) -> Result<Json<
         .into_iter()
         .filter(|(o, _)| token_org.as_ref().is_none_or(|id| *id == o.id))
         .map(|(o, role)| MyOrg {
+            unread_mentions: unread.get(&o.id).copied().unwrap_or(0),
             id: o.id,
             slug: o.slug,
             name: o.name,
