@@ -16,7 +16,7 @@ cargo build --quiet -p frontend --lib --target wasm32-unknown-unknown --profile 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 wasm-bindgen --target web --no-typescript --out-dir "$stage" --out-name faultline \
-  "$TARGET_DIR/wasm32-unknown-unknown/$PROFILE/frontend.wasm"
+  "$TARGET_DIR/wasm32-unknown-unknown/$([ "$PROFILE" = dev ] && echo debug || echo "$PROFILE")/frontend.wasm"
 if [ "$PROFILE" = wasm-release ]; then
   "$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals --enable-reference-types --enable-multivalue \

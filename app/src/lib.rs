@@ -18,7 +18,7 @@ pub mod time;
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{SsrMode, path};
 use serde::{Deserialize, Serialize};
 
 use components::layout::AppShell;
@@ -88,8 +88,11 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/orgs/:org") view=pages::orgs::OrgAdminPage />
                         <Route path=path!("/orgs/:org/audit") view=pages::orgs::AuditPage />
                         <Route path=path!("/orgs/:org/analyses") view=pages::analyses::AnalysesPage />
-                        <Route path=path!("/orgs/:org/analyses/:id") view=pages::analyses::AnalysisPage />
-                        <Route path=path!("/orgs/:org/analyses/:id/patterns/:pattern") view=pages::patterns::PatternPage />
+                        // These pages nest a section with its own data (the pattern table, the
+                        // discussion) inside the page's: rendered whole before sending, so no
+                        // section streams in after its page (which hydration cannot follow).
+                        <Route path=path!("/orgs/:org/analyses/:id") view=pages::analyses::AnalysisPage ssr=SsrMode::Async />
+                        <Route path=path!("/orgs/:org/analyses/:id/patterns/:pattern") view=pages::patterns::PatternPage ssr=SsrMode::Async />
                         <Route path=path!("/orgs/:org/mentions") view=pages::discussion::MentionsPage />
                         <Route path=path!("/invitations/accept") view=pages::orgs::AcceptInvitationPage />
                     </Routes>

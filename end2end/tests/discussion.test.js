@@ -133,3 +133,34 @@ test('the PDF report and the XLSX workbook download as real files', async () => 
   }
   await page.close();
 });
+
+test('make an analysis private from its page; a teammate no longer finds it, then does again', async () => {
+  const page = await ada.newPage();
+  await page.goto(`${server.base}/orgs/acme/analyses`);
+  await hydrated(page);
+  await page.getByTestId('analyses').getByRole('link').first().click();
+  await page.getByTestId('summary').waitFor();
+  await hydrated(page);
+  const url = page.url();
+  const sharing = page.getByTestId('sharing');
+  assert.equal(await sharing.getByTestId('sharing-summary').innerText(), 'Everyone in Acme');
+  await sharing.getByLabel('Only me (admins always can)').check();
+  await sharing.getByRole('button', { name: 'Save sharing' }).click();
+  await sharing.getByText('Only its author and admins').waitFor();
+  await sharing.screenshot({ path: join(artifacts, 'sharing.png') });
+
+  const theirs = await bob.newPage();
+  await theirs.goto(url);
+  await theirs.getByText('No such analysis').waitFor();
+  await theirs.goto(`${server.base}/orgs/acme/analyses`);
+  await theirs.getByText('No analyses yet').waitFor();
+
+  await sharing.getByLabel('Everyone in Acme').check();
+  await sharing.getByRole('button', { name: 'Save sharing' }).click();
+  await sharing.getByTestId('sharing-summary').filter({ hasText: 'Everyone in Acme' }).waitFor();
+  await theirs.goto(url);
+  await theirs.getByTestId('summary').waitFor();
+  assert.match(await theirs.getByTestId('sharing').innerText(), /Everyone in Acme/);
+  await page.close();
+  await theirs.close();
+});

@@ -12,10 +12,13 @@ use app::api::comments::{BodyPart, CommentView, Discussion, MentionView, ThreadV
 
 use crate::db::Tx;
 use crate::tenancy::orgs::Member;
+use crate::tenancy::sharing::Subject;
 use crate::with_tx;
 
 /// Most people one comment notifies.
 pub const MAX_MENTIONS: usize = 20;
+/// How many of a person's latest mentions are read to list and count them.
+pub const MENTIONS_READ: i64 = 1000;
 
 /// A stored comment with its author's email.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -212,6 +215,8 @@ pub async fn set_mentions(
 struct MentionRow {
     comment_id: String,
     analysis_id: String,
+    created_by: String,
+    visibility: String,
     analysis_name: String,
     pattern_id: String,
     author: Option<String>,
@@ -220,16 +225,18 @@ struct MentionRow {
     read_at_ms: Option<i64>,
 }
 
-/// The latest `limit` comments that mention `user_id` in the organisation, newest first, and
-/// how many of all of them are unread.
+/// The latest `limit` comments that mention `user_id` in the organisation on analyses
+/// `visible` lets them see, newest first, and how many of those (of the latest
+/// [`MENTIONS_READ`]) are unread.
 pub async fn mentions_of(
     tx: &mut Tx,
     org_id: &str,
     user_id: &str,
-    limit: i64,
+    limit: usize,
+    visible: impl Fn(&Subject<'_>) -> bool,
 ) -> Result<(Vec<MentionView>, u64), sqlx::Error> {
     let rows: Vec<MentionRow> = with_tx!(tx, c => sqlx::query_as(
-        r"select m.comment_id, c.analysis_id, a.name as analysis_name, c.pattern_id, u.email as author,
+        r"select m.comment_id, c.analysis_id, a.created_by, a.visibility, a.name as analysis_name, c.pattern_id, u.email as author,
                  c.body, m.created_at_ms, m.read_at_ms
           from mentions m
           join comments c on c.id = m.comment_id
@@ -241,18 +248,23 @@ pub async fn mentions_of(
     )
     .bind(org_id)
     .bind(user_id)
-    .bind(limit)
+    .bind(MENTIONS_READ)
     .fetch_all(&mut *c)
     .await)?;
-    let (unread,): (i64,) = with_tx!(tx, c => sqlx::query_as(
-        r"select count(*) from mentions where org_id = $1 and user_id = $2 and read_at_ms is null",
-    )
-    .bind(org_id)
-    .bind(user_id)
-    .fetch_one(&mut *c)
-    .await)?;
+    let rows: Vec<MentionRow> = rows
+        .into_iter()
+        .filter(|r| {
+            visible(&Subject {
+                id: &r.analysis_id,
+                created_by: &r.created_by,
+                visibility: &r.visibility,
+            })
+        })
+        .collect();
+    let unread = rows.iter().filter(|r| r.read_at_ms.is_none()).count() as u64;
     let items = rows
         .into_iter()
+        .take(limit)
         .map(|r| MentionView {
             comment_id: r.comment_id,
             analysis_id: r.analysis_id,
@@ -264,7 +276,7 @@ pub async fn mentions_of(
             read: r.read_at_ms.is_some(),
         })
         .collect();
-    Ok((items, u64::try_from(unread).unwrap_or(0)))
+    Ok((items, unread))
 }
 
 /// Marks every mention of `user_id` in the organisation read.

@@ -7,4 +7,5 @@ pub mod invitations;
 pub mod orgs;
 pub mod permission;
 pub mod roles;
+pub mod sharing;
 pub mod teams;

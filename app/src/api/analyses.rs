@@ -108,6 +108,12 @@ pub struct AnalysisItem {
     /// Totals, once done.
     #[serde(default)]
     pub summary: Option<SummaryView>,
+    /// Who sees it: `org`, `teams` or `private`.
+    #[serde(default)]
+    pub visibility: String,
+    /// What the caller may do with it.
+    #[serde(default)]
+    pub permissions: Vec<String>,
 }
 
 impl AnalysisItem {
@@ -134,6 +140,8 @@ pub struct AnalysisDetail {
     pub can_cancel: bool,
     /// See above.
     pub can_delete: bool,
+    /// The organisation's display name.
+    pub org_name: String,
 }
 
 /// The limits on an organisation's uploads, in bytes.
@@ -254,11 +262,13 @@ pub async fn load_analysis(org: String, id: String) -> Result<AnalysisDetail, Ap
     } else {
         None
     };
+    let may = |p: &str| item.permissions.iter().any(|x| x == p);
     Ok(AnalysisDetail {
+        can_cancel: may("create_analyses"),
+        can_delete: may("delete_analyses"),
+        org_name: org_view.name,
         item,
         overview,
-        can_cancel: org_view.can("create_analyses"),
-        can_delete: org_view.can("delete_analyses"),
     })
 }
 

@@ -9,4 +9,5 @@ pub mod error;
 pub mod orgs;
 pub mod patterns;
 pub mod reference;
+pub mod sharing;
 pub mod system;

@@ -21,6 +21,7 @@ use crate::format::thousands;
 use crate::pages::account::RequireUser;
 use crate::pages::insights::{ComparisonView, EndpointsView, LatencyView, SecurityView};
 use crate::pages::patterns::PatternTable;
+use crate::pages::sharing::SharingCard;
 use crate::pages::status::{format_date, format_uptime};
 
 fn status_tone(status: &str) -> Tone {
@@ -95,7 +96,14 @@ fn AnalysisTable(org: String, items: Vec<AnalysisItem>) -> impl IntoView {
                         };
                         view! {
                             <tr>
-                                <td><A href=href>{a.name.clone()}</A></td>
+                                <td>
+                                    <A href=href>{a.name.clone()}</A>
+                                    {match a.visibility.as_str() {
+                                        "private" => Some(view! { " " <Badge tone=Tone::Neutral label="only you" /> }),
+                                        "teams" => Some(view! { " " <Badge tone=Tone::Neutral label="teams" /> }),
+                                        _ => None,
+                                    }}
+                                </td>
                                 <td><Badge tone=status_tone(&a.status) label=status /></td>
                                 <td class="num">{count(summary.events)}</td>
                                 <td class="num">{count(summary.patterns)}</td>
@@ -165,6 +173,7 @@ fn AnalysisView(org: String, detail: AnalysisDetail, refresh: Callback<()>) -> i
     };
     let (org_c, id_c, org_d, id_d) = (org.clone(), item.id.clone(), org.clone(), item.id.clone());
     let org_r = org.clone();
+    let org_s = org.clone();
     view! {
         <p class="breadcrumb"><A href=list_href>"Analyses"</A></p>
         <div class="page-head">
@@ -207,6 +216,7 @@ fn AnalysisView(org: String, detail: AnalysisDetail, refresh: Callback<()>) -> i
         {item.summary.clone().zip(detail.overview.clone()).map(|(s, overview)| view! {
             <Results org=org_r id=item.id.clone() summary=s overview />
         })}
+        <SharingCard org=org_s org_name=detail.org_name.clone() id=item.id.clone() />
     }
 }
 

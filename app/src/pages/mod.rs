@@ -11,4 +11,5 @@ pub mod landing;
 pub mod not_found;
 pub mod orgs;
 pub mod patterns;
+pub mod sharing;
 pub mod status;

@@ -12,6 +12,7 @@ pub mod orgs;
 pub mod patterns;
 pub mod reports;
 pub mod roles;
+pub mod sharing;
 pub mod teams;
 pub mod tokens;
 pub mod uploads;
@@ -140,6 +141,7 @@ fn json_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(patterns::list))
         .routes(routes!(patterns::show))
         .routes(routes!(reports::export))
+        .routes(routes!(sharing::show, sharing::update))
         .routes(routes!(comments::list, comments::create))
         .routes(routes!(comments::edit, comments::remove))
         .routes(routes!(comments::events))

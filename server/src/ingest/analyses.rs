@@ -113,6 +113,8 @@ pub struct Row {
     pub finished_at_ms: Option<i64>,
     /// Someone asked to stop it.
     pub cancel_requested: bool,
+    /// Who sees it: `org`, `teams` or `private` (crate::tenancy::sharing).
+    pub visibility: String,
 }
 
 /// What clients see of an analysis while it runs, and what is pushed to them as it changes.
@@ -137,6 +139,15 @@ impl Row {
         Status::parse(&self.status)
     }
 
+    /// What decides who sees it.
+    pub fn subject(&self) -> crate::tenancy::sharing::Subject<'_> {
+        crate::tenancy::sharing::Subject {
+            id: &self.id,
+            created_by: &self.created_by,
+            visibility: &self.visibility,
+        }
+    }
+
     /// The upload ids.
     pub fn upload_ids(&self) -> Vec<String> {
         serde_json::from_str(&self.upload_ids).unwrap_or_default()
@@ -158,8 +169,8 @@ impl Row {
 pub async fn insert(tx: &mut Tx, row: &Row) -> Result<(), sqlx::Error> {
     with_tx!(tx, c => sqlx::query(
         r"insert into analyses (id, org_id, name, status, upload_ids, previous_analysis_id, progress,
-            progress_seq, created_by, created_at_ms, cancel_requested)
-          values ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $10)",
+            progress_seq, created_by, created_at_ms, cancel_requested, visibility)
+          values ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $10, $11)",
     )
     .bind(&row.id)
     .bind(&row.org_id)
@@ -171,6 +182,7 @@ pub async fn insert(tx: &mut Tx, row: &Row) -> Result<(), sqlx::Error> {
     .bind(&row.created_by)
     .bind(row.created_at_ms)
     .bind(false)
+    .bind(&row.visibility)
     .execute(&mut *c)
     .await.map(|r| r.rows_affected()))?;
     Ok(())

@@ -111,6 +111,11 @@ impl PermissionSet {
         self.0 & p.bit() != 0
     }
 
+    /// Permissions in either set.
+    pub fn union(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+
     /// Permissions in both sets.
     pub fn intersection(self, other: Self) -> Self {
         Self(self.0 & other.0)

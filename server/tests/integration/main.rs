@@ -16,6 +16,7 @@ mod openapi;
 mod pages;
 mod probes;
 mod processes;
+mod sharing;
 mod storage;
 mod tenancy;
 mod workspace;

@@ -21,7 +21,8 @@ use crate::ingest::hub::Change;
 use crate::ingest::{jobs, uploads, worker};
 use crate::state::AppState;
 use crate::tenancy::context::OrgContext;
-use crate::tenancy::permission::Permission;
+use crate::tenancy::permission::{Permission, PermissionSet};
+use crate::tenancy::sharing::Grants;
 
 /// Files one analysis may read.
 pub const MAX_UPLOADS: usize = 100;
@@ -58,6 +59,10 @@ pub struct AnalysisView {
     previous_analysis_id: Option<String>,
     created_by: String,
     created_at_ms: i64,
+    /// Who sees it: `org` (everyone in the organisation), `teams` or `private`.
+    visibility: String,
+    /// What the caller may do with it.
+    permissions: Vec<Permission>,
     /// The analysis page, relative to the server's address.
     web_path: String,
     started_at_ms: Option<i64>,
@@ -73,9 +78,11 @@ pub struct AnalysisView {
 }
 
 impl AnalysisView {
-    fn of(row: Row, org_slug: &str) -> Self {
+    fn of(row: Row, org_slug: &str, permissions: PermissionSet) -> Self {
         let state = row.state();
         Self {
+            permissions: permissions.to_vec(),
+            visibility: row.visibility.clone(),
             web_path: format!("/orgs/{org_slug}/analyses/{}", row.id),
             upload_ids: row.upload_ids(),
             summary: row.summary.and_then(|s| RawValue::from_string(s).ok()),
@@ -117,6 +124,16 @@ pub async fn create(
     ApiJson(body): ApiJson<CreateBody>,
 ) -> Result<(StatusCode, HeaderMap, Json<Accepted>), AppError> {
     ctx.require(Permission::CreateAnalyses)?;
+    if let Some(previous) = &body.previous_analysis_id {
+        authorize(&state, &ctx, previous, Permission::ViewAnalyses)
+            .await
+            .map_err(|e| match e {
+                AppError::NotFound => AppError::Missing(format!(
+                    "There is no analysis {previous} in this organisation."
+                )),
+                e => e,
+            })?;
+    }
     let mut fields = Vec::new();
     if body.upload_ids.is_empty() || body.upload_ids.len() > MAX_UPLOADS {
         fields.push(FieldError {
@@ -193,6 +210,7 @@ pub async fn create(
         started_at_ms: None,
         finished_at_ms: None,
         cancel_requested: false,
+        visibility: crate::tenancy::sharing::Visibility::Org.as_str().into(),
     };
     analyses::insert(&mut tx, &row).await?;
     jobs::enqueue(
@@ -228,12 +246,19 @@ pub async fn list(
     State(state): State<AppState>,
     ctx: OrgContext,
 ) -> Result<Json<Vec<AnalysisView>>, AppError> {
-    ctx.require(Permission::ViewAnalyses)?;
     let mut tx = ctx.begin_read(&state.db).await?;
+    let grants = Grants::of_caller(&mut tx, &ctx, None).await?;
+    if !grants.may_view_any() {
+        return Err(AppError::missing(Permission::ViewAnalyses));
+    }
     let rows = analyses::list(&mut tx, &ctx.org.id, 200).await?;
+    tx.commit().await?;
     Ok(Json(
         rows.into_iter()
-            .map(|r| AnalysisView::of(r, &ctx.org.slug))
+            .filter_map(|r| {
+                let permissions = grants.on(&r.subject())?;
+                Some(AnalysisView::of(r, &ctx.org.slug, permissions))
+            })
             .collect(),
     ))
 }
@@ -266,10 +291,11 @@ pub async fn show(
     Path(id): Path<String>,
     axum::extract::Query(query): axum::extract::Query<ShowQuery>,
 ) -> Result<Json<AnalysisView>, AppError> {
-    ctx.require(Permission::ViewAnalyses)?;
-    let row = find(&state, &ctx, &id).await?;
+    let Authorized {
+        row, permissions, ..
+    } = authorize(&state, &ctx, &id, Permission::ViewAnalyses).await?;
     let key = row.result_key.clone().filter(|_| query.result);
-    let mut view = AnalysisView::of(row, &ctx.org.slug);
+    let mut view = AnalysisView::of(row, &ctx.org.slug, permissions);
     if let Some(key) = key {
         let bytes = state
             .ingest
@@ -287,11 +313,41 @@ pub async fn show(
     Ok(Json(view))
 }
 
-async fn find(state: &AppState, ctx: &OrgContext, id: &str) -> Result<Row, AppError> {
+/// An analysis the caller may see, with what they may do with it.
+pub struct Authorized {
+    /// The analysis.
+    pub row: Row,
+    /// What the caller may do with it (their role's permissions and any its teams add).
+    pub permissions: PermissionSet,
+    /// The caller's grants on it.
+    pub grants: Grants,
+}
+
+/// Analysis `id` of the caller's organisation, if the caller may see it (404 otherwise, as for
+/// one that does not exist) and may `need` on it (403 otherwise).
+pub async fn authorize(
+    state: &AppState,
+    ctx: &OrgContext,
+    id: &str,
+    need: Permission,
+) -> Result<Authorized, AppError> {
     let mut tx = ctx.begin_read(&state.db).await?;
+    let grants = Grants::of_caller(&mut tx, ctx, Some(id)).await?;
+    if !grants.may_view_any() {
+        return Err(AppError::missing(Permission::ViewAnalyses));
+    }
     let row = analyses::by_id(&mut tx, &ctx.org.id, id).await?;
     tx.commit().await?;
-    row.ok_or(AppError::NotFound)
+    let row = row.ok_or(AppError::NotFound)?;
+    let permissions = grants.on(&row.subject()).ok_or(AppError::NotFound)?;
+    if !permissions.contains(need) {
+        return Err(AppError::missing(need));
+    }
+    Ok(Authorized {
+        row,
+        permissions,
+        grants,
+    })
 }
 
 /// `POST /analyses/{id}/cancel`: stops a queued or running analysis.
@@ -306,7 +362,7 @@ pub async fn cancel(
     ctx: OrgContext,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<LiveState>), AppError> {
-    ctx.require(Permission::CreateAnalyses)?;
+    authorize(&state, &ctx, &id, Permission::CreateAnalyses).await?;
     let now = state.clock.now_ms();
     let mut tx = ctx.begin(&state.db).await?;
     let row = analyses::by_id(&mut tx, &ctx.org.id, &id)
@@ -371,7 +427,7 @@ pub async fn remove(
     ctx: OrgContext,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    ctx.require(Permission::DeleteAnalyses)?;
+    authorize(&state, &ctx, &id, Permission::DeleteAnalyses).await?;
     let now = state.clock.now_ms();
     let mut tx = ctx.begin(&state.db).await?;
     let row = analyses::by_id(&mut tx, &ctx.org.id, &id)
@@ -412,7 +468,6 @@ pub async fn events(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    ctx.require(Permission::ViewAnalyses)?;
     let seen: i64 = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -420,7 +475,10 @@ pub async fn events(
         .unwrap_or(-1);
     // Subscribed before the first read, so no change falls between the two.
     let mut updates = state.ingest.hub.subscribe();
-    let first = find(&state, &ctx, &id).await?.state();
+    let first = authorize(&state, &ctx, &id, Permission::ViewAnalyses)
+        .await?
+        .row
+        .state();
     let (mut sink, stream) = futures::channel::mpsc::channel::<Result<Event, Infallible>>(16);
     tokio::spawn(async move {
         let mut seen = seen;

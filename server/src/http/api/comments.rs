@@ -17,8 +17,9 @@ use axum::response::{IntoResponse, Response};
 use futures::SinkExt;
 use serde::Deserialize;
 
+use super::analyses::{Authorized, authorize};
 use super::extract::ApiJson;
-use super::patterns::finished;
+use super::patterns::finished_with;
 use crate::audit;
 use crate::auth::caller::Credential;
 use crate::comments::{self, Directory, NewComment, Viewer};
@@ -27,12 +28,13 @@ use crate::http::error::AppError;
 use crate::ingest::analyses;
 use crate::ingest::hub::{Change, CommentChange};
 use crate::state::AppState;
-use crate::tenancy::context::{OrgContext, role_permissions};
+use crate::tenancy::context::OrgContext;
 use crate::tenancy::orgs;
 use crate::tenancy::permission::Permission;
+use crate::tenancy::sharing::Grants;
 
 /// How many mentions the list shows.
-const MENTIONS_SHOWN: i64 = 100;
+const MENTIONS_SHOWN: usize = 100;
 /// How often a live discussion checks that its watcher is still there.
 const CHECK_EVERY: Duration = Duration::from_secs(5);
 
@@ -83,13 +85,13 @@ fn person(ctx: &OrgContext) -> Result<&str, AppError> {
     }
 }
 
-fn viewer(ctx: &OrgContext) -> Viewer<'_> {
+fn viewer<'a>(ctx: &'a OrgContext, analysis: &Authorized) -> Viewer<'a> {
     let person = is_person(ctx);
     Viewer {
         user_id: &ctx.caller.user.id,
         is_person: person,
-        can_comment: person && ctx.permissions.contains(Permission::ViewAnalyses),
-        can_delete_any: ctx.permissions.contains(Permission::DeleteAnalyses),
+        can_comment: person && analysis.permissions.contains(Permission::ViewAnalyses),
+        can_delete_any: analysis.permissions.contains(Permission::DeleteAnalyses),
     }
 }
 
@@ -97,36 +99,45 @@ fn body_of(raw: &str) -> Result<String, AppError> {
     comments::clean_body(raw).map_err(|m| AppError::field("body", m))
 }
 
-/// 404 unless analysis `id` is finished and has pattern `pattern`.
+/// Analysis `id`, if the caller may see it, it is finished and it has pattern `pattern`
+/// (else 404).
 async fn require_pattern(
     state: &AppState,
     ctx: &OrgContext,
     id: &str,
     pattern: &str,
-) -> Result<(), AppError> {
-    let (_, index) = finished(state, ctx, id).await?;
+) -> Result<Authorized, AppError> {
+    let (analysis, index) = finished_with(state, ctx, id).await?;
     if index.has_pattern(pattern) {
-        Ok(())
+        Ok(analysis)
     } else {
         Err(AppError::NotFound)
     }
 }
 
-/// The ids of the members `body` mentions who can see analyses, the author left out.
+/// The ids of the members `body` mentions who can see the analysis, the author left out.
 async fn mentioned(
     tx: &mut Tx,
     org_id: &str,
+    analysis: &analyses::Row,
     members: &[orgs::Member],
     body: &str,
     author: &str,
 ) -> Result<Vec<String>, sqlx::Error> {
     let mut ids = Vec::new();
     for member in Directory::new(members).split(body).1 {
-        if member.user_id != author
-            && role_permissions(tx, org_id, &member.role)
-                .await?
-                .contains(Permission::ViewAnalyses)
-        {
+        if member.user_id == author {
+            continue;
+        }
+        let grants = Grants::of_member(
+            tx,
+            org_id,
+            &member.user_id,
+            &member.role,
+            Some(&analysis.id),
+        )
+        .await?;
+        if grants.on(&analysis.subject()).is_some() {
             ids.push(member.user_id.clone());
         }
     }
@@ -145,13 +156,13 @@ pub async fn list(
     ctx: OrgContext,
     Path((id, pattern)): Path<(String, String)>,
 ) -> Result<Json<Discussion>, AppError> {
-    require_pattern(&state, &ctx, &id, &pattern).await?;
+    let analysis = require_pattern(&state, &ctx, &id, &pattern).await?;
     let mut tx = ctx.begin_read(&state.db).await?;
     let rows = comments::for_pattern(&mut tx, &ctx.org.id, &id, &pattern).await?;
     let members = orgs::members(&mut tx, &ctx.org.id).await?;
     tx.commit().await?;
     Ok(Json(
-        Directory::new(&members).discussion(&rows, &viewer(&ctx)),
+        Directory::new(&members).discussion(&rows, &viewer(&ctx, &analysis)),
     ))
 }
 
@@ -171,10 +182,9 @@ pub async fn create(
     Path((id, pattern)): Path<(String, String)>,
     ApiJson(input): ApiJson<NewCommentBody>,
 ) -> Result<(StatusCode, Json<CommentView>), AppError> {
-    ctx.require(Permission::ViewAnalyses)?;
     let author = person(&ctx)?;
     let body = body_of(&input.body)?;
-    require_pattern(&state, &ctx, &id, &pattern).await?;
+    let analysis = require_pattern(&state, &ctx, &id, &pattern).await?;
     let now = state.clock.now_ms();
     // Time-ordered, so comments posted within one millisecond still list in order.
     let comment_id = uuid::Uuid::now_v7().to_string();
@@ -204,14 +214,14 @@ pub async fn create(
     )
     .await?;
     let members = orgs::members(&mut tx, &ctx.org.id).await?;
-    let named = mentioned(&mut tx, &ctx.org.id, &members, &body, author).await?;
+    let named = mentioned(&mut tx, &ctx.org.id, &analysis.row, &members, &body, author).await?;
     comments::set_mentions(&mut tx, &ctx.org.id, &comment_id, &named, now).await?;
     let row = comments::get(&mut tx, &ctx.org.id, &id, &comment_id)
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("the new comment vanished")))?;
     tx.commit().await?;
     publish(&state, &ctx, &row, "posted").await;
-    let view = Directory::new(&members).view(&row, &viewer(&ctx));
+    let view = Directory::new(&members).view(&row, &viewer(&ctx, &analysis));
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -232,8 +242,8 @@ pub async fn edit(
     Path((id, comment_id)): Path<(String, String)>,
     ApiJson(input): ApiJson<EditCommentBody>,
 ) -> Result<Json<CommentView>, AppError> {
-    ctx.require(Permission::ViewAnalyses)?;
     let author = person(&ctx)?;
+    let analysis = authorize(&state, &ctx, &id, Permission::ViewAnalyses).await?;
     let now = state.clock.now_ms();
     let mut tx = ctx.begin(&state.db).await?;
     let row = comments::get(&mut tx, &ctx.org.id, &id, &comment_id)
@@ -253,14 +263,16 @@ pub async fn edit(
         ));
     }
     let members = orgs::members(&mut tx, &ctx.org.id).await?;
-    let named = mentioned(&mut tx, &ctx.org.id, &members, &body, author).await?;
+    let named = mentioned(&mut tx, &ctx.org.id, &analysis.row, &members, &body, author).await?;
     comments::set_mentions(&mut tx, &ctx.org.id, &comment_id, &named, now).await?;
     let row = comments::get(&mut tx, &ctx.org.id, &id, &comment_id)
         .await?
         .ok_or(AppError::NotFound)?;
     tx.commit().await?;
     publish(&state, &ctx, &row, "edited").await;
-    Ok(Json(Directory::new(&members).view(&row, &viewer(&ctx))))
+    Ok(Json(
+        Directory::new(&members).view(&row, &viewer(&ctx, &analysis)),
+    ))
 }
 
 /// `DELETE /analyses/{id}/comments/{comment}`.
@@ -276,14 +288,14 @@ pub async fn remove(
     ctx: OrgContext,
     Path((id, comment_id)): Path<(String, String)>,
 ) -> Result<StatusCode, AppError> {
-    ctx.require(Permission::ViewAnalyses)?;
+    let analysis = authorize(&state, &ctx, &id, Permission::ViewAnalyses).await?;
     let now = state.clock.now_ms();
     let mut tx = ctx.begin(&state.db).await?;
     let row = comments::get(&mut tx, &ctx.org.id, &id, &comment_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let own = is_person(&ctx) && row.author_id.as_deref() == Some(ctx.caller.user.id.as_str());
-    if !own && !ctx.permissions.contains(Permission::DeleteAnalyses) {
+    if !own && !analysis.permissions.contains(Permission::DeleteAnalyses) {
         return Err(AppError::Forbidden(
             "not_author",
             "Only its author, or someone who may delete analyses, can delete a comment.".into(),
@@ -344,15 +356,9 @@ pub async fn events(
     Path(id): Path<String>,
     Query(query): Query<EventsQuery>,
 ) -> Result<Response, AppError> {
-    ctx.require(Permission::ViewAnalyses)?;
     // Subscribed before the check, so nothing posted in between is missed.
     let mut updates = state.ingest.hub.subscribe();
-    let mut tx = ctx.begin_read(&state.db).await?;
-    let exists = analyses::by_id(&mut tx, &ctx.org.id, &id).await?.is_some();
-    tx.commit().await?;
-    if !exists {
-        return Err(AppError::NotFound);
-    }
+    authorize(&state, &ctx, &id, Permission::ViewAnalyses).await?;
     let (mut sink, stream) = futures::channel::mpsc::channel::<Result<Event, Infallible>>(16);
     let org_id = ctx.org.id.clone();
     tokio::spawn(async move {
@@ -406,10 +412,13 @@ pub async fn mentions(
     State(state): State<AppState>,
     ctx: OrgContext,
 ) -> Result<Json<Mentions>, AppError> {
-    ctx.require(Permission::ViewAnalyses)?;
     let user = person(&ctx)?;
     let mut tx = ctx.begin_read(&state.db).await?;
-    let (items, unread) = comments::mentions_of(&mut tx, &ctx.org.id, user, MENTIONS_SHOWN).await?;
+    let grants = Grants::of_caller(&mut tx, &ctx, None).await?;
+    let (items, unread) = comments::mentions_of(&mut tx, &ctx.org.id, user, MENTIONS_SHOWN, |a| {
+        grants.on(a).is_some()
+    })
+    .await?;
     tx.commit().await?;
     Ok(Json(Mentions { items, unread }))
 }

@@ -8,6 +8,7 @@ use app::api::patterns::{Overview, PatternDetail, PatternPage, PatternQuery};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 
+use super::analyses::{Authorized, authorize};
 use crate::http::error::AppError;
 use crate::ingest::analyses::{self, Status};
 use crate::ingest::results::{ResultError, ResultIndex};
@@ -76,17 +77,24 @@ async fn result(
 }
 
 /// Finished analysis `id` of the caller's organisation with its parsed result: 404 when there
-/// is none, 409 while it is not done.
+/// is none (or the caller may not see it), 409 while it is not done.
 pub(super) async fn finished(
     state: &AppState,
     ctx: &OrgContext,
     id: &str,
 ) -> Result<(analyses::Row, Arc<ResultIndex>), AppError> {
-    ctx.require(Permission::ViewAnalyses)?;
-    let mut tx = ctx.begin_read(&state.db).await?;
-    let row = analyses::by_id(&mut tx, &ctx.org.id, id).await?;
-    tx.commit().await?;
-    let row = row.ok_or(AppError::NotFound)?;
+    let (analysis, index) = finished_with(state, ctx, id).await?;
+    Ok((analysis.row, index))
+}
+
+/// As [`finished`], with what the caller may do with the analysis.
+pub(super) async fn finished_with(
+    state: &AppState,
+    ctx: &OrgContext,
+    id: &str,
+) -> Result<(Authorized, Arc<ResultIndex>), AppError> {
+    let analysis = authorize(state, ctx, id, Permission::ViewAnalyses).await?;
+    let row = &analysis.row;
     let key = match (row.status(), row.result_key.clone()) {
         (Status::Done, Some(key)) => key,
         (status, _) => {
@@ -108,5 +116,5 @@ pub(super) async fn finished(
             ResultError::Storage(e) => AppError::Unavailable(e.into()),
             ResultError::Damaged(_) => AppError::Internal(e.into()),
         })?;
-    Ok((row, index))
+    Ok((analysis, index))
 }

@@ -13,7 +13,6 @@ use crate::http::error::AppError;
 use crate::reports;
 use crate::state::AppState;
 use crate::tenancy::context::OrgContext;
-use crate::tenancy::permission::Permission;
 
 /// `GET /analyses/{id}/report.{format}`.
 #[utoipa::path(get, path = "/analyses/{id}/report.{format}", tag = "analyses", summary = "Export an analysis",
@@ -28,7 +27,6 @@ pub async fn export(
     ctx: OrgContext,
     Path((id, format)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    ctx.require(Permission::ViewAnalyses)?;
     let (content_type, extension) = match format.as_str() {
         "pdf" => ("application/pdf", "pdf"),
         "xlsx" => (
