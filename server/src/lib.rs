@@ -128,6 +128,7 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
 /// `faultline serve`: migrates, then serves until SIGTERM or Ctrl-C, letting in-flight requests
 /// finish.
 pub async fn run(mut config: Config) -> anyhow::Result<()> {
+    let shutdown = shutdown_signal();
     if config.resolve_secret()? {
         tracing::warn!(
             path = %config.data_dir.join(config::SECRET_KEY_FILE).display(),
@@ -146,7 +147,7 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
         tracing::info!(users = sealed, "sealed TOTP secrets stored in the clear");
     }
     let workers = ingest::Workers::start(&state);
-    serve(listener, build_router(state), shutdown_signal()).await?;
+    serve(listener, build_router(state), shutdown).await?;
     workers.stop(std::time::Duration::from_secs(10)).await;
     db.close().await;
     tracing::info!("stopped");
@@ -167,29 +168,41 @@ pub async fn serve(
     .await
 }
 
-/// Completes on SIGTERM or Ctrl-C.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
+/// Completes on SIGTERM or Ctrl-C. The handlers are installed when this is called, not when
+/// the future is first polled, so a signal that arrives while the server is still starting
+/// stops it cleanly instead of killing it.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
+    #[cfg(unix)]
+    let signals = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::terminate()).ok(),
+            signal(SignalKind::interrupt()).ok(),
+        )
+    };
+    async move {
+        #[cfg(unix)]
+        {
+            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            let (terminate, interrupt) = signals;
+            tokio::select! {
+                () = wait(terminate) => {},
+                () = wait(interrupt) => {},
+            }
+        }
+        #[cfg(not(unix))]
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+        tracing::info!("shutdown requested; finishing in-flight requests");
     }
-    tracing::info!("shutdown requested; finishing in-flight requests");
 }
 
 /// Hides the password in a database URL before it is logged.
