@@ -94,7 +94,7 @@ test('comment with a mention, see it live in a second browser, reply, edit, read
   await theirs.getByRole('link', { name: 'Mentions, 1 unread' }).click();
   await theirs.waitForURL(`${server.base}/orgs/acme/mentions`);
   const item = theirs.locator('.mention-item').first();
-  assert.match(await item.innerText(), /new[\s\S]*ada@acme\.example on pay\.log › p\d+/);
+  assert.match(await item.innerText(), /new[\s\S]*ada@acme\.example on pay\.log › p\d+/i);
   await theirs.screenshot({ path: join(artifacts, 'mentions-dark.png'), fullPage: true });
   await theirs.getByRole('button', { name: 'Mark all read' }).click();
   await theirs.getByText('All read.').waitFor();

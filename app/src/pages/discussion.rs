@@ -39,14 +39,17 @@ struct Ctx {
     edit_draft: RwSignal<String>,
 }
 
-/// The discussion of pattern `pattern` of analysis `id`.
+/// The discussion of pattern `pattern` of analysis `id`, starting from `initial` (loaded with
+/// the page, so the page has no data section of its own to stream in later) and reloaded
+/// whenever it changes.
 #[component]
-pub fn DiscussionCard(org: String, id: String, pattern: String) -> impl IntoView {
-    let key = (org.clone(), id.clone(), pattern.clone());
-    let discussion = Resource::new(
-        move || key.clone(),
-        |(org, id, pattern)| load_discussion(org, id, pattern),
-    );
+pub fn DiscussionCard(
+    org: String,
+    id: String,
+    pattern: String,
+    initial: Result<Discussion, ApiError>,
+) -> impl IntoView {
+    let discussion = RwSignal::new(initial);
     let ctx = Ctx {
         org: org.clone(),
         id: id.clone(),
@@ -60,7 +63,15 @@ pub fn DiscussionCard(org: String, id: String, pattern: String) -> impl IntoView
         reply_draft: RwSignal::new(String::new()),
         edit_draft: RwSignal::new(String::new()),
     };
-    let refetch = Callback::new(move |()| discussion.refetch());
+    let refetch = {
+        let (org, id, pattern) = (org.clone(), id.clone(), pattern.clone());
+        Callback::new(move |()| {
+            let (org, id, pattern) = (org.clone(), id.clone(), pattern.clone());
+            leptos::task::spawn_local(async move {
+                discussion.set(load_discussion(org, id, pattern).await);
+            });
+        })
+    };
     #[cfg(feature = "hydrate")]
     client::follow(&org, &id, &pattern, refetch);
     {
@@ -108,17 +119,13 @@ pub fn DiscussionCard(org: String, id: String, pattern: String) -> impl IntoView
                 <h2 class="card__title" id="discussion-title">"Discussion"</h2>
             </div>
             {delete_error}
-            <Transition fallback=|| view! { <Loading label="Loading the discussion" /> }>
-                {move || {
-                    let ctx = ctx.clone();
-                    Suspend::new(async move {
-                        match discussion.await {
-                            Ok(d) => view! { <Threads ctx discussion=d /> }.into_any(),
-                            Err(e) => view! { <ErrorNotice title="The discussion could not be loaded" message=e.message /> }.into_any(),
-                        }
-                    })
-                }}
-            </Transition>
+            {move || {
+                let ctx = ctx.clone();
+                match discussion.get() {
+                    Ok(d) => view! { <Threads ctx discussion=d /> }.into_any(),
+                    Err(e) => view! { <ErrorNotice title="The discussion could not be loaded" message=e.message /> }.into_any(),
+                }
+            }}
         </section>
     }
 }

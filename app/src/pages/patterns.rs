@@ -7,6 +7,7 @@ use leptos_router::components::{A, Form};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::account::Me;
+use crate::api::comments::load_discussion;
 use crate::api::patterns::{
     ChainView, Facets, PatternDetail, PatternDoc, PatternItem, PatternQuery, RiskDoc, SortKey,
     load_pattern, load_patterns,
@@ -223,6 +224,7 @@ pub fn PatternPage() -> impl IntoView {
         )
     };
     let detail = Resource::new(key, |(org, id, pattern)| load_pattern(org, id, pattern));
+    let discussion = Resource::new(key, |(org, id, pattern)| load_discussion(org, id, pattern));
     view! {
         <Title text="Pattern" />
         <RequireUser signed_in=move |_me: Me| view! {
@@ -230,10 +232,11 @@ pub fn PatternPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     let (org, id, _) = key();
                     let back = format!("/orgs/{org}/analyses/{id}");
-                    match detail.await {
+                    let (detail, initial) = (detail.await, discussion.await);
+                    match detail {
                         Ok(d) => view! {
                             <PatternView back=back.clone() detail=d.clone() />
-                            <DiscussionCard org id pattern=d.pattern.id />
+                            <DiscussionCard org id pattern=d.pattern.id initial />
                         }.into_any(),
                         Err(e) if e.status == 404 => view! {
                             <EmptyState title="No such pattern" message="The analysis may have been deleted, or it belongs to another organisation.">
