@@ -25,21 +25,7 @@ async fn call(
     path: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let sep = if path.contains('?') { '&' } else { '?' };
-    let r = app
-        .call(
-            method,
-            &format!("{path}{sep}org={}", user.org_slug),
-            Some(&user.access),
-            body,
-        )
-        .await;
-    let body = if r.body.is_empty() {
-        Value::Null
-    } else {
-        r.json()
-    };
-    (r.status, body)
+    app.call_as(user, method, path, body).await
 }
 
 fn ids(discussion: &Value) -> Vec<Vec<String>> {

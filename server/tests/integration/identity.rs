@@ -57,6 +57,30 @@ impl TestApp {
         self.send(request.body(body).expect("request")).await
     }
 
+    /// Calls `path` as `user` in their organisation (`org=` added); answers the status and the
+    /// body as JSON (`null` when it is empty or not JSON).
+    pub async fn call_as(
+        &self,
+        user: &User,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let r = self
+            .call(
+                method,
+                &format!("{path}{sep}org={}", user.org_slug),
+                Some(&user.access),
+                body,
+            )
+            .await;
+        (
+            r.status,
+            serde_json::from_slice(&r.body).unwrap_or(Value::Null),
+        )
+    }
+
     /// Signs up `email` with its own organisation named `org`.
     pub async fn signup(&self, email: &str, org: &str) -> User {
         let r = self
