@@ -87,7 +87,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/orgs/new") view=pages::orgs::NewOrgPage />
                         <Route path=path!("/orgs/:org") view=pages::orgs::OrgAdminPage />
                         <Route path=path!("/orgs/:org/audit") view=pages::orgs::AuditPage />
-                        <Route path=path!("/orgs/:org/analyses") view=pages::analyses::AnalysesPage />
+                        <Route path=path!("/orgs/:org/analyses") view=pages::history::AnalysesPage />
                         // These pages nest a section with its own data (the pattern table, the
                         // discussion) inside the page's: rendered whole before sending, so no
                         // section streams in after its page (which hydration cannot follow).

@@ -167,7 +167,7 @@ test('search, filter and sort the patterns, then open one in detail', async () =
   assert.ok(rows.length > 0 && rows.every((r) => r.includes('refused')), rows.join('\n'));
 
   // A filter no pattern passes shows the empty state with a way back.
-  await page.getByLabel('Severity', { exact: true }).selectOption('low');
+  await page.getByRole('search').getByLabel(/^Severity/).selectOption('low');
   await page.getByRole('button', { name: 'Filter' }).click();
   await page.waitForURL(/severity=low/);
   await page.getByText('No patterns match').waitFor();

@@ -62,6 +62,79 @@ macro_rules! with_tx {
     };
 }
 
+/// A statement composed at run time (filters that are present or not), with its parameters
+/// numbered as they are added. The text is only ever built from fixed fragments; every value
+/// goes in as a parameter.
+#[derive(Debug, Default)]
+pub struct Statement {
+    text: String,
+    params: Vec<Param>,
+}
+
+#[derive(Debug)]
+enum Param {
+    Text(String),
+    Int(i64),
+}
+
+impl Statement {
+    /// Appends SQL text.
+    pub fn push(&mut self, sql: &str) -> &mut Self {
+        self.text.push_str(sql);
+        self
+    }
+
+    /// Adds a text parameter and returns its placeholder (`$3`).
+    pub fn text(&mut self, value: impl Into<String>) -> String {
+        self.params.push(Param::Text(value.into()));
+        format!("${}", self.params.len())
+    }
+
+    /// Adds an integer parameter and returns its placeholder.
+    pub fn int(&mut self, value: i64) -> String {
+        self.params.push(Param::Int(value));
+        format!("${}", self.params.len())
+    }
+
+    /// The SQL so far.
+    pub fn sql(&self) -> &str {
+        &self.text
+    }
+
+    /// Runs it and decodes every row.
+    pub async fn fetch_all<T>(&self, tx: &mut Tx) -> Result<Vec<T>, sqlx::Error>
+    where
+        T: Send + Unpin,
+        T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>,
+        T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+    {
+        with_tx!(tx, c => {
+            let mut query = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(self.text.as_str()));
+            for param in &self.params {
+                query = match param {
+                    Param::Text(v) => query.bind(v.as_str()),
+                    Param::Int(v) => query.bind(*v),
+                };
+            }
+            query.fetch_all(&mut *c).await
+        })
+    }
+
+    /// Runs it and reads the first column of the one row as an integer (a count).
+    pub async fn fetch_count(&self, tx: &mut Tx) -> Result<i64, sqlx::Error> {
+        with_tx!(tx, c => {
+            let mut query = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(self.text.as_str()));
+            for param in &self.params {
+                query = match param {
+                    Param::Text(v) => query.bind(v.as_str()),
+                    Param::Int(v) => query.bind(*v),
+                };
+            }
+            query.fetch_one(&mut *c).await
+        })
+    }
+}
+
 /// Whose rows a transaction may touch. On PostgreSQL, row-level security enforces it as a
 /// second line of defence behind every query's own `org_id` filter: rows of other
 /// organisations are invisible, and a transaction that names no scope sees none at all.

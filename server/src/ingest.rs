@@ -2,9 +2,11 @@
 //! job queue and the workers that run it, and the hub that pushes progress to watchers.
 
 pub mod analyses;
+pub mod history;
 pub mod hub;
 pub mod inspect;
 pub mod jobs;
+pub mod projects;
 pub mod results;
 pub mod uploads;
 pub mod worker;

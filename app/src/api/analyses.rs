@@ -114,6 +114,24 @@ pub struct AnalysisItem {
     /// What the caller may do with it.
     #[serde(default)]
     pub permissions: Vec<String>,
+    /// Who started it (user id).
+    #[serde(default)]
+    pub created_by: String,
+    /// Its files' names.
+    #[serde(default)]
+    pub files: Vec<String>,
+    /// The project it is filed under.
+    #[serde(default)]
+    pub project_id: Option<String>,
+    /// The worst severity among its patterns, once done.
+    #[serde(default)]
+    pub top_severity: Option<String>,
+    /// The service its logs name most often.
+    #[serde(default)]
+    pub service: Option<String>,
+    /// The model that enriched it; none for the built-in engine alone.
+    #[serde(default)]
+    pub model: Option<String>,
 }
 
 impl AnalysisItem {
@@ -142,6 +160,12 @@ pub struct AnalysisDetail {
     pub can_delete: bool,
     /// The organisation's display name.
     pub org_name: String,
+    /// The organisation's projects, to file it under.
+    #[serde(default)]
+    pub projects: Vec<super::history::Project>,
+    /// The caller may file it under a project (create_analyses on it).
+    #[serde(default)]
+    pub can_file: bool,
 }
 
 /// The limits on an organisation's uploads, in bytes.
@@ -186,20 +210,40 @@ impl UploadLimits {
     }
 }
 
+/// One page of the history, as the API answers it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct HistoryPage {
+    /// The analyses on this page.
+    pub items: Vec<AnalysisItem>,
+    /// Analyses matching, on every page.
+    pub total: u64,
+    /// This page, from 1.
+    pub page: usize,
+    /// Pages in all.
+    pub pages: usize,
+    /// What the filters offer.
+    pub facets: super::history::HistoryFacets,
+}
+
 /// The analyses page's data.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct AnalysesList {
-    /// Newest first.
-    pub items: Vec<AnalysisItem>,
-    /// The caller may upload and start analyses.
+    /// The page of the history the query asks for.
+    pub page: HistoryPage,
+    /// The caller may upload and start analyses, and create projects.
     pub can_create: bool,
+    /// The caller may delete projects.
+    pub can_delete: bool,
     /// The organisation's upload limits.
     pub limits: UploadLimits,
 }
 
-/// The organisation's analyses, newest first.
+/// A page of the organisation's analyses, as `query` asks.
 #[server(prefix = "/rpc", endpoint = "analyses")]
-pub async fn list_analyses(org: String) -> Result<AnalysesList, ApiError> {
+pub async fn list_analyses(
+    org: String,
+    query: super::history::HistoryQuery,
+) -> Result<AnalysesList, ApiError> {
     use crate::ssr::call;
     let org_view: super::orgs::OrgView = call(
         http::Method::GET,
@@ -207,9 +251,11 @@ pub async fn list_analyses(org: String) -> Result<AnalysesList, ApiError> {
         None,
     )
     .await?;
-    let items = call(
+    let qs = query.to_query_string();
+    let sep = if qs.is_empty() { "?" } else { "&" };
+    let page = call(
         http::Method::GET,
-        &format!("/analyses?org={}", urlencode(&org)),
+        &format!("/analyses{qs}{sep}org={}", urlencode(&org)),
         None,
     )
     .await?;
@@ -220,8 +266,9 @@ pub async fn list_analyses(org: String) -> Result<AnalysesList, ApiError> {
     )
     .await?;
     Ok(AnalysesList {
-        items,
+        page,
         can_create: org_view.can("create_analyses"),
+        can_delete: org_view.can("delete_analyses"),
         limits,
     })
 }
@@ -262,11 +309,19 @@ pub async fn load_analysis(org: String, id: String) -> Result<AnalysisDetail, Ap
     } else {
         None
     };
+    let projects = call(
+        http::Method::GET,
+        &format!("/projects?org={}", urlencode(&org)),
+        None,
+    )
+    .await?;
     let may = |p: &str| item.permissions.iter().any(|x| x == p);
     Ok(AnalysisDetail {
         can_cancel: may("create_analyses"),
         can_delete: may("delete_analyses"),
+        can_file: may("create_analyses"),
         org_name: org_view.name,
+        projects,
         item,
         overview,
     })
@@ -278,11 +333,15 @@ pub async fn start_analysis(
     org: String,
     upload_ids: Vec<String>,
     name: Option<String>,
+    project: Option<String>,
 ) -> Result<String, ApiError> {
     use crate::ssr::call;
     let mut body = serde_json::json!({"upload_ids": upload_ids});
     if let Some(name) = name.filter(|n| !n.trim().is_empty()) {
         body["name"] = name.into();
+    }
+    if let Some(project) = project.filter(|p| !p.is_empty()) {
+        body["project_id"] = project.into();
     }
     let reply: serde_json::Value = call(
         http::Method::POST,

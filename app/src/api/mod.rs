@@ -6,6 +6,7 @@ pub mod analyses;
 pub mod comments;
 pub mod demo;
 pub mod error;
+pub mod history;
 pub mod orgs;
 pub mod patterns;
 pub mod reference;

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 
 use super::ui::{Badge, ProgressBar, Tone};
 use crate::api::analyses::{LiveState, UploadLimits};
+use crate::api::history::Project;
 use crate::format::{binary_size, size, thousands};
 
 /// Where one file of a drop is.
@@ -34,14 +35,21 @@ pub enum UploadState {
     Failed(String),
 }
 
-/// The drop zone for organisation `org`, which refuses files over `limits` before sending them.
+/// The drop zone for organisation `org`, which refuses files over `limits` before sending them
+/// and files the analysis under one of `projects` (`project` chosen at first).
 #[component]
-pub fn UploadPanel(#[prop(into)] org: String, limits: UploadLimits) -> impl IntoView {
+pub fn UploadPanel(
+    #[prop(into)] org: String,
+    limits: UploadLimits,
+    projects: Vec<Project>,
+    project: String,
+) -> impl IntoView {
     let files = RwSignal::new(Vec::<FileUpload>::new());
     let busy = RwSignal::new(false);
     let problem = RwSignal::new(None::<String>);
     let dragging = RwSignal::new(false);
     let name = RwSignal::new(String::new());
+    let project = RwSignal::new(project);
     let navigate = leptos_router::hooks::use_navigate();
     #[cfg(feature = "hydrate")]
     let start = {
@@ -55,6 +63,7 @@ pub fn UploadPanel(#[prop(into)] org: String, limits: UploadLimits) -> impl Into
                 org: org.clone(),
                 limits,
                 name: name.get_untracked(),
+                project: project.get_untracked(),
             };
             client::start(target, list, files, busy, problem, navigate.clone());
         }
@@ -101,6 +110,21 @@ pub fn UploadPanel(#[prop(into)] org: String, limits: UploadLimits) -> impl Into
                     <span class="field__label">"Name (optional)"</span>
                     <input class="input" placeholder="The first file's name" prop:value=name on:input=move |ev| name.set(event_target_value(&ev)) />
                 </label>
+                {(!projects.is_empty()).then(|| {
+                    let chosen = project.get_untracked();
+                    view! {
+                        <label class="field">
+                            <span class="field__label">"Project"</span>
+                            <select class="input" data-testid="upload-project" on:change=move |ev| project.set(event_target_value(&ev))>
+                                <option value="" selected=chosen.is_empty()>"None"</option>
+                                {projects.into_iter().map(|p| {
+                                    let selected = p.id == chosen;
+                                    view! { <option value=p.id selected=selected>{p.name}</option> }
+                                }).collect_view()}
+                            </select>
+                        </label>
+                    }
+                })}
                 <label
                     class="dropzone"
                     class:dropzone--active=dragging
@@ -256,11 +280,18 @@ mod client {
         pub limits: UploadLimits,
         /// The analysis' name (empty: the first file's).
         pub name: String,
+        /// The project to file it under (empty: none).
+        pub project: String,
     }
 
     /// Uploads every file of `list` in turn, then starts the analysis and opens it.
     pub fn start(
-        Target { org, limits, name }: Target,
+        Target {
+            org,
+            limits,
+            name,
+            project,
+        }: Target,
         list: web_sys::FileList,
         files: RwSignal<Vec<FileUpload>>,
         busy: RwSignal<bool>,
@@ -311,7 +342,8 @@ mod client {
                 }
             }
             let name = (!name.trim().is_empty()).then_some(name);
-            match start_analysis(org.clone(), ids, name).await {
+            let project = (!project.is_empty()).then_some(project);
+            match start_analysis(org.clone(), ids, name, project).await {
                 Ok(id) => navigate(&format!("/orgs/{org}/analyses/{id}"), Default::default()),
                 Err(e) => {
                     problem.set(Some(format!(

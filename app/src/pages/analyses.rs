@@ -1,30 +1,31 @@
-//! Analysis pages: the organisation's analyses with the drop zone that starts new ones, and
-//! one analysis with its live progress and, once done, its summary, events over time, the
-//! pattern table, error families and files.
+//! One analysis: its live progress and, once done, its summary, events over time, the
+//! pattern table, error families and files, and the project it is filed under.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use crate::api::account::{Me, urlencode};
 use crate::api::analyses::{
-    AnalysisDetail, AnalysisItem, CancelAnalysis, DeleteAnalysis, SummaryView, list_analyses,
-    load_analysis,
+    AnalysisDetail, CancelAnalysis, DeleteAnalysis, SummaryView, load_analysis,
 };
-use crate::api::patterns::Overview;
+use crate::api::error::ApiError;
+use crate::api::history::SetAnalysisProject;
+use crate::api::patterns::{Overview, PatternPage, PatternQuery, load_patterns};
+use crate::api::sharing::{Sharing, load_sharing};
 use crate::charts;
 use crate::components::chart::{Chart, Heatmap};
 use crate::components::ui::{Badge, Card, EmptyState, ErrorNotice, Loading, Tone};
-use crate::components::upload::{LiveProgress, UploadPanel};
+use crate::components::upload::LiveProgress;
 use crate::format::thousands;
 use crate::pages::account::RequireUser;
 use crate::pages::insights::{ComparisonView, EndpointsView, LatencyView, SecurityView};
 use crate::pages::patterns::PatternTable;
 use crate::pages::sharing::SharingCard;
-use crate::pages::status::{format_date, format_uptime};
+use crate::pages::status::format_uptime;
 
-fn status_tone(status: &str) -> Tone {
+pub fn status_tone(status: &str) -> Tone {
     match status {
         "done" => Tone::Ok,
         "failed" => Tone::Danger,
@@ -44,87 +45,25 @@ pub fn severity_tone(severity: &str) -> Tone {
     }
 }
 
-/// `/orgs/:org/analyses`.
-#[component]
-pub fn AnalysesPage() -> impl IntoView {
-    let params = use_params_map();
-    let org = move || params.read().get("org").unwrap_or_default();
-    let list = Resource::new(org, list_analyses);
-    view! {
-        <Title text="Analyses" />
-        <RequireUser signed_in=move |_me: Me| view! {
-            <h1>"Analyses"</h1>
-            <Transition fallback=|| view! { <Loading label="Loading analyses" /> }>
-                {move || Suspend::new(async move {
-                    match list.await {
-                        Ok(data) => view! {
-                            {data.can_create.then(|| view! { <UploadPanel org=org() limits=data.limits /> })}
-                            {if data.items.is_empty() {
-                                view! {
-                                    <EmptyState title="No analyses yet" message="Drop log files above, push them from CI with `faultline push`, or send them to POST /api/v1/uploads." />
-                                }.into_any()
-                            } else {
-                                view! { <AnalysisTable org=org() items=data.items /> }.into_any()
-                            }}
-                        }.into_any(),
-                        Err(e) => view! { <ErrorNotice title="The analyses could not be loaded" message=e.message /> }.into_any(),
-                    }
-                })}
-            </Transition>
-        } />
-    }
-}
-
-#[component]
-fn AnalysisTable(org: String, items: Vec<AnalysisItem>) -> impl IntoView {
-    view! {
-        <div class="table-wrap">
-            <table class="table" data-testid="analyses">
-                <thead>
-                    <tr><th>"Name"</th><th>"Status"</th><th class="num">"Events"</th><th class="num">"Patterns"</th><th class="num">"Error families"</th><th>"Started"</th></tr>
-                </thead>
-                <tbody>
-                    {items.into_iter().map(|a| {
-                        let href = format!("/orgs/{org}/analyses/{}", a.id);
-                        let summary = a.summary.clone().unwrap_or_default();
-                        let done = a.summary.is_some();
-                        let count = move |n: u64| if done { thousands(n) } else { "–".to_owned() };
-                        let status = if a.status == "running" {
-                            format!("running · {:.0} %", a.progress.percent)
-                        } else {
-                            a.status.clone()
-                        };
-                        view! {
-                            <tr>
-                                <td>
-                                    <A href=href>{a.name.clone()}</A>
-                                    {match a.visibility.as_str() {
-                                        "private" => Some(view! { " " <Badge tone=Tone::Neutral label="only you" /> }),
-                                        "teams" => Some(view! { " " <Badge tone=Tone::Neutral label="teams" /> }),
-                                        _ => None,
-                                    }}
-                                </td>
-                                <td><Badge tone=status_tone(&a.status) label=status /></td>
-                                <td class="num">{count(summary.events)}</td>
-                                <td class="num">{count(summary.patterns)}</td>
-                                <td class="num">{count(summary.families)}</td>
-                                <td>{format_date(a.created_at_ms)}</td>
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </div>
-    }
-}
-
 /// `/orgs/:org/analyses/:id`.
+///
+/// The analysis and the first page of its pattern table load together, in one data section:
+/// a table streamed in after the page would make the browser's first render differ from the
+/// server's. Later pages, searches and filters reload only the table.
 #[component]
 pub fn AnalysisPage() -> impl IntoView {
     let params = use_params_map();
     let org = move || params.read().get("org").unwrap_or_default();
     let id = move || params.read().get("id").unwrap_or_default();
-    let detail = Resource::new(move || (org(), id()), |(org, id)| load_analysis(org, id));
+    let query_map = use_query_map();
+    let query = Memo::new(move |_| {
+        let map = query_map.read();
+        PatternQuery::from_params(|k| map.get(k))
+    });
+    let detail = Resource::new(
+        move || (org(), id()),
+        move |(org, id)| load_with_patterns(org, id, query.get_untracked()),
+    );
     let refresh = Callback::new(move |()| detail.refetch());
     view! {
         <Title text="Analysis" />
@@ -132,7 +71,7 @@ pub fn AnalysisPage() -> impl IntoView {
             <Transition fallback=|| view! { <Loading label="Loading the analysis" /> }>
                 {move || Suspend::new(async move {
                     match detail.await {
-                        Ok(d) => view! { <AnalysisView org=org() detail=d refresh /> }.into_any(),
+                        Ok(Loaded { detail, sharing, patterns }) => view! { <AnalysisView org=org() detail sharing patterns query refresh /> }.into_any(),
                         Err(e) if e.status == 404 => view! {
                             <EmptyState title="No such analysis" message="It may have been deleted, or it belongs to another organisation.">
                                 <p><A href=format!("/orgs/{}/analyses", org())>"All analyses"</A></p>
@@ -146,8 +85,43 @@ pub fn AnalysisPage() -> impl IntoView {
     }
 }
 
+/// An analysis and who sees it, and, once it has results, the pattern table's page for
+/// `query`.
+async fn load_with_patterns(
+    org: String,
+    id: String,
+    query: PatternQuery,
+) -> Result<Loaded, ApiError> {
+    let detail = load_analysis(org.clone(), id.clone()).await?;
+    let sharing = load_sharing(org.clone(), id.clone()).await;
+    let patterns = match detail.item.summary {
+        Some(_) => Some(load_patterns(org, id, query).await),
+        None => None,
+    };
+    Ok(Loaded {
+        detail,
+        sharing,
+        patterns,
+    })
+}
+
+/// What the analysis page loads in one go.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+struct Loaded {
+    detail: AnalysisDetail,
+    sharing: Result<Sharing, ApiError>,
+    patterns: Option<Result<PatternPage, ApiError>>,
+}
+
 #[component]
-fn AnalysisView(org: String, detail: AnalysisDetail, refresh: Callback<()>) -> impl IntoView {
+fn AnalysisView(
+    org: String,
+    detail: AnalysisDetail,
+    sharing: Result<Sharing, ApiError>,
+    patterns: Option<Result<PatternPage, ApiError>>,
+    query: Memo<PatternQuery>,
+    refresh: Callback<()>,
+) -> impl IntoView {
     let item = detail.item.clone();
     let live = item.live();
     let running = !live.is_final();
@@ -174,6 +148,7 @@ fn AnalysisView(org: String, detail: AnalysisDetail, refresh: Callback<()>) -> i
     let (org_c, id_c, org_d, id_d) = (org.clone(), item.id.clone(), org.clone(), item.id.clone());
     let org_r = org.clone();
     let org_s = org.clone();
+    let org_p = org.clone();
     view! {
         <p class="breadcrumb"><A href=list_href>"Analyses"</A></p>
         <div class="page-head">
@@ -213,15 +188,87 @@ fn AnalysisView(org: String, detail: AnalysisDetail, refresh: Callback<()>) -> i
         {(item.status == "cancelled").then(|| view! {
             <div class="notice notice--warn" role="status"><p>"This analysis was cancelled before it finished."</p></div>
         })}
-        {item.summary.clone().zip(detail.overview.clone()).map(|(s, overview)| view! {
-            <Results org=org_r id=item.id.clone() summary=s overview />
+        {item.summary.clone().zip(detail.overview.clone()).zip(patterns).map(|((s, overview), patterns)| view! {
+            <Results org=org_r id=item.id.clone() summary=s overview patterns query />
         })}
-        <SharingCard org=org_s org_name=detail.org_name.clone() id=item.id.clone() />
+        <ProjectPicker org=org_p id=item.id.clone() current=item.project_id.clone().unwrap_or_default() projects=detail.projects.clone() can_file=detail.can_file />
+        <SharingCard org=org_s org_name=detail.org_name.clone() id=item.id.clone() initial=sharing />
+    }
+}
+
+/// Which project the analysis is filed under, and (with create_analyses) a choice of another.
+#[component]
+fn ProjectPicker(
+    org: String,
+    id: String,
+    current: String,
+    projects: Vec<crate::api::history::Project>,
+    can_file: bool,
+) -> impl IntoView {
+    let save = ServerAction::<SetAnalysisProject>::new();
+    // The project on show: the one filed under, once the server confirms a choice.
+    let saved = RwSignal::new(current.clone());
+    let asked = RwSignal::new(current.clone());
+    Effect::new(move |_| {
+        if let Some(Ok(())) = save.value().get() {
+            saved.set(asked.get_untracked());
+        }
+    });
+    let name_of = {
+        let projects = projects.clone();
+        move |id: &str| projects.iter().find(|p| p.id == id).map(|p| p.name.clone())
+    };
+    let shown = move || name_of(&saved.get()).unwrap_or_else(|| "No project".to_owned());
+    let error = move || {
+        save.value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| view! { <ErrorNotice title="The project could not be changed" message=e.message /> })
+    };
+    let history = format!("/orgs/{org}/analyses");
+    view! {
+        <Card title="Project">
+            <p data-testid="analysis-project">
+                {shown}
+                " · "
+                <A href=history>"All analyses"</A>
+            </p>
+            {(can_file && !projects.is_empty()).then(|| {
+                let (org, id) = (org.clone(), id.clone());
+                view! {
+                    <label class="field field--inline">
+                        <span class="field__label">"File under"</span>
+                        <select class="input" data-testid="project-select" on:change=move |ev| {
+                            let project = event_target_value(&ev);
+                            asked.set(project.clone());
+                            save.dispatch(SetAnalysisProject { org: org.clone(), id: id.clone(), project });
+                        }>
+                            <option value="" selected=current.is_empty()>"No project"</option>
+                            {projects.iter().map(|p| {
+                                let selected = p.id == current;
+                                view! { <option value=p.id.clone() selected=selected>{p.name.clone()}</option> }
+                            }).collect_view()}
+                        </select>
+                    </label>
+                }
+            })}
+            {(can_file && projects.is_empty()).then(|| view! {
+                <p class="muted">"Create projects on the analyses page to group analyses by service."</p>
+            })}
+            {error}
+        </Card>
     }
 }
 
 #[component]
-fn Results(org: String, id: String, summary: SummaryView, overview: Overview) -> impl IntoView {
+fn Results(
+    org: String,
+    id: String,
+    summary: SummaryView,
+    overview: Overview,
+    patterns: Result<PatternPage, ApiError>,
+    query: Memo<PatternQuery>,
+) -> impl IntoView {
     let span = summary
         .span_seconds
         .map(|s| format_uptime(s.round() as u64))
@@ -257,7 +304,7 @@ fn Results(org: String, id: String, summary: SummaryView, overview: Overview) ->
         {timeline}
         {distribution}
         <ComparisonView base=base.clone() comparison=detail.comparison.clone() />
-        <PatternTable org id bucket_seconds=detail.bucket_seconds />
+        <PatternTable org id bucket_seconds=detail.bucket_seconds query initial=patterns />
         <LatencyView base latency=detail.latency.clone() slow=detail.slow_operations.clone() />
         <SecurityView findings=detail.security.clone() />
         <EndpointsView endpoints=detail.endpoints.clone() />

@@ -6,6 +6,7 @@ pub mod api_docs;
 pub mod auth;
 pub mod design;
 pub mod discussion;
+pub mod history;
 pub mod insights;
 pub mod landing;
 pub mod not_found;

@@ -24,8 +24,11 @@ use crate::pages::status::format_date;
 
 /// Each time `action` succeeds: says `done` in a toast (toasts outlive the reload) and calls
 /// `then`.
-fn on_success<A, T>(action: ServerAction<A>, done: &'static str, then: impl Fn() + 'static)
-where
+pub(crate) fn on_success<A, T>(
+    action: ServerAction<A>,
+    done: &'static str,
+    then: impl Fn() + 'static,
+) where
     A: leptos::server_fn::ServerFn<Output = T, Error = ApiError> + Clone + Send + Sync + 'static,
     T: Clone + Send + Sync + 'static,
 {

@@ -4,13 +4,14 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{A, Form};
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_params_map;
 
 use crate::api::account::Me;
 use crate::api::comments::load_discussion;
+use crate::api::error::ApiError;
 use crate::api::patterns::{
-    ChainView, Facets, PatternDetail, PatternDoc, PatternItem, PatternQuery, RiskDoc, SortKey,
-    load_pattern, load_patterns,
+    ChainView, Facets, PatternDetail, PatternDoc, PatternItem, PatternPage, PatternQuery, RiskDoc,
+    SortKey, load_pattern, load_patterns,
 };
 use crate::charts::{bucket_label, bucket_name, severity_role};
 use crate::components::chart::{Chart, ChartSpec, Series, Sparkline};
@@ -20,61 +21,69 @@ use crate::pages::account::RequireUser;
 use crate::pages::analyses::severity_tone;
 use crate::pages::discussion::DiscussionCard;
 
-/// The pattern table of analysis `id`, driven by the page's query string.
+/// The pattern table of analysis `id` for the page's query string, starting from `initial`
+/// (loaded with the page) and reloaded in place whenever the query changes.
 #[component]
-pub fn PatternTable(org: String, id: String, bucket_seconds: Option<i64>) -> impl IntoView {
-    let query_map = use_query_map();
-    let query = Memo::new(move |_| {
-        let map = query_map.read();
-        PatternQuery::from_params(|k| map.get(k))
+pub fn PatternTable(
+    org: String,
+    id: String,
+    bucket_seconds: Option<i64>,
+    query: Memo<PatternQuery>,
+    initial: Result<PatternPage, ApiError>,
+) -> impl IntoView {
+    // The page on show and the query it answers; a reply to a query the reader has since left
+    // behind is dropped.
+    let shown = RwSignal::new((query.get_untracked(), initial));
+    let loading = RwSignal::new(false);
+    let base = StoredValue::new(format!("/orgs/{org}/analyses/{id}"));
+    Effect::new(move |_| {
+        let q = query.get();
+        if shown.with_untracked(|(s, _)| *s == q) {
+            return;
+        }
+        let (org, id) = (org.clone(), id.clone());
+        loading.set(true);
+        leptos::task::spawn_local(async move {
+            let page = load_patterns(org, id, q.clone()).await;
+            if query.get_untracked() == q {
+                shown.set((q, page));
+                loading.set(false);
+            }
+        });
     });
-    let base = format!("/orgs/{org}/analyses/{id}");
-    let page = Resource::new(
-        move || query.get(),
-        move |q| load_patterns(org.clone(), id.clone(), q),
-    );
-    let base_for_view = base.clone();
+    let body = move || {
+        let base = base.get_value();
+        shown.with(|(q, page)| match page.clone() {
+            Ok(p) => view! {
+                <Filters base=base.clone() query=q.clone() facets=p.facets.clone() />
+                <p class="muted" data-testid="pattern-count" aria-live="polite">{
+                    if p.matched == p.total {
+                        format!("{} patterns", thousands(p.total))
+                    } else {
+                        format!("{} of {} patterns match", thousands(p.matched), thousands(p.total))
+                    }
+                }</p>
+                {if p.items.is_empty() {
+                    let base = base.clone();
+                    view! {
+                        <EmptyState title="No patterns match" message="Try fewer words or another filter.">
+                            <p><A href=base>"Clear the filters"</A></p>
+                        </EmptyState>
+                    }.into_any()
+                } else {
+                    view! { <Rows base=base.clone() query=q.clone() items=p.items bucket_seconds /> }.into_any()
+                }}
+                <Pager base=base query=q.clone() page=p.page pages=p.pages />
+            }.into_any(),
+            Err(e) => view! { <ErrorNotice title="The patterns could not be loaded" message=e.message /> }.into_any(),
+        })
+    };
     view! {
-        <section class="card" aria-labelledby="patterns-title">
+        <section class="card" aria-labelledby="patterns-title" aria-busy=move || loading.get().to_string()>
             <header class="card__header">
                 <h2 class="card__title" id="patterns-title">"Patterns"</h2>
             </header>
-            <div class="card__body">
-                <Transition fallback=|| view! { <Loading label="Loading patterns" /> }>
-                    {move || {
-                        let base = base_for_view.clone();
-                        Suspend::new(async move {
-                            match page.await {
-                                Ok(p) => {
-                                    let q = query.get_untracked();
-                                    view! {
-                                        <Filters base=base.clone() query=q.clone() facets=p.facets.clone() />
-                                        <p class="muted" data-testid="pattern-count" aria-live="polite">{
-                                            if p.matched == p.total {
-                                                format!("{} patterns", thousands(p.total))
-                                            } else {
-                                                format!("{} of {} patterns match", thousands(p.matched), thousands(p.total))
-                                            }
-                                        }</p>
-                                        {if p.items.is_empty() {
-                                            let base = base.clone();
-                                            view! {
-                                                <EmptyState title="No patterns match" message="Try fewer words or another filter.">
-                                                    <p><A href=base>"Clear the filters"</A></p>
-                                                </EmptyState>
-                                            }.into_any()
-                                        } else {
-                                            view! { <Rows base=base.clone() query=q.clone() items=p.items bucket_seconds /> }.into_any()
-                                        }}
-                                        <Pager base=base query=q page=p.page pages=p.pages />
-                                    }.into_any()
-                                }
-                                Err(e) => view! { <ErrorNotice title="The patterns could not be loaded" message=e.message /> }.into_any(),
-                            }
-                        })
-                    }}
-                </Transition>
-            </div>
+            <div class="card__body">{body}</div>
         </section>
     }
 }

@@ -5,30 +5,31 @@
 use leptos::prelude::*;
 
 use crate::api::error::{ApiError, field_error};
-use crate::api::sharing::{SaveSharing, ShareView, Sharing, load_sharing};
-use crate::components::ui::{ErrorNotice, Loading};
+use crate::api::sharing::{SaveSharing, ShareView, Sharing};
+use crate::components::ui::ErrorNotice;
 
-/// The sharing card of analysis `id`.
+/// The sharing card of analysis `id`, from `initial` (loaded with the page, so the card has no
+/// data section of its own to stream in after the page's).
 #[component]
-pub fn SharingCard(org: String, org_name: String, id: String) -> impl IntoView {
-    let key = (org.clone(), id.clone());
-    let sharing = Resource::new(move || key.clone(), |(org, id)| load_sharing(org, id));
+pub fn SharingCard(
+    org: String,
+    org_name: String,
+    id: String,
+    initial: Result<Sharing, ApiError>,
+) -> impl IntoView {
     let save = ServerAction::<SaveSharing>::new();
+    let body = match initial {
+        Ok(s) if s.can_change => {
+            view! { <SharingForm org org_name id sharing=s save /> }.into_any()
+        }
+        Ok(s) => view! { <p data-testid="sharing-summary">{s.describe(&org_name)}</p> }.into_any(),
+        Err(e) => view! { <ErrorNotice title="Sharing could not be loaded" message=e.message /> }
+            .into_any(),
+    };
     view! {
         <section class="card" aria-labelledby="sharing-title" data-testid="sharing">
             <div class="card__header"><h2 class="card__title" id="sharing-title">"Sharing"</h2></div>
-            <Transition fallback=|| view! { <Loading label="Loading who sees this analysis" /> }>
-                {move || {
-                    let (org, org_name, id) = (org.clone(), org_name.clone(), id.clone());
-                    Suspend::new(async move {
-                        match sharing.await {
-                            Ok(s) if s.can_change => view! { <SharingForm org org_name id sharing=s save /> }.into_any(),
-                            Ok(s) => view! { <p data-testid="sharing-summary">{s.describe(&org_name)}</p> }.into_any(),
-                            Err(e) => view! { <ErrorNotice title="Sharing could not be loaded" message=e.message /> }.into_any(),
-                        }
-                    })
-                }}
-            </Transition>
+            {body}
         </section>
     }
 }

@@ -35,7 +35,7 @@ use super::reader::{self, Lines, ReadError};
 use super::timestamp::{TimeContext, format_rfc3339};
 pub use chains::Chain;
 pub use compare::{CompareError, Comparison, compare};
-pub use context::Value as ContextValue;
+pub use context::{Kind as ContextKind, Value as ContextValue};
 pub use families::Family;
 pub use resources::{Figure, Kind as ResourceKind};
 pub use security::Finding;

@@ -10,6 +10,7 @@ pub mod invitations;
 pub mod me;
 pub mod orgs;
 pub mod patterns;
+pub mod projects;
 pub mod reports;
 pub mod roles;
 pub mod sharing;
@@ -136,6 +137,9 @@ fn json_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(analyses::list, analyses::create))
         .routes(routes!(analyses::show, analyses::remove))
         .routes(routes!(analyses::cancel))
+        .routes(routes!(analyses::file_under))
+        .routes(routes!(projects::list, projects::create))
+        .routes(routes!(projects::update, projects::remove))
         .routes(routes!(analyses::events))
         .routes(routes!(patterns::overview))
         .routes(routes!(patterns::list))
@@ -153,7 +157,7 @@ fn json_routes() -> OpenApiRouter<AppState> {
 #[openapi(
     info(
         title = "Faultline API",
-        description = "Accounts, organisations, roles, teams, invitations, API tokens, the audit log, uploads, analyses and their discussions. \
+        description = "Accounts, organisations, roles, teams, invitations, API tokens, the audit log, uploads, analyses (searched and grouped into projects) and their discussions. \
             Authenticate with the session cookie set at sign-in, or send `Authorization: Bearer` with an \
             access token or an API token (`flt_…`). Errors share one envelope: \
             `{\"error\": {\"code\", \"message\", \"request_id\", \"fields\"}}`."
@@ -173,6 +177,7 @@ fn json_routes() -> OpenApiRouter<AppState> {
         (name = "audit", description = "The tamper-evident audit log"),
         (name = "uploads", description = "Log files, streamed into storage"),
         (name = "analyses", description = "Analyses of uploads: start, follow live, read, cancel, delete"),
+        (name = "projects", description = "Projects that group analyses by service"),
         (name = "comments", description = "Threaded comments on patterns, followed live, and the mentions they send"),
     )
 )]

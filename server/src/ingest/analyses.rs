@@ -115,6 +115,18 @@ pub struct Row {
     pub cancel_requested: bool,
     /// Who sees it: `org`, `teams` or `private` (crate::tenancy::sharing).
     pub visibility: String,
+    /// The project it belongs to.
+    pub project_id: Option<String>,
+    /// Its files' names, one per line (for searching).
+    pub files: String,
+    /// The highest severity among its patterns, once done.
+    pub top_severity: Option<String>,
+    /// Events read, once done.
+    pub events: Option<i64>,
+    /// The service its logs came from, when they say.
+    pub service: Option<String>,
+    /// The model that enriched it; none for the built-in engine alone.
+    pub model: Option<String>,
 }
 
 /// What clients see of an analysis while it runs, and what is pushed to them as it changes.
@@ -169,8 +181,8 @@ impl Row {
 pub async fn insert(tx: &mut Tx, row: &Row) -> Result<(), sqlx::Error> {
     with_tx!(tx, c => sqlx::query(
         r"insert into analyses (id, org_id, name, status, upload_ids, previous_analysis_id, progress,
-            progress_seq, created_by, created_at_ms, cancel_requested, visibility)
-          values ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $10, $11)",
+            progress_seq, created_by, created_at_ms, cancel_requested, visibility, project_id, files)
+          values ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $10, $11, $12, $13)",
     )
     .bind(&row.id)
     .bind(&row.org_id)
@@ -183,6 +195,8 @@ pub async fn insert(tx: &mut Tx, row: &Row) -> Result<(), sqlx::Error> {
     .bind(row.created_at_ms)
     .bind(false)
     .bind(&row.visibility)
+    .bind(&row.project_id)
+    .bind(&row.files)
     .execute(&mut *c)
     .await.map(|r| r.rows_affected()))?;
     Ok(())
@@ -267,6 +281,101 @@ pub async fn finish(
     .bind(serde_json::to_string(&progress).unwrap_or_default())
     .fetch_optional(&mut *c)
     .await)
+}
+
+/// What a finished analysis is searched and filtered by in the history.
+pub struct Findings<'a> {
+    /// The highest severity among its patterns.
+    pub top_severity: Option<&'a str>,
+    /// Events read.
+    pub events: u64,
+    /// The service its logs name most often.
+    pub service: Option<&'a str>,
+    /// Every pattern's template.
+    pub templates: Vec<&'a str>,
+}
+
+/// Longest template kept for searching, in bytes; longer ones are cut at a character boundary.
+const MAX_SEARCH_TEMPLATE: usize = 2_000;
+/// Templates written per statement.
+const TEMPLATE_BATCH: usize = 200;
+
+/// Records what analysis `id` is searched by, and files it under the project named like its
+/// service when it has no project yet and such a project exists.
+pub async fn record_findings(
+    tx: &mut Tx,
+    org_id: &str,
+    id: &str,
+    findings: &Findings<'_>,
+) -> Result<(), sqlx::Error> {
+    let events = i64::try_from(findings.events).unwrap_or(i64::MAX);
+    with_tx!(tx, c => sqlx::query(
+        r"update analyses set top_severity = $3, events = $4, service = $5,
+            project_id = coalesce(project_id,
+              (select p.id from projects p where p.org_id = $1 and lower(p.name) = lower($5)))
+          where org_id = $1 and id = $2",
+    )
+    .bind(org_id)
+    .bind(id)
+    .bind(findings.top_severity)
+    .bind(events)
+    .bind(findings.service)
+    .execute(&mut *c)
+    .await
+    .map(drop))?;
+    with_tx!(tx, c => sqlx::query(r"delete from analysis_templates where analysis_id = $1")
+        .bind(id)
+        .execute(&mut *c)
+        .await
+        .map(drop))?;
+    for batch in findings.templates.chunks(TEMPLATE_BATCH) {
+        let mut sql =
+            String::from("insert into analysis_templates (analysis_id, org_id, template) values ");
+        for i in 0..batch.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("($1, $2, ${})", i + 3));
+        }
+        with_tx!(tx, c => {
+            // Only placeholders are formatted in; the templates are parameters.
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(id).bind(org_id);
+            for template in batch {
+                query = query.bind(cut(template, MAX_SEARCH_TEMPLATE));
+            }
+            query.execute(&mut *c).await.map(drop)
+        })?;
+    }
+    Ok(())
+}
+
+/// `text` cut to at most `max` bytes, at a character boundary.
+fn cut(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// Files analysis `id` under `project_id` (or under none).
+pub async fn set_project(
+    tx: &mut Tx,
+    org_id: &str,
+    id: &str,
+    project_id: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    let n = with_tx!(tx, c => sqlx::query(r"update analyses set project_id = $3 where org_id = $1 and id = $2")
+        .bind(org_id)
+        .bind(id)
+        .bind(project_id)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(n > 0)
 }
 
 /// How an analysis ended.

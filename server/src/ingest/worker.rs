@@ -12,7 +12,8 @@ use tokio::task::JoinHandle;
 use super::analyses::{self, Outcome, Progress, Status};
 use super::jobs::{self, Job};
 use super::uploads;
-use crate::analysis::analyze::{self, AnalyzeError, Options, Source, progress};
+use crate::analysis::analyze::{self, AnalyzeError, ContextKind, Options, Source, progress};
+use crate::analysis::classify::Severity;
 use crate::db::Scope;
 use crate::state::AppState;
 
@@ -458,6 +459,7 @@ async fn analyze_job(
     let summary =
         serde_json::to_string(&analysis.summary).map_err(|e| Failure::Transient(e.into()))?;
     let body = serde_json::to_vec(&analysis).map_err(|e| Failure::Transient(e.into()))?;
+    let searched = Searched::of(&analysis);
     drop(analysis);
     let key = analyses::result_key(&job.org_id, &job.subject_id);
     state.ingest.storage.put(&key, body.into()).await?;
@@ -479,6 +481,7 @@ async fn analyze_job(
         now,
     )
     .await?;
+    analyses::record_findings(&mut tx, &job.org_id, &job.subject_id, &searched.findings()).await?;
     tx.commit().await?;
     tracing::info!(job = %job.id, analysis = %job.subject_id, ms = now - started, "analysis done");
     if let Some(seq) = seq {
@@ -490,6 +493,55 @@ async fn analyze_job(
         publish(state, job, Status::Done, done, seq, None).await;
     }
     Ok(None)
+}
+
+/// What the history searches a finished analysis by, kept when the result itself is dropped.
+struct Searched {
+    top_severity: Option<&'static str>,
+    events: u64,
+    service: Option<String>,
+    templates: Vec<String>,
+}
+
+impl Searched {
+    fn of(analysis: &analyze::Analysis) -> Self {
+        let top_severity = analysis
+            .patterns
+            .iter()
+            .map(|p| p.severity)
+            .max()
+            .map(|s| match s {
+                Severity::Critical => "critical",
+                Severity::High => "high",
+                Severity::Medium => "medium",
+                Severity::Low => "low",
+            });
+        let service = analysis
+            .context
+            .iter()
+            .filter(|v| v.kind == ContextKind::Service)
+            .max_by_key(|v| v.count)
+            .map(|v| v.value.clone());
+        Self {
+            top_severity,
+            events: analysis.summary.events,
+            service,
+            templates: analysis
+                .patterns
+                .iter()
+                .map(|p| p.template.clone())
+                .collect(),
+        }
+    }
+
+    fn findings(&self) -> analyses::Findings<'_> {
+        analyses::Findings {
+            top_severity: self.top_severity,
+            events: self.events,
+            service: self.service.as_deref(),
+            templates: self.templates.iter().map(String::as_str).collect(),
+        }
+    }
 }
 
 async fn publish_progress(

@@ -14,7 +14,7 @@ use serde::Serialize;
 use super::context::{OrgContext, role_permissions};
 use super::permission::{Permission, PermissionSet};
 use crate::auth::caller::Credential;
-use crate::db::Tx;
+use crate::db::{Statement, Tx};
 use crate::with_tx;
 
 /// The permissions a team share's role can add: the ones about one analysis.
@@ -255,6 +255,52 @@ impl Grants {
                 Some(Visibility::Private) | None => false,
             };
         (visible && permissions.contains(Permission::ViewAnalyses)).then_some(permissions)
+    }
+
+    /// Appends to `statement` a condition on `analyses a` that holds for exactly the rows
+    /// [`Grants::on`] lets these grants view, so a filtered list can count and page in SQL.
+    pub fn push_visible(&self, statement: &mut Statement) {
+        // Who sees an analysis whatever its visibility.
+        let mut regardless: Vec<String> = Vec::new();
+        if self.oversight {
+            regardless.push("true".into());
+        }
+        if self.person {
+            let me = statement.text(self.user_id.as_str());
+            regardless.push(format!("a.created_by = {me}"));
+        }
+        let either = |extra: &str| {
+            let mut all = regardless.clone();
+            all.push(extra.to_owned());
+            format!("({})", all.join(" or "))
+        };
+        let mut clauses: Vec<String> = Vec::new();
+        if self.base.contains(Permission::ViewAnalyses) {
+            clauses.push(either("a.visibility = 'org'"));
+        }
+        let mut shared: Vec<&String> = self
+            .shared
+            .iter()
+            .filter(|(_, extra)| self.base.union(**extra).contains(Permission::ViewAnalyses))
+            .map(|(id, _)| id)
+            .collect();
+        shared.sort();
+        if !shared.is_empty() {
+            let ids: Vec<String> = shared
+                .into_iter()
+                .map(|id| statement.text(id.as_str()))
+                .collect();
+            clauses.push(format!(
+                "(a.id in ({}) and {})",
+                ids.join(", "),
+                either("a.visibility in ('org', 'teams')")
+            ));
+        }
+        if clauses.is_empty() {
+            statement.push("false");
+        } else {
+            statement.push(&format!("({})", clauses.join(" or ")));
+        }
     }
 
     /// Whether these grants may change who sees `analysis`: its author or an overseer, holding

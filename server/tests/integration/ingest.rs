@@ -548,7 +548,8 @@ on_both_backends!(
                 None,
             )
             .await;
-        assert_eq!(r.json()[0]["id"], id.as_str());
+        assert_eq!(r.json()["items"][0]["id"], id.as_str());
+        assert_eq!(r.json()["total"], 1);
 
         // Deleting removes the row and the stored result; the upload stays.
         let files_before = app.stored_files().len();

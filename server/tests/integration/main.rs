@@ -7,6 +7,7 @@ mod auth;
 mod discussion;
 mod golden;
 mod helpers;
+mod history;
 mod http;
 mod identity;
 mod ingest;

@@ -27,7 +27,8 @@ async fn call(
 async fn listed(app: &TestApp, user: &User) -> Vec<String> {
     let (status, list) = call(app, user, "GET", "/api/v1/analyses", None).await;
     assert_eq!(status, 200, "{list}");
-    list.as_array()
+    list["items"]
+        .as_array()
         .expect("list")
         .iter()
         .filter_map(|a| a["id"].as_str().map(str::to_owned))

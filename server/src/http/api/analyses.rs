@@ -13,12 +13,14 @@ use futures::SinkExt;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+use app::api::history::{BUILT_IN, HistoryFacets, HistoryQuery};
+
 use super::extract::ApiJson;
 use crate::audit;
 use crate::http::error::{AppError, FieldError};
 use crate::ingest::analyses::{self, Progress, Row, State as LiveState, Status};
 use crate::ingest::hub::Change;
-use crate::ingest::{jobs, uploads, worker};
+use crate::ingest::{history, jobs, projects, uploads, worker};
 use crate::state::AppState;
 use crate::tenancy::context::OrgContext;
 use crate::tenancy::permission::{Permission, PermissionSet};
@@ -41,6 +43,9 @@ pub struct CreateBody {
     /// A finished analysis to compare with (new, gone and changed patterns).
     #[serde(default)]
     previous_analysis_id: Option<String>,
+    /// The project to file it under.
+    #[serde(default)]
+    project_id: Option<String>,
 }
 
 /// An analysis as answered.
@@ -61,6 +66,18 @@ pub struct AnalysisView {
     created_at_ms: i64,
     /// Who sees it: `org` (everyone in the organisation), `teams` or `private`.
     visibility: String,
+    /// Its files' names.
+    files: Vec<String>,
+    /// The project it is filed under.
+    project_id: Option<String>,
+    /// The worst severity among its patterns, once done.
+    top_severity: Option<String>,
+    /// Events read, once done.
+    events: Option<i64>,
+    /// The service its logs name most often, once done.
+    service: Option<String>,
+    /// The model that enriched it; none when the built-in engine did it all.
+    model: Option<String>,
     /// What the caller may do with it.
     permissions: Vec<Permission>,
     /// The analysis page, relative to the server's address.
@@ -83,6 +100,17 @@ impl AnalysisView {
         Self {
             permissions: permissions.to_vec(),
             visibility: row.visibility.clone(),
+            files: row
+                .files
+                .lines()
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            project_id: row.project_id.clone(),
+            top_severity: row.top_severity.clone(),
+            events: row.events,
+            service: row.service.clone(),
+            model: row.model.clone(),
             web_path: format!("/orgs/{org_slug}/analyses/{}", row.id),
             upload_ids: row.upload_ids(),
             summary: row.summary.and_then(|s| RawValue::from_string(s).ok()),
@@ -164,14 +192,23 @@ pub async fn create(
 
     let now = state.clock.now_ms();
     let mut tx = ctx.begin(&state.db).await?;
-    let mut first_name = None;
+    let mut names: Vec<String> = Vec::with_capacity(ids.len());
     for id in &ids {
         let upload = uploads::by_id(&mut tx, &ctx.org.id, id)
             .await?
             .ok_or_else(|| {
                 AppError::Missing(format!("There is no upload {id} in this organisation."))
             })?;
-        first_name.get_or_insert(upload.name);
+        names.push(upload.name);
+    }
+    if let Some(project) = &body.project_id
+        && projects::by_id(&mut tx, &ctx.org.id, project)
+            .await?
+            .is_none()
+    {
+        return Err(AppError::Missing(format!(
+            "There is no project {project} in this organisation."
+        )));
     }
     if let Some(previous) = &body.previous_analysis_id {
         let row = analyses::by_id(&mut tx, &ctx.org.id, previous)
@@ -188,10 +225,11 @@ pub async fn create(
             ));
         }
     }
+    let first_name = names.first().cloned().unwrap_or_default();
     let name = match (name, ids.len()) {
         (Some(n), _) => n.to_owned(),
-        (None, 1) => first_name.unwrap_or_default(),
-        (None, n) => format!("{} and {} more", first_name.unwrap_or_default(), n - 1),
+        (None, 1) => first_name,
+        (None, n) => format!("{first_name} and {} more", n - 1),
     };
     let row = Row {
         id: uuid::Uuid::new_v4().to_string(),
@@ -211,6 +249,12 @@ pub async fn create(
         finished_at_ms: None,
         cancel_requested: false,
         visibility: crate::tenancy::sharing::Visibility::Org.as_str().into(),
+        project_id: body.project_id.clone(),
+        files: names.join("\n"),
+        top_severity: None,
+        events: None,
+        service: None,
+        model: None,
     };
     analyses::insert(&mut tx, &row).await?;
     jobs::enqueue(
@@ -238,29 +282,205 @@ pub async fn create(
     ))
 }
 
-/// `GET /analyses`: the organisation's analyses, newest first (at most 200), without results.
-#[utoipa::path(get, path = "/analyses", tag = "analyses", summary = "List analyses",
-    params(("org" = Option<String>, Query, description = "Organisation slug or id, when the credential does not imply one")),
-    responses((status = 200, description = "Analyses", body = Vec<AnalysisView>)))]
+/// One page of the history.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct HistoryPage {
+    /// The analyses on this page.
+    items: Vec<AnalysisView>,
+    /// Analyses matching, on every page.
+    total: u64,
+    /// This page, from 1.
+    page: u64,
+    /// Pages in all (at least 1).
+    pages: u64,
+    /// The values the filters offer.
+    facets: HistoryFacets,
+}
+
+/// `GET /analyses`: the organisation's analyses that the caller may see, searched (name, file
+/// names, pattern templates), filtered, sorted and paged.
+#[utoipa::path(get, path = "/analyses", tag = "analyses", summary = "List and search analyses",
+    params(HistoryQuery, ("org" = Option<String>, Query, description = "Organisation slug or id, when the credential does not imply one")),
+    responses(
+        (status = 200, description = "A page of analyses, without results", body = HistoryPage),
+        (status = 422, description = "An unknown status, severity or preset, or a malformed date", body = crate::http::error::ErrorEnvelope),
+    ))]
 pub async fn list(
     State(state): State<AppState>,
     ctx: OrgContext,
-) -> Result<Json<Vec<AnalysisView>>, AppError> {
+    query: Result<axum::extract::Query<HistoryQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<HistoryPage>, AppError> {
+    let axum::extract::Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    let filter = history_filter(&query, state.clock.now_ms())?;
+    let per_page = query.page_size() as u64;
+    let page = query.page.max(1) as u64;
     let mut tx = ctx.begin_read(&state.db).await?;
     let grants = Grants::of_caller(&mut tx, &ctx, None).await?;
     if !grants.may_view_any() {
         return Err(AppError::missing(Permission::ViewAnalyses));
     }
-    let rows = analyses::list(&mut tx, &ctx.org.id, 200).await?;
+    let found = history::search(
+        &mut tx,
+        &ctx.org.id,
+        &grants,
+        &filter,
+        query.sort,
+        (page - 1).saturating_mul(per_page),
+        per_page,
+    )
+    .await?;
+    let facets = HistoryFacets {
+        authors: history::authors(&mut tx, &ctx.org.id).await?,
+        projects: projects::list(&mut tx, &ctx.org.id).await?,
+        teams: history::teams(&mut tx, &ctx.org.id).await?,
+        models: history::models(&mut tx, &ctx.org.id).await?,
+    };
     tx.commit().await?;
-    Ok(Json(
-        rows.into_iter()
-            .filter_map(|r| {
-                let permissions = grants.on(&r.subject())?;
-                Some(AnalysisView::of(r, &ctx.org.slug, permissions))
-            })
-            .collect(),
-    ))
+    let items = found
+        .rows
+        .into_iter()
+        .filter_map(|r| {
+            let permissions = grants.on(&r.subject())?;
+            Some(AnalysisView::of(r, &ctx.org.slug, permissions))
+        })
+        .collect();
+    Ok(Json(HistoryPage {
+        items,
+        total: found.total,
+        page,
+        pages: found.total.div_ceil(per_page).max(1),
+        facets,
+    }))
+}
+
+/// The history filter `query` asks for, at `now_ms`, or what is wrong with it.
+fn history_filter(query: &HistoryQuery, now_ms: i64) -> Result<history::Filter, AppError> {
+    let mut fields = Vec::new();
+    let words: Vec<String> = query.q.split_whitespace().map(str::to_lowercase).collect();
+    if words.len() > history::MAX_WORDS {
+        fields.push(FieldError {
+            field: "q",
+            message: format!("Search for at most {} words.", history::MAX_WORDS),
+        });
+    }
+    let status = match query.status.as_str() {
+        "" => None,
+        s => match Status::parse(s) {
+            parsed if parsed.as_str() == s => Some(parsed),
+            _ => {
+                fields.push(FieldError {
+                    field: "status",
+                    message: "Choose queued, running, done, failed or cancelled.".into(),
+                });
+                None
+            }
+        },
+    };
+    let severity = match query.severity.as_str() {
+        "" => None,
+        s => {
+            let known = history::SEVERITIES.into_iter().find(|k| *k == s);
+            if known.is_none() {
+                fields.push(FieldError {
+                    field: "severity",
+                    message: "Choose critical, high, medium or low.".into(),
+                });
+            }
+            known
+        }
+    };
+    let (since_ms, until_ms) = match query.range_ms(now_ms) {
+        Ok(range) => range,
+        Err(message) => {
+            fields.push(FieldError {
+                field: if query.preset.is_empty() {
+                    "since"
+                } else {
+                    "preset"
+                },
+                message,
+            });
+            (None, None)
+        }
+    };
+    if !fields.is_empty() {
+        return Err(AppError::Invalid(fields));
+    }
+    let present = |v: &str| (!v.is_empty()).then(|| v.to_owned());
+    Ok(history::Filter {
+        words,
+        status,
+        severity,
+        model: match query.model.as_str() {
+            "" => None,
+            BUILT_IN => Some(None),
+            m => Some(Some(m.to_owned())),
+        },
+        author: present(&query.author),
+        project: match query.project.as_str() {
+            "" => None,
+            "none" => Some(None),
+            p => Some(Some(p.to_owned())),
+        },
+        team: present(&query.team),
+        since_ms,
+        until_ms,
+    })
+}
+
+/// `PUT /analyses/{id}/project` body.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectBody {
+    /// The project to file it under; null for none.
+    project_id: Option<String>,
+}
+
+/// `PUT /analyses/{id}/project`: files an analysis under a project, or under none.
+#[utoipa::path(put, path = "/analyses/{id}/project", tag = "analyses", summary = "File an analysis under a project",
+    request_body = ProjectBody,
+    params(("id" = String, Path, description = "Analysis id"), ("org" = Option<String>, Query, description = "Organisation slug or id, when the credential does not imply one")),
+    responses(
+        (status = 204, description = "Filed"),
+        (status = 403, description = "Without create_analyses on it", body = crate::http::error::ErrorEnvelope),
+        (status = 404, description = "No such analysis that you can see, or no such project", body = crate::http::error::ErrorEnvelope),
+    ))]
+pub async fn file_under(
+    State(state): State<AppState>,
+    ctx: OrgContext,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ProjectBody>,
+) -> Result<StatusCode, AppError> {
+    let analysis = authorize(&state, &ctx, &id, Permission::CreateAnalyses).await?;
+    let now = state.clock.now_ms();
+    let mut tx = ctx.begin(&state.db).await?;
+    let project = match &body.project_id {
+        None => None,
+        Some(p) => Some(
+            projects::by_id(&mut tx, &ctx.org.id, p)
+                .await?
+                .ok_or_else(|| {
+                    AppError::Missing(format!("There is no project {p} in this organisation."))
+                })?,
+        ),
+    };
+    analyses::set_project(&mut tx, &ctx.org.id, &id, body.project_id.as_deref()).await?;
+    audit::append(
+        &mut tx,
+        &ctx.event(
+            "analysis.project_changed",
+            &id,
+            serde_json::json!({
+                "name": analysis.row.name,
+                "project_id": body.project_id,
+                "project": project.map(|p| p.name),
+            }),
+        ),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /analyses/{id}` query.
