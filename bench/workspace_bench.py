@@ -115,17 +115,23 @@ def main():
 
         log = os.path.join(data, "many-templates.log")
         generate(log, args.templates)
-        with open(log, "rb") as f:
-            upload = json.loads(request("POST", f"{base}/api/v1/uploads?name=many-templates.log&org={slug}",
-                                        token, raw=f.read(), content_type="text/plain")[0])
-        started = json.loads(request("POST", f"{base}/api/v1/analyses?org={slug}", token,
-                                     {"upload_ids": [upload["id"]]})[0])
-        while True:
-            view = json.loads(request("GET", f"{base}/api/v1/analyses/{started['id']}?result=false&org={slug}", token)[0])
-            if view["status"] in ("done", "failed", "cancelled"):
-                break
-            time.sleep(0.05)
-        assert view["status"] == "done", view
+        def analyse():
+            with open(log, "rb") as f:
+                upload = json.loads(request("POST", f"{base}/api/v1/uploads?name=many-templates.log&org={slug}",
+                                            token, raw=f.read(), content_type="text/plain")[0])
+            started = json.loads(request("POST", f"{base}/api/v1/analyses?org={slug}", token,
+                                         {"upload_ids": [upload["id"]]})[0])
+            while True:
+                view = json.loads(request("GET", f"{base}/api/v1/analyses/{started['id']}?result=false&org={slug}", token)[0])
+                if view["status"] in ("done", "failed", "cancelled"):
+                    break
+                time.sleep(0.05)
+            assert view["status"] == "done", view
+            return started, view
+
+        started, view = analyse()
+        # A second analysis of the same log, to compare the two.
+        second, _ = analyse()
         patterns = view["summary"]["patterns"]
         print(f"analysis of {os.path.getsize(log) / 1e6:.1f} MB: {patterns:,} patterns", flush=True)
         assert patterns >= args.templates, f"expected {args.templates} patterns, got {patterns}"
@@ -136,6 +142,12 @@ def main():
             ("analysis page, searched and sorted by risk", f"{page}?q=aasvc&sort=risk", "26 of"),
             ("pattern detail page", f"{page}/patterns/p1", "Pattern p1"),
             ("pattern API", f"{base}/api/v1/analyses/{started['id']}/patterns?org={slug}", '"total":'),
+            ("comparison page, two analyses", f"{base}/orgs/{slug}/compare?ids={started['id']},{second['id']}",
+             f"{patterns:,} patterns"),
+            ("comparison API, two analyses", f"{base}/api/v1/compare?ids={started['id']},{second['id']}&org={slug}",
+             '"matched":'),
+            ("sample context of the rarest pattern",
+             f"{base}/api/v1/analyses/{started['id']}/patterns/p{patterns}/samples/0/context?org={slug}", '"lines":'),
         ]:
             cold, median, p95, size = timed(url, cookie, args.runs, expect)
             print(f"{label}: cold {cold:.0f} ms, warm median {median:.1f} ms, p95 {p95:.1f} ms "

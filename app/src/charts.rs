@@ -1,6 +1,7 @@
 //! The charts of an analysis, built from its result: the analysis page draws them on a canvas
 //! and the PDF report renders the very same specs on the server, so both always agree.
 
+use crate::api::compare::Comparison;
 use crate::api::patterns::{BucketDoc, CategoryMix, LatencyDoc, PatternDoc, ResultDoc};
 use crate::components::chart::{ChartSpec, ColorRole, HeatmapSpec, Series};
 use crate::format::short;
@@ -188,6 +189,50 @@ pub fn error_distribution(mix: &[CategoryMix]) -> Option<ChartSpec> {
         x_label: "category".into(),
         y_label: "events".into(),
         labels: mix.iter().map(|m| short(&m.category, 14)).collect(),
+        series,
+        grouped: false,
+    })
+}
+
+/// The trend across compared columns: one bar per column, stacked by severity, of events per
+/// 1,000 (info left out, so errors and warnings are not dwarfed). `None` when no column has
+/// any such events.
+pub fn comparison_trend(comparison: &Comparison) -> Option<ChartSpec> {
+    let per_mille = |column: usize, severity: usize| -> f64 {
+        let c = &comparison.columns[column];
+        let n = c.severity_events.get(severity).copied().unwrap_or(0);
+        if c.events == 0 {
+            0.0
+        } else {
+            (n as f64 * 1000.0 / c.events as f64 * 100.0).round() / 100.0
+        }
+    };
+    let series: Vec<Series> = SEVERITIES[..SEVERITIES.len() - 1]
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| (0..comparison.columns.len()).any(|c| per_mille(c, *i) > 0.0))
+        .map(|(i, (name, role))| Series {
+            name: (*name).into(),
+            role: *role,
+            values: (0..comparison.columns.len())
+                .map(|c| per_mille(c, i))
+                .collect(),
+        })
+        .collect();
+    (!series.is_empty()).then(|| ChartSpec {
+        title: "Events per 1,000 by severity across the comparison".into(),
+        x_label: if comparison.by_file {
+            "file"
+        } else {
+            "analysis"
+        }
+        .into(),
+        y_label: "per 1,000 events".into(),
+        labels: comparison
+            .columns
+            .iter()
+            .map(|c| short(&c.name, 16))
+            .collect(),
         series,
         grouped: false,
     })

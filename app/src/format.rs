@@ -38,6 +38,31 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// A rate with as many decimals as its size needs: `250`, `12.5`, `0.042`, `0`.
+pub fn format_rate(rate: f64) -> String {
+    let decimals = match rate {
+        r if r >= 100.0 => 0,
+        r if r >= 10.0 => 1,
+        r if r >= 1.0 => 2,
+        _ => 3,
+    };
+    let text = format!("{rate:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        text
+    }
+}
+
+/// `word` with its first letter in upper case.
+pub fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
 /// `1.5 GiB`, `512 MiB`, `20 KiB`, `7 bytes`.
 pub fn binary_size(n: u64) -> String {
     const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
@@ -71,5 +96,12 @@ mod tests {
         assert_eq!(binary_size(7), "7 bytes");
         assert_eq!(binary_size(1 << 30), "1 GiB");
         assert_eq!(binary_size(1536 << 20), "1.5 GiB");
+        assert_eq!(format_rate(0.0), "0");
+        assert_eq!(format_rate(250.4), "250");
+        assert_eq!(format_rate(12.5), "12.5");
+        assert_eq!(format_rate(1.0), "1");
+        assert_eq!(format_rate(0.0421), "0.042");
+        assert_eq!(capitalised("running"), "Running");
+        assert_eq!(capitalised(""), "");
     }
 }

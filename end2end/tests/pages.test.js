@@ -2,7 +2,7 @@
 // artifacts, and axe-core finds no serious or critical accessibility violation in either.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { analyse, api, hydrated, inspect, launchBrowser, paymentLog, startServer, watchErrors } from './server.js';
+import { analyse, api, cascadeLog, hydrated, inspect, launchBrowser, paymentLog, startServer, watchErrors } from './server.js';
 
 let server;
 let browser;
@@ -49,6 +49,8 @@ test('the main pages have no serious or critical accessibility violations, light
   const id = await analyse(server, browser, 'acme', 'pay.log', paymentLog(400));
   const { items } = await api(server, browser, 'GET', `/api/v1/analyses/${id}/patterns?org=acme&q=payment`);
   const pattern = items[0].id;
+  const calmer = await analyse(server, browser, 'acme', 'pay-later.log', paymentLog(200));
+  const cascade = await analyse(server, browser, 'acme', 'cascade.log', cascadeLog());
   await api(server, browser, 'POST', `/api/v1/analyses/${id}/patterns/${pattern}/comments?org=acme`, {
     body: 'Started after the deploy. @ada, check the pool size.',
   });
@@ -60,6 +62,8 @@ test('the main pages have no serious or critical accessibility violations, light
     ['/orgs/acme/analyses', 'analyses', 'pay.log'],
     [`/orgs/acme/analyses/${id}`, 'analysis', 'Patterns'],
     [`/orgs/acme/analyses/${id}/patterns/${pattern}`, 'pattern', 'Started after the deploy.'],
+    [`/orgs/acme/analyses/${cascade}`, 'analysis-chains', 'Root-cause chains'],
+    [`/orgs/acme/compare?ids=${id},${calmer}`, 'compare', 'Patterns × analyses'],
     ['/orgs/acme/mentions', 'mentions', 'No mentions yet'],
     ['/account', 'account', 'Sessions'],
   ]) {

@@ -176,6 +176,21 @@ export function paymentLog(lines = 200) {
   return `${out.join('\n')}\n`;
 }
 
+/** Five incidents over a day: a DB timeout, API 500s 2 s later, a lagging queue 2 s after. */
+export function cascadeLog() {
+  const events = [];
+  for (const m of [3, 90, 400, 800, 1200]) {
+    const t = m * 60_000;
+    for (const d of [0, 500]) events.push([t + d, 'ERROR db query timed out after 5000 ms on pool main']);
+    for (const d of [2000, 2500, 3000]) events.push([t + d, `ERROR GET /api/orders/${m} returned 500 Internal Server Error`]);
+    for (const d of [4000, 4500]) events.push([t + d, `WARN queue consumer lagging by ${m} messages`]);
+  }
+  for (let i = 0; i < 40; i++) events.push([(i * 36 + 7) * 60_000, `INFO heartbeat ok from worker ${i % 4}`]);
+  events.sort((a, b) => a[0] - b[0]);
+  const day = Date.UTC(2026, 10, 5);
+  return `${events.map(([t, m]) => `${new Date(day + t).toISOString()} ${m}`).join('\n')}\n`;
+}
+
 const axeSource = readFileSync(resolve(import.meta.dirname, '..', 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
 
 /**

@@ -2,6 +2,7 @@
 //! job queue and the workers that run it, and the hub that pushes progress to watchers.
 
 pub mod analyses;
+pub mod compare;
 pub mod history;
 pub mod hub;
 pub mod inspect;

@@ -113,6 +113,32 @@ impl Storage {
         }
     }
 
+    /// A blocking reader of `key`'s bytes for code on a blocking thread: the stored file itself
+    /// on the local backend, else the object streamed as it is read (bounded memory). Create
+    /// it on the runtime and read it inside `spawn_blocking`. `None` when nothing is stored
+    /// under `key`.
+    pub async fn blocking_reader(
+        &self,
+        key: &str,
+    ) -> Result<Option<Box<dyn std::io::Read + Send>>, StorageError> {
+        if let Some(root) = &self.local_root {
+            return match std::fs::File::open(root.join(key)) {
+                Ok(file) => Ok(Some(Box::new(file))),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(e.into()),
+            };
+        }
+        let stream = match self.store.get(&Key::from(key)).await {
+            Ok(got) => got
+                .into_stream()
+                .map(|chunk| chunk.map_err(std::io::Error::other)),
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let reader = tokio_util::io::StreamReader::new(stream);
+        Ok(Some(Box::new(tokio_util::io::SyncIoBridge::new(reader))))
+    }
+
     /// A local file holding `key`'s bytes: the stored file itself on the local backend, else a
     /// copy streamed into `scratch` (bounded memory). The analysis engine reads files twice, so
     /// it needs one it can reopen.

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod analyses;
 pub mod comments;
+pub mod compare;
 pub mod demo;
 pub mod error;
 pub mod history;

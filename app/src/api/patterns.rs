@@ -85,6 +85,59 @@ pub struct SampleDoc {
     pub stack: Option<String>,
 }
 
+/// Lines shown on each side of a sample event unless asked otherwise.
+pub const CONTEXT_LINES: u32 = 5;
+/// Most lines on each side a caller may ask for.
+pub const MAX_CONTEXT_LINES: u32 = 50;
+
+/// How much surrounding text to read around a sample event.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams))]
+#[serde(default)]
+pub struct ContextQuery {
+    /// Lines before and after the event (default 5, at most 50).
+    pub around: Option<u32>,
+}
+
+impl ContextQuery {
+    /// Lines on each side, defaulted and capped.
+    pub fn lines(&self) -> u32 {
+        self.around.unwrap_or(CONTEXT_LINES).min(MAX_CONTEXT_LINES)
+    }
+}
+
+/// A sample event with the lines around it, read back from its file.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct SampleContext {
+    /// File name.
+    pub file: String,
+    /// The event's first line.
+    pub line: u64,
+    /// The event's last line.
+    pub end_line: u64,
+    /// The lines, in order.
+    pub lines: Vec<ContextLine>,
+    /// True when the event is longer than the lines shown.
+    pub cut: bool,
+}
+
+/// One line of a [`SampleContext`].
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct ContextLine {
+    /// 1-based line number in the (decompressed) file.
+    pub number: u64,
+    /// The text; invalid UTF-8 replaced.
+    pub text: String,
+    /// True for the event's own lines.
+    pub event: bool,
+    /// True when the line was longer than shown.
+    pub truncated: bool,
+}
+
 /// What one variable held.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -622,6 +675,9 @@ pub struct ChainStep {
     pub pattern: String,
     /// Its template.
     pub template: String,
+    /// Its severity.
+    #[serde(default)]
+    pub severity: String,
     /// The link from the step before (none for the root).
     pub link: Option<LinkDoc>,
 }
@@ -684,6 +740,12 @@ pub struct Overview {
     pub security: Vec<FindingDoc>,
     /// Against the previous analysis.
     pub comparison: Option<ComparisonDoc>,
+    /// The most confident root-cause chains (at most 12).
+    #[serde(default)]
+    pub chains: Vec<ChainView>,
+    /// Chains in all.
+    #[serde(default)]
+    pub chain_count: u64,
     /// Events of error patterns per category, largest first (at most 10, the rest summed as
     /// `other`).
     pub errors_by_category: Vec<CategoryMix>,
@@ -731,6 +793,27 @@ pub async fn load_pattern(
         http::Method::GET,
         &format!(
             "/analyses/{}/patterns/{}?org={}",
+            urlencode(&id),
+            urlencode(&pattern),
+            urlencode(&org)
+        ),
+        None,
+    )
+    .await
+}
+
+/// Sample `sample` (0-based) of a pattern, with the lines around it.
+#[server(prefix = "/rpc", endpoint = "sample_context")]
+pub async fn load_sample_context(
+    org: String,
+    id: String,
+    pattern: String,
+    sample: usize,
+) -> Result<SampleContext, ApiError> {
+    crate::ssr::call(
+        http::Method::GET,
+        &format!(
+            "/analyses/{}/patterns/{}/samples/{sample}/context?org={}",
             urlencode(&id),
             urlencode(&pattern),
             urlencode(&org)

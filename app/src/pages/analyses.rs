@@ -20,7 +20,9 @@ use crate::components::ui::{Badge, Card, EmptyState, ErrorNotice, Loading, Tone}
 use crate::components::upload::LiveProgress;
 use crate::format::thousands;
 use crate::pages::account::RequireUser;
-use crate::pages::insights::{ComparisonView, EndpointsView, LatencyView, SecurityView};
+use crate::pages::insights::{
+    ChainGraphView, ComparisonView, EndpointsView, LatencyView, SecurityView,
+};
 use crate::pages::patterns::PatternTable;
 use crate::pages::sharing::SharingCard;
 use crate::pages::status::format_uptime;
@@ -295,6 +297,7 @@ fn Results(
         .map(|spec| view! { <Card title="Error distribution"><Chart spec /></Card> });
     let detail = overview;
     let base = format!("/orgs/{org}/analyses/{id}");
+    let compare_files = format!("/orgs/{org}/compare?ids={id}");
     view! {
         <section class="stat-grid" aria-label="Summary" data-testid="summary">
             {cards.into_iter().map(|(label, value)| view! {
@@ -305,6 +308,7 @@ fn Results(
         {distribution}
         <ComparisonView base=base.clone() comparison=detail.comparison.clone() />
         <PatternTable org id bucket_seconds=detail.bucket_seconds query initial=patterns />
+        <ChainGraphView base=base.clone() chains=detail.chains.clone() total=detail.chain_count />
         <LatencyView base latency=detail.latency.clone() slow=detail.slow_operations.clone() />
         <SecurityView findings=detail.security.clone() />
         <EndpointsView endpoints=detail.endpoints.clone() />
@@ -323,6 +327,9 @@ fn Results(
             </Card>
         })}
         <Card title="Files">
+            {(detail.files.len() > 1).then(|| view! {
+                <p><A href=compare_files>"Compare these files pattern by pattern"</A></p>
+            })}
             <div class="table-wrap">
                 <table class="table" data-testid="files">
                     <thead><tr><th>"File"</th><th>"Format"</th><th class="num">"Lines"</th><th class="num">"Events"</th></tr></thead>

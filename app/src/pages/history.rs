@@ -18,7 +18,7 @@ use crate::api::history::{
 use crate::components::form::{FormError, TextField, field};
 use crate::components::ui::{Badge, Card, EmptyState, ErrorNotice, Loading, Tone};
 use crate::components::upload::UploadPanel;
-use crate::format::thousands;
+use crate::format::{capitalised, thousands};
 use crate::pages::account::RequireUser;
 use crate::pages::analyses::{severity_tone, status_tone};
 use crate::pages::orgs::on_success;
@@ -81,13 +81,13 @@ fn Workspace(
         .unwrap_or_default();
     view! {
         {can_create.then(|| view! { <UploadPanel org=org.clone() limits projects=projects.clone() project=into_project /> })}
-        <History base=base.clone() query=query.clone() page />
+        <History base=base.clone() compare=format!("/orgs/{org}/compare") query=query.clone() page />
         <ProjectsCard org base query projects can_create can_delete refresh />
     }
 }
 
 #[component]
-fn History(base: String, query: HistoryQuery, page: HistoryPage) -> impl IntoView {
+fn History(base: String, compare: String, query: HistoryQuery, page: HistoryPage) -> impl IntoView {
     let HistoryPage {
         items,
         total,
@@ -112,7 +112,7 @@ fn History(base: String, query: HistoryQuery, page: HistoryPage) -> impl IntoVie
             .into_any()
         }
     } else {
-        view! { <HistoryTable base=base.clone() items facets=names /> }.into_any()
+        view! { <HistoryTable base=base.clone() compare items facets=names /> }.into_any()
     };
     let count = if query.is_filtered() {
         format!(
@@ -161,14 +161,6 @@ fn choice(
             </select>
         </label>
     }
-}
-
-fn capitalised(word: &str) -> String {
-    let mut chars = word.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 #[component]
@@ -252,7 +244,12 @@ fn HistoryFilters(base: String, query: HistoryQuery, facets: HistoryFacets) -> i
 }
 
 #[component]
-fn HistoryTable(base: String, items: Vec<AnalysisItem>, facets: HistoryFacets) -> impl IntoView {
+fn HistoryTable(
+    base: String,
+    compare: String,
+    items: Vec<AnalysisItem>,
+    facets: HistoryFacets,
+) -> impl IntoView {
     let project_name = |id: &Option<String>| {
         id.as_ref().and_then(|id| {
             facets
@@ -270,11 +267,14 @@ fn HistoryTable(base: String, items: Vec<AnalysisItem>, facets: HistoryFacets) -
             .map(|a| a.name.clone())
             .unwrap_or_else(|| "a former member".to_owned())
     };
+    // A plain GET form: the ticked boxes become `ids=…&ids=…` on the comparison page.
     view! {
+        <form method="get" action=compare aria-label="Compare analyses">
         <div class="table-wrap">
             <table class="table" data-testid="analyses">
                 <thead>
                     <tr>
+                        <th scope="col"><span class="visually-hidden">"Compare"</span></th>
                         <th scope="col">"Name"</th>
                         <th scope="col">"Project"</th>
                         <th scope="col">"Status"</th>
@@ -304,8 +304,13 @@ fn HistoryTable(base: String, items: Vec<AnalysisItem>, facets: HistoryFacets) -
                             let href = format!("{base}?project={}", crate::api::account::urlencode(&id));
                             view! { <A href=href>{name}</A> }
                         });
+                        let pick = done.then(|| {
+                            let label = format!("Compare {}", a.name);
+                            view! { <input type="checkbox" name="ids" value=a.id.clone() aria-label=label /> }
+                        });
                         view! {
                             <tr>
+                                <td>{pick}</td>
                                 <td>
                                     <A href=href>{a.name.clone()}</A>
                                     {match a.visibility.as_str() {
@@ -331,6 +336,11 @@ fn HistoryTable(base: String, items: Vec<AnalysisItem>, facets: HistoryFacets) -
                 </tbody>
             </table>
         </div>
+        <p class="history-actions">
+            <button class="button" type="submit">"Compare ticked analyses"</button>
+            <span class="muted">"Tick two or more finished analyses, or one of several files."</span>
+        </p>
+        </form>
     }
 }
 

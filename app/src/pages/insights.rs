@@ -5,10 +5,13 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::api::patterns::{ChangeDoc, ComparisonDoc, EndpointDoc, FindingDoc, LatencyDoc};
+use crate::api::patterns::{
+    ChainView, ChangeDoc, ComparisonDoc, EndpointDoc, FindingDoc, LatencyDoc,
+};
 use crate::components::chart::Chart;
 use crate::components::ui::{Badge, Card};
 use crate::format::{short, thousands};
+use crate::graph;
 use crate::pages::analyses::severity_tone;
 
 /// `12 ms`, `1.5 s`.
@@ -151,4 +154,116 @@ mod tests {
         assert_eq!(duration(12.4), "12 ms");
         assert_eq!(duration(1500.0), "1.5 s");
     }
+}
+
+/// The most confident root-cause chains drawn as one graph (causes on the left, what follows
+/// to the right; thicker links are surer), each node a link to its pattern, with the links as
+/// a table for those who would rather read.
+#[component]
+pub fn ChainGraphView(base: String, chains: Vec<ChainView>, total: u64) -> impl IntoView {
+    (!chains.is_empty()).then(|| {
+        let graph = graph::layout(&chains);
+        let shown = chains.len() as u64;
+        let subtitle = if total > shown {
+            format!("The {shown} most confident of {} chains: patterns that come before others within a window more often than chance", thousands(total))
+        } else {
+            "Patterns that come before others within a window more often than chance".to_owned()
+        };
+        let edges = graph
+            .edges
+            .iter()
+            .map(|e| {
+                let (from, to) = (&graph.nodes[e.from], &graph.nodes[e.to]);
+                let width = format!("{:.1}", 1.0 + 3.0 * e.link.confidence.clamp(0.0, 1.0));
+                let tip = format!(
+                    "{} → {}: {:.0} % of {} follow {} · lift {:.1} · lag {} · confidence {:.2}",
+                    from.pattern,
+                    to.pattern,
+                    e.link.probability * 100.0,
+                    to.pattern,
+                    from.pattern,
+                    e.link.lift,
+                    duration(e.link.lag_ms as f64),
+                    e.link.confidence
+                );
+                view! {
+                    <path class="graph__edge" d=e.path.clone() stroke-width=width marker-end="url(#graph-arrow)">
+                        <title>{tip}</title>
+                    </path>
+                }
+            })
+            .collect_view();
+        let nodes = graph
+            .nodes
+            .iter()
+            .map(|n| {
+                let href = format!("{base}/patterns/{}", n.pattern);
+                let (x, y) = (n.x, n.y);
+                let label = format!("{} · {}", n.pattern, if n.severity.is_empty() { "pattern" } else { &n.severity });
+                let tip = format!("{}: {}", n.pattern, n.template);
+                let class = format!(
+                    "graph__node graph__node--{}",
+                    if n.severity.is_empty() { "info" } else { &n.severity }
+                );
+                view! {
+                    <g class=class>
+                        <a href=href>
+                            <title>{tip}</title>
+                            <rect x=format!("{x:.1}") y=format!("{y:.1}") width=format!("{:.1}", graph::NODE_W) height=format!("{:.1}", graph::NODE_H) rx="6"></rect>
+                            <text class="graph__label" x=format!("{:.1}", x + 10.0) y=format!("{:.1}", y + 18.0)>{label}</text>
+                            <text class="graph__template" x=format!("{:.1}", x + 10.0) y=format!("{:.1}", y + 36.0)>{short(&n.template, 30)}</text>
+                        </a>
+                    </g>
+                }
+            })
+            .collect_view();
+        let rows = graph
+            .edges
+            .iter()
+            .map(|e| {
+                let (from, to) = (graph.nodes[e.from].pattern.clone(), graph.nodes[e.to].pattern.clone());
+                view! {
+                    <tr>
+                        <td><A href=format!("{base}/patterns/{from}")>{from.clone()}</A></td>
+                        <td><A href=format!("{base}/patterns/{to}")>{to.clone()}</A></td>
+                        <td class="num">{thousands(e.link.support)}</td>
+                        <td class="num">{format!("{:.0} %", e.link.probability * 100.0)}</td>
+                        <td class="num">{format!("{:.1}", e.link.lift)}</td>
+                        <td class="num">{duration(e.link.lag_ms as f64)}</td>
+                        <td class="num">{format!("{:.2}", e.link.confidence)}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        let (w, h) = (graph.width, graph.height);
+        view! {
+            <Card title="Root-cause chains" subtitle>
+                <div class="graph-wrap">
+                    <svg class="graph" data-testid="chain-graph" viewBox=format!("0 0 {w:.0} {h:.0}") width=format!("{w:.0}") height=format!("{h:.0}") role="group" aria-label="Root-cause chains as a graph">
+                        <defs>
+                            <marker id="graph-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+                                <path class="graph__arrow" d="M0,0 L10,5 L0,10 z"></path>
+                            </marker>
+                        </defs>
+                        {edges}
+                        {nodes}
+                    </svg>
+                </div>
+                <details class="chart__data">
+                    <summary>"Show the links as a table"</summary>
+                    <div class="table-wrap">
+                        <table class="table" data-testid="chain-links">
+                            <thead><tr>
+                                <th scope="col">"Cause"</th><th scope="col">"Effect"</th>
+                                <th scope="col" class="num">"Support"</th><th scope="col" class="num">"Preceded"</th>
+                                <th scope="col" class="num">"Lift"</th><th scope="col" class="num">"Lag"</th>
+                                <th scope="col" class="num">"Confidence"</th>
+                            </tr></thead>
+                            <tbody>{rows}</tbody>
+                        </table>
+                    </div>
+                </details>
+            </Card>
+        }
+    })
 }

@@ -4,6 +4,7 @@ pub mod account;
 pub mod analyses;
 pub mod api_docs;
 pub mod auth;
+pub mod compare;
 pub mod design;
 pub mod discussion;
 pub mod history;

@@ -11,7 +11,7 @@ use crate::api::comments::load_discussion;
 use crate::api::error::ApiError;
 use crate::api::patterns::{
     ChainView, Facets, PatternDetail, PatternDoc, PatternItem, PatternPage, PatternQuery, RiskDoc,
-    SortKey, load_pattern, load_patterns,
+    SampleContext, SortKey, load_pattern, load_patterns, load_sample_context,
 };
 use crate::charts::{bucket_label, bucket_name, severity_role};
 use crate::components::chart::{Chart, ChartSpec, Series, Sparkline};
@@ -244,7 +244,7 @@ pub fn PatternPage() -> impl IntoView {
                     let (detail, initial) = (detail.await, discussion.await);
                     match detail {
                         Ok(d) => view! {
-                            <PatternView back=back.clone() detail=d.clone() />
+                            <PatternView org=org.clone() id=id.clone() back=back.clone() detail=d.clone() />
                             <DiscussionCard org id pattern=d.pattern.id initial />
                         }.into_any(),
                         Err(e) if e.status == 404 => view! {
@@ -261,7 +261,7 @@ pub fn PatternPage() -> impl IntoView {
 }
 
 #[component]
-fn PatternView(back: String, detail: PatternDetail) -> impl IntoView {
+fn PatternView(org: String, id: String, back: String, detail: PatternDetail) -> impl IntoView {
     let p = detail.pattern.clone();
     let pid = p.id.clone();
     let current = p.id.clone();
@@ -342,7 +342,7 @@ fn PatternView(back: String, detail: PatternDetail) -> impl IntoView {
         {chart}
         <Variables pattern=p.clone() />
         <Risk risk=p.risk.clone() />
-        <Samples pattern=p.clone() />
+        <Samples org=org.clone() id=id.clone() pattern=p.clone() />
         {per_file}
         {detail.family.clone().map(|f| {
             let others: Vec<String> = f.patterns.iter().filter(|x| **x != pid).cloned().collect();
@@ -482,12 +482,13 @@ fn Risk(risk: RiskDoc) -> impl IntoView {
 }
 
 #[component]
-fn Samples(pattern: PatternDoc) -> impl IntoView {
+fn Samples(org: String, id: String, pattern: PatternDoc) -> impl IntoView {
     (!pattern.samples.is_empty()).then(|| {
+        let pid = pattern.id.clone();
         view! {
             <Card title="Sample events">
                 <ol class="samples" data-testid="samples">
-                    {pattern.samples.iter().map(|s| {
+                    {pattern.samples.iter().enumerate().map(|(n, s)| {
                         let lines = if s.end_line > s.line { format!("lines {}–{}", s.line, s.end_line) } else { format!("line {}", s.line) };
                         view! {
                             <li>
@@ -499,6 +500,7 @@ fn Samples(pattern: PatternDoc) -> impl IntoView {
                                         <pre class="stack-trace">{stack}</pre>
                                     </details>
                                 })}
+                                <SampleContextView org=org.clone() id=id.clone() pattern=pid.clone() n />
                             </li>
                         }
                     }).collect_view()}
@@ -506,6 +508,51 @@ fn Samples(pattern: PatternDoc) -> impl IntoView {
             </Card>
         }
     })
+}
+
+/// A button that reads the lines around sample `n` from its file and shows them, the
+/// event's own lines marked.
+#[component]
+fn SampleContextView(org: String, id: String, pattern: String, n: usize) -> impl IntoView {
+    let shown = RwSignal::new(false);
+    let loaded = RwSignal::new(None::<Result<SampleContext, ApiError>>);
+    let toggle = move |_| {
+        if shown.get_untracked() {
+            shown.set(false);
+            return;
+        }
+        shown.set(true);
+        if loaded.with_untracked(|l| matches!(l, Some(Ok(_)))) {
+            return;
+        }
+        loaded.set(None);
+        let (org, id, pattern) = (org.clone(), id.clone(), pattern.clone());
+        leptos::task::spawn_local(async move {
+            loaded.set(Some(load_sample_context(org, id, pattern, n).await));
+        });
+    };
+    let body = move || {
+        shown.get().then(|| match loaded.get() {
+            None => view! { <Loading label="Reading the file" /> }.into_any(),
+            Some(Err(e)) => view! { <ErrorNotice title="The surrounding lines could not be read" message=e.message /> }.into_any(),
+            Some(Ok(c)) => view! {
+                <pre class="context" data-testid="sample-context" aria-label=format!("{} around line {}", c.file, c.line)>
+                    {c.lines.into_iter().map(|l| {
+                        let class = if l.event { "context__line context__line--event" } else { "context__line" };
+                        let mark = if l.truncated { " …" } else { "" };
+                        view! { <span class=class><span class="line-no" aria-hidden="true">{l.number}</span>{l.text}{mark}"\n"</span> }
+                    }).collect_view()}
+                </pre>
+                {c.cut.then(|| view! { <p class="muted">"The event is longer than the lines shown."</p> })}
+            }.into_any(),
+        })
+    };
+    view! {
+        <button type="button" class="button button--small button--quiet" aria-expanded=move || shown.get().to_string() on:click=toggle>
+            {move || if shown.get() { "Hide surrounding lines" } else { "Show surrounding lines" }}
+        </button>
+        {body}
+    }
 }
 
 #[component]

@@ -148,6 +148,32 @@ impl<R: BufRead> Iterator for Lines<R> {
     }
 }
 
+/// Lines `first - around ..= last + around` of `input` (1-based, as [`Lines`] numbers them),
+/// read from the start and no further than the last one wanted. At most `max_lines` are kept:
+/// an event longer than that shows its start and the lines after it are dropped.
+pub fn excerpt(
+    input: impl Read + Send + 'static,
+    first: u64,
+    last: u64,
+    around: u64,
+    max_lines: usize,
+) -> Result<Vec<Line>, ReadError> {
+    let from = first.saturating_sub(around).max(1);
+    let to = last.max(first).saturating_add(around);
+    let reader = open(input).map_err(|source| ReadError::Io { line: 1, source })?;
+    let mut kept = Vec::new();
+    for line in Lines::new(reader) {
+        let line = line?;
+        if line.number > to || kept.len() == max_lines {
+            break;
+        }
+        if line.number >= from {
+            kept.push(line);
+        }
+    }
+    Ok(kept)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,5 +230,38 @@ mod tests {
         let reader = open(io::Cursor::new(gz[..gz.len() / 2].to_vec())).expect("opens");
         let results: Vec<_> = Lines::new(reader).collect();
         assert!(results.iter().any(Result::is_err));
+    }
+
+    #[test]
+    fn an_excerpt_holds_the_lines_around_an_event_and_stops_there() {
+        let input: String = (1..=100).map(|i| format!("line {i}\n")).collect();
+        let got =
+            excerpt(io::Cursor::new(input.clone().into_bytes()), 10, 12, 2, 50).expect("reads");
+        let numbers: Vec<_> = got.iter().map(|l| l.number).collect();
+        assert_eq!(numbers, (8..=14).collect::<Vec<_>>());
+        assert_eq!(got[0].text, "line 8");
+
+        let start =
+            excerpt(io::Cursor::new(input.clone().into_bytes()), 1, 1, 3, 50).expect("reads");
+        assert_eq!(start.first().map(|l| l.number), Some(1));
+        assert_eq!(start.len(), 4);
+
+        let end =
+            excerpt(io::Cursor::new(input.clone().into_bytes()), 99, 100, 5, 50).expect("reads");
+        assert_eq!(end.last().map(|l| l.number), Some(100));
+
+        let capped = excerpt(io::Cursor::new(input.into_bytes()), 20, 90, 5, 10).expect("reads");
+        assert_eq!(capped.len(), 10);
+        assert_eq!(capped[0].number, 15);
+    }
+
+    #[test]
+    fn an_excerpt_reads_gzip_by_decompressed_line_numbers() {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(b"a\nb\nc\nd\n").expect("write");
+        let gz = encoder.finish().expect("finish");
+        let got = excerpt(io::Cursor::new(gz), 3, 3, 1, 50).expect("reads");
+        let texts: Vec<_> = got.iter().map(|l| l.text.as_str()).collect();
+        assert_eq!(texts, ["b", "c", "d"]);
     }
 }

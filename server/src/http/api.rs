@@ -5,6 +5,7 @@ pub mod analyses;
 pub mod audit;
 pub mod auth;
 pub mod comments;
+pub mod compare;
 pub mod extract;
 pub mod invitations;
 pub mod me;
@@ -144,6 +145,8 @@ fn json_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(patterns::overview))
         .routes(routes!(patterns::list))
         .routes(routes!(patterns::show))
+        .routes(routes!(patterns::context))
+        .routes(routes!(compare::compare))
         .routes(routes!(reports::export))
         .routes(routes!(sharing::show, sharing::update))
         .routes(routes!(comments::list, comments::create))

@@ -7,9 +7,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use app::api::patterns::{
-    ChainStep, ChainView, Facets, Overview, PER_PAGE, PatternDetail, PatternDoc, PatternItem,
-    PatternPage, PatternQuery, ResultDoc, SortKey,
+    ChainDoc, ChainStep, ChainView, Facets, Overview, PER_PAGE, PatternDetail, PatternDoc,
+    PatternItem, PatternPage, PatternQuery, ResultDoc, SortKey,
 };
+
+/// Chains the overview shows, most confident first.
+const OVERVIEW_CHAINS: usize = 12;
 
 /// Results kept parsed. Each holds every pattern of one analysis; a few analyses being looked
 /// at together fit.
@@ -75,6 +78,28 @@ impl ResultIndex {
         }
     }
 
+    /// Chain `c` with each step's template and severity.
+    fn chain_view(&self, c: &ChainDoc) -> ChainView {
+        ChainView {
+            id: c.id.clone(),
+            confidence: c.confidence,
+            window_ms: c.window_ms,
+            steps: c
+                .patterns
+                .iter()
+                .map(|pid| {
+                    let pattern = self.pattern(pid);
+                    ChainStep {
+                        pattern: pid.clone(),
+                        template: pattern.map(|p| p.template.clone()).unwrap_or_default(),
+                        severity: pattern.map(|p| p.severity.clone()).unwrap_or_default(),
+                        link: c.links.iter().find(|l| l.to == *pid).cloned(),
+                    }
+                })
+                .collect(),
+        }
+    }
+
     /// Files, the largest families and events over time.
     pub fn overview(&self) -> Overview {
         Overview {
@@ -88,6 +113,16 @@ impl ResultIndex {
             slow_operations: self.doc.performance.slow_operations.clone(),
             security: self.doc.security.iter().take(20).cloned().collect(),
             comparison: self.doc.comparison.clone(),
+            chains: {
+                let mut chains: Vec<&ChainDoc> = self.doc.chains.iter().collect();
+                chains.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+                chains
+                    .into_iter()
+                    .take(OVERVIEW_CHAINS)
+                    .map(|c| self.chain_view(c))
+                    .collect()
+            },
+            chain_count: self.doc.chains.len() as u64,
             errors_by_category: app::charts::error_mix(&self.doc.patterns),
             severity_by_bucket: app::charts::severity_by_bucket(&self.doc),
         }
@@ -166,6 +201,11 @@ impl ResultIndex {
         }
     }
 
+    /// Pattern `id` as stored.
+    pub fn pattern(&self, id: &str) -> Option<&PatternDoc> {
+        self.by_id.get(id).map(|&i| &self.doc.patterns[i])
+    }
+
     /// Whether the analysis has pattern `id`.
     pub fn has_pattern(&self, id: &str) -> bool {
         self.by_id.contains_key(id)
@@ -175,31 +215,12 @@ impl ResultIndex {
     pub fn detail(&self, id: &str) -> Option<PatternDetail> {
         let &i = self.by_id.get(id)?;
         let pattern = self.doc.patterns[i].clone();
-        let template = |pid: &str| {
-            self.by_id
-                .get(pid)
-                .map(|&j| self.doc.patterns[j].template.clone())
-                .unwrap_or_default()
-        };
         let mut chains: Vec<ChainView> = self
             .doc
             .chains
             .iter()
             .filter(|c| c.patterns.iter().any(|p| p == id))
-            .map(|c| ChainView {
-                id: c.id.clone(),
-                confidence: c.confidence,
-                window_ms: c.window_ms,
-                steps: c
-                    .patterns
-                    .iter()
-                    .map(|pid| ChainStep {
-                        pattern: pid.clone(),
-                        template: template(pid),
-                        link: c.links.iter().find(|l| l.to == *pid).cloned(),
-                    })
-                    .collect(),
-            })
+            .map(|c| self.chain_view(c))
             .collect();
         chains.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
         // Two chains through this pattern can share every step up to it and part after it;

@@ -4,6 +4,7 @@
 mod accuracy;
 mod audit;
 mod auth;
+mod compare;
 mod discussion;
 mod golden;
 mod helpers;

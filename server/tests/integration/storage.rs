@@ -127,6 +127,44 @@ async fn uploads_and_results_live_in_s3() {
     assert_eq!(done["result"]["files"][0]["events"], 150_000);
     let (keys, _) = bucket_state(&moto, bucket).await;
     assert!(keys.iter().any(|k| k.starts_with("results/")), "{keys:?}");
+    // A sample's surrounding lines are streamed back from the bucket.
+    let detail = app
+        .call(
+            "GET",
+            &format!("/api/v1/analyses/{id}/patterns/p1?org={}", owner.org_slug),
+            Some(&owner.access),
+            None,
+        )
+        .await
+        .json();
+    let sample = &detail["pattern"]["samples"][0];
+    let r = app
+        .call(
+            "GET",
+            &format!(
+                "/api/v1/analyses/{id}/patterns/p1/samples/0/context?around=3&org={}",
+                owner.org_slug
+            ),
+            Some(&owner.access),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let context = r.json();
+    assert_eq!(context["file"], sample["file"]);
+    let event = context["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .find(|l| l["event"] == true)
+        .expect("the event's line");
+    assert_eq!(event["number"], sample["line"]);
+    let text = sample["text"].as_str().expect("text");
+    assert!(
+        event["text"].as_str().is_some_and(|t| t.contains(text)),
+        "{event} holds {text:?}"
+    );
+
     // Remote files are copied to scratch space to be read, and removed afterwards.
     let scratch = app.data_dir().join("scratch");
     let left = std::fs::read_dir(&scratch).map(|d| d.count()).unwrap_or(0);

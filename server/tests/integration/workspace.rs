@@ -405,6 +405,7 @@ on_both_backends!(
         for path in [
             format!("/api/v1/analyses/{id}/patterns"),
             format!("/api/v1/analyses/{id}/patterns/p1"),
+            format!("/api/v1/analyses/{id}/patterns/p1/samples/0/context"),
             format!("/api/v1/analyses/{id}/overview"),
         ] {
             let (status, _) = get(&app, &viewer, &path).await;
@@ -428,6 +429,78 @@ on_both_backends!(
         workers.stop(Duration::from_secs(5)).await;
     }
 );
+
+on_both_backends!(a_sample_comes_with_the_lines_around_it, |app| {
+    let owner = app.signup("owner@acme.example", "Acme").await;
+    let workers = server::ingest::Workers::start(&app.state);
+    let mut log = String::new();
+    for i in 1..=30 {
+        log.push_str(&format!(
+            "2026-12-01T10:00:{i:02}Z INFO cache warmed {i} entries\n"
+        ));
+        if i == 20 {
+            log.push_str("2026-12-01T10:00:20Z ERROR payment failed: upstream timed out\n");
+            log.push_str("java.net.SocketTimeoutException: Read timed out\n");
+            log.push_str("\tat com.acme.pay.Client.charge(Client.java:42)\n");
+        }
+    }
+    let id = app.analyse_text(&owner, "pay.log", &log).await;
+    let done = app.wait_for(&owner, &id).await;
+    assert_eq!(done["status"], "done", "{done}");
+    let (_, page) = get(
+        &app,
+        &owner,
+        &format!("/api/v1/analyses/{id}/patterns?q=payment"),
+    )
+    .await;
+    let pid = page["items"][0]["id"]
+        .as_str()
+        .expect("the error pattern")
+        .to_owned();
+    let base = format!("/api/v1/analyses/{id}/patterns/{pid}/samples/0/context");
+
+    let (status, context) = get(&app, &owner, &format!("{base}?around=2")).await;
+    assert_eq!(status, 200, "{context}");
+    assert_eq!(context["file"], "pay.log");
+    // The event spans lines 21–23 (the message and its stack trace), after 20 INFO lines.
+    assert_eq!(context["line"], 21);
+    assert_eq!(context["end_line"], 23);
+    let lines = context["lines"].as_array().expect("lines");
+    let numbers: Vec<u64> = lines.iter().filter_map(|l| l["number"].as_u64()).collect();
+    assert_eq!(numbers, [19, 20, 21, 22, 23, 24, 25]);
+    let event: Vec<bool> = lines.iter().map(|l| l["event"] == true).collect();
+    assert_eq!(event, [false, false, true, true, true, false, false]);
+    assert_eq!(
+        lines[1]["text"],
+        "2026-12-01T10:00:20Z INFO cache warmed 20 entries"
+    );
+    assert_eq!(
+        lines[3]["text"],
+        "java.net.SocketTimeoutException: Read timed out"
+    );
+    assert_eq!(context["cut"], false);
+
+    // The default is five lines each side, and asking for more than 50 gets 50.
+    let (_, default) = get(&app, &owner, &base).await;
+    assert_eq!(default["lines"].as_array().map(Vec::len), Some(3 + 2 * 5));
+    let (_, most) = get(&app, &owner, &format!("{base}?around=100000")).await;
+    assert_eq!(
+        most["lines"][0]["number"], 1,
+        "capped, then clipped to the file's start"
+    );
+
+    // No such sample or pattern: 404.
+    for path in [
+        format!("/api/v1/analyses/{id}/patterns/{pid}/samples/99/context"),
+        format!("/api/v1/analyses/{id}/patterns/p999/samples/0/context"),
+    ] {
+        let (status, _) = get(&app, &owner, &path).await;
+        assert_eq!(status, 404, "{path}");
+    }
+    let (status, body) = get(&app, &owner, &format!("{base}?around=lots")).await;
+    assert_eq!(status, 400, "{body}");
+    workers.stop(Duration::from_secs(5)).await;
+});
 
 on_both_backends!(the_overview_has_endpoints_security_and_changes, |app| {
     let owner = app.signup("owner@acme.example", "Acme").await;

@@ -60,7 +60,7 @@ async fn view(
         .into_iter()
         .map(|r| Choice {
             key: r.key().to_owned(),
-            name: capitalised(r.key()),
+            name: app::format::capitalised(r.key()),
         })
         .collect();
     choices.extend(custom.into_iter().map(|r| Choice {
@@ -87,14 +87,6 @@ async fn view(
             .collect(),
         roles: choices,
     })
-}
-
-fn capitalised(word: &str) -> String {
-    let mut chars = word.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 /// `GET /analyses/{id}/sharing`.
