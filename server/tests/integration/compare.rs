@@ -33,6 +33,15 @@ fn day_log(day: u32, timeouts: usize, disk: usize) -> String {
     out
 }
 
+fn column_names(comparison: &Value) -> Vec<&str> {
+    comparison["columns"]
+        .as_array()
+        .expect("columns")
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect()
+}
+
 fn row<'a>(comparison: &'a Value, words: &str) -> &'a Value {
     comparison["rows"]
         .as_array()
@@ -65,12 +74,7 @@ on_both_backends!(analyses_compare_side_by_side_oldest_logs_first, |app| {
     let r = app.call("GET", &path, Some(&owner.access), None).await;
     assert_eq!(r.status, 200, "{}", r.text());
     let c = r.json();
-    let names: Vec<&str> = c["columns"]
-        .as_array()
-        .expect("columns")
-        .iter()
-        .filter_map(|c| c["name"].as_str())
-        .collect();
+    let names = column_names(&c);
     assert_eq!(names, ["monday.log", "tuesday.log"], "{c}");
     assert_eq!(c["by_file"], false);
     assert_eq!(c["columns"][0]["events"], 210);
@@ -201,12 +205,7 @@ on_both_backends!(the_files_of_one_analysis_compare_side_by_side, |app| {
     assert_eq!(r.status, 200, "{}", r.text());
     let c = r.json();
     assert_eq!(c["by_file"], true);
-    let names: Vec<&str> = c["columns"]
-        .as_array()
-        .expect("columns")
-        .iter()
-        .filter_map(|c| c["name"].as_str())
-        .collect();
+    let names = column_names(&c);
     assert_eq!(names, ["api-1.log", "api-2.log"]);
     assert_eq!(row(&c, "timed out")["counts"], json!([0, 20]));
     assert_eq!(row(&c, "timed out")["change"], "new");
