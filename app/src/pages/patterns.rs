@@ -536,7 +536,7 @@ fn SampleContextView(org: String, id: String, pattern: String, n: usize) -> impl
             None => view! { <Loading label="Reading the file" /> }.into_any(),
             Some(Err(e)) => view! { <ErrorNotice title="The surrounding lines could not be read" message=e.message /> }.into_any(),
             Some(Ok(c)) => view! {
-                <pre class="context" data-testid="sample-context" aria-label=format!("{} around line {}", c.file, c.line)>
+                <pre class="context" data-testid="sample-context">
                     {c.lines.into_iter().map(|l| {
                         let class = if l.event { "context__line context__line--event" } else { "context__line" };
                         let mark = if l.truncated { " …" } else { "" };
