@@ -59,6 +59,12 @@ if [ "$mode" = test ]; then
     python3 -m pip install --quiet openpyxl==3.1.5 2>/dev/null \
       || python3 -m pip install --quiet --break-system-packages openpyxl==3.1.5
   fi
+  # pytest and requests run generated test suites against a service on loopback.
+  if ! python3 -c 'import pytest, requests' 2>/dev/null; then
+    log "pip install pytest requests"
+    python3 -m pip install --quiet pytest==8.3.4 requests==2.32.3 2>/dev/null \
+      || python3 -m pip install --quiet --break-system-packages pytest==8.3.4 requests==2.32.3
+  fi
   # A real S3-compatible server on loopback for the object-storage tests.
   if ! command -v moto_server >/dev/null 2>&1; then
     log "pip install moto[server]"

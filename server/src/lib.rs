@@ -20,6 +20,7 @@ pub mod state;
 pub mod storage;
 pub mod telemetry;
 pub mod tenancy;
+pub mod testgen;
 
 use std::future::Future;
 use std::path::Path;

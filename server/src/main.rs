@@ -44,6 +44,37 @@ enum Command {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<std::path::PathBuf>,
     },
+    /// Analyse log files and write regression tests for their error patterns.
+    Tests {
+        /// pytest, jest, mocha, junit, rspec, phpunit, nunit, gotest, playwright, cypress or
+        /// selenium.
+        #[arg(long, default_value = "pytest", value_parser = parse_framework)]
+        framework: app::api::testgen::Framework,
+        /// unit, integration or e2e (repeat for several; default: all the framework writes).
+        #[arg(long = "type", value_name = "TYPE", value_parser = parse_test_type)]
+        types: Vec<app::api::testgen::TestType>,
+        /// The CI configuration to include: github, gitlab, jenkins or circleci.
+        #[arg(long, default_value = "github", value_parser = parse_ci)]
+        ci: app::api::testgen::CiSystem,
+        /// Where the service under test answers (API and page tests).
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
+        /// Module path of the code under test (repeat for several).
+        #[arg(long = "module", value_name = "PATH")]
+        modules: Vec<String>,
+        /// The most tests per pattern (1 to 20).
+        #[arg(long, default_value_t = 5)]
+        max_per_pattern: u8,
+        /// Write the suite into this directory (created; must be empty or new).
+        #[arg(long, value_name = "DIR")]
+        out: Option<std::path::PathBuf>,
+        /// Write the suite as a ZIP file instead.
+        #[arg(long, value_name = "FILE.zip", conflicts_with = "out")]
+        zip: Option<std::path::PathBuf>,
+        /// Log files to analyse.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<std::path::PathBuf>,
+    },
     /// Upload log files to a Faultline server, analyse them there and print a summary and a
     /// link (for CI: exits 1 if the analysis fails).
     Push {
@@ -97,6 +128,30 @@ enum OrgsCommand {
     },
 }
 
+fn parse_framework(raw: &str) -> Result<app::api::testgen::Framework, String> {
+    app::api::testgen::Framework::parse(raw).ok_or_else(|| {
+        let names: Vec<&str> = app::api::testgen::Framework::ALL
+            .iter()
+            .map(|f| f.as_str())
+            .collect();
+        format!(
+            "{raw:?} is not a framework; choose one of {}",
+            names.join(", ")
+        )
+    })
+}
+
+fn parse_test_type(raw: &str) -> Result<app::api::testgen::TestType, String> {
+    app::api::testgen::TestType::parse(raw)
+        .ok_or_else(|| format!("{raw:?} is not a test type; choose unit, integration or e2e"))
+}
+
+fn parse_ci(raw: &str) -> Result<app::api::testgen::CiSystem, String> {
+    app::api::testgen::CiSystem::parse(raw).ok_or_else(|| {
+        format!("{raw:?} is not a CI system; choose github, gitlab, jenkins or circleci")
+    })
+}
+
 fn parse_limit(raw: &str) -> Result<server::ingest::uploads::LimitSetting, String> {
     server::ingest::uploads::LimitSetting::parse(raw)
         .ok_or_else(|| format!("{raw:?} is not a size (such as 512MB or 2GiB) or `default`"))
@@ -122,6 +177,33 @@ fn main() -> ExitCode {
             previous,
             files,
         } => analyze(format, previous.as_deref(), &files),
+        Command::Tests {
+            framework,
+            types,
+            ci,
+            base_url,
+            modules,
+            max_per_pattern,
+            out,
+            zip,
+            files,
+        } => {
+            let request = server::testgen::Request {
+                framework,
+                types,
+                preferences: app::api::testgen::Preferences {
+                    max_tests_per_pattern: max_per_pattern,
+                    ..Default::default()
+                },
+                context: app::api::testgen::ProjectContext {
+                    base_url,
+                    module_paths: modules,
+                    ..Default::default()
+                },
+                ci,
+            };
+            tests(&request, &files, out.as_deref(), zip.as_deref())
+        }
         Command::Push {
             server,
             token,
@@ -210,17 +292,11 @@ fn templates() -> ExitCode {
     }
 }
 
-/// `faultline analyze`: prints the analysis of `files`.
-fn analyze(
-    format: OutputFormat,
-    previous: Option<&std::path::Path>,
+/// Analyses `files`, or explains on stderr why it cannot (exit 2).
+fn analyse_files(
     files: &[std::path::PathBuf],
-) -> ExitCode {
-    use server::analysis::analyze::{Options, Source, analyze, compare};
-    let previous = match previous.map(std::fs::read_to_string).transpose() {
-        Ok(p) => p,
-        Err(e) => return fail(&format!("cannot read the previous analysis: {e}"), 2),
-    };
+) -> Result<server::analysis::analyze::Analysis, ExitCode> {
+    use server::analysis::analyze::{Options, Source, analyze};
     for file in files {
         if let Err(e) = std::fs::metadata(file).and_then(|m| {
             if m.is_dir() {
@@ -229,7 +305,7 @@ fn analyze(
                 Ok(())
             }
         }) {
-            return fail(&format!("cannot read {}: {e}", file.display()), 2);
+            return Err(fail(&format!("cannot read {}: {e}", file.display()), 2));
         }
     }
     let sources: Vec<Source> = files.iter().map(Source::file).collect();
@@ -237,9 +313,23 @@ fn analyze(
     let options = Options {
         time: server::analysis::timestamp::TimeContext::at(server::db::now_ms()),
     };
-    let mut analysis = match analyze(&sources, options) {
+    analyze(&sources, options).map_err(|e| fail(&format!("cannot read {e}"), 2))
+}
+
+/// `faultline analyze`: prints the analysis of `files`.
+fn analyze(
+    format: OutputFormat,
+    previous: Option<&std::path::Path>,
+    files: &[std::path::PathBuf],
+) -> ExitCode {
+    use server::analysis::analyze::compare;
+    let previous = match previous.map(std::fs::read_to_string).transpose() {
+        Ok(p) => p,
+        Err(e) => return fail(&format!("cannot read the previous analysis: {e}"), 2),
+    };
+    let mut analysis = match analyse_files(files) {
         Ok(analysis) => analysis,
-        Err(e) => return fail(&format!("cannot read {e}"), 2),
+        Err(code) => return code,
     };
     if let Some(previous) = previous {
         match compare(&analysis, &previous) {
@@ -279,6 +369,77 @@ fn analyze(
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => fail(&format!("cannot write the output: {e}"), 1),
     }
+}
+
+/// `faultline tests`: analyses `files` and writes the generated suite to a directory or a ZIP.
+fn tests(
+    request: &server::testgen::Request,
+    files: &[std::path::PathBuf],
+    out: Option<&std::path::Path>,
+    zip: Option<&std::path::Path>,
+) -> ExitCode {
+    let analysis = match analyse_files(files) {
+        Ok(analysis) => analysis,
+        Err(code) => return code,
+    };
+    let doc = match server::reports::doc_of_analysis(&analysis) {
+        Ok(doc) => doc,
+        Err(e) => return fail(&format!("cannot read the analysis: {e}"), 1),
+    };
+    let suite = match server::testgen::generate(&doc, request) {
+        Ok(suite) => suite,
+        Err(e) => return fail(&e.to_string(), 2),
+    };
+    let default_dir = std::path::PathBuf::from(format!("faultline-{}-tests", request.framework));
+    let written = match zip {
+        Some(path) => server::testgen::bundle::zip(&suite)
+            .and_then(|bytes| std::fs::write(path, bytes))
+            .map(|()| path.display().to_string()),
+        None => {
+            let dir = out.unwrap_or(&default_dir);
+            server::testgen::bundle::write_dir(&suite, dir).map(|()| dir.display().to_string())
+        }
+    };
+    let target = match written {
+        Ok(target) => target,
+        Err(e) => return fail(&format!("cannot write the suite: {e}"), 1),
+    };
+    let mut err = std::io::stderr().lock();
+    let c = &suite.coverage;
+    let _ = writeln!(
+        err,
+        "{} test(s) in {} file(s) written to {target}\n{} of {} checked file(s) valid\ncoverage: {} of {} error pattern(s) ({:.0} %)",
+        suite.tests,
+        suite.files.len(),
+        suite.valid_files,
+        suite.checked_files,
+        c.covered,
+        c.error_patterns,
+        c.ratio * 100.0
+    );
+    for u in &c.uncovered {
+        let _ = writeln!(
+            err,
+            "  not covered: {} (risk {:.2}): {}",
+            u.pattern, u.risk, u.suggestion
+        );
+    }
+    for note in &suite.notes {
+        let _ = writeln!(err, "note: {note}");
+    }
+    for file in suite
+        .files
+        .iter()
+        .filter(|f| !f.validation.valid && !f.validation.checker.is_empty())
+    {
+        for e in &file.validation.errors {
+            let _ = writeln!(err, "{}:{}:{}: {}", file.path, e.line, e.column, e.message);
+        }
+    }
+    if suite.valid_files < suite.checked_files {
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
 }
 
 async fn migrate(config: server::Config) -> anyhow::Result<()> {

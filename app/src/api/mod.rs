@@ -13,3 +13,4 @@ pub mod patterns;
 pub mod reference;
 pub mod sharing;
 pub mod system;
+pub mod testgen;

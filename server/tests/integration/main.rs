@@ -21,4 +21,5 @@ mod processes;
 mod sharing;
 mod storage;
 mod tenancy;
+mod testgen;
 mod workspace;

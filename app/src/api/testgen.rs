@@ -1,0 +1,511 @@
+//! Generated regression tests: the frameworks and test types a suite can be written for, the
+//! preferences and project context that shape it, and what the server answers (files with
+//! their validation, coverage of the error patterns, manual test cases).
+
+use serde::{Deserialize, Serialize};
+
+/// A test framework a suite can be generated for.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum Framework {
+    /// Python, pytest.
+    #[default]
+    Pytest,
+    /// JavaScript, Jest.
+    Jest,
+    /// JavaScript, Mocha with Chai.
+    Mocha,
+    /// Java, JUnit 5.
+    Junit,
+    /// Ruby, RSpec.
+    Rspec,
+    /// PHP, PHPUnit.
+    Phpunit,
+    /// C#, NUnit.
+    Nunit,
+    /// Go, the standard `testing` package.
+    Gotest,
+    /// JavaScript, Playwright Test.
+    Playwright,
+    /// JavaScript, Cypress.
+    Cypress,
+    /// Python, Selenium WebDriver under pytest.
+    Selenium,
+}
+
+/// A programming language a suite is written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    /// Python 3.
+    Python,
+    /// JavaScript (Node.js, CommonJS).
+    Javascript,
+    /// Java 17.
+    Java,
+    /// Ruby 3.
+    Ruby,
+    /// PHP 8.
+    Php,
+    /// C# 10.
+    Csharp,
+    /// Go.
+    Go,
+}
+
+impl Language {
+    /// Lower-case name, as in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Python => "python",
+            Self::Javascript => "javascript",
+            Self::Java => "java",
+            Self::Ruby => "ruby",
+            Self::Php => "php",
+            Self::Csharp => "csharp",
+            Self::Go => "go",
+        }
+    }
+}
+
+/// Unit, integration or end-to-end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum TestType {
+    /// The code that failed, its failing dependency stubbed.
+    Unit,
+    /// The service's HTTP API, called over the network.
+    Integration,
+    /// Pages in a real browser.
+    E2e,
+}
+
+impl TestType {
+    /// Every type, as offered.
+    pub const ALL: [Self; 3] = [Self::Unit, Self::Integration, Self::E2e];
+
+    /// The name in URLs and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unit => "unit",
+            Self::Integration => "integration",
+            Self::E2e => "e2e",
+        }
+    }
+
+    /// What the selector says.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Unit => "Unit",
+            Self::Integration => "Integration (API)",
+            Self::E2e => "End-to-end (browser)",
+        }
+    }
+
+    /// Reads a name from a URL or the command line.
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == raw)
+    }
+
+    /// The frameworks that write tests of this type.
+    pub fn frameworks(self) -> Vec<Framework> {
+        Framework::ALL
+            .into_iter()
+            .filter(|f| f.types().contains(&self))
+            .collect()
+    }
+}
+
+impl Framework {
+    /// Every framework, as offered.
+    pub const ALL: [Self; 11] = [
+        Self::Pytest,
+        Self::Jest,
+        Self::Mocha,
+        Self::Junit,
+        Self::Rspec,
+        Self::Phpunit,
+        Self::Nunit,
+        Self::Gotest,
+        Self::Playwright,
+        Self::Cypress,
+        Self::Selenium,
+    ];
+
+    /// The name in URLs, the API and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pytest => "pytest",
+            Self::Jest => "jest",
+            Self::Mocha => "mocha",
+            Self::Junit => "junit",
+            Self::Rspec => "rspec",
+            Self::Phpunit => "phpunit",
+            Self::Nunit => "nunit",
+            Self::Gotest => "gotest",
+            Self::Playwright => "playwright",
+            Self::Cypress => "cypress",
+            Self::Selenium => "selenium",
+        }
+    }
+
+    /// Reads a name from a URL or the command line (case-insensitive).
+    pub fn parse(raw: &str) -> Option<Self> {
+        let raw = raw.trim().to_ascii_lowercase();
+        Self::ALL.into_iter().find(|f| f.as_str() == raw)
+    }
+
+    /// What people call it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Pytest => "pytest",
+            Self::Jest => "Jest",
+            Self::Mocha => "Mocha + Chai",
+            Self::Junit => "JUnit 5",
+            Self::Rspec => "RSpec",
+            Self::Phpunit => "PHPUnit",
+            Self::Nunit => "NUnit",
+            Self::Gotest => "Go testing",
+            Self::Playwright => "Playwright",
+            Self::Cypress => "Cypress",
+            Self::Selenium => "Selenium (Python)",
+        }
+    }
+
+    /// The language its tests are written in.
+    pub fn language(self) -> Language {
+        match self {
+            Self::Pytest | Self::Selenium => Language::Python,
+            Self::Jest | Self::Mocha | Self::Playwright | Self::Cypress => Language::Javascript,
+            Self::Junit => Language::Java,
+            Self::Rspec => Language::Ruby,
+            Self::Phpunit => Language::Php,
+            Self::Nunit => Language::Csharp,
+            Self::Gotest => Language::Go,
+        }
+    }
+
+    /// The test types it writes.
+    pub fn types(self) -> &'static [TestType] {
+        match self {
+            Self::Playwright | Self::Cypress | Self::Selenium => &[TestType::E2e],
+            _ => &[TestType::Unit, TestType::Integration],
+        }
+    }
+
+    /// Assertion styles it can write; the first is its own.
+    pub fn assertion_styles(self) -> &'static [AssertionStyle] {
+        match self {
+            Self::Mocha => &[
+                AssertionStyle::Expect,
+                AssertionStyle::Should,
+                AssertionStyle::Assert,
+            ],
+            Self::Rspec => &[AssertionStyle::Expect, AssertionStyle::Should],
+            Self::Jest | Self::Playwright | Self::Cypress => &[AssertionStyle::Expect],
+            _ => &[AssertionStyle::Assert],
+        }
+    }
+}
+
+impl std::fmt::Display for Framework {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How test names read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum Naming {
+    /// A sentence: `payment is refused cleanly when the database times out`.
+    #[default]
+    Descriptive,
+    /// Short: `p7_db_timeout`.
+    Compact,
+}
+
+/// How assertions are written, where the framework offers a choice.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum AssertionStyle {
+    /// `expect(x).to…`
+    #[default]
+    Expect,
+    /// `x.should…`
+    Should,
+    /// `assert…`
+    Assert,
+}
+
+/// How asynchronous calls are written in JavaScript and Python.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum AsyncStyle {
+    /// `async`/`await`.
+    #[default]
+    Await,
+    /// Promise chains (`.then`), or plain blocking calls in Python.
+    Promises,
+}
+
+/// What a suite includes and how it is written; per user or per team.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default, deny_unknown_fields)]
+pub struct Preferences {
+    /// Setup and teardown around each test.
+    pub setup_teardown: bool,
+    /// Stub the failing dependency.
+    pub mocking: bool,
+    /// Boundary inputs (empty, longest, zero, unicode…).
+    pub edge_cases: bool,
+    /// Invalid inputs that must be refused.
+    pub negative_tests: bool,
+    /// The most tests written for one pattern (1 to 20).
+    pub max_tests_per_pattern: u8,
+    /// How test names read.
+    pub naming: Naming,
+    /// How assertions are written.
+    pub assertion_style: AssertionStyle,
+    /// How asynchronous calls are written.
+    pub async_style: AsyncStyle,
+}
+
+/// The most tests a pattern may get.
+pub const MAX_TESTS_PER_PATTERN: u8 = 20;
+
+impl Default for Preferences {
+    fn default() -> Self {
+        Self {
+            setup_teardown: true,
+            mocking: true,
+            edge_cases: true,
+            negative_tests: true,
+            max_tests_per_pattern: 5,
+            naming: Naming::Descriptive,
+            assertion_style: AssertionStyle::Expect,
+            async_style: AsyncStyle::Await,
+        }
+    }
+}
+
+/// What the user tells about their project so imports, layout and names fit it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default, deny_unknown_fields)]
+pub struct ProjectContext {
+    /// The language the project is written in, when it differs from the framework's (for
+    /// information in the README; the tests are written in the framework's language).
+    pub language: Option<String>,
+    /// A snippet of the framework's configuration (`pytest.ini`, `jest.config.js`, `pom.xml`…):
+    /// test paths, roots and group ids are read from it.
+    pub framework_config: Option<String>,
+    /// Module paths of the code under test (`app.billing`, `src/orders`, `com.shop.checkout`),
+    /// most specific first; the first is where unnamed code is looked for.
+    pub module_paths: Vec<String>,
+    /// Where the service under test answers (`http://localhost:8080`).
+    pub base_url: Option<String>,
+    /// Extra dependencies for the manifest (`name` or `name==version`).
+    pub dependencies: Vec<String>,
+}
+
+/// CI systems a suite can carry a configuration for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum CiSystem {
+    /// `.github/workflows/faultline-tests.yml`
+    #[default]
+    Github,
+    /// `.gitlab-ci.yml`
+    Gitlab,
+    /// `Jenkinsfile`
+    Jenkins,
+    /// `.circleci/config.yml`
+    Circleci,
+}
+
+impl CiSystem {
+    /// Every system, as offered.
+    pub const ALL: [Self; 4] = [Self::Github, Self::Gitlab, Self::Jenkins, Self::Circleci];
+
+    /// The name in URLs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Github => "github",
+            Self::Gitlab => "gitlab",
+            Self::Jenkins => "jenkins",
+            Self::Circleci => "circleci",
+        }
+    }
+
+    /// Reads a name from a URL or the command line.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let raw = raw.trim().to_ascii_lowercase();
+        Self::ALL.into_iter().find(|c| c.as_str() == raw)
+    }
+
+    /// What people call it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Github => "GitHub Actions",
+            Self::Gitlab => "GitLab CI",
+            Self::Jenkins => "Jenkins",
+            Self::Circleci => "CircleCI",
+        }
+    }
+}
+
+/// What a generated file is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum FileKind {
+    /// Tests.
+    Test,
+    /// Shared fixtures and helpers.
+    Fixture,
+    /// The framework's configuration.
+    Config,
+    /// The dependency manifest.
+    Manifest,
+    /// README and test documentation.
+    Doc,
+    /// The CI configuration.
+    Ci,
+}
+
+/// A problem found in a generated file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Problem {
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+    /// In words.
+    pub message: String,
+}
+
+/// How a file fared in validation.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct Validation {
+    /// True when the file parsed and passed the framework's checks.
+    pub valid: bool,
+    /// What checked it (`tree-sitter python`, `json`…); empty when nothing could.
+    pub checker: String,
+    /// Errors: the file would not run.
+    pub errors: Vec<Problem>,
+    /// Warnings: it runs, but something is off.
+    pub warnings: Vec<Problem>,
+}
+
+/// One file of a generated suite.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct GeneratedFile {
+    /// Path inside the suite, `/`-separated.
+    pub path: String,
+    /// What it is for.
+    pub kind: FileKind,
+    /// Language of a code file (for highlighting); none for data files.
+    pub language: Option<Language>,
+    /// The text.
+    pub content: String,
+    /// Tests it holds.
+    pub tests: u32,
+    /// Pattern ids it covers.
+    pub patterns: Vec<String>,
+    /// The validation result.
+    pub validation: Validation,
+}
+
+/// An error pattern without a test, and what would give it one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Uncovered {
+    /// Pattern id.
+    pub pattern: String,
+    /// Its template.
+    pub template: String,
+    /// Its risk score.
+    pub risk: f64,
+    /// What would give it a test.
+    pub suggestion: String,
+}
+
+/// Which error patterns have tests.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct Coverage {
+    /// Error patterns in the analysis.
+    pub error_patterns: u32,
+    /// Those with at least one test.
+    pub covered: u32,
+    /// `covered / error_patterns` (1 when there are none).
+    pub ratio: f64,
+    /// Patterns (error or not) with tests.
+    pub tested_patterns: Vec<String>,
+    /// Uncovered error patterns, riskiest first.
+    pub uncovered: Vec<Uncovered>,
+}
+
+/// A suite: its files, coverage and totals.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Suite {
+    /// The framework.
+    pub framework: Framework,
+    /// The test types asked for.
+    pub types: Vec<TestType>,
+    /// Every file.
+    pub files: Vec<GeneratedFile>,
+    /// Tests in all files.
+    pub tests: u32,
+    /// Files that passed validation, of those checked.
+    pub valid_files: u32,
+    /// Files checked.
+    pub checked_files: u32,
+    /// Coverage of the error patterns.
+    pub coverage: Coverage,
+    /// Notes on choices the generator made (an unsupported preference, an inferred subject).
+    pub notes: Vec<String>,
+}
+
+/// A test case written for a person to carry out.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ManualCase {
+    /// `TC-001`, …
+    pub id: String,
+    /// What it checks.
+    pub title: String,
+    /// `unit`, `integration` or `e2e`.
+    pub test_type: TestType,
+    /// The pattern it guards.
+    pub pattern: String,
+    /// `critical`, `high`, `medium` or `low`.
+    pub priority: String,
+    /// What must hold before starting.
+    pub preconditions: Vec<String>,
+    /// What to do.
+    pub steps: Vec<String>,
+    /// What should happen.
+    pub expected: String,
+    /// Values to use, taken from the logs.
+    pub test_data: Vec<String>,
+    /// When the case passes.
+    pub acceptance: Vec<String>,
+}

@@ -1,0 +1,470 @@
+//! Generated tests: every framework × the engine's golden logs comes out valid (tree-sitter and
+//! the framework's rules) and covers the error patterns; the real toolchains accept every file
+//! (`python3 -m py_compile`, `node --check`); snapshots of each framework's code; and a
+//! generated pytest suite run for real against a service on loopback, passing against a healthy
+//! one and failing against one that answers 502, as the logs recorded.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use app::api::patterns::ResultDoc;
+use app::api::testgen::{Framework, Suite, TestType};
+use server::analysis::analyze::{Options, Source, analyze};
+use server::testgen::{Request, bundle, generate};
+
+/// The frameworks the generator writes today.
+const WRITTEN: [Framework; 6] = [
+    Framework::Pytest,
+    Framework::Jest,
+    Framework::Mocha,
+    Framework::Playwright,
+    Framework::Cypress,
+    Framework::Selenium,
+];
+
+fn logs() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/logs")
+}
+
+fn doc_of(files: &[&str]) -> ResultDoc {
+    let sources: Vec<Source> = files.iter().map(|f| Source::file(logs().join(f))).collect();
+    let analysis = analyze(&sources, Options::default()).expect("analyses");
+    server::reports::doc_of_analysis(&analysis).expect("converts")
+}
+
+const GOLDEN: [&str; 5] = [
+    "java-service.log",
+    "node-api.jsonl",
+    "python-app.log",
+    "nginx-access.log",
+    "postgresql.log",
+];
+
+fn suite(doc: &ResultDoc, framework: Framework) -> Suite {
+    generate(
+        doc,
+        &Request {
+            framework,
+            ..Request::default()
+        },
+    )
+    .expect("generates")
+}
+
+#[test]
+fn every_framework_writes_valid_files_for_every_golden_log() {
+    for log in GOLDEN {
+        let doc = doc_of(&[log]);
+        for framework in WRITTEN {
+            let suite = suite(&doc, framework);
+            for file in &suite.files {
+                assert!(
+                    file.validation.valid || file.validation.checker.is_empty(),
+                    "{framework} {log} {}: {:?}\n{}",
+                    file.path,
+                    file.validation.errors,
+                    file.content
+                );
+                assert!(
+                    file.validation.warnings.is_empty() || file.tests == 0,
+                    "{framework} {log} {}: {:?}",
+                    file.path,
+                    file.validation.warnings
+                );
+            }
+            assert_eq!(suite.valid_files, suite.checked_files, "{framework} {log}");
+            assert!(suite.checked_files > 0);
+            if framework.types().contains(&TestType::Unit) {
+                assert!(
+                    suite.coverage.ratio >= 0.95,
+                    "{framework} {log}: {:?}",
+                    suite.coverage
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn unit_frameworks_cover_every_error_pattern_of_all_logs_together() {
+    let doc = doc_of(&GOLDEN);
+    let suite = suite(&doc, Framework::Pytest);
+    let errors = doc.patterns.iter().filter(|p| p.is_error).count() as u32;
+    assert_eq!(suite.coverage.error_patterns, errors);
+    assert_eq!(
+        suite.coverage.covered, errors,
+        "{:?}",
+        suite.coverage.uncovered
+    );
+    // Page frameworks name what they leave out and why.
+    let pages = self::suite(&doc, Framework::Playwright);
+    assert!(pages.coverage.ratio < 1.0);
+    assert!(
+        pages
+            .coverage
+            .uncovered
+            .iter()
+            .all(|u| u.suggestion.contains("choose"))
+    );
+    let risks: Vec<f64> = pages.coverage.uncovered.iter().map(|u| u.risk).collect();
+    assert!(
+        risks.windows(2).all(|w| w[0] >= w[1]),
+        "riskiest first: {risks:?}"
+    );
+}
+
+#[test]
+fn test_types_filter_frameworks_and_scenarios() {
+    let doc = doc_of(&["nginx-access.log", "java-service.log"]);
+    let only_unit = generate(
+        &doc,
+        &Request {
+            framework: Framework::Jest,
+            types: vec![TestType::Unit],
+            ..Request::default()
+        },
+    )
+    .expect("generates");
+    assert!(
+        only_unit
+            .files
+            .iter()
+            .all(|f| !f.path.contains("integration"))
+    );
+    assert!(
+        only_unit
+            .files
+            .iter()
+            .any(|f| f.path.starts_with("tests/unit/"))
+    );
+    let refused = generate(
+        &doc,
+        &Request {
+            framework: Framework::Cypress,
+            types: vec![TestType::Unit],
+            ..Request::default()
+        },
+    );
+    assert_eq!(
+        refused.map(|_| ()).map_err(|e| e.to_string()),
+        Err("cypress does not write unit tests; it writes e2e".to_owned())
+    );
+    assert_eq!(
+        TestType::E2e.frameworks(),
+        [
+            Framework::Playwright,
+            Framework::Cypress,
+            Framework::Selenium
+        ]
+    );
+}
+
+#[test]
+fn each_test_starts_with_its_pattern_count_and_risk() {
+    let doc = doc_of(&["java-service.log"]);
+    let suite = suite(&doc, Framework::Pytest);
+    let payment = suite
+        .files
+        .iter()
+        .find(|f| f.path == "tests/unit/test_shop_checkout.py")
+        .expect("the checkout tests");
+    let content = &payment.content;
+    assert!(content.contains("# Pattern p"), "{content}");
+    assert!(content.contains("\"Payment failed for order <*>\""));
+    assert!(content.contains("Seen 20 times · risk"));
+    // The stack trace names the service and the repository that timed out.
+    assert!(content.contains("support.load(\"com.shop.checkout\", \"PaymentService.charge\")"));
+    assert!(content.contains("support.stub(\"com.shop.checkout.PaymentRepository.save\""));
+    assert!(content.contains("SQLTransientConnectionException"));
+    // A realistic order id from the pattern's values.
+    let order = doc
+        .patterns
+        .iter()
+        .find(|p| p.template == "Payment failed for order <*>")
+        .and_then(|p| p.variables[0].top.first())
+        .map(|v| v.value.clone())
+        .expect("an order id");
+    assert!(
+        content.contains(&format!("self.subject({order})")),
+        "{content}"
+    );
+}
+
+/// The suite's text, file by file, for a snapshot.
+fn snapshot_text(suite: &Suite) -> String {
+    let mut out = String::new();
+    for file in &suite.files {
+        if matches!(
+            file.kind,
+            app::api::testgen::FileKind::Test | app::api::testgen::FileKind::Fixture
+        ) {
+            out.push_str(&format!(
+                "==> {} ({} tests)\n{}\n",
+                file.path, file.tests, file.content
+            ));
+        }
+    }
+    out
+}
+
+#[test]
+fn snapshots_of_each_framework() {
+    let doc = doc_of(&["java-service.log", "nginx-access.log", "node-api.jsonl"]);
+    for framework in WRITTEN {
+        let suite = suite(&doc, framework);
+        insta::assert_snapshot!(format!("testgen_{framework}"), snapshot_text(&suite));
+    }
+}
+
+/// Tells the developer why a test checked nothing.
+fn skipped(why: &str) {
+    #[expect(
+        clippy::print_stderr,
+        reason = "tell the developer why nothing was checked"
+    )]
+    {
+        eprintln!("skipped: {why}");
+    }
+}
+
+fn have(tool: &str) -> bool {
+    Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Whether missing toolchains fail the test (CI) or skip it (a developer's machine).
+fn required() -> bool {
+    std::env::var_os("FAULTLINE_REQUIRE_TOOLCHAINS").is_some()
+}
+
+fn written_suite(framework: Framework, doc: &ResultDoc) -> (tempfile::TempDir, Suite) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let suite = suite(doc, framework);
+    bundle::write_dir(&suite, &dir.path().join("suite")).expect("writes");
+    (dir, suite)
+}
+
+#[test]
+fn the_real_toolchains_accept_every_generated_file() {
+    let doc = doc_of(&GOLDEN);
+    let mut checked = 0;
+    for framework in WRITTEN {
+        let (dir, suite) = written_suite(framework, &doc);
+        for file in &suite.files {
+            let path = dir.path().join("suite").join(&file.path);
+            let (tool, args): (&str, Vec<&str>) = if file.path.ends_with(".py") {
+                ("python3", vec!["-m", "py_compile"])
+            } else if file.path.ends_with(".js") {
+                ("node", vec!["--check"])
+            } else {
+                continue;
+            };
+            if !have(tool) {
+                assert!(!required(), "{tool} is required");
+                skipped(&format!("{tool} is not installed"));
+                return;
+            }
+            let output = Command::new(tool)
+                .args(&args)
+                .arg(&path)
+                .output()
+                .expect("runs");
+            assert!(
+                output.status.success(),
+                "{tool} refused {}:\n{}\n{}",
+                file.path,
+                String::from_utf8_lossy(&output.stderr),
+                file.content
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 50, "only {checked} files checked");
+}
+
+/// A loopback HTTP service that answers `/api/cart/<n>` with `cart_status`, refuses malformed
+/// ids with 400 and anything else with 404; it runs until the returned guard is dropped.
+struct FakeService {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for FakeService {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn fake_service(cart_status: u16) -> FakeService {
+    let port = crate::helpers::free_port();
+    let script = format!(
+        r#"
+import http.server, re
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def do_GET(self):
+        m = re.fullmatch(r"/api/cart/(.+)", self.path)
+        if m:
+            status = {cart_status} if m.group(1).isdigit() else 400
+        else:
+            status = 404
+        body = b"{{}}"
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+http.server.ThreadingHTTPServer(("127.0.0.1", {port}), H).serve_forever()
+"#
+    );
+    let child = Command::new("python3")
+        .args(["-c", &script])
+        .spawn()
+        .expect("starts the fake service");
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    FakeService { child, url }
+}
+
+/// Runs pytest on `tests` of the suite in `dir` with `BASE_URL`; returns (passed, output).
+fn pytest(dir: &Path, tests: &str, base_url: &str) -> (bool, String) {
+    let output = Command::new("python3")
+        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", tests])
+        .current_dir(dir)
+        .env("BASE_URL", base_url)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .expect("runs pytest");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+fn have_pytest() -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", "import pytest, requests"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(ok || !required(), "pytest and requests are required");
+    ok
+}
+
+#[test]
+fn a_generated_api_suite_passes_on_a_healthy_service_and_fails_on_the_logged_502() {
+    if !have_pytest() {
+        skipped("pytest is not installed");
+        return;
+    }
+    let doc = doc_of(&["nginx-access.log"]);
+    let (dir, _) = written_suite(Framework::Pytest, &doc);
+    let suite = dir.path().join("suite");
+    let healthy = fake_service(200);
+    let (passed, output) = pytest(&suite, "tests/integration/test_cart_api.py", &healthy.url);
+    assert!(passed, "{output}");
+    assert!(output.contains("5 passed"), "{output}");
+    drop(healthy);
+    let broken = fake_service(502);
+    let (passed, output) = pytest(&suite, "tests/integration/test_cart_api.py", &broken.url);
+    assert!(!passed, "{output}");
+    assert!(output.contains("answered 502"), "{output}");
+    // Without a service address the API tests skip, saying why.
+    let (passed, output) = pytest(&suite, "tests/integration/test_cart_api.py", "");
+    assert!(passed, "{output}");
+    assert!(output.contains("skipped"), "{output}");
+}
+
+#[test]
+fn a_generated_unit_test_catches_the_logged_bug_and_passes_once_it_is_fixed() {
+    if !have_pytest() {
+        skipped("pytest is not installed");
+        return;
+    }
+    let doc = doc_of(&["python-app.log"]);
+    let (dir, suite) = written_suite(Framework::Pytest, &doc);
+    let root = dir.path().join("suite");
+    let file = suite
+        .files
+        .iter()
+        .find(|f| f.content.contains("\"render_invoice\""))
+        .expect("a test of render_invoice, which the traceback names");
+    // Before the code exists the tests skip, naming the module.
+    let (passed, output) = pytest(&root, &file.path, "");
+    assert!(passed, "{output}");
+    assert!(output.contains("skipped"), "{output}");
+    // The code as it was: None amounts raise the TypeError the logs show.
+    std::fs::create_dir_all(root.join("worker")).expect("creates");
+    std::fs::write(root.join("worker/__init__.py"), "").expect("writes");
+    let render = root.join("worker/render.py");
+    std::fs::write(
+        &render,
+        "def render_invoice(invoice_id):\n    return sum([1, None])\n",
+    )
+    .expect("writes");
+    let (passed, output) = pytest(&root, &file.path, "");
+    assert!(!passed, "{output}");
+    assert!(output.contains("TypeError"), "{output}");
+    // Fixed: bad ids are refused with a ValueError instead.
+    std::fs::write(
+        &render,
+        "def render_invoice(invoice_id):\n    if not isinstance(invoice_id, int) or invoice_id <= 0:\n        raise ValueError('no such invoice')\n    return f'invoice {invoice_id}'\n",
+    )
+    .expect("writes");
+    let (passed, output) = pytest(&root, &file.path, "");
+    assert!(passed, "{output}");
+}
+
+#[test]
+fn the_zip_holds_every_file_under_one_folder() {
+    let doc = doc_of(&["nginx-access.log"]);
+    let suite = suite(&doc, Framework::Jest);
+    let bytes = bundle::zip(&suite).expect("zips");
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("reads back");
+    assert_eq!(archive.len(), suite.files.len());
+    let names: Vec<String> = (0..archive.len())
+        .map(|i| {
+            archive
+                .by_index(i)
+                .expect("entry")
+                .name()
+                .expect("a name")
+                .into_owned()
+        })
+        .collect();
+    for expected in [
+        "README.md",
+        "package.json",
+        "jest.config.js",
+        "tests/support.js",
+        ".github/workflows/faultline-tests.yml",
+        "manual-test-cases.csv",
+        "TESTS.md",
+    ] {
+        assert!(
+            names.contains(&format!("faultline-jest-tests/{expected}")),
+            "{expected} in {names:?}"
+        );
+    }
+    let mut readme = String::new();
+    std::io::Read::read_to_string(
+        &mut archive
+            .by_name("faultline-jest-tests/README.md")
+            .expect("readme"),
+        &mut readme,
+    )
+    .expect("reads");
+    assert!(
+        readme.contains("npm install") && readme.contains("npm test"),
+        "{readme}"
+    );
+}
