@@ -47,6 +47,9 @@ fi
 if [ "$mode" = test ]; then
   # poppler-utils renders and reads the PDF reports in the tests (pdftoppm, pdftotext).
   apt_install chromium fonts-dejavu-core poppler-utils
+  # The real toolchains that cross-check generated tests: ruby -c, php -l, gofmt -e, and javac
+  # with the JUnit 5 and Mockito jars.
+  apt_install ruby php-cli golang-go default-jdk-headless junit5 libmockito-java
   # A real SMTP server on loopback for the mail tests.
   if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
     log "pip install aiosmtpd"

@@ -90,7 +90,12 @@ impl Request {
 pub fn generate(doc: &ResultDoc, request: &Request) -> Result<Suite, RequestError> {
     request.check()?;
     let types = request.types()?;
-    let plan = plan::plan(doc, &types, &request.preferences, &request.context);
+    let mut preferences = request.preferences.clone();
+    // Go cannot replace a function at run time: its unit tests call the code as it is.
+    if request.framework == Framework::Gotest {
+        preferences.mocking = false;
+    }
+    let plan = plan::plan(doc, &types, &preferences, &request.context);
     let scenarios: Vec<&plan::Scenario> = plan.scenarios.iter().collect();
     let mut categories: Vec<String> = scenarios.iter().map(|s| s.category.clone()).collect();
     categories.sort();
@@ -98,7 +103,7 @@ pub fn generate(doc: &ResultDoc, request: &Request) -> Result<Suite, RequestErro
     let options = render::Options {
         framework: request.framework,
         types: types.clone(),
-        preferences: request.preferences.clone(),
+        preferences,
         context: request.context.clone(),
         categories,
     };
@@ -212,6 +217,9 @@ fn notes(plan: &plan::Plan, request: &Request) -> Vec<String> {
         notes.push(format!(
             "{guessed} unit test group(s) name code after the log message (no stack trace named it): point them at the function that logs the message"
         ));
+    }
+    if request.framework == Framework::Gotest && prefs.mocking {
+        notes.push("Go unit tests call the code as it is: Go cannot replace a function at run time, so stubbing a failing dependency needs the interface your code takes".into());
     }
     if request.framework.language() != app::api::testgen::Language::Javascript
         && prefs.async_style != app::api::testgen::AsyncStyle::Await

@@ -50,6 +50,16 @@ pub fn snake(words: &[String]) -> String {
     })
 }
 
+/// `camelCase`.
+pub fn camel(words: &[String]) -> String {
+    let pascal = pascal(words);
+    let mut chars = pascal.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => "behaviour".into(),
+    }
+}
+
 /// `PascalCase`.
 pub fn pascal(words: &[String]) -> String {
     let joined: String = words
@@ -131,6 +141,39 @@ pub fn single_quoted(value: &str) -> String {
     out
 }
 
+/// A single-quoted literal for Ruby and PHP, where nothing inside is interpolated; control
+/// characters become spaces (single quotes have no escape for them).
+pub fn plain_quoted(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('\'');
+    for c in value.chars() {
+        match c {
+            '\'' => out.push_str("\\'"),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// Text for XML content and attributes.
+pub fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Whether `name` can be used as-is as an identifier in C-family languages.
+pub fn is_identifier(name: &str) -> bool {
+    name.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 /// Text safe inside any language's line or block comment, cut at `max` characters: no line
 /// breaks, no `*/`, no `?>` (which would end PHP mode) and no `\u` (which Java reads as a
 /// character even in a comment).
@@ -163,6 +206,7 @@ mod tests {
         );
         assert_eq!(snake(&words("<*> <*>")), "behaviour");
         assert_eq!(pascal(&words("deadlock detected")), "DeadlockDetected");
+        assert_eq!(camel(&words("Payment failed")), "paymentFailed");
         assert_eq!(snake(&words("500 errors")), "errors");
         assert_eq!(identifier("9 lives!"), "n9_lives");
     }
@@ -171,6 +215,7 @@ mod tests {
     fn literals_escape_what_would_end_or_interpolate_them() {
         assert_eq!(quoted("a\"b\\c$d#{e}\n\u{7}"), r#""a\"b\\c$d#{e}\n\u0007""#);
         assert_eq!(single_quoted("it's\u{1}"), r"'it\'s\u0001'");
+        assert_eq!(plain_quoted("it's a \\ #{x}\n"), r"'it\'s a \\ #{x} '");
         assert_eq!(
             comment_text("a */ b\nc ?> \\u000a", 100),
             "a * / b c ? > \\ u000a"

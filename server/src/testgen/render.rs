@@ -1,8 +1,13 @@
 //! Writes a plan out as files in one framework: test files grouped by type and module, shared
 //! fixtures, the framework's configuration and the dependency manifest.
 
+mod csharp;
+mod golang;
+mod java;
 mod javascript;
+mod php;
 mod python;
+mod ruby;
 
 use std::collections::BTreeMap;
 
@@ -73,11 +78,11 @@ pub fn render(scenarios: &[&Scenario], options: &Options) -> Vec<Draft> {
         Framework::Jest | Framework::Mocha | Framework::Playwright | Framework::Cypress => {
             javascript::render(scenarios, options)
         }
-        Framework::Junit
-        | Framework::Rspec
-        | Framework::Phpunit
-        | Framework::Nunit
-        | Framework::Gotest => Vec::new(),
+        Framework::Junit => java::render(scenarios, options),
+        Framework::Rspec => ruby::render(scenarios, options),
+        Framework::Phpunit => php::render(scenarios, options),
+        Framework::Nunit => csharp::render(scenarios, options),
+        Framework::Gotest => golang::render(scenarios, options),
     }
 }
 

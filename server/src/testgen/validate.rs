@@ -59,7 +59,11 @@ fn grammar(language: Language) -> Option<(tree_sitter::Language, &'static str)> 
             tree_sitter_javascript::LANGUAGE.into(),
             "tree-sitter javascript",
         )),
-        _ => None,
+        Language::Java => Some((tree_sitter_java::LANGUAGE.into(), "tree-sitter java")),
+        Language::Ruby => Some((tree_sitter_ruby::LANGUAGE.into(), "tree-sitter ruby")),
+        Language::Php => Some((tree_sitter_php::LANGUAGE_PHP.into(), "tree-sitter php")),
+        Language::Csharp => Some((tree_sitter_c_sharp::LANGUAGE.into(), "tree-sitter c-sharp")),
+        Language::Go => Some((tree_sitter_go::LANGUAGE.into(), "tree-sitter go")),
     }
 }
 
@@ -107,7 +111,7 @@ fn validate_code(
                 &mut errors,
                 &mut warnings,
             ),
-            _ => {}
+            other => check_static(other, tree.root_node(), source, &mut errors, &mut warnings),
         }
     }
     errors.truncate(MAX_PROBLEMS);
@@ -358,6 +362,158 @@ fn check_javascript(
     }
 }
 
+/// Every node of the tree, depth first.
+fn nodes(root: Node<'_>) -> Vec<Node<'_>> {
+    let mut out = Vec::new();
+    let mut stack = vec![root];
+    while let Some(node) = stack.pop() {
+        out.push(node);
+        let mut cursor = node.walk();
+        let children: Vec<Node<'_>> = node.children(&mut cursor).collect();
+        stack.extend(children.into_iter().rev());
+    }
+    out
+}
+
+/// JUnit, RSpec, PHPUnit, NUnit and Go: the framework's import, and test functions of the
+/// shape it collects.
+fn check_static(
+    language: Language,
+    root: Node<'_>,
+    source: &[u8],
+    errors: &mut Vec<Problem>,
+    warnings: &mut Vec<Problem>,
+) {
+    let all = nodes(root);
+    let whole = text(root, source);
+    let mut tests = 0;
+    match language {
+        Language::Java => {
+            if !whole.contains("import org.junit.jupiter.api.Test;") {
+                errors.push(problem(
+                    1,
+                    1,
+                    "a JUnit 5 test file must import org.junit.jupiter.api.Test",
+                ));
+            }
+            for node in &all {
+                if node.kind() == "marker_annotation" && text(*node, source) == "@Test" {
+                    tests += 1;
+                    let method = node.parent().and_then(|m| m.parent());
+                    if let Some(method) = method.filter(|m| m.kind() == "method_declaration") {
+                        let params = method
+                            .child_by_field_name("parameters")
+                            .map(|p| p.named_child_count())
+                            .unwrap_or(0);
+                        if params > 0 {
+                            errors.push(at(method, "a @Test method takes no parameters here"));
+                        }
+                        if text(method, source).contains(" static ") {
+                            errors.push(at(method, "JUnit does not run static @Test methods"));
+                        }
+                    }
+                }
+            }
+        }
+        Language::Ruby => {
+            if !whole.contains("require 'spec_helper'") {
+                warnings.push(problem(1, 1, "an RSpec file usually requires spec_helper"));
+            }
+            for node in &all {
+                if node.kind() == "call" {
+                    let method = node
+                        .child_by_field_name("method")
+                        .map(|m| text(m, source))
+                        .unwrap_or_default();
+                    if method == "it" {
+                        tests += 1;
+                        if node.child_by_field_name("block").is_none() {
+                            errors.push(at(*node, "an it without a block is pending, not a test"));
+                        }
+                    }
+                    if method == "fit" || method == "fdescribe" {
+                        errors.push(at(*node, "a focused example would skip every other test"));
+                    }
+                }
+            }
+        }
+        Language::Php => {
+            if !whole.starts_with("<?php") {
+                errors.push(problem(1, 1, "a PHP file must start with <?php"));
+            }
+            if !whole.contains("extends TestCase") {
+                errors.push(problem(1, 1, "a PHPUnit test class must extend TestCase"));
+            }
+            for node in &all {
+                if node.kind() == "method_declaration" {
+                    let name = node
+                        .child_by_field_name("name")
+                        .map(|n| text(n, source))
+                        .unwrap_or_default();
+                    if name.starts_with("test") {
+                        tests += 1;
+                        if !text(*node, source).starts_with("public") {
+                            errors.push(at(
+                                *node,
+                                &format!("{name} must be public for PHPUnit to run it"),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        Language::Csharp => {
+            if !whole.contains("using NUnit.Framework;") {
+                errors.push(problem(1, 1, "an NUnit test file must use NUnit.Framework"));
+            }
+            for node in &all {
+                if node.kind() == "attribute" && text(*node, source) == "Test" {
+                    tests += 1;
+                    let method = node
+                        .parent()
+                        .and_then(|l| l.parent())
+                        .filter(|m| m.kind() == "method_declaration");
+                    if let Some(method) = method
+                        && !text(method, source).contains("public ")
+                    {
+                        errors.push(at(method, "an NUnit test method must be public"));
+                    }
+                }
+            }
+        }
+        Language::Go => {
+            if !whole.contains("\"testing\"") {
+                errors.push(problem(1, 1, "a Go test file must import testing"));
+            }
+            for node in &all {
+                if node.kind() == "function_declaration" {
+                    let name = node
+                        .child_by_field_name("name")
+                        .map(|n| text(n, source))
+                        .unwrap_or_default();
+                    if let Some(rest) = name.strip_prefix("Test") {
+                        tests += 1;
+                        if rest.starts_with(|c: char| c.is_lowercase()) {
+                            warnings.push(at(*node, &format!("go test does not run {name}: the letter after Test must not be lower-case")));
+                        }
+                        let params = node
+                            .child_by_field_name("parameters")
+                            .map(|p| text(p, source))
+                            .unwrap_or_default();
+                        if !params.contains("*testing.T") {
+                            errors.push(at(*node, &format!("{name} must take t *testing.T")));
+                        }
+                    }
+                }
+            }
+        }
+        Language::Python | Language::Javascript => {}
+    }
+    if tests == 0 {
+        warnings.push(problem(1, 1, "no tests in this file"));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -441,6 +597,74 @@ mod tests {
         );
         let untitled = check(Framework::Jest, Language::Javascript, "test(() => {});\n");
         assert!(untitled.errors.iter().any(|e| e.message.contains("title")));
+    }
+
+    #[test]
+    fn java_ruby_php_csharp_and_go_are_parsed_and_checked() {
+        let java = check(
+            Framework::Junit,
+            Language::Java,
+            "import org.junit.jupiter.api.Test;\nclass ATest {\n    @Test\n    void a() { int x = ; }\n}\n",
+        );
+        assert!(!java.valid);
+        assert_eq!(java.errors[0].line, 4, "{:?}", java.errors);
+        let java_ok = check(
+            Framework::Junit,
+            Language::Java,
+            "import org.junit.jupiter.api.Test;\nclass ATest {\n    @Test\n    void a() {}\n}\n",
+        );
+        assert!(java_ok.valid && java_ok.warnings.is_empty(), "{java_ok:?}");
+        let ruby = check(
+            Framework::Rspec,
+            Language::Ruby,
+            "require 'spec_helper'\nRSpec.describe 'x' do\n  it 'a' do\n    expect(1).to eq(1\n  end\nend\n",
+        );
+        assert!(!ruby.valid);
+        let focused = check(
+            Framework::Rspec,
+            Language::Ruby,
+            "require 'spec_helper'\nRSpec.describe 'x' do\n  fit 'a' do\n  end\nend\n",
+        );
+        assert!(focused.errors.iter().any(|e| e.message.contains("focused")));
+        let php = check(
+            Framework::Phpunit,
+            Language::Php,
+            "<?php\nclass ATest extends TestCase\n{\n    private function testA(): void {}\n}\n",
+        );
+        assert!(
+            php.errors.iter().any(|e| e.message.contains("public")),
+            "{php:?}"
+        );
+        let php_broken = check(
+            Framework::Phpunit,
+            Language::Php,
+            "<?php\nclass ATest extends TestCase\n{\n    public function testA(): void { $x = ; }\n}\n",
+        );
+        assert!(!php_broken.valid);
+        let cs = check(
+            Framework::Nunit,
+            Language::Csharp,
+            "using NUnit.Framework;\npublic class A\n{\n    [Test]\n    void B() {}\n}\n",
+        );
+        assert!(
+            cs.errors.iter().any(|e| e.message.contains("public")),
+            "{cs:?}"
+        );
+        let go = check(
+            Framework::Gotest,
+            Language::Go,
+            "package a\n\nimport \"testing\"\n\nfunc TestA(x int) {}\n",
+        );
+        assert!(
+            go.errors.iter().any(|e| e.message.contains("testing.T")),
+            "{go:?}"
+        );
+        let go_broken = check(
+            Framework::Gotest,
+            Language::Go,
+            "package a\n\nimport \"testing\"\n\nfunc TestA(t *testing.T) { if {\n}\n",
+        );
+        assert!(!go_broken.valid);
     }
 
     #[test]

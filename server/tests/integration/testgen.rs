@@ -13,15 +13,8 @@ use app::api::testgen::{Framework, Suite, TestType};
 use server::analysis::analyze::{Options, Source, analyze};
 use server::testgen::{Request, bundle, generate};
 
-/// The frameworks the generator writes today.
-const WRITTEN: [Framework; 6] = [
-    Framework::Pytest,
-    Framework::Jest,
-    Framework::Mocha,
-    Framework::Playwright,
-    Framework::Cypress,
-    Framework::Selenium,
-];
+/// Every framework.
+const WRITTEN: [Framework; 11] = Framework::ALL;
 
 fn logs() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/logs")
@@ -228,13 +221,6 @@ fn skipped(why: &str) {
     }
 }
 
-fn have(tool: &str) -> bool {
-    Command::new(tool)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 /// Whether missing toolchains fail the test (CI) or skip it (a developer's machine).
 fn required() -> bool {
     std::env::var_os("FAULTLINE_REQUIRE_TOOLCHAINS").is_some()
@@ -247,6 +233,31 @@ fn written_suite(framework: Framework, doc: &ResultDoc) -> (tempfile::TempDir, S
     (dir, suite)
 }
 
+/// The command that checks a file's syntax, by extension. Java is compiled separately.
+fn checker(path: &str) -> Option<(&'static str, &'static [&'static str])> {
+    let ext = path.rsplit('.').next()?;
+    Some(match ext {
+        "py" => ("python3", &["-m", "py_compile"]),
+        "js" => ("node", &["--check"]),
+        "rb" => ("ruby", &["-c"]),
+        "php" => ("php", &["-l"]),
+        "go" => ("gofmt", &["-e", "-l"]),
+        _ => return None,
+    })
+}
+
+fn have_tool(tool: &str) -> bool {
+    let probe = match tool {
+        "gofmt" => Command::new("gofmt").arg("-l").arg("/dev/null").output(),
+        "php" => Command::new("php").arg("-v").output(),
+        "ruby" => Command::new("ruby").arg("-v").output(),
+        _ => Command::new(tool).arg("--version").output(),
+    };
+    let ok = probe.is_ok_and(|o| o.status.success());
+    assert!(ok || !required(), "{tool} is required");
+    ok
+}
+
 #[test]
 fn the_real_toolchains_accept_every_generated_file() {
     let doc = doc_of(&GOLDEN);
@@ -254,21 +265,16 @@ fn the_real_toolchains_accept_every_generated_file() {
     for framework in WRITTEN {
         let (dir, suite) = written_suite(framework, &doc);
         for file in &suite.files {
-            let path = dir.path().join("suite").join(&file.path);
-            let (tool, args): (&str, Vec<&str>) = if file.path.ends_with(".py") {
-                ("python3", vec!["-m", "py_compile"])
-            } else if file.path.ends_with(".js") {
-                ("node", vec!["--check"])
-            } else {
+            let Some((tool, args)) = checker(&file.path) else {
                 continue;
             };
-            if !have(tool) {
-                assert!(!required(), "{tool} is required");
+            if !have_tool(tool) {
                 skipped(&format!("{tool} is not installed"));
-                return;
+                continue;
             }
+            let path = dir.path().join("suite").join(&file.path);
             let output = Command::new(tool)
-                .args(&args)
+                .args(args)
                 .arg(&path)
                 .output()
                 .expect("runs");
@@ -282,7 +288,83 @@ fn the_real_toolchains_accept_every_generated_file() {
             checked += 1;
         }
     }
-    assert!(checked > 50, "only {checked} files checked");
+    assert!(checked > 100, "only {checked} files checked");
+}
+
+/// The JUnit jars Debian's junit5 package installs.
+fn junit_classpath() -> Option<String> {
+    let jars = [
+        "junit-jupiter-api",
+        "apiguardian-api",
+        "opentest4j",
+        "junit-platform-commons",
+    ];
+    let paths: Vec<String> = jars
+        .iter()
+        .map(|j| format!("/usr/share/java/{j}.jar"))
+        .collect();
+    paths
+        .iter()
+        .all(|p| Path::new(p).exists())
+        .then(|| paths.join(":"))
+}
+
+#[test]
+fn javac_compiles_the_java_suite() {
+    let (Some(classpath), true) = (junit_classpath(), have_tool("javac")) else {
+        assert!(!required(), "javac and the junit5 jars are required");
+        skipped("javac or the JUnit jars are missing");
+        return;
+    };
+    let doc = doc_of(&GOLDEN);
+    let (dir, suite) = written_suite(Framework::Junit, &doc);
+    let root = dir.path().join("suite");
+    let java: Vec<&app::api::testgen::GeneratedFile> = suite
+        .files
+        .iter()
+        .filter(|f| f.path.ends_with(".java"))
+        .collect();
+    // The support class and the API tests need nothing but JUnit: compiled in full.
+    let whole: Vec<PathBuf> = java
+        .iter()
+        .filter(|f| f.path.contains("/faultline/"))
+        .map(|f| root.join(&f.path))
+        .collect();
+    assert!(
+        whole.len() >= 2,
+        "{:?}",
+        suite.files.iter().map(|f| &f.path).collect::<Vec<_>>()
+    );
+    let output = Command::new("javac")
+        .args(["-Xlint:all", "-Werror", "-d"])
+        .arg(dir.path().join("classes"))
+        .args(["-cp", &classpath])
+        .args(&whole)
+        .output()
+        .expect("runs javac");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // Unit tests name the application's classes, which only the project has: parsed by javac.
+    let units: Vec<PathBuf> = java
+        .iter()
+        .filter(|f| !f.path.contains("/faultline/"))
+        .map(|f| root.join(&f.path))
+        .collect();
+    assert!(!units.is_empty());
+    let output = Command::new("javac")
+        .args(["-XDshould-stop.ifNoError=PARSE", "-d"])
+        .arg(dir.path().join("parsed"))
+        .args(&units)
+        .output()
+        .expect("runs javac");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 /// A loopback HTTP service that answers `/api/cart/<n>` with `cart_status`, refuses malformed
