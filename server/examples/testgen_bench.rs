@@ -26,7 +26,7 @@ fn variable(value: &str) -> VariableDoc {
 fn pattern(i: usize) -> PatternDoc {
     let id = format!("p{i}");
     let (template, category, variables, sample, stack) = match i % 6 {
-        0 if i % 12 == 0 => (
+        0 if i.is_multiple_of(12) => (
             format!("GET /api/orders{i}/{{id}} 502"),
             "dependency",
             vec![],
@@ -45,21 +45,31 @@ fn pattern(i: usize) -> PatternDoc {
             "payment",
             vec![variable("774722")],
             format!("Payment {i} failed for order 774722"),
-            Some(format!("org.springframework.dao.DataAccessResourceFailureException: Unable to acquire JDBC Connection\n\tat com.shop.billing{i}.PaymentRepository.save(PaymentRepository.java:88)\n\tat com.shop.billing{i}.PaymentService.charge(PaymentService.java:142)\nCaused by: java.sql.SQLTransientConnectionException: HikariPool-1 - Connection is not available, request timed out after 30000ms.")),
+            Some(format!(
+                "org.springframework.dao.DataAccessResourceFailureException: Unable to acquire JDBC Connection\n\tat com.shop.billing{i}.PaymentRepository.save(PaymentRepository.java:88)\n\tat com.shop.billing{i}.PaymentService.charge(PaymentService.java:142)\nCaused by: java.sql.SQLTransientConnectionException: HikariPool-1 - Connection is not available, request timed out after 30000ms."
+            )),
         ),
         2 => (
             format!("Task send_invoice{i}[<*>] raised unexpected exception"),
             "application",
             vec![variable("11262166")],
             format!("Task send_invoice{i}[11262166] raised unexpected exception"),
-            Some(format!("Traceback (most recent call last):\n  File \"/app/worker{i}/tasks.py\", line 88, in send_invoice\n    pdf = render_invoice(invoice_id)\n  File \"/app/worker{i}/render.py\", line 41, in render_invoice\n    total = sum(x)\nTypeError: unsupported operand type(s) for +: 'int' and 'NoneType'")),
+            Some(format!(
+                "Traceback (most recent call last):\n  File \"/app/worker{i}/tasks.py\", line 88, in send_invoice\n    pdf = render_invoice(invoice_id)\n  File \"/app/worker{i}/render.py\", line 41, in render_invoice\n    total = sum(x)\nTypeError: unsupported operand type(s) for +: 'int' and 'NoneType'"
+            )),
         ),
         3 => (
-            format!("request {i} errored: upstream pricing-service responded <*> Service Unavailable"),
+            format!(
+                "request {i} errored: upstream pricing-service responded <*> Service Unavailable"
+            ),
             "dependency",
             vec![variable("503")],
-            format!("request {i} errored: upstream pricing-service responded 503 Service Unavailable"),
-            Some(format!("UpstreamError: upstream pricing-service responded 503 Service Unavailable\n    at PricingClient.quote (/srv/app/src/pricing{i}/client.js:48:13)\n    at async QuoteController.create (/srv/app/src/quotes{i}/controller.js:22:19)")),
+            format!(
+                "request {i} errored: upstream pricing-service responded 503 Service Unavailable"
+            ),
+            Some(format!(
+                "UpstreamError: upstream pricing-service responded 503 Service Unavailable\n    at PricingClient.quote (/srv/app/src/pricing{i}/client.js:48:13)\n    at async QuoteController.create (/srv/app/src/quotes{i}/controller.js:22:19)"
+            )),
         ),
         4 => (
             format!("validation {i} failed: field \"email\" must be a valid address (got \"<*>\")"),
@@ -144,7 +154,13 @@ fn main() {
         say(format!(
             "{framework:<10} {tests} tests from 3 patterns: median {:.2} ms (min {:.2} ms) over {runs} runs",
             median(times.clone()).as_secs_f64() * 1000.0,
-            times.iter().min().copied().unwrap_or_default().as_secs_f64() * 1000.0
+            times
+                .iter()
+                .min()
+                .copied()
+                .unwrap_or_default()
+                .as_secs_f64()
+                * 1000.0
         ));
     }
 

@@ -318,6 +318,157 @@ pub struct ProjectContext {
     pub dependencies: Vec<String>,
 }
 
+/// A member's or a team's choices for generated tests, kept on the server.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default, deny_unknown_fields)]
+pub struct TestSettings {
+    /// The framework to generate for.
+    pub framework: Framework,
+    /// The CI system the download carries a configuration for.
+    pub ci: CiSystem,
+    /// What suites include and how they are written.
+    pub preferences: Preferences,
+    /// The project the tests are for.
+    pub context: ProjectContext,
+}
+
+/// Longest framework configuration snippet, in bytes.
+pub const MAX_CONFIG_BYTES: usize = 16 * 1024;
+/// Most module paths or dependencies.
+pub const MAX_LIST: usize = 50;
+/// Longest module path, dependency or base URL, in characters.
+pub const MAX_ITEM_CHARS: usize = 300;
+
+impl TestSettings {
+    /// Problems with the settings, each naming its field; empty when they can be saved.
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
+        let mut problem = |field: &'static str, message: String| {
+            problems.push((field, message));
+        };
+        let max = self.preferences.max_tests_per_pattern;
+        if !(1..=MAX_TESTS_PER_PATTERN).contains(&max) {
+            problem(
+                "preferences.max_tests_per_pattern",
+                format!("Choose between 1 and {MAX_TESTS_PER_PATTERN} tests per pattern."),
+            );
+        }
+        let context = &self.context;
+        if let Some(url) = &context.base_url {
+            let scheme_ok = url.starts_with("http://") || url.starts_with("https://");
+            if !url.is_empty()
+                && (!scheme_ok
+                    || url.chars().count() > MAX_ITEM_CHARS
+                    || url.contains(char::is_whitespace))
+            {
+                problem(
+                    "context.base_url",
+                    "Give an http:// or https:// address without spaces.".into(),
+                );
+            }
+        }
+        if context
+            .framework_config
+            .as_ref()
+            .is_some_and(|c| c.len() > MAX_CONFIG_BYTES)
+        {
+            problem(
+                "context.framework_config",
+                format!(
+                    "Keep the configuration under {} KiB.",
+                    MAX_CONFIG_BYTES / 1024
+                ),
+            );
+        }
+        for (field, list) in [
+            ("context.module_paths", &context.module_paths),
+            ("context.dependencies", &context.dependencies),
+        ] {
+            if list.len() > MAX_LIST {
+                problem(field, format!("At most {MAX_LIST} entries."));
+            } else if list.iter().any(|m| {
+                m.trim().is_empty()
+                    || m.chars().count() > MAX_ITEM_CHARS
+                    || m.chars().any(char::is_control)
+                    || m.contains(char::is_whitespace)
+            }) {
+                problem(
+                    field,
+                    format!(
+                        "One entry per line, without spaces, up to {MAX_ITEM_CHARS} characters each."
+                    ),
+                );
+            }
+        }
+        if context
+            .language
+            .as_ref()
+            .is_some_and(|l| l.chars().count() > 40)
+        {
+            problem(
+                "context.language",
+                "Name the language in at most 40 characters.".into(),
+            );
+        }
+        problems
+    }
+}
+
+/// Whose settings: the caller's own, or a team's.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum SettingsOwner {
+    /// The signed-in member.
+    User,
+    /// A team of the organisation.
+    Team,
+}
+
+/// Settings as stored, with whose they are.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct StoredSettings {
+    /// The caller's own or a team's.
+    pub owner: SettingsOwner,
+    /// The team, for a team's.
+    pub team_id: Option<String>,
+    /// The settings (the defaults when none were saved).
+    pub settings: TestSettings,
+    /// When they were last saved; none for the defaults.
+    pub updated_at_ms: Option<i64>,
+}
+
+/// A request to generate a suite with explicit choices.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default, deny_unknown_fields)]
+pub struct GenerateRequest {
+    /// The framework.
+    pub framework: Framework,
+    /// The CI system the suite carries a configuration for.
+    pub ci: CiSystem,
+    /// What the suite includes and how it is written.
+    pub preferences: Preferences,
+    /// The project the tests are for.
+    pub context: ProjectContext,
+    /// Test types (empty: all the framework writes).
+    pub types: Vec<TestType>,
+}
+
+impl GenerateRequest {
+    /// The settings part.
+    pub fn settings(&self) -> TestSettings {
+        TestSettings {
+            framework: self.framework,
+            ci: self.ci,
+            preferences: self.preferences.clone(),
+            context: self.context.clone(),
+        }
+    }
+}
+
 /// CI systems a suite can carry a configuration for.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -16,6 +16,7 @@ pub mod reports;
 pub mod roles;
 pub mod sharing;
 pub mod teams;
+pub mod testgen;
 pub mod tokens;
 pub mod uploads;
 
@@ -148,6 +149,11 @@ fn json_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(patterns::context))
         .routes(routes!(compare::compare))
         .routes(routes!(reports::export))
+        .routes(routes!(testgen::suite, testgen::generate))
+        .routes(routes!(testgen::download))
+        .routes(routes!(testgen::manual_cases))
+        .routes(routes!(testgen::my_settings, testgen::save_my_settings))
+        .routes(routes!(testgen::team_settings, testgen::save_team_settings))
         .routes(routes!(sharing::show, sharing::update))
         .routes(routes!(comments::list, comments::create))
         .routes(routes!(comments::edit, comments::remove))
@@ -182,6 +188,7 @@ fn json_routes() -> OpenApiRouter<AppState> {
         (name = "analyses", description = "Analyses of uploads: start, follow live, read, cancel, delete"),
         (name = "projects", description = "Projects that group analyses by service"),
         (name = "comments", description = "Threaded comments on patterns, followed live, and the mentions they send"),
+        (name = "tests", description = "Regression tests generated from an analysis, and the settings they are generated with"),
     )
 )]
 struct ApiDoc;

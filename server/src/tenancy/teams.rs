@@ -77,6 +77,12 @@ pub async fn rename(
 
 /// Deletes a team; false when it is not in the organisation.
 pub async fn delete(tx: &mut Tx, org_id: &str, team_id: &str) -> Result<bool, sqlx::Error> {
+    // Its test-generation settings go with it (they name the team, not a foreign key).
+    with_tx!(tx, c => sqlx::query(r"delete from test_settings where org_id = $1 and owner_kind = 'team' and owner_id = $2")
+        .bind(org_id)
+        .bind(team_id)
+        .execute(&mut *c)
+        .await.map(drop))?;
     let done = with_tx!(tx, c => sqlx::query(r"delete from teams where org_id = $1 and id = $2")
         .bind(org_id)
         .bind(team_id)

@@ -550,3 +550,476 @@ fn the_zip_holds_every_file_under_one_folder() {
         "{readme}"
     );
 }
+
+// The HTTP API, on both databases.
+
+mod api {
+    use serde_json::{Value, json};
+
+    use crate::helpers::TestApp;
+    use crate::identity::User;
+    use crate::on_both_backends;
+    use crate::tenancy::join;
+
+    /// A finished analysis of the Java and nginx golden logs (two files), by `owner`.
+    async fn analysed(app: &TestApp, owner: &User) -> String {
+        let mut uploads = Vec::new();
+        for log in ["java-service.log", "nginx-access.log"] {
+            let text = std::fs::read_to_string(super::logs().join(log)).expect("reads");
+            let r = app.upload(owner, log, "text/plain", text).await;
+            assert!(r.status == 201 || r.status == 200, "{}", r.text());
+            uploads.push(r.json()["id"].clone());
+        }
+        let (status, started) = app
+            .call_as(
+                owner,
+                "POST",
+                "/api/v1/analyses",
+                Some(json!({"upload_ids": uploads})),
+            )
+            .await;
+        assert_eq!(status, 202, "{started}");
+        let id = started["id"].as_str().expect("id").to_owned();
+        let done = app.wait_for(owner, &id).await;
+        assert_eq!(done["status"], "done", "{done}");
+        id
+    }
+
+    fn paths(suite: &Value) -> Vec<String> {
+        suite["files"]
+            .as_array()
+            .expect("files")
+            .iter()
+            .map(|f| f["path"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    on_both_backends!(
+        an_analysis_gives_a_validated_suite_a_zip_and_manual_cases,
+        |app| {
+            let owner = app.signup("owner@shop.example", "Shop").await;
+            let _workers = server::ingest::Workers::start(&app.state);
+            let id = analysed(&app, &owner).await;
+
+            // The defaults: pytest, unit and integration, every file valid, every error pattern covered.
+            let (status, suite) = app
+                .call_as(&owner, "GET", &format!("/api/v1/analyses/{id}/tests"), None)
+                .await;
+            assert_eq!(status, 200, "{suite}");
+            assert_eq!(suite["framework"], "pytest");
+            assert_eq!(suite["valid_files"], suite["checked_files"]);
+            assert!(
+                suite["tests"].as_u64().unwrap_or(0) > 20,
+                "{}",
+                suite["tests"]
+            );
+            assert_eq!(suite["coverage"]["ratio"], 1.0, "{}", suite["coverage"]);
+            assert!(paths(&suite).contains(&"tests/integration/test_cart_api.py".to_owned()));
+
+            // A framework and type from the query.
+            let (status, jest) = app
+                .call_as(
+                    &owner,
+                    "GET",
+                    &format!(
+                        "/api/v1/analyses/{id}/tests?framework=jest&type=integration&ci=gitlab"
+                    ),
+                    None,
+                )
+                .await;
+            assert_eq!(status, 200, "{jest}");
+            let jest_paths = paths(&jest);
+            assert!(
+                jest_paths.iter().all(|p| !p.starts_with("tests/unit/")),
+                "{jest_paths:?}"
+            );
+            assert!(jest_paths.contains(&".gitlab-ci.yml".to_owned()));
+
+            // Bad choices name their field.
+            for (query, field) in [
+                ("framework=junit5", "framework"),
+                ("type=smoke", "type"),
+                ("ci=travis", "ci"),
+                ("framework=cypress&type=unit", "type"),
+            ] {
+                let (status, body) = app
+                    .call_as(
+                        &owner,
+                        "GET",
+                        &format!("/api/v1/analyses/{id}/tests?{query}"),
+                        None,
+                    )
+                    .await;
+                assert_eq!(status, 422, "{query}: {body}");
+                assert_eq!(
+                    body["error"]["fields"][0]["field"], field,
+                    "{query}: {body}"
+                );
+            }
+
+            // Explicit choices in a POST; invalid preferences are refused.
+            let body = json!({"framework": "rspec", "ci": "circleci", "preferences": {"assertion_style": "should", "max_tests_per_pattern": 2}, "context": {"base_url": "http://localhost:8080"}});
+            let (status, rspec) = app
+                .call_as(
+                    &owner,
+                    "POST",
+                    &format!("/api/v1/analyses/{id}/tests"),
+                    Some(body),
+                )
+                .await;
+            assert_eq!(status, 200, "{rspec}");
+            let helper = rspec["files"]
+                .as_array()
+                .expect("files")
+                .iter()
+                .find(|f| f["path"] == "spec/spec_helper.rb")
+                .expect("a helper");
+            assert!(
+                helper["content"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("'http://localhost:8080'")
+            );
+            let spec = rspec["files"]
+                .as_array()
+                .expect("files")
+                .iter()
+                .find(|f| f["kind"] == "test")
+                .expect("a spec");
+            assert!(
+                spec["content"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains(".should"),
+                "{}",
+                spec["content"]
+            );
+            let (status, refused) = app
+            .call_as(&owner, "POST", &format!("/api/v1/analyses/{id}/tests"), Some(json!({"preferences": {"max_tests_per_pattern": 0}, "context": {"base_url": "ftp://x"}})))
+            .await;
+            assert_eq!(status, 422, "{refused}");
+            let fields: Vec<&str> = refused["error"]["fields"]
+                .as_array()
+                .expect("fields")
+                .iter()
+                .filter_map(|f| f["field"].as_str())
+                .collect();
+            assert_eq!(
+                fields,
+                ["preferences.max_tests_per_pattern", "context.base_url"]
+            );
+
+            // The ZIP, audited as an export.
+            let r = app
+                .call(
+                    "GET",
+                    &format!(
+                        "/api/v1/analyses/{id}/tests.zip?framework=junit&ci=jenkins&org={}",
+                        owner.org_slug
+                    ),
+                    Some(&owner.access),
+                    None,
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text());
+            assert_eq!(r.header("content-type"), Some("application/zip"));
+            assert_eq!(
+                r.header("content-disposition"),
+                Some("attachment; filename=\"faultline-junit-tests.zip\"")
+            );
+            let mut archive =
+                zip::ZipArchive::new(std::io::Cursor::new(r.body.to_vec())).expect("a zip");
+            assert!(archive.by_name("faultline-junit-tests/Jenkinsfile").is_ok());
+            assert!(archive.by_name("faultline-junit-tests/pom.xml").is_ok());
+
+            // Manual cases as CSV and Markdown.
+            let r = app
+                .call(
+                    "GET",
+                    &format!(
+                        "/api/v1/analyses/{id}/manual-tests.csv?org={}",
+                        owner.org_slug
+                    ),
+                    Some(&owner.access),
+                    None,
+                )
+                .await;
+            assert_eq!(r.status, 200);
+            let csv = r.text();
+            assert!(csv.starts_with("id,title,type,pattern,priority,preconditions,steps,expected,test_data,acceptance_criteria"), "{csv}");
+            assert!(csv.contains("TC-001"));
+            let r = app
+                .call(
+                    "GET",
+                    &format!(
+                        "/api/v1/analyses/{id}/manual-tests.md?org={}",
+                        owner.org_slug
+                    ),
+                    Some(&owner.access),
+                    None,
+                )
+                .await;
+            assert!(r.text().contains("**Acceptance criteria**"));
+            let audit = app
+                .call(
+                    "GET",
+                    &format!(
+                        "/api/v1/orgs/{}/audit?action=analysis.exported",
+                        owner.org_slug
+                    ),
+                    Some(&owner.access),
+                    None,
+                )
+                .await
+                .json();
+            let details: Vec<&str> = audit
+                .as_array()
+                .expect("entries")
+                .iter()
+                .filter_map(|e| e["detail"].as_str())
+                .collect();
+            assert!(
+                details
+                    .iter()
+                    .any(|d| d.contains("\"format\":\"tests.zip\"")
+                        && d.contains("\"framework\":\"junit\"")),
+                "{audit}"
+            );
+            assert!(
+                details
+                    .iter()
+                    .any(|d| d.contains("\"format\":\"manual-tests.csv\"")),
+                "{audit}"
+            );
+        }
+    );
+
+    on_both_backends!(settings_are_kept_per_member_and_per_team, |app| {
+        let owner = app.signup("owner@shop.example", "Shop").await;
+        let member = join(&app, &owner, "member@shop.example", "member").await;
+        let _workers = server::ingest::Workers::start(&app.state);
+        let id = analysed(&app, &owner).await;
+
+        let (status, mine) = app
+            .call_as(&member, "GET", "/api/v1/test-settings", None)
+            .await;
+        assert_eq!(status, 200, "{mine}");
+        assert_eq!(mine["settings"]["framework"], "pytest");
+        assert_eq!(mine["updated_at_ms"], Value::Null);
+        let chosen = json!({"framework": "mocha", "ci": "gitlab", "preferences": {"assertion_style": "assert", "naming": "compact", "edge_cases": false}, "context": {"module_paths": ["src/checkout"], "base_url": "https://staging.shop.example"}});
+        let (status, saved) = app
+            .call_as(&member, "PUT", "/api/v1/test-settings", Some(chosen))
+            .await;
+        assert_eq!(status, 200, "{saved}");
+        // The member's GET of the tests now follows them; the owner's does not.
+        let (_, suite) = app
+            .call_as(
+                &member,
+                "GET",
+                &format!("/api/v1/analyses/{id}/tests"),
+                None,
+            )
+            .await;
+        assert_eq!(suite["framework"], "mocha");
+        let test = suite["files"]
+            .as_array()
+            .expect("files")
+            .iter()
+            .find(|f| f["kind"] == "test")
+            .expect("a test file");
+        assert!(
+            test["content"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("assert."),
+            "{}",
+            test["content"]
+        );
+        let (_, theirs) = app
+            .call_as(&owner, "GET", &format!("/api/v1/analyses/{id}/tests"), None)
+            .await;
+        assert_eq!(theirs["framework"], "pytest");
+        // Unknown fields and bad values are refused.
+        let (status, _) = app
+            .call_as(
+                &member,
+                "PUT",
+                "/api/v1/test-settings",
+                Some(json!({"framework": "mocha", "colour": "red"})),
+            )
+            .await;
+        assert_eq!(status, 400);
+        let (status, body) = app
+            .call_as(
+                &member,
+                "PUT",
+                "/api/v1/test-settings",
+                Some(json!({"context": {"module_paths": ["has space"]}})),
+            )
+            .await;
+        assert_eq!(status, 422, "{body}");
+
+        // A team's settings: members read them, only team managers save them.
+        let (status, team) = app
+            .call_as(
+                &owner,
+                "POST",
+                &format!("/api/v1/orgs/{}/teams", owner.org_slug),
+                Some(json!({"name": "Payments"})),
+            )
+            .await;
+        assert_eq!(status, 201, "{team}");
+        let team_id = team["id"].as_str().expect("id").to_owned();
+        let team_path = format!(
+            "/api/v1/orgs/{}/teams/{team_id}/test-settings",
+            owner.org_slug
+        );
+        let (status, _) = app
+            .call_as(
+                &member,
+                "PUT",
+                &team_path,
+                Some(json!({"framework": "junit"})),
+            )
+            .await;
+        assert_eq!(status, 403);
+        let (status, _) = app
+            .call_as(
+                &owner,
+                "PUT",
+                &team_path,
+                Some(json!({"framework": "junit", "ci": "jenkins"})),
+            )
+            .await;
+        assert_eq!(status, 200);
+        let (status, read) = app.call_as(&member, "GET", &team_path, None).await;
+        assert_eq!(status, 200);
+        assert_eq!(read["settings"]["framework"], "junit");
+        let (_, suite) = app
+            .call_as(
+                &member,
+                "GET",
+                &format!("/api/v1/analyses/{id}/tests?team={team_id}"),
+                None,
+            )
+            .await;
+        assert_eq!(suite["framework"], "junit");
+        let (status, _) = app
+            .call_as(
+                &member,
+                "GET",
+                &format!("/api/v1/analyses/{id}/tests?team=nope"),
+                None,
+            )
+            .await;
+        assert_eq!(status, 404);
+        // Deleting the team removes its settings.
+        let (status, _) = app
+            .call_as(
+                &owner,
+                "DELETE",
+                &format!("/api/v1/orgs/{}/teams/{team_id}", owner.org_slug),
+                None,
+            )
+            .await;
+        assert!(status == 204 || status == 200, "{status}");
+        assert_eq!(app.count_rows("test_settings").await, 1);
+    });
+
+    on_both_backends!(
+        another_organisation_sees_neither_tests_nor_settings,
+        |app| {
+            let owner = app.signup("owner@shop.example", "Shop").await;
+            let other = app.signup("mallory@other.example", "Other").await;
+            let viewer = join(&app, &owner, "viewer@shop.example", "viewer").await;
+            let _workers = server::ingest::Workers::start(&app.state);
+            let id = analysed(&app, &owner).await;
+            for path in [
+                format!("/api/v1/analyses/{id}/tests"),
+                format!("/api/v1/analyses/{id}/tests.zip"),
+                format!("/api/v1/analyses/{id}/manual-tests.csv"),
+            ] {
+                let (status, _) = app.call_as(&other, "GET", &path, None).await;
+                assert_eq!(status, 404, "{path}");
+                // A viewer may read the analysis, so may read its tests.
+                let (status, _) = app.call_as(&viewer, "GET", &path, None).await;
+                assert_eq!(status, 200, "{path}");
+            }
+            let (status, _) = app
+                .call_as(
+                    &other,
+                    "POST",
+                    &format!("/api/v1/analyses/{id}/tests"),
+                    Some(json!({})),
+                )
+                .await;
+            assert_eq!(status, 404);
+            let (status, team) = app
+                .call_as(
+                    &owner,
+                    "POST",
+                    &format!("/api/v1/orgs/{}/teams", owner.org_slug),
+                    Some(json!({"name": "Core"})),
+                )
+                .await;
+            assert_eq!(status, 201);
+            let team_id = team["id"].as_str().expect("id");
+            // The other organisation's owner names the team in their own organisation: no such team.
+            let (status, _) = app
+                .call_as(
+                    &other,
+                    "GET",
+                    &format!(
+                        "/api/v1/orgs/{}/teams/{team_id}/test-settings",
+                        other.org_slug
+                    ),
+                    None,
+                )
+                .await;
+            assert_eq!(status, 404);
+            let (status, _) = app
+                .call_as(
+                    &other,
+                    "PUT",
+                    &format!(
+                        "/api/v1/orgs/{}/teams/{team_id}/test-settings",
+                        other.org_slug
+                    ),
+                    Some(json!({})),
+                )
+                .await;
+            assert_eq!(status, 404);
+            // And cannot reach the first organisation at all.
+            let (status, _) = app
+                .call(
+                    "GET",
+                    &format!(
+                        "/api/v1/orgs/{}/teams/{team_id}/test-settings",
+                        owner.org_slug
+                    ),
+                    Some(&other.access),
+                    None,
+                )
+                .await
+                .pipe(|r| (r.status, ()));
+            assert_eq!(status, 404);
+            // Anonymous callers are refused.
+            let r = app
+                .call(
+                    "GET",
+                    &format!("/api/v1/analyses/{id}/tests?org={}", owner.org_slug),
+                    None,
+                    None,
+                )
+                .await;
+            assert_eq!(r.status, 401);
+        }
+    );
+
+    trait Pipe: Sized {
+        fn pipe<T>(self, f: impl FnOnce(Self) -> T) -> T {
+            f(self)
+        }
+    }
+    impl<T> Pipe for T {}
+}
