@@ -11,6 +11,7 @@ pub mod charts;
 pub mod components;
 pub mod format;
 pub mod graph;
+pub mod highlight;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod ssr;
@@ -94,6 +95,7 @@ pub fn App() -> impl IntoView {
                         // section streams in after its page (which hydration cannot follow).
                         <Route path=path!("/orgs/:org/analyses/:id") view=pages::analyses::AnalysisPage ssr=SsrMode::Async />
                         <Route path=path!("/orgs/:org/analyses/:id/patterns/:pattern") view=pages::patterns::PatternPage ssr=SsrMode::Async />
+                        <Route path=path!("/orgs/:org/analyses/:id/tests") view=pages::testgen::TestsPage ssr=SsrMode::Async />
                         <Route path=path!("/orgs/:org/compare") view=pages::compare::ComparePage />
                         <Route path=path!("/orgs/:org/mentions") view=pages::discussion::MentionsPage />
                         <Route path=path!("/invitations/accept") view=pages::orgs::AcceptInvitationPage />

@@ -64,6 +64,7 @@ test('the main pages have no serious or critical accessibility violations, light
     [`/orgs/acme/analyses/${id}/patterns/${pattern}`, 'pattern', 'Started after the deploy.'],
     [`/orgs/acme/analyses/${cascade}`, 'analysis-chains', 'Root-cause chains'],
     [`/orgs/acme/compare?ids=${id},${calmer}`, 'compare', 'Patterns × analyses'],
+    [`/orgs/acme/analyses/${id}/tests`, 'tests', 'Preferences and project context'],
     ['/orgs/acme/mentions', 'mentions', 'No mentions yet'],
     ['/account', 'account', 'Sessions'],
   ]) {

@@ -16,7 +16,7 @@ pub const FRAMEWORKS: [&str; 11] = [
     "rspec",
     "phpunit",
     "nunit",
-    "go",
+    "gotest",
     "playwright",
     "cypress",
     "selenium",

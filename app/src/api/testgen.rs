@@ -2,6 +2,7 @@
 //! preferences and project context that shape it, and what the server answers (files with
 //! their validation, coverage of the error patterns, manual test cases).
 
+use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// A test framework a suite can be generated for.
@@ -154,9 +155,13 @@ impl Framework {
         }
     }
 
-    /// Reads a name from a URL or the command line (case-insensitive).
+    /// Reads a name from a URL or the command line (case-insensitive; `go` is taken for
+    /// `gotest`, as account preferences once named it).
     pub fn parse(raw: &str) -> Option<Self> {
         let raw = raw.trim().to_ascii_lowercase();
+        if raw == "go" {
+            return Some(Self::Gotest);
+        }
         Self::ALL.into_iter().find(|f| f.as_str() == raw)
     }
 
@@ -660,3 +665,142 @@ pub struct ManualCase {
     /// When the case passes.
     pub acceptance: Vec<String>,
 }
+
+/// What the tests page asks for, from its URL.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestsQuery {
+    /// Framework name (empty: the saved one).
+    pub framework: String,
+    /// `unit`, `integration`, `e2e` or empty for all.
+    pub kind: String,
+    /// CI system name (empty: the saved one).
+    pub ci: String,
+}
+
+impl TestsQuery {
+    /// The API's query string (starting with `?`), `org` added.
+    pub fn to_query_string(&self, org: &str) -> String {
+        let mut parts = Vec::new();
+        if !self.framework.is_empty() {
+            parts.push(format!(
+                "framework={}",
+                super::account::urlencode(&self.framework)
+            ));
+        }
+        if !self.kind.is_empty() {
+            parts.push(format!("type={}", super::account::urlencode(&self.kind)));
+        }
+        if !self.ci.is_empty() {
+            parts.push(format!("ci={}", super::account::urlencode(&self.ci)));
+        }
+        parts.push(format!("org={}", super::account::urlencode(org)));
+        format!("?{}", parts.join("&"))
+    }
+}
+
+/// Generates the suite of analysis `id` as the page's URL asks.
+#[server(prefix = "/rpc", endpoint = "tests")]
+pub async fn load_tests(
+    org: String,
+    id: String,
+    query: TestsQuery,
+) -> Result<Suite, super::error::ApiError> {
+    crate::ssr::call(
+        http::Method::GET,
+        &format!(
+            "/analyses/{}/tests{}",
+            super::account::urlencode(&id),
+            query.to_query_string(&org)
+        ),
+        None,
+    )
+    .await
+}
+
+/// The caller's saved test settings in `org`.
+#[server(prefix = "/rpc", endpoint = "test_settings")]
+pub async fn load_test_settings(org: String) -> Result<StoredSettings, super::error::ApiError> {
+    crate::ssr::call(
+        http::Method::GET,
+        &format!("/test-settings?org={}", super::account::urlencode(&org)),
+        None,
+    )
+    .await
+}
+
+/// Lines of a text area, trimmed, empty ones dropped.
+pub fn list_of(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The preferences form's server function, in a module of its own so that its one argument per
+/// form field can be allowed: the `server` macro does not carry attributes over to the code it
+/// writes.
+mod settings_form {
+    #![allow(clippy::too_many_arguments, reason = "one argument per form field")]
+
+    use leptos::prelude::*;
+
+    use super::StoredSettings;
+    #[cfg(feature = "ssr")]
+    use super::list_of;
+
+    /// Saves the caller's test settings from the preferences form (checkboxes send `on`).
+    #[server(prefix = "/rpc", endpoint = "save_test_settings")]
+    pub async fn save_test_settings(
+        org: String,
+        framework: String,
+        ci: String,
+        setup_teardown: Option<String>,
+        mocking: Option<String>,
+        edge_cases: Option<String>,
+        negative_tests: Option<String>,
+        max_tests_per_pattern: String,
+        naming: String,
+        assertion_style: String,
+        async_style: String,
+        language: String,
+        framework_config: String,
+        module_paths: String,
+        base_url: String,
+        dependencies: String,
+    ) -> Result<StoredSettings, crate::api::error::ApiError> {
+        let optional = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
+        let body = serde_json::json!({
+            "framework": framework,
+            "ci": ci,
+            "preferences": {
+                "setup_teardown": setup_teardown.is_some(),
+                "mocking": mocking.is_some(),
+                "edge_cases": edge_cases.is_some(),
+                "negative_tests": negative_tests.is_some(),
+                "max_tests_per_pattern": max_tests_per_pattern.trim().parse::<u8>().unwrap_or(0),
+                "naming": naming,
+                "assertion_style": assertion_style,
+                "async_style": async_style,
+            },
+            "context": {
+                "language": optional(&language),
+                "framework_config": optional(&framework_config),
+                "module_paths": list_of(&module_paths),
+                "base_url": optional(&base_url),
+                "dependencies": list_of(&dependencies),
+            },
+        });
+        crate::ssr::call(
+            http::Method::PUT,
+            &format!(
+                "/test-settings?org={}",
+                crate::api::account::urlencode(&org)
+            ),
+            Some(body),
+        )
+        .await
+    }
+}
+
+pub use settings_form::{SaveTestSettings, save_test_settings};

@@ -159,7 +159,9 @@ fn AnalysisView(
             <div class="page-head__actions">
                 {(item.status == "done").then(|| {
                     let file = |ext: &str| format!("/api/v1/analyses/{}/report.{ext}?org={}", urlencode(&item.id), urlencode(&org));
+                    let tests = format!("/orgs/{}/analyses/{}/tests", org, item.id);
                     view! {
+                        <A href=tests attr:class="button button--primary">"Generate tests"</A>
                         <nav class="downloads" aria-label="Download">
                             <span class="muted">"Download"</span>
                             <a class="button" href=file("pdf") download>"Report (PDF)"</a>

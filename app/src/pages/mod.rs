@@ -15,3 +15,4 @@ pub mod orgs;
 pub mod patterns;
 pub mod sharing;
 pub mod status;
+pub mod testgen;

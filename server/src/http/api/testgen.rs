@@ -84,6 +84,18 @@ async fn saved(
     Ok(stored.settings)
 }
 
+/// The caller's own settings; until they save some, the account's default framework applies.
+async fn mine(tx: &mut crate::db::Tx, ctx: &OrgContext) -> Result<StoredSettings, AppError> {
+    let mut stored =
+        settings::get(tx, &ctx.org.id, SettingsOwner::User, &ctx.caller.user.id).await?;
+    if stored.updated_at_ms.is_none()
+        && let Some(framework) = Framework::parse(&ctx.caller.user.default_framework)
+    {
+        stored.settings.framework = framework;
+    }
+    Ok(stored)
+}
+
 /// The request a query asks for, or 422 naming the field at fault.
 async fn request_of(
     state: &AppState,
@@ -295,13 +307,7 @@ pub async fn my_settings(
     ctx: OrgContext,
 ) -> Result<Json<StoredSettings>, AppError> {
     let mut tx = ctx.begin_read(&state.db).await?;
-    let stored = settings::get(
-        &mut tx,
-        &ctx.org.id,
-        SettingsOwner::User,
-        &ctx.caller.user.id,
-    )
-    .await?;
+    let stored = mine(&mut tx, &ctx).await?;
     tx.commit().await?;
     Ok(Json(stored))
 }

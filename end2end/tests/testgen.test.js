@@ -1,0 +1,111 @@
+// Generated regression tests, tried as a new user would: open an analysis of a Java service's
+// log, go to its tests, read the coverage and validation, narrow the frameworks to browser tests
+// and back, generate Jest tests, read a file highlighted and copy it, download the suite, save
+// preferences and see the next suite follow them; in light and dark.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
+import { analyse, api, artifacts, hydrated, launchBrowser, startServer, watchErrors } from './server.js';
+
+const logs = resolve(import.meta.dirname, '..', '..', 'server', 'tests', 'fixtures', 'logs');
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer({ FAULTLINE_WORKERS: '1' });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test('generate, read, copy and download regression tests of an analysis', async () => {
+  await api(server, browser, 'POST', '/api/v1/auth/signup', {
+    email: 'ada@acme.example',
+    password: 'correct horse battery staple',
+    org_name: 'Acme',
+  });
+  const id = await analyse(server, browser, 'acme', 'java-service.log', readFileSync(join(logs, 'java-service.log'), 'utf8'));
+
+  const page = await browser.newPage();
+  const errors = watchErrors(page, { expected4xx: true });
+  await page.goto(`${server.base}/orgs/acme/analyses/${id}`);
+  await hydrated(page);
+  await page.getByRole('link', { name: 'Generate tests' }).click();
+  await page.waitForURL(/\/tests$/);
+  await hydrated(page);
+
+  // The defaults: pytest, every error pattern covered, every file valid.
+  const summary = page.getByTestId('tests-summary');
+  await summary.waitFor();
+  assert.match(await summary.innerText(), /pytest in \d+ files/);
+  assert.match(await summary.innerText(), /all valid/i);
+  assert.match(await page.getByTestId('coverage-count').innerText(), /^(\d+) of \1 error patterns$/);
+  assert.equal(await page.getByRole('progressbar', { name: 'Error patterns with tests' }).getAttribute('value'), '100');
+  await page.getByText('Every error pattern has tests.').waitFor();
+
+  // The first test file is shown, highlighted, with the pattern it guards.
+  const code = page.getByTestId('code-view');
+  assert.match(await code.innerText(), /# Pattern p\d+: "/);
+  assert.ok(await code.locator('.tok-keyword').count() > 5, 'keywords are highlighted');
+  assert.ok(await code.locator('.tok-string').count() > 5, 'strings are highlighted');
+  await page.screenshot({ path: join(artifacts, 'tests-pytest.png'), fullPage: true });
+
+  // A test type narrows the frameworks at once, before anything is submitted.
+  const frameworks = page.getByTestId('framework');
+  await page.getByTestId('test-type').selectOption('e2e');
+  assert.deepEqual(await frameworks.locator('option').allInnerTexts(), ['Playwright', 'Cypress', 'Selenium (Python)']);
+  await page.getByTestId('test-type').selectOption('unit');
+  assert.ok((await frameworks.locator('option').allInnerTexts()).includes('Jest'));
+  await frameworks.selectOption('jest');
+  await page.getByRole('button', { name: 'Generate' }).click();
+  await page.waitForURL(/framework=jest/);
+  await page.getByText(/Jest in \d+ files/).waitFor();
+  const files = page.getByTestId('test-files');
+  assert.doesNotMatch(await files.innerText(), /integration/, 'unit tests only');
+
+  // Another file from the list, then copy it.
+  await files.getByRole('link', { name: 'tests/support.js' }).click();
+  await page.waitForURL(/file=tests%2Fsupport\.js/);
+  await page.getByText('Checked by tree-sitter javascript').waitFor();
+  assert.match(await code.innerText(), /function caught\(call\)/);
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.base });
+  await page.getByTestId('copy-file').click();
+  await page.getByRole('button', { name: 'Copied' }).waitFor();
+  const copied = await page.evaluate(() => navigator.clipboard.readText());
+  assert.match(copied, /module\.exports = \{ available, target, load, failure, caught, request \}/);
+
+  // The whole suite downloads as a ZIP.
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: 'Download the suite (ZIP)' }).click(),
+  ]);
+  assert.equal(download.suggestedFilename(), 'faultline-jest-tests.zip');
+  const zip = readFileSync(await download.path());
+  assert.equal(zip.subarray(0, 2).toString(), 'PK');
+
+  // Preferences: compact names, Mocha by default; the next suite follows them.
+  await page.getByLabel('Framework', { exact: true }).last().selectOption('mocha');
+  await page.getByLabel('Test names').selectOption('compact');
+  await page.getByLabel('Edge cases').uncheck();
+  await page.getByLabel('Base URL of the service under test').fill('not a url');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await page.getByText('Give an http:// or https:// address without spaces.').waitFor();
+  await page.getByLabel('Base URL of the service under test').fill('http://localhost:8080');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await page.getByText('Saved. Generate again to use them.').waitFor();
+  await page.goto(`${server.base}/orgs/acme/analyses/${id}/tests`);
+  await hydrated(page);
+  await page.getByText(/Mocha \+ Chai in \d+ files/).waitFor();
+  assert.match(await code.innerText(), /it\('p\d+ \w+/, 'compact names');
+  assert.doesNotMatch(await code.innerText(), /boundary inputs/, 'no edge cases');
+
+  // Dark mode keeps the code readable.
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.screenshot({ path: join(artifacts, 'tests-mocha-dark.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+});
