@@ -34,7 +34,8 @@ build: site
 	cargo build --release -p server
 
 run: build
-	FAULTLINE_SITE_ROOT="$${FAULTLINE_SITE_ROOT:-$(SITE)}" $(BIN) serve
+	FAULTLINE_SITE_ROOT="$${FAULTLINE_SITE_ROOT:-$(SITE)}" \
+	FAULTLINE_TEST_NODE_MODULES="$${FAULTLINE_TEST_NODE_MODULES:-$(CURDIR)/end2end/node_modules}" $(BIN) serve
 
 migrate: build
 	$(BIN) migrate

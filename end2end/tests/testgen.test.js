@@ -53,6 +53,13 @@ test('generate, read, copy and download regression tests of an analysis', async 
   assert.match(await code.innerText(), /# Pattern p\d+: "/);
   assert.ok(await code.locator('.tok-keyword').count() > 5, 'keywords are highlighted');
   assert.ok(await code.locator('.tok-string').count() > 5, 'strings are highlighted');
+  // Run the suite in the sandbox: nothing to call there, so every test is skipped, none fails.
+  await page.getByTestId('run-tests').click();
+  const result = page.getByTestId('run-result');
+  await result.waitFor({ timeout: 60_000 });
+  assert.match(await result.innerText(), /no failures/i);
+  assert.match(await result.innerText(), /0 failed/i);
+  assert.match(await result.innerText(), /\d+ skipped/i);
   await page.screenshot({ path: join(artifacts, 'tests-pytest.png'), fullPage: true });
 
   // A test type narrows the frameworks at once, before anything is submitted.
@@ -77,7 +84,7 @@ test('generate, read, copy and download regression tests of an analysis', async 
   await page.getByTestId('copy-file').click();
   await page.getByRole('button', { name: 'Copied' }).waitFor();
   const copied = await page.evaluate(() => navigator.clipboard.readText());
-  assert.match(copied, /module\.exports = \{ available, target, load, failure, caught, request \}/);
+  assert.match(copied, /module\.exports = \{ available, target, load, failure, caught, baseUrl, request \}/);
 
   // The whole suite downloads as a ZIP.
   const [download] = await Promise.all([

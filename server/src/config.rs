@@ -45,6 +45,8 @@ pub struct Config {
     pub trust_proxy: bool,
     /// Uploads, storage and workers.
     pub ingest: ingest::IngestConfig,
+    /// Running generated test suites in the sandbox.
+    pub test_runner: crate::testgen::sandbox::RunnerConfig,
 }
 
 /// An SMTP URL, which may carry a password: never printed.
@@ -252,7 +254,25 @@ impl Config {
         };
 
         let ingest = ingest::IngestConfig::from_vars(vars, &data_dir)?;
+        let mut test_runner = crate::testgen::sandbox::RunnerConfig {
+            node_modules: get("FAULTLINE_TEST_NODE_MODULES").map(PathBuf::from),
+            ..Default::default()
+        };
+        if let Some(raw) = get("FAULTLINE_TEST_RUN_SECONDS") {
+            test_runner.wall_seconds = raw
+                .parse::<u64>()
+                .ok()
+                .filter(|s| (5..=3600).contains(s))
+                .ok_or_else(|| {
+                ConfigError::new(
+                    "FAULTLINE_TEST_RUN_SECONDS",
+                    format!("{raw:?} is not a number of seconds between 5 and 3600"),
+                )
+            })?;
+            test_runner.cpu_seconds = test_runner.wall_seconds;
+        }
         Ok(Self {
+            test_runner,
             ingest,
             addr,
             database_url,

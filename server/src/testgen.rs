@@ -9,6 +9,7 @@ pub mod manual;
 mod naming;
 pub mod plan;
 mod render;
+pub mod sandbox;
 pub mod settings;
 pub mod validate;
 mod writer;

@@ -640,6 +640,34 @@ pub struct Suite {
     pub notes: Vec<String>,
 }
 
+/// The outcome of running a suite in the sandbox.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RunReport {
+    /// The framework run.
+    pub framework: Framework,
+    /// Tests that passed.
+    pub passed: u32,
+    /// Tests that failed.
+    pub failed: u32,
+    /// Tests skipped (for instance: no service address, or code not present here).
+    pub skipped: u32,
+    /// Errors outside tests (a file that would not load).
+    pub errors: u32,
+    /// Wall-clock time.
+    pub duration_ms: u64,
+    /// The runner's exit code; none when it was killed.
+    pub exit_code: Option<i32>,
+    /// True when the run hit its time limit.
+    pub timed_out: bool,
+    /// False when the runner wrote no report (the counts are then zero).
+    pub reported: bool,
+    /// The end of what the runner printed.
+    pub output: String,
+    /// What confined the run.
+    pub isolation: Vec<String>,
+}
+
 /// A test case written for a person to carry out.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -724,6 +752,42 @@ pub async fn load_test_settings(org: String) -> Result<StoredSettings, super::er
         http::Method::GET,
         &format!("/test-settings?org={}", super::account::urlencode(&org)),
         None,
+    )
+    .await
+}
+
+/// Runs the suite the page shows in the server's sandbox, with the caller's saved preferences and
+/// project context.
+#[server(prefix = "/rpc", endpoint = "run_tests")]
+pub async fn run_tests(
+    org: String,
+    id: String,
+    framework: String,
+    kind: String,
+) -> Result<RunReport, super::error::ApiError> {
+    let org_q = super::account::urlencode(&org);
+    let saved: StoredSettings = crate::ssr::call(
+        http::Method::GET,
+        &format!("/test-settings?org={org_q}"),
+        None,
+    )
+    .await?;
+    let mut body = serde_json::json!({
+        "framework": framework,
+        "ci": saved.settings.ci,
+        "preferences": saved.settings.preferences,
+        "context": saved.settings.context,
+    });
+    if let Some(kind) = TestType::parse(&kind) {
+        body["types"] = serde_json::json!([kind]);
+    }
+    crate::ssr::call(
+        http::Method::POST,
+        &format!(
+            "/analyses/{}/tests/run?org={org_q}",
+            super::account::urlencode(&id)
+        ),
+        Some(body),
     )
     .await
 }

@@ -11,8 +11,8 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::api::account::{Me, urlencode};
 use crate::api::error::form_error;
 use crate::api::testgen::{
-    CiSystem, FileKind, Framework, GeneratedFile, SaveTestSettings, StoredSettings, Suite,
-    TestType, TestsQuery, load_test_settings, load_tests,
+    CiSystem, FileKind, Framework, GeneratedFile, RunReport, RunTests, SaveTestSettings,
+    StoredSettings, Suite, TestType, TestsQuery, load_test_settings, load_tests,
 };
 use crate::components::form::{FormError, field};
 use crate::components::ui::{Badge, Card, EmptyState, ErrorNotice, Loading, ProgressBar, Tone};
@@ -171,6 +171,9 @@ fn SuiteView(
             <a class="button" href=manual("csv") download="">"Manual cases (CSV)"</a>" "
             <a class="button" href=manual("md") download="">"Manual cases (Markdown)"</a>
         </p>
+        {matches!(suite.framework, Framework::Pytest | Framework::Jest | Framework::Mocha).then(|| view! {
+            <RunCard org=org.clone() id=id.clone() framework=suite.framework kind=chosen.kind.clone() />
+        })}
         <Uncovered org=org.clone() id=id.clone() suite=suite.clone() />
         <Files org=org.clone() id=id.clone() query=chosen.clone() suite=suite.clone() selected=selected_path />
         {move || selected.get().map(|f| view! { <CodeView file=f /> })}
@@ -252,6 +255,81 @@ fn Uncovered(org: String, id: String, suite: Suite) -> impl IntoView {
         </Card>
     }
     .into_any()
+}
+
+/// Runs the suite in the server's sandbox and shows what passed, failed and was skipped.
+#[component]
+fn RunCard(org: String, id: String, framework: Framework, kind: String) -> impl IntoView {
+    let action = ServerAction::<RunTests>::new();
+    let pending = action.pending();
+    let result = action.value();
+    let run = move |_| {
+        action.dispatch(RunTests {
+            org: org.clone(),
+            id: id.clone(),
+            framework: framework.as_str().into(),
+            kind: kind.clone(),
+        });
+    };
+    view! {
+        <Card title="Run in the sandbox" subtitle="A separate process in a temporary directory, without network, under CPU, memory and time limits; the code under test and the service are not there, so tests that need them are skipped">
+            <p>
+                <button class="button" type="button" data-testid="run-tests" on:click=run disabled=move || pending.get()>
+                    {move || if pending.get() { "Running…" } else { "Run these tests" }}
+                </button>
+            </p>
+            {move || pending.get().then(|| view! { <Loading label=format!("Running the {} suite", framework.label()) /> })}
+            {move || match result.get() {
+                Some(Ok(report)) => view! { <RunResult report /> }.into_any(),
+                Some(Err(e)) => view! { <ErrorNotice title="The tests could not be run" message=e.message /> }.into_any(),
+                None => ().into_any(),
+            }}
+        </Card>
+    }
+}
+
+#[component]
+fn RunResult(report: RunReport) -> impl IntoView {
+    let seconds = format!("{:.1} s", report.duration_ms as f64 / 1000.0);
+    let outcome = if report.timed_out {
+        (Tone::Danger, "stopped at the time limit".to_owned())
+    } else if !report.reported {
+        (Tone::Danger, "the runner reported nothing".to_owned())
+    } else if report.failed + report.errors > 0 {
+        (Tone::Danger, "failures".to_owned())
+    } else {
+        (Tone::Ok, "no failures".to_owned())
+    };
+    let isolation = report
+        .isolation
+        .iter()
+        .map(|i| view! { <li>{i.clone()}</li> })
+        .collect_view();
+    let failed_tone = if report.failed > 0 {
+        Tone::Danger
+    } else {
+        Tone::Neutral
+    };
+    view! {
+        <div data-testid="run-result" aria-live="polite">
+            <p class="code-actions">
+                <Badge tone=outcome.0 label=outcome.1 />
+                <Badge tone=Tone::Ok label=format!("{} passed", report.passed) />
+                <Badge tone=failed_tone label=format!("{} failed", report.failed) />
+                <Badge tone=Tone::Neutral label=format!("{} skipped", report.skipped) />
+                {(report.errors > 0).then(|| view! { <Badge tone=Tone::Danger label=format!("{} errors", report.errors) /> })}
+                <span class="muted">{seconds}</span>
+            </p>
+            <details>
+                <summary>"Output"</summary>
+                <pre class="code code--output" tabindex="0">{report.output}</pre>
+            </details>
+            <details>
+                <summary>"How the run was confined"</summary>
+                <ul>{isolation}</ul>
+            </details>
+        </div>
+    }
 }
 
 fn kind_label(kind: FileKind) -> &'static str {

@@ -151,6 +151,7 @@ fn json_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(reports::export))
         .routes(routes!(testgen::suite, testgen::generate))
         .routes(routes!(testgen::download))
+        .routes(routes!(testgen::run))
         .routes(routes!(testgen::manual_cases))
         .routes(routes!(testgen::my_settings, testgen::save_my_settings))
         .routes(routes!(testgen::team_settings, testgen::save_team_settings))

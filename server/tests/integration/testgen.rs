@@ -1016,10 +1016,235 @@ mod api {
         }
     );
 
+    on_both_backends!(
+        suites_run_in_the_sandbox_for_those_who_may_start_analyses,
+        |app| {
+            let owner = app.signup("owner@shop.example", "Shop").await;
+            let viewer = join(&app, &owner, "viewer@shop.example", "viewer").await;
+            let other = app.signup("mallory@other.example", "Other").await;
+            let _workers = server::ingest::Workers::start(&app.state);
+            let id = analysed(&app, &owner).await;
+            let path = format!("/api/v1/analyses/{id}/tests/run");
+            let (status, _) = app
+                .call_as(&viewer, "POST", &path, Some(json!({"framework": "pytest"})))
+                .await;
+            assert_eq!(status, 403);
+            let (status, _) = app
+                .call_as(&other, "POST", &path, Some(json!({"framework": "pytest"})))
+                .await;
+            assert_eq!(status, 404);
+            let (status, body) = app
+                .call_as(&owner, "POST", &path, Some(json!({"framework": "junit"})))
+                .await;
+            assert_eq!(status, 422, "{body}");
+            assert_eq!(body["error"]["fields"][0]["field"], "framework");
+            // Jest needs its runner, which this server was not given.
+            let (status, body) = app
+                .call_as(&owner, "POST", &path, Some(json!({"framework": "jest"})))
+                .await;
+            assert_eq!(status, 409, "{body}");
+            assert_eq!(body["error"]["code"], "runner_unavailable");
+            if !crate::testgen::sandbox_usable() {
+                return;
+            }
+            let (status, report) = app
+                .call_as(&owner, "POST", &path, Some(json!({"framework": "pytest"})))
+                .await;
+            assert_eq!(status, 200, "{report}");
+            assert_eq!(report["reported"], true, "{report}");
+            assert_eq!(report["failed"], 0, "{report}");
+            assert!(report["skipped"].as_u64().unwrap_or(0) > 10, "{report}");
+        }
+    );
+
     trait Pipe: Sized {
         fn pipe<T>(self, f: impl FnOnce(Self) -> T) -> T {
             f(self)
         }
     }
     impl<T> Pipe for T {}
+}
+
+// The sandbox: generated suites run confined, and the confinement holds.
+
+/// Whether the sandbox can run here (it says why not, and fails in CI).
+fn sandbox_usable() -> bool {
+    sandbox::can_run()
+}
+
+mod sandbox {
+    use std::path::PathBuf;
+
+    use app::api::testgen::{
+        Coverage, FileKind, Framework, GeneratedFile, Language, Suite, Validation,
+    };
+    use server::testgen::sandbox::{RunnerConfig, run};
+
+    fn node_modules() -> Option<PathBuf> {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../end2end/node_modules");
+        let ok = dir.join("mocha/bin/mocha.js").exists() && dir.join("jest/bin/jest.js").exists();
+        assert!(
+            ok || !super::required(),
+            "npm ci in end2end/ installs jest and mocha"
+        );
+        ok.then_some(dir)
+    }
+
+    fn config() -> RunnerConfig {
+        RunnerConfig {
+            node_modules: node_modules(),
+            ..RunnerConfig::default()
+        }
+    }
+
+    /// Whether this machine can confine a run (and the system python has pytest).
+    pub fn can_run() -> bool {
+        let python = std::process::Command::new("/usr/bin/python3")
+            .args(["-c", "import pytest"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        let unshare = std::process::Command::new("unshare")
+            .args(["--net", "--fork", "--map-root-user", "--", "true"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+            || std::process::Command::new("unshare")
+                .args(["--net", "--fork", "--", "true"])
+                .output()
+                .is_ok_and(|o| o.status.success());
+        let ok = python && unshare;
+        assert!(
+            ok || !super::required(),
+            "the sandbox needs unshare and the system python's pytest"
+        );
+        if !ok {
+            super::skipped("no sandbox on this machine");
+        }
+        ok
+    }
+
+    fn suite_of(framework: Framework, files: &[(&str, &str)]) -> Suite {
+        Suite {
+            framework,
+            types: Vec::new(),
+            files: files
+                .iter()
+                .map(|(path, content)| GeneratedFile {
+                    path: (*path).into(),
+                    kind: FileKind::Test,
+                    language: Some(Language::Python),
+                    content: (*content).into(),
+                    tests: 1,
+                    patterns: Vec::new(),
+                    validation: Validation::default(),
+                })
+                .collect(),
+            tests: 0,
+            valid_files: 0,
+            checked_files: 0,
+            coverage: Coverage::default(),
+            notes: Vec::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_run_counts_and_is_confined() {
+        if !can_run() {
+            return;
+        }
+        // A listener on the host's loopback: the sandbox must not reach it.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
+        let port = listener.local_addr().expect("address").port();
+        let probe = format!(
+            r#"import os, socket, pytest
+
+def test_passes():
+    assert 1 + 1 == 2
+
+def test_fails():
+    assert 1 + 1 == 3
+
+def test_skips():
+    pytest.skip("no service")
+
+def test_no_network():
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", {port}), timeout=2)
+
+def test_environment_is_empty():
+    assert not [k for k in os.environ if k.startswith(("FAULTLINE", "DATABASE", "CARGO", "TEST_DATABASE"))]
+    assert os.environ["HOME"] == os.path.dirname(os.getcwd())
+
+def test_cannot_write_outside():
+    if os.getuid() == 0:
+        pytest.fail("runs as root")
+    with pytest.raises(OSError):
+        open("/etc/faultline-sandbox-probe", "w")
+"#
+        );
+        let suite = suite_of(Framework::Pytest, &[("tests/test_probe.py", &probe)]);
+        let report = run(&suite, &config()).await.expect("runs");
+        assert!(report.reported, "{}", report.output);
+        assert_eq!(
+            (report.passed, report.failed, report.skipped, report.errors),
+            (4, 1, 1, 0),
+            "{}",
+            report.output
+        );
+        assert!(!report.timed_out);
+        assert!(report.output.contains("test_fails"), "{}", report.output);
+        assert!(report.isolation.iter().any(|i| i.contains("no network")));
+        drop(listener);
+    }
+
+    #[tokio::test]
+    async fn a_run_that_hangs_is_killed_at_its_limit() {
+        if !can_run() {
+            return;
+        }
+        let suite = suite_of(
+            Framework::Pytest,
+            &[(
+                "tests/test_hang.py",
+                "import time\n\ndef test_hangs():\n    time.sleep(600)\n",
+            )],
+        );
+        let config = RunnerConfig {
+            wall_seconds: 5,
+            ..config()
+        };
+        let started = std::time::Instant::now();
+        let report = run(&suite, &config).await.expect("runs");
+        assert!(report.timed_out, "{report:?}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(30));
+        assert_eq!(report.passed, 0);
+    }
+
+    #[tokio::test]
+    async fn generated_suites_run_in_every_runner() {
+        if !can_run() {
+            return;
+        }
+        let doc = super::doc_of(&["nginx-access.log", "node-api.jsonl", "python-app.log"]);
+        for framework in [Framework::Pytest, Framework::Jest, Framework::Mocha] {
+            if framework != Framework::Pytest && config().node_modules.is_none() {
+                continue;
+            }
+            let suite = super::suite(&doc, framework);
+            let report = run(&suite, &config()).await.expect("runs");
+            // Nothing to call here (no service address, not the project's code): every test is
+            // skipped, and none fails or breaks.
+            assert!(report.reported, "{framework}: {}", report.output);
+            assert_eq!(
+                (report.failed, report.errors),
+                (0, 0),
+                "{framework}: {}",
+                report.output
+            );
+            assert_eq!(
+                report.skipped, suite.tests,
+                "{framework}: {}",
+                report.output
+            );
+        }
+    }
 }

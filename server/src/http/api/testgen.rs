@@ -3,8 +3,8 @@
 //! kept per member and per team.
 
 use app::api::testgen::{
-    CiSystem, Framework, GenerateRequest, SettingsOwner, StoredSettings, Suite, TestSettings,
-    TestType,
+    CiSystem, Framework, GenerateRequest, RunReport, SettingsOwner, StoredSettings, Suite,
+    TestSettings, TestType,
 };
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -19,7 +19,10 @@ use crate::state::AppState;
 use crate::tenancy::context::OrgContext;
 use crate::tenancy::permission::Permission;
 use crate::tenancy::teams;
-use crate::testgen::{self, Request, bundle, manual, settings};
+use crate::testgen::{self, Request, bundle, manual, sandbox, settings};
+
+/// Test runs take the machine's cores: one at a time per process.
+static RUNS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
 
 /// Choices for a suite; each overrides the saved settings it names.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -197,6 +200,84 @@ pub async fn generate(
         ci: body.ci,
     };
     Ok(Json(build(&state, &ctx, &id, request).await?.1))
+}
+
+/// `POST /analyses/{id}/tests/run`.
+#[utoipa::path(post, path = "/analyses/{id}/tests/run", tag = "tests", summary = "Run the generated tests in the sandbox",
+    description = "Generates the suite as the POST /tests does and runs it (pytest, Jest or Mocha) in a separate process, in a temporary directory, without network, as an unprivileged user, under CPU, memory and time limits. Needs create_analyses; one run at a time.",
+    params(("id" = String, Path, description = "Analysis id"), ("org" = Option<String>, Query, description = "Organisation slug or id, when the credential does not imply one")),
+    request_body = GenerateRequest,
+    responses(
+        (status = 200, description = "Passed, failed and skipped, the duration and the output", body = RunReport),
+        (status = 404, description = "No such analysis in this organisation", body = crate::http::error::ErrorEnvelope),
+        (status = 409, description = "The analysis has not finished (`not_done`), another run is in progress (`runner_busy`), or the framework's toolchain or the sandbox is missing on this server (`runner_unavailable`, saying which)", body = crate::http::error::ErrorEnvelope),
+        (status = 422, description = "A framework that is not run here, or invalid choices", body = crate::http::error::ErrorEnvelope),
+    ))]
+pub async fn run(
+    State(state): State<AppState>,
+    ctx: OrgContext,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<GenerateRequest>,
+) -> Result<Json<RunReport>, AppError> {
+    ctx.require(Permission::CreateAnalyses)?;
+    check(&body.settings())?;
+    if !sandbox::runs(body.framework) {
+        return Err(field(
+            "framework",
+            format!(
+                "{} suites are not run here; pytest, Jest and Mocha suites are.",
+                body.framework.label()
+            ),
+        ));
+    }
+    let request = Request {
+        framework: body.framework,
+        types: body.types,
+        preferences: body.preferences,
+        context: body.context,
+        ci: body.ci,
+    };
+    let runner = &state.config.test_runner;
+    sandbox::ready(request.framework, runner)
+        .await
+        .map_err(run_error)?;
+    let (_, suite, _) = build(&state, &ctx, &id, request).await?;
+    // Runs queue for the one slot; a caller waits at most one run's time limit.
+    let wait = std::time::Duration::from_secs(runner.wall_seconds + 5);
+    let _permit = tokio::time::timeout(wait, RUNS.acquire())
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .ok_or_else(|| {
+            AppError::Conflict(
+                "runner_busy",
+                "Other test runs are using the sandbox; try again in a minute.".into(),
+            )
+        })?;
+    let report = sandbox::run(&suite, runner).await.map_err(run_error)?;
+
+    tracing::info!(
+        analysis = %id,
+        framework = %suite.framework,
+        passed = report.passed,
+        failed = report.failed,
+        skipped = report.skipped,
+        duration_ms = report.duration_ms,
+        "test run finished"
+    );
+    Ok(Json(report))
+}
+
+/// The answer for a run that cannot happen.
+fn run_error(e: sandbox::RunError) -> AppError {
+    match e {
+        sandbox::RunError::Unsupported(_) => field("framework", e.to_string()),
+        // The operator's to fix, and safe to say: which runner or tool is missing.
+        sandbox::RunError::NoToolchain(_) | sandbox::RunError::NoSandbox(_) => {
+            AppError::Conflict("runner_unavailable", format!("{e}."))
+        }
+        sandbox::RunError::Io(io) => AppError::Internal(io.into()),
+    }
 }
 
 /// `GET /analyses/{id}/tests.zip`.

@@ -116,7 +116,15 @@ fn test_file(path: String, scenarios: &[&Scenario], options: &Options) -> Draft 
                 w.open(format!("{}({title}, () => {{", describe_name(scenario)));
                 code_setup(&mut w, code, options);
             }
-            _ => {
+            Target::Endpoint(_) => {
+                // Without a service to call, the group is skipped, saying why in its title.
+                w.line(format!(
+                    "const {} = support.baseUrl() ? describe : describe.skip;",
+                    describe_name(scenario)
+                ));
+                w.open(format!("{}({title}, () => {{", describe_name(scenario)));
+            }
+            Target::Page(_) => {
                 w.open(format!("{describe}({title}, () => {{"));
             }
         }
@@ -564,9 +572,14 @@ function caught(call) {
     );
 }
 
+// The service's address without a trailing slash ('' when none is set: API tests are skipped).
+function baseUrl() {
+  return (process.env.BASE_URL || module.exports.DEFAULT_BASE_URL || '').replace(/\/$/, '');
+}
+
 // A request to the service under test; never follows redirects.
 function request(method, url, body) {
-  const base = (process.env.BASE_URL || module.exports.DEFAULT_BASE_URL || '').replace(/\/$/, '');
+  const base = baseUrl();
   if (!base) {
     throw new Error('set BASE_URL to the address of the service under test');
   }
@@ -578,7 +591,7 @@ function request(method, url, body) {
   return fetch(base + url, init);
 }
 
-module.exports = { available, target, load, failure, caught, request };
+module.exports = { available, target, load, failure, caught, baseUrl, request };
 ";
 
 fn jest_config(options: &Options) -> String {
