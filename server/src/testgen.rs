@@ -35,6 +35,18 @@ pub struct Request {
     pub ci: CiSystem,
 }
 
+impl From<app::api::testgen::GenerateRequest> for Request {
+    fn from(body: app::api::testgen::GenerateRequest) -> Self {
+        Self {
+            framework: body.framework,
+            types: body.types,
+            preferences: body.preferences,
+            context: body.context,
+            ci: body.ci,
+        }
+    }
+}
+
 /// Why a request cannot be served.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum RequestError {

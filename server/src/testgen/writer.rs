@@ -4,7 +4,7 @@
 use app::api::testgen::Naming;
 
 use super::naming;
-use super::plan::{Case, Code, Scenario, Target};
+use super::plan::{Arg, Case, CaseKind, Code, Scenario, Target, Value};
 
 /// Writes lines at an indentation level.
 pub struct Writer {
@@ -144,4 +144,38 @@ impl UniqueNames {
         *n += 1;
         if *n == 1 { name } else { format!("{name}_{n}") }
     }
+}
+
+/// The comment naming a call's arguments (their values are the pattern's), if it has any.
+pub fn arguments_note(case: &Case, args: &[Arg]) -> Option<String> {
+    if args.is_empty() {
+        return None;
+    }
+    let names: Vec<&str> = args.iter().map(|a| a.name.as_str()).collect();
+    let source = if case.kind == CaseKind::Reproduce {
+        ", as the logs show them"
+    } else {
+        ""
+    };
+    Some(format!("Arguments{source}: {}", names.join(", ")))
+}
+
+/// The arguments as a comma-separated list of `literal`s.
+pub fn call_arguments(args: &[Arg], literal: impl Fn(&Value) -> String) -> String {
+    args.iter()
+        .map(|a| literal(&a.value))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The class and message of the failure a stub raises: the logged error's, or a generic one.
+pub fn logged_failure(code: &Code) -> (&str, String) {
+    let error = code.error.as_ref();
+    (
+        error.map_or("DependencyError", |e| e.class.as_str()),
+        naming::comment_text(
+            error.map_or("failure seen in the logs", |e| e.message.as_str()),
+            200,
+        ),
+    )
 }

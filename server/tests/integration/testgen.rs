@@ -248,7 +248,10 @@ fn checker(path: &str) -> Option<(&'static str, &'static [&'static str])> {
 
 fn have_tool(tool: &str) -> bool {
     let probe = match tool {
-        "gofmt" => Command::new("gofmt").arg("-l").arg("/dev/null").output(),
+        // gofmt has no version flag: format a one-line file from standard input.
+        "gofmt" => Command::new("sh")
+            .args(["-c", "echo 'package a' | gofmt -e"])
+            .output(),
         "php" => Command::new("php").arg("-v").output(),
         "ruby" => Command::new("ruby").arg("-v").output(),
         _ => Command::new(tool).arg("--version").output(),

@@ -192,13 +192,7 @@ pub async fn generate(
     ApiJson(body): ApiJson<GenerateRequest>,
 ) -> Result<Json<Suite>, AppError> {
     check(&body.settings())?;
-    let request = Request {
-        framework: body.framework,
-        types: body.types,
-        preferences: body.preferences,
-        context: body.context,
-        ci: body.ci,
-    };
+    let request = Request::from(body);
     Ok(Json(build(&state, &ctx, &id, request).await?.1))
 }
 
@@ -230,13 +224,7 @@ pub async fn run(
             ),
         ));
     }
-    let request = Request {
-        framework: body.framework,
-        types: body.types,
-        preferences: body.preferences,
-        context: body.context,
-        ci: body.ci,
-    };
+    let request = Request::from(body);
     let runner = &state.config.test_runner;
     sandbox::ready(request.framework, runner)
         .await

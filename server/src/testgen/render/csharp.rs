@@ -6,8 +6,10 @@ use app::api::testgen::{FileKind, Language};
 
 use super::{Draft, Options, groups};
 use crate::testgen::naming::{self, quoted};
-use crate::testgen::plan::{Call, Case, CaseKind, Code, Expect, Scenario, Stub, Target, Value};
-use crate::testgen::writer::{UniqueNames, Writer, case_words, header};
+use crate::testgen::plan::{Call, Case, Code, Expect, Scenario, Stub, Target, Value};
+use crate::testgen::writer::{
+    UniqueNames, Writer, arguments_note, call_arguments, case_words, header, logged_failure,
+};
 
 /// The files of an NUnit suite.
 pub fn render(scenarios: &[&Scenario], options: &Options) -> Vec<Draft> {
@@ -243,27 +245,13 @@ fn test_case(w: &mut Writer, scenario: &Scenario, case: &Case, name: &str, optio
                 "subject".to_owned()
             };
             let stubbed = instance && stub(w, code, *failures);
-            if !args.is_empty() {
-                w.line(format!(
-                    "// Arguments{}: {}",
-                    if case.kind == CaseKind::Reproduce {
-                        ", as the logs show them"
-                    } else {
-                        ""
-                    },
-                    args.iter()
-                        .map(|a| a.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
+            if let Some(note) = arguments_note(case, args) {
+                w.line(format!("// {note}"));
             }
             let call = format!(
                 "{target}.{}({})",
                 method_of(&code.function),
-                args.iter()
-                    .map(|a| literal(&a.value))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                call_arguments(args, literal)
             );
             match &case.expect {
                 Expect::Recovers => {
@@ -314,14 +302,11 @@ fn stub(w: &mut Writer, code: &Code, failures: Stub) -> bool {
     {
         return false;
     }
-    let error = code.error.as_ref();
+    let (class, message) = logged_failure(code);
     w.line(format!(
         "var failure = Support.Failure({}, {});",
-        quoted(error.map_or("DependencyError", |e| e.class.as_str())),
-        quoted(&naming::comment_text(
-            error.map_or("failure seen in the logs", |e| e.message.as_str()),
-            200
-        ))
+        quoted(class),
+        quoted(&message)
     ));
     w.line("var calls = 0;");
     let limit = match failures {

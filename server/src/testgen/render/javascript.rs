@@ -6,8 +6,10 @@ use app::api::testgen::{AssertionStyle, AsyncStyle, FileKind, Framework, Languag
 
 use super::{Draft, Options, groups};
 use crate::testgen::naming::{self, single_quoted as q};
-use crate::testgen::plan::{Call, Case, CaseKind, Code, Expect, Scenario, Stub, Target, Value};
-use crate::testgen::writer::{UniqueNames, Writer, case_words, header};
+use crate::testgen::plan::{Call, Case, Code, Expect, Scenario, Stub, Target, Value};
+use crate::testgen::writer::{
+    UniqueNames, Writer, arguments_note, call_arguments, case_words, header, logged_failure,
+};
 
 /// The files of a Jest, Mocha, Playwright or Cypress suite.
 pub fn render(scenarios: &[&Scenario], options: &Options) -> Vec<Draft> {
@@ -261,26 +263,12 @@ fn test_case(w: &mut Writer, scenario: &Scenario, case: &Case, name: &str, optio
                 "subject".to_owned()
             };
             let stubbed = stub(w, code, *failures, options);
-            if !args.is_empty() {
-                w.line(format!(
-                    "// Arguments{}: {}",
-                    if case.kind == CaseKind::Reproduce {
-                        ", as the logs show them"
-                    } else {
-                        ""
-                    },
-                    args.iter()
-                        .map(|a| a.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
+            if let Some(note) = arguments_note(case, args) {
+                w.line(format!("// {note}"));
             }
             let call = format!(
                 "support.caught(() => {subject}({}))",
-                args.iter()
-                    .map(|a| literal(&a.value))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                call_arguments(args, literal)
             );
             if awaits {
                 w.line(format!("const error = await {call};"));
@@ -303,13 +291,11 @@ fn stub(w: &mut Writer, code: &Code, failures: Stub, options: &Options) -> bool 
     if failures == Stub::None {
         return false;
     }
-    let error = code.error.as_ref();
-    let class = error.map_or("DependencyError", |e| e.class.as_str());
-    let message = error.map_or("failure seen in the logs", |e| e.message.as_str());
+    let (class, message) = logged_failure(code);
     w.line(format!(
         "const failure = support.failure({}, {});",
         q(class),
-        q(&naming::comment_text(message, 200))
+        q(&message)
     ));
     w.line(format!(
         "const [owner, method] = support.target({}, {});",

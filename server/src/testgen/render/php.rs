@@ -6,8 +6,10 @@ use app::api::testgen::{FileKind, Language};
 
 use super::{Draft, Options, groups};
 use crate::testgen::naming::{self, plain_quoted as q};
-use crate::testgen::plan::{Call, Case, CaseKind, Code, Expect, Scenario, Stub, Target, Value};
-use crate::testgen::writer::{UniqueNames, Writer, case_words, header};
+use crate::testgen::plan::{Call, Case, Code, Expect, Scenario, Stub, Target, Value};
+use crate::testgen::writer::{
+    UniqueNames, Writer, arguments_note, call_arguments, case_words, header, logged_failure,
+};
 
 /// The files of a PHPUnit suite.
 pub fn render(scenarios: &[&Scenario], options: &Options) -> Vec<Draft> {
@@ -180,26 +182,12 @@ fn test_case(w: &mut Writer, scenario: &Scenario, case: &Case, name: &str, optio
             } else {
                 "$this->subject".to_owned()
             };
-            if !args.is_empty() {
-                w.line(format!(
-                    "// Arguments{}: {}",
-                    if case.kind == CaseKind::Reproduce {
-                        ", as the logs show them"
-                    } else {
-                        ""
-                    },
-                    args.iter()
-                        .map(|a| a.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
+            if let Some(note) = arguments_note(case, args) {
+                w.line(format!("// {note}"));
             }
             w.line(format!(
                 "$error = Support::caught(fn () => ({subject})({}));",
-                args.iter()
-                    .map(|a| literal(&a.value))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                call_arguments(args, literal)
             ));
             match &case.expect {
                 Expect::Recovers => {
@@ -244,7 +232,7 @@ fn stub(w: &mut Writer, code: &Code, failures: Stub) -> bool {
     if failures == Stub::None {
         return false;
     }
-    let error = code.error.as_ref();
+    let (class, message) = logged_failure(code);
     w.line(format!(
         "Support::requireClasses($this, [{}, {}]);",
         q(owner),
@@ -252,11 +240,8 @@ fn stub(w: &mut Writer, code: &Code, failures: Stub) -> bool {
     ));
     w.line(format!(
         "$failure = Support::failure({}, {});",
-        q(error.map_or("DependencyError", |e| e.class.as_str())),
-        q(&naming::comment_text(
-            error.map_or("failure seen in the logs", |e| e.message.as_str()),
-            200
-        ))
+        q(class),
+        q(&message)
     ));
     w.line("$calls = 0;");
     let limit = match failures {

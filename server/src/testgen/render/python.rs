@@ -6,8 +6,10 @@ use app::api::testgen::{FileKind, Framework, Language};
 
 use super::{Draft, Options, groups};
 use crate::testgen::naming::{self, quoted, snake};
-use crate::testgen::plan::{Call, Case, CaseKind, Code, Expect, Scenario, Stub, Target, Value};
-use crate::testgen::writer::{UniqueNames, Writer, case_words, header};
+use crate::testgen::plan::{Call, Case, Code, Expect, Scenario, Stub, Target, Value};
+use crate::testgen::writer::{
+    UniqueNames, Writer, arguments_note, call_arguments, case_words, header, logged_failure,
+};
 
 /// The files of a pytest or Selenium suite.
 pub fn render(scenarios: &[&Scenario], options: &Options) -> Vec<Draft> {
@@ -168,26 +170,9 @@ fn test_case(w: &mut Writer, scenario: &Scenario, case: &Case, name: &str, optio
                 "subject"
             };
             stub(w, code, *failures);
-            let call = format!(
-                "{subject}({})",
-                args.iter()
-                    .map(|a| literal(&a.value))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            if !args.is_empty() {
-                w.line(format!(
-                    "# Arguments{}: {}",
-                    if case.kind == CaseKind::Reproduce {
-                        ", as the logs show them"
-                    } else {
-                        ""
-                    },
-                    args.iter()
-                        .map(|a| a.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
+            let call = format!("{subject}({})", call_arguments(args, literal));
+            if let Some(note) = arguments_note(case, args) {
+                w.line(format!("# {note}"));
             }
             code_assertions(w, code, &case.expect, &call, *failures);
             w.close("");
@@ -203,9 +188,7 @@ fn stub(w: &mut Writer, code: &Code, failures: Stub) {
     let Some(frame) = &code.dependency.frame else {
         return;
     };
-    let error = code.error.as_ref();
-    let class = error.map_or("DependencyError", |e| e.class.as_str());
-    let message = error.map_or("failure seen in the logs", |e| e.message.as_str());
+    let (class, message) = logged_failure(code);
     let failures = match failures {
         Stub::None => return,
         Stub::FailsThenAnswers(n) => n.to_string(),
@@ -215,7 +198,7 @@ fn stub(w: &mut Writer, code: &Code, failures: Stub) {
     w.line(format!(
         "failure = support.failure({}, {})",
         quoted(class),
-        quoted(&naming::comment_text(message, 200))
+        quoted(&message)
     ));
     w.line(format!(
         "dependency = support.stub({}, failure, failures={failures})",

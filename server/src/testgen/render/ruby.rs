@@ -6,8 +6,10 @@ use app::api::testgen::{AssertionStyle, FileKind, Language};
 
 use super::{Draft, Options, groups};
 use crate::testgen::naming::{self, plain_quoted as q};
-use crate::testgen::plan::{Call, Case, CaseKind, Code, Expect, Scenario, Stub, Target, Value};
-use crate::testgen::writer::{UniqueNames, Writer, case_words, header};
+use crate::testgen::plan::{Call, Case, Code, Expect, Scenario, Stub, Target, Value};
+use crate::testgen::writer::{
+    UniqueNames, Writer, arguments_note, call_arguments, case_words, header, logged_failure,
+};
 
 /// The files of an RSpec suite.
 pub fn render(scenarios: &[&Scenario], options: &Options) -> Vec<Draft> {
@@ -154,27 +156,10 @@ fn test_case(w: &mut Writer, scenario: &Scenario, case: &Case, name: &str, optio
                 ));
             }
             let stubbed = stub(w, code, *failures);
-            if !args.is_empty() {
-                w.line(format!(
-                    "# Arguments{}: {}",
-                    if case.kind == CaseKind::Reproduce {
-                        ", as the logs show them"
-                    } else {
-                        ""
-                    },
-                    args.iter()
-                        .map(|a| a.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
+            if let Some(note) = arguments_note(case, args) {
+                w.line(format!("# {note}"));
             }
-            let call = format!(
-                "subject_call.call({})",
-                args.iter()
-                    .map(|a| literal(&a.value))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
+            let call = format!("subject_call.call({})", call_arguments(args, literal));
             match &case.expect {
                 Expect::Recovers => {
                     if should(options) {
@@ -224,14 +209,11 @@ fn stub(w: &mut Writer, code: &Code, failures: Stub) -> bool {
     if failures == Stub::None {
         return false;
     }
-    let error = code.error.as_ref();
+    let (class, message) = logged_failure(code);
     w.line(format!(
         "failure = Faultline.failure({}, {})",
-        q(error.map_or("DependencyError", |e| e.class.as_str())),
-        q(&naming::comment_text(
-            error.map_or("failure seen in the logs", |e| e.message.as_str()),
-            200
-        ))
+        q(class),
+        q(&message)
     ));
     w.line("calls = { count: 0 }");
     let limit = match failures {
