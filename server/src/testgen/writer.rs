@@ -179,3 +179,19 @@ pub fn logged_failure(code: &Code) -> (&str, String) {
         ),
     )
 }
+
+/// The class a unit lives in, for languages where every function has one: its owner, or one
+/// named after the last part of its module (`worker/render.py` → `Render`).
+pub fn class_of(code: &Code) -> String {
+    match code.owner.as_deref().filter(|o| naming::is_identifier(o)) {
+        Some(owner) => owner.to_owned(),
+        None => {
+            let last = code
+                .module
+                .rsplit(['.', '/', '\\'])
+                .find(|p| !p.is_empty() && !matches!(*p, "py" | "js" | "ts" | "rb" | "php" | "go"))
+                .unwrap_or("App");
+            naming::pascal(&naming::words(last))
+        }
+    }
+}

@@ -8,7 +8,8 @@ use super::{Draft, Options, groups};
 use crate::testgen::naming::{self, quoted};
 use crate::testgen::plan::{Call, Case, Code, Expect, Scenario, Stub, Target, Value};
 use crate::testgen::writer::{
-    UniqueNames, Writer, arguments_note, call_arguments, case_words, header, logged_failure,
+    UniqueNames, Writer, arguments_note, call_arguments, case_words, class_of, header,
+    logged_failure,
 };
 
 /// The files of an NUnit suite.
@@ -69,20 +70,6 @@ fn method_of(function: &str) -> String {
             .unwrap_or_default()
     } else {
         naming::pascal(&naming::words(function))
-    }
-}
-
-fn class_of(code: &Code) -> String {
-    match code.owner.as_deref().filter(|o| naming::is_identifier(o)) {
-        Some(owner) => owner.to_owned(),
-        None => {
-            let last = code
-                .module
-                .rsplit(['.', '/', '\\'])
-                .find(|p| !p.is_empty() && !matches!(*p, "py" | "js" | "ts" | "rb" | "php" | "go"))
-                .unwrap_or("App");
-            naming::pascal(&naming::words(last))
-        }
     }
 }
 

@@ -8,7 +8,8 @@ use super::{Draft, Options, groups};
 use crate::testgen::naming::{self, quoted};
 use crate::testgen::plan::{Call, Case, Code, Expect, Scenario, Stub, Target, Value};
 use crate::testgen::writer::{
-    UniqueNames, Writer, arguments_note, call_arguments, case_words, header, logged_failure,
+    UniqueNames, Writer, arguments_note, call_arguments, case_words, class_of, header,
+    logged_failure,
 };
 
 /// The files of a JUnit 5 suite.
@@ -67,21 +68,6 @@ fn package_of(code: &Code, options: &Options) -> String {
         .map(|m| m.replace('/', "."))
         .find(|m| java_like(m))
         .unwrap_or_else(|| "app".into())
-}
-
-/// The class a unit lives in: its owner, or one named after its module.
-fn class_of(code: &Code) -> String {
-    match &code.owner {
-        Some(owner) if naming::is_identifier(owner) => owner.clone(),
-        _ => {
-            let last = code
-                .module
-                .rsplit(['.', '/', '\\'])
-                .find(|p| !p.is_empty() && !matches!(*p, "py" | "js" | "ts" | "rb" | "php" | "go"))
-                .unwrap_or("App");
-            naming::pascal(&naming::words(last))
-        }
-    }
 }
 
 fn method_of(function: &str) -> String {
