@@ -14,6 +14,7 @@ mod identity;
 mod ingest;
 mod lifecycle;
 mod mail;
+mod matrix;
 mod openapi;
 mod pages;
 mod probes;

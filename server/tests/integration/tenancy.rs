@@ -1,5 +1,5 @@
-//! Organisations, members, roles, teams, invitations and API tokens over the real router,
-//! including the permission matrix: every route × role × another organisation's object.
+//! Organisations, members, roles, teams, invitations and API tokens over the real router (the
+//! permission matrix over every route and server function is in `matrix.rs`).
 
 use serde_json::{Value, json};
 
@@ -39,7 +39,7 @@ pub async fn join(app: &TestApp, owner: &User, email: &str, role: &str) -> User 
 
 /// A user added straight to the database, for fixtures that would otherwise trip the sign-up
 /// rate limit.
-async fn seed_member(app: &TestApp, org_id: &str, role: &str) -> String {
+pub(crate) async fn seed_member(app: &TestApp, org_id: &str, role: &str) -> String {
     let id = uuid::Uuid::new_v4().to_string();
     let mut tx = app
         .state
@@ -86,16 +86,16 @@ async fn enrol_mfa(app: &TestApp, user: &User) -> String {
     secret
 }
 
-struct Fixture {
-    owner: User,
-    admin: User,
-    member: User,
-    viewer: User,
-    other: User,
-    team: String,
+pub(crate) struct Fixture {
+    pub owner: User,
+    pub admin: User,
+    pub member: User,
+    pub viewer: User,
+    pub other: User,
+    pub team: String,
 }
 
-async fn fixture(app: &TestApp) -> Fixture {
+pub(crate) async fn fixture(app: &TestApp) -> Fixture {
     let owner = app.signup("owner@acme.example", "Acme").await;
     let admin = join(app, &owner, "admin@acme.example", "admin").await;
     let member = join(app, &owner, "member@acme.example", "member").await;
@@ -112,7 +112,7 @@ async fn fixture(app: &TestApp) -> Fixture {
     }
 }
 
-async fn create_team(app: &TestApp, owner: &User, name: &str) -> String {
+pub(crate) async fn create_team(app: &TestApp, owner: &User, name: &str) -> String {
     let r = app
         .call(
             "POST",
@@ -151,369 +151,6 @@ async fn accept(app: &TestApp, who: &User, org: &str, token: &str) -> crate::hel
     )
     .await
 }
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Need {
-    Member,
-    Perm(&'static str),
-    Owner,
-    SignedIn,
-}
-
-struct Case {
-    method: &'static str,
-    path: &'static str,
-    body: Option<Value>,
-    need: Need,
-    ok: u16,
-}
-
-fn cases() -> Vec<Case> {
-    use Need::*;
-    let c = |method, path, body: Option<Value>, need, ok| Case {
-        method,
-        path,
-        body,
-        need,
-        ok,
-    };
-    vec![
-        c("GET", "/orgs/{org}", None, Member, 200),
-        c(
-            "PATCH",
-            "/orgs/{org}",
-            Some(json!({"name": "Acme Renamed"})),
-            Perm("manage_members"),
-            200,
-        ),
-        c(
-            "DELETE",
-            "/orgs/{org}",
-            Some(json!({"confirm": "not-the-slug"})),
-            Owner,
-            422,
-        ),
-        c(
-            "POST",
-            "/orgs/{org}/transfer-ownership",
-            Some(json!({"user_id": "nobody"})),
-            Owner,
-            422,
-        ),
-        c("GET", "/orgs/{org}/members", None, Member, 200),
-        c(
-            "PATCH",
-            "/orgs/{org}/members/{new_member}",
-            Some(json!({"role": "member"})),
-            Perm("manage_members"),
-            204,
-        ),
-        c(
-            "DELETE",
-            "/orgs/{org}/members/{new_member}",
-            None,
-            Perm("manage_members"),
-            204,
-        ),
-        c("GET", "/orgs/{org}/teams", None, Member, 200),
-        c(
-            "POST",
-            "/orgs/{org}/teams",
-            Some(json!({"name": "{unique}"})),
-            Perm("manage_team"),
-            201,
-        ),
-        c(
-            "PATCH",
-            "/orgs/{org}/teams/{new_team}",
-            Some(json!({"name": "{unique}"})),
-            Perm("manage_team"),
-            204,
-        ),
-        c(
-            "DELETE",
-            "/orgs/{org}/teams/{new_team}",
-            None,
-            Perm("manage_team"),
-            204,
-        ),
-        c(
-            "GET",
-            "/orgs/{org}/teams/{new_team}/members",
-            None,
-            Member,
-            200,
-        ),
-        c(
-            "PUT",
-            "/orgs/{org}/teams/{new_team}/members/{new_member}",
-            None,
-            Perm("manage_team"),
-            204,
-        ),
-        c(
-            "DELETE",
-            "/orgs/{org}/teams/{new_team}/members/{team_owner}",
-            None,
-            Perm("manage_team"),
-            204,
-        ),
-        c(
-            "GET",
-            "/orgs/{org}/invitations",
-            None,
-            Perm("manage_members"),
-            200,
-        ),
-        c(
-            "POST",
-            "/orgs/{org}/invitations",
-            Some(json!({"email": "{unique}@invitee.example", "role": "viewer"})),
-            Perm("manage_members"),
-            201,
-        ),
-        c(
-            "DELETE",
-            "/orgs/{org}/invitations/{new_invitation}",
-            None,
-            Perm("manage_members"),
-            204,
-        ),
-        c(
-            "POST",
-            "/orgs/{org}/invitations/accept",
-            Some(json!({"token": "not-a-real-token"})),
-            SignedIn,
-            400,
-        ),
-        c("GET", "/orgs/{org}/roles", None, Member, 200),
-        c(
-            "POST",
-            "/orgs/{org}/roles",
-            Some(json!({"name": "{unique}", "permissions": ["view_analyses"]})),
-            Perm("manage_members"),
-            201,
-        ),
-        c(
-            "PATCH",
-            "/orgs/{org}/roles/{new_role}",
-            Some(json!({"name": "{unique}", "permissions": ["view_audit"]})),
-            Perm("manage_members"),
-            200,
-        ),
-        c(
-            "DELETE",
-            "/orgs/{org}/roles/{new_role}",
-            None,
-            Perm("manage_members"),
-            204,
-        ),
-        c("GET", "/orgs/{org}/tokens", None, Member, 200),
-        c(
-            "POST",
-            "/orgs/{org}/tokens",
-            Some(json!({"name": "ci", "scopes": ["view_analyses"]})),
-            Member,
-            201,
-        ),
-        c(
-            "DELETE",
-            "/orgs/{org}/tokens/{new_token}",
-            None,
-            Perm("manage_members"),
-            204,
-        ),
-        c("GET", "/orgs/{org}/audit", None, Perm("view_audit"), 200),
-        c(
-            "GET",
-            "/orgs/{org}/audit?format=csv",
-            None,
-            Perm("view_audit"),
-            200,
-        ),
-    ]
-}
-
-fn role_has(role: &str, need: Need) -> bool {
-    let perms: &[&str] = match role {
-        "owner" | "admin" => &["*"],
-        "member" => &["view_analyses", "create_analyses", "share_analyses"],
-        _ => &["view_analyses"],
-    };
-    match need {
-        Need::Member | Need::SignedIn => true,
-        Need::Owner => role == "owner",
-        Need::Perm(p) => perms.contains(&"*") || perms.contains(&p),
-    }
-}
-
-/// Fills the placeholders of `template`, creating fresh objects in the organisation `owner`
-/// owns (so a destructive case never spends another case's object).
-async fn fill(app: &TestApp, owner: &User, template: &str, n: usize) -> String {
-    let mut out = template.replace("{unique}", &format!("n{n}"));
-    if out.contains("{new_team}") {
-        let team = create_team(app, owner, &format!("team {n}")).await;
-        let add = app
-            .call(
-                "PUT",
-                &format!(
-                    "/api/v1/orgs/{}/teams/{team}/members/{}",
-                    owner.org_slug, owner.id
-                ),
-                Some(&owner.access),
-                None,
-            )
-            .await;
-        assert_eq!(add.status, 204, "{}", add.text());
-        out = out.replace("{new_team}", &team);
-    }
-    if out.contains("{new_member}") {
-        out = out.replace(
-            "{new_member}",
-            &seed_member(app, &owner.org_id, "viewer").await,
-        );
-    }
-    out = out.replace("{team_owner}", &owner.id);
-    if out.contains("{new_invitation}") {
-        let r = app
-            .call(
-                "POST",
-                &format!("/api/v1/orgs/{}/invitations", owner.org_slug),
-                Some(&owner.access),
-                Some(json!({"email": format!("i{n}@invitee.example")})),
-            )
-            .await;
-        out = out.replace(
-            "{new_invitation}",
-            r.json()["id"].as_str().expect("invitation"),
-        );
-    }
-    if out.contains("{new_role}") {
-        let r = app
-            .call(
-                "POST",
-                &format!("/api/v1/orgs/{}/roles", owner.org_slug),
-                Some(&owner.access),
-                Some(json!({"name": format!("role {n}"), "permissions": ["view_analyses"]})),
-            )
-            .await;
-        out = out.replace("{new_role}", r.json()["key"].as_str().expect("role"));
-    }
-    if out.contains("{new_token}") {
-        let r = app
-            .call(
-                "POST",
-                &format!("/api/v1/orgs/{}/tokens", owner.org_slug),
-                Some(&owner.access),
-                Some(json!({"name": format!("t{n}"), "scopes": ["view_analyses"]})),
-            )
-            .await;
-        out = out.replace("{new_token}", r.json()["id"].as_str().expect("token"));
-    }
-    out
-}
-
-on_both_backends!(
-    permission_matrix_every_route_by_role_and_foreign_object,
-    |app| {
-        let fx = fixture(&app).await;
-        let _ = &fx.team;
-        let mut n = 0;
-        let mut failures = Vec::new();
-        for case in cases() {
-            let actors: [(&str, Option<&User>); 6] = [
-                ("anonymous", None),
-                ("viewer", Some(&fx.viewer)),
-                ("member", Some(&fx.member)),
-                ("admin", Some(&fx.admin)),
-                ("owner", Some(&fx.owner)),
-                ("other-org owner", Some(&fx.other)),
-            ];
-            for (role, actor) in actors {
-                n += 1;
-                let path = fill(&app, &fx.owner, &format!("/api/v1{}", case.path), n)
-                    .await
-                    .replace("{org}", &fx.owner.org_slug);
-                let body = match &case.body {
-                    Some(b) => Some(
-                        serde_json::from_str(&fill(&app, &fx.owner, &b.to_string(), n).await)
-                            .expect("json"),
-                    ),
-                    None => None,
-                };
-                let expected = match (role, actor) {
-                    (_, None) => 401,
-                    ("other-org owner", _) if case.need == Need::SignedIn => case.ok,
-                    ("other-org owner", _) => 404,
-                    (role, _) if role_has(role, case.need) => case.ok,
-                    _ => 403,
-                };
-                let r = app
-                    .call(case.method, &path, actor.map(|u| u.access.as_str()), body)
-                    .await;
-                if r.status != expected {
-                    failures.push(format!(
-                        "{} {} as {role}: expected {expected}, got {} {}",
-                        case.method,
-                        case.path,
-                        r.status,
-                        r.text()
-                    ));
-                }
-            }
-            // The same route naming another organisation's object, by this organisation's owner.
-            if case.path.contains("{new_") {
-                n += 1;
-                let path = fill(&app, &fx.other, &format!("/api/v1{}", case.path), n)
-                    .await
-                    .replace("{org}", &fx.owner.org_slug);
-                let body = match &case.body {
-                    Some(b) => Some(
-                        serde_json::from_str(&fill(&app, &fx.other, &b.to_string(), n).await)
-                            .expect("json"),
-                    ),
-                    None => None,
-                };
-                let r = app
-                    .call(case.method, &path, Some(&fx.owner.access), body)
-                    .await;
-                if r.status != 404 {
-                    failures.push(format!(
-                        "{} {} with another org's object: expected 404, got {} {}",
-                        case.method,
-                        case.path,
-                        r.status,
-                        r.text()
-                    ));
-                }
-            }
-        }
-        assert!(
-            failures.is_empty(),
-            "{} mismatches:\n{}",
-            failures.len(),
-            failures.join("\n")
-        );
-        assert_eq!(
-            n,
-            cases().len() * 6 + 11,
-            "every case ran for every actor, plus the foreign-object cases"
-        );
-        // Using the other organisation's slug or id directly also answers 404, never 403.
-        for key in [&fx.other.org_slug, &fx.other.org_id] {
-            let r = app
-                .call(
-                    "GET",
-                    &format!("/api/v1/orgs/{key}/members"),
-                    Some(&fx.owner.access),
-                    None,
-                )
-                .await;
-            assert_eq!(r.status, 404);
-            assert!(!r.text().contains("Beta"), "no data leaks");
-        }
-    }
-);
 
 on_both_backends!(
     invitations_are_single_use_bound_to_org_and_address_and_expire,
@@ -1079,7 +716,7 @@ on_both_backends!(an_org_can_require_mfa, |app| {
 });
 
 /// Calls a server function the way the pages do: form-encoded, with the session cookie.
-async fn rpc(
+pub(crate) async fn rpc(
     app: &TestApp,
     name: &str,
     access: Option<&str>,

@@ -73,15 +73,7 @@ async fn saved(
                 .ok_or_else(|| AppError::Missing("No such team in this organisation.".into()))?;
             settings::get(&mut tx, &ctx.org.id, SettingsOwner::Team, team).await?
         }
-        None => {
-            settings::get(
-                &mut tx,
-                &ctx.org.id,
-                SettingsOwner::User,
-                &ctx.caller.user.id,
-            )
-            .await?
-        }
+        None => mine(&mut tx, ctx).await?,
     };
     tx.commit().await?;
     Ok(stored.settings)
@@ -89,14 +81,13 @@ async fn saved(
 
 /// The caller's own settings; until they save some, the account's default framework applies.
 async fn mine(tx: &mut crate::db::Tx, ctx: &OrgContext) -> Result<StoredSettings, AppError> {
-    let mut stored =
-        settings::get(tx, &ctx.org.id, SettingsOwner::User, &ctx.caller.user.id).await?;
-    if stored.updated_at_ms.is_none()
-        && let Some(framework) = Framework::parse(&ctx.caller.user.default_framework)
-    {
-        stored.settings.framework = framework;
-    }
-    Ok(stored)
+    let user = &ctx.caller.user;
+    Ok(settings::of_member(tx, &ctx.org.id, &user.id, &user.default_framework).await?)
+}
+
+/// The request the caller's own saved settings make (for the reports' tests summary).
+pub(super) async fn saved_request(state: &AppState, ctx: &OrgContext) -> Result<Request, AppError> {
+    request_of(state, ctx, &TestsQuery::default()).await
 }
 
 /// The request a query asks for, or 422 naming the field at fault.
@@ -213,7 +204,9 @@ pub async fn run(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<GenerateRequest>,
 ) -> Result<Json<RunReport>, AppError> {
-    ctx.require(Permission::CreateAnalyses)?;
+    // The analysis first: another organisation's answers 404 whatever the body says, and a
+    // team share's role counts as it does for the analysis' other actions.
+    super::analyses::authorize(&state, &ctx, &id, Permission::CreateAnalyses).await?;
     check(&body.settings())?;
     if !sandbox::runs(body.framework) {
         return Err(field(
