@@ -9,8 +9,9 @@ use sha2::{Digest, Sha256};
 
 use super::inspect::{Inspector, Kind, Refusal};
 use crate::config::ingest::IngestConfig;
-use crate::db::Tx;
+use crate::db::{Statement, Tx};
 use crate::storage::{Storage, StorageError};
+use crate::tenancy::sharing::Grants;
 use crate::with_tx;
 use app::format::binary_size;
 
@@ -346,30 +347,64 @@ pub async fn by_id(tx: &mut Tx, org_id: &str, id: &str) -> Result<Option<Upload>
         .await)
 }
 
-/// An earlier upload of `org_id` with the same content.
-pub async fn by_digest(
-    tx: &mut Tx,
-    org_id: &str,
-    sha256: &str,
-) -> Result<Option<Upload>, sqlx::Error> {
-    with_tx!(tx, c => sqlx::query_as(
-        r"select * from uploads where org_id = $1 and sha256 = $2 order by created_at_ms limit 1",
-    )
-    .bind(org_id)
-    .bind(sha256)
-    .fetch_optional(&mut *c)
-    .await)
+/// Which uploads [`visible`] looks for.
+#[derive(Debug, Clone, Copy)]
+pub enum Which<'a> {
+    /// The newest, at most this many.
+    Newest(i64),
+    /// The one with this id.
+    Id(&'a str),
+    /// The earliest with this content.
+    Digest(&'a str),
 }
 
-/// The organisation's uploads, newest first.
-pub async fn list(tx: &mut Tx, org_id: &str, limit: i64) -> Result<Vec<Upload>, sqlx::Error> {
-    with_tx!(tx, c => sqlx::query_as(
-        r"select * from uploads where org_id = $1 order by created_at_ms desc, id limit $2",
-    )
-    .bind(org_id)
-    .bind(limit)
-    .fetch_all(&mut *c)
-    .await)
+/// The uploads of `org_id` that `grants` may see, newest first: their own (all of them under
+/// oversight) and those of the analyses they may view.
+pub async fn visible(
+    tx: &mut Tx,
+    org_id: &str,
+    grants: &Grants,
+    which: Which<'_>,
+) -> Result<Vec<Upload>, sqlx::Error> {
+    // Both backends keep an analysis' uploads as a JSON array of their ids.
+    let in_analysis = match tx {
+        Tx::Sqlite(_) => "u.id in (select j.value from json_each(a.upload_ids) j)",
+        Tx::Postgres(_) => {
+            "u.id in (select jsonb_array_elements_text(cast(a.upload_ids as jsonb)))"
+        }
+    };
+    let mut list = Statement::default();
+    let org = list.text(org_id);
+    list.push(&format!(
+        "select u.* from uploads u where u.org_id = {org} and ("
+    ));
+    grants.push_own(&mut list, "u.created_by");
+    list.push(&format!(
+        " or exists (select 1 from analyses a where a.org_id = u.org_id and {in_analysis} and "
+    ));
+    grants.push_visible(&mut list);
+    list.push("))");
+    let limit = match which {
+        Which::Newest(limit) => {
+            list.push(" order by u.created_at_ms desc, u.id");
+            limit
+        }
+        Which::Id(id) => {
+            let id = list.text(id);
+            list.push(&format!(" and u.id = {id}"));
+            1
+        }
+        Which::Digest(sha256) => {
+            let sha256 = list.text(sha256);
+            list.push(&format!(
+                " and u.sha256 = {sha256} order by u.created_at_ms, u.id"
+            ));
+            1
+        }
+    };
+    let limit = list.int(limit);
+    list.push(&format!(" limit {limit}"));
+    list.fetch_all(tx).await
 }
 
 /// The storage key of every upload of `org_id` (to remove its objects with it).

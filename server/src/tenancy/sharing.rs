@@ -303,6 +303,18 @@ impl Grants {
         }
     }
 
+    /// Appends a condition that holds for rows whose maker, in `column`, makes them visible
+    /// whatever analysis they belong to: every row under oversight, else the caller's own
+    /// (an organisation token's are its creator's, an admin, who sees them all anyway).
+    pub fn push_own(&self, statement: &mut Statement, column: &str) {
+        if self.oversight {
+            statement.push("true");
+        } else {
+            let me = statement.text(self.user_id.as_str());
+            statement.push(&format!("{column} = {me}"));
+        }
+    }
+
     /// Whether these grants may change who sees `analysis`: its author or an overseer, holding
     /// share_analyses on it.
     pub fn may_reshare(&self, analysis: &Subject<'_>) -> bool {

@@ -527,6 +527,55 @@ on_both_backends!(
             "{}",
             again.text()
         );
+        let final_seq = done["seq"].as_i64().expect("seq");
+        let request = Request::get(format!(
+            "/api/v1/analyses/{id}/events?org={}",
+            owner.org_slug
+        ))
+        .header("authorization", format!("Bearer {}", owner.access))
+        .header("last-event-id", final_seq.to_string())
+        .body(Body::empty())
+        .expect("request");
+        let caught_up = app.send(request).await;
+        assert_eq!(caught_up.status, 200);
+        assert!(
+            !caught_up.text().contains("data:"),
+            "the stream ends at once with nothing new: {}",
+            caught_up.text()
+        );
+
+        // Tests were written for its error patterns with the author's settings (pytest until
+        // they choose otherwise), after the engine's stages.
+        let tests = &done["summary"]["tests"];
+        assert_eq!(tests["framework"], "pytest", "{}", done["summary"]);
+        assert!(tests["tests"].as_u64().unwrap_or(0) > 0, "{tests}");
+        assert_eq!(tests["valid_files"], tests["checked_files"], "{tests}");
+        assert_eq!(tests["covered"], tests["error_patterns"], "{tests}");
+        let stages: Vec<&str> = states
+            .iter()
+            .filter_map(|s| s["progress"]["stage"].as_str())
+            .collect();
+        let order = [
+            "queued",
+            "reading",
+            "mining",
+            "correlating",
+            "generating_tests",
+            "done",
+        ];
+        let ranks: Vec<usize> = stages
+            .iter()
+            .map(|s| order.iter().position(|o| o == s).expect("a known stage"))
+            .collect();
+        assert!(
+            ranks.windows(2).all(|w| w[0] <= w[1]),
+            "stages in order: {stages:?}"
+        );
+        let percents: Vec<f64> = states
+            .iter()
+            .filter_map(|s| s["progress"]["percent"].as_f64())
+            .collect();
+        assert!(percents.windows(2).all(|w| w[0] <= w[1]), "{percents:?}");
 
         // Without the result.
         let r = app
@@ -845,6 +894,10 @@ on_both_backends!(queued_and_running_analyses_can_be_cancelled, |app| {
     let ended = app.wait_for(&owner, &big).await;
     assert_eq!(ended["status"], "cancelled", "{ended}");
     assert!(ended.get("result").is_none());
+    assert_eq!(
+        ended["progress"]["stage"], "cancelled",
+        "the stored progress says what watchers were told: {ended}"
+    );
     workers.stop(Duration::from_secs(5)).await;
 });
 
@@ -1105,4 +1158,287 @@ on_both_backends!(a_job_that_keeps_killing_its_workers_fails_visibly, |app| {
         "{ended}"
     );
     workers.stop(Duration::from_secs(5)).await;
+});
+
+/// Every table that holds an organisation's rows.
+const TENANT_TABLES: &[&str] = &[
+    "roles",
+    "memberships",
+    "teams",
+    "team_members",
+    "invitations",
+    "api_tokens",
+    "audit_log",
+    "audit_heads",
+    "uploads",
+    "analyses",
+    "jobs",
+    "comments",
+    "mentions",
+    "analysis_shares",
+    "projects",
+    "analysis_templates",
+    "test_settings",
+];
+
+on_both_backends!(deleting_an_organisation_removes_all_its_data, |app| {
+    let owner = app.signup("owner@acme.example", "Acme").await;
+    let other = app.signup("owner@beta.example", "Beta").await;
+    let colleague = join(&app, &owner, "dev@acme.example", "member").await;
+    let workers = server::ingest::Workers::start(&app.state);
+    // Something in every table: a team with a member and settings, a custom role, an
+    // invitation, a token, a project, an analysis shared with the team, a comment with a
+    // mention, and Beta's own analysis, which must survive.
+    let (_, team) = app
+        .call_as(
+            &owner,
+            "POST",
+            &format!("/api/v1/orgs/{}/teams", owner.org_slug),
+            Some(json!({"name": "Platform"})),
+        )
+        .await;
+    let team = team["id"].as_str().expect("team").to_owned();
+    for (method, path, body) in [
+        (
+            "PUT",
+            format!(
+                "/api/v1/orgs/{}/teams/{team}/members/{}",
+                owner.org_slug, colleague.id
+            ),
+            None,
+        ),
+        (
+            "PUT",
+            format!("/api/v1/orgs/{}/teams/{team}/test-settings", owner.org_slug),
+            Some(json!({"framework": "jest"})),
+        ),
+        (
+            "POST",
+            format!("/api/v1/orgs/{}/roles", owner.org_slug),
+            Some(json!({"name": "Auditor", "permissions": ["view_audit"]})),
+        ),
+        (
+            "POST",
+            format!("/api/v1/orgs/{}/invitations", owner.org_slug),
+            Some(json!({"email": "later@acme.example"})),
+        ),
+        (
+            "POST",
+            format!("/api/v1/orgs/{}/tokens", owner.org_slug),
+            Some(json!({"name": "ci", "scopes": ["view_analyses"]})),
+        ),
+        (
+            "POST",
+            "/api/v1/projects".to_owned(),
+            Some(json!({"name": "Payments"})),
+        ),
+    ] {
+        let (status, body) = app.call_as(&owner, method, &path, body).await;
+        assert!(status < 300, "{method} {path}: {status} {body}");
+    }
+    let id = app.analyse_text(&owner, "pay.log", &sample_log(60)).await;
+    assert_eq!(app.wait_for(&owner, &id).await["status"], "done");
+    let kept = app.analyse_text(&other, "beta.log", &sample_log(30)).await;
+    assert_eq!(app.wait_for(&other, &kept).await["status"], "done");
+    let (status, body) = app
+        .call_as(
+            &owner,
+            "PUT",
+            &format!("/api/v1/analyses/{id}/sharing"),
+            Some(json!({"visibility": "teams", "teams": [{"team_id": team}]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = app
+        .call_as(
+            &owner,
+            "POST",
+            &format!("/api/v1/analyses/{id}/patterns/p1/comments"),
+            Some(json!({"body": "@dev look"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    workers.stop(Duration::from_secs(5)).await;
+
+    let count = |table: &'static str, org: String| {
+        let raw = app.raw.clone();
+        async move {
+            let sql = format!("select count(*) from {table} where org_id = $1");
+            server::with_db!(&raw, pool => sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).bind(org).fetch_one(pool).await)
+                .expect("count")
+        }
+    };
+    for table in TENANT_TABLES {
+        assert!(
+            count(table, owner.org_id.clone()).await > 0,
+            "the fixture fills {table}"
+        );
+    }
+    let files_before = app.stored_files();
+    assert!(files_before.iter().any(|f| f.contains(&owner.org_id)));
+
+    let (status, body) = app
+        .call_as(
+            &owner,
+            "DELETE",
+            &format!("/api/v1/orgs/{}", owner.org_slug),
+            Some(json!({"confirm": owner.org_slug})),
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+    for table in TENANT_TABLES {
+        assert_eq!(
+            count(table, owner.org_id.clone()).await,
+            0,
+            "{table} keeps nothing of the deleted organisation"
+        );
+    }
+    let files = app.stored_files();
+    assert!(
+        !files.iter().any(|f| f.contains(&owner.org_id)),
+        "its uploads and results are gone from storage: {files:?}"
+    );
+    assert!(
+        files.iter().any(|f| f.contains(&other.org_id)),
+        "Beta's files stay"
+    );
+    assert_eq!(
+        app.wait_for(&other, &kept).await["status"],
+        "done",
+        "Beta's analysis stays"
+    );
+    assert!(count("uploads", other.org_id.clone()).await > 0);
+});
+
+on_both_backends!(uploads_are_seen_only_with_the_analyses_they_feed, |app| {
+    let owner = app.signup("owner@acme.example", "Acme").await;
+    let member = join(&app, &owner, "dev@acme.example", "member").await;
+    let admin = join(&app, &owner, "admin@acme.example", "admin").await;
+    let workers = server::ingest::Workers::start(&app.state);
+    let text = sample_log(40);
+    let private = app.analyse_text(&member, "secret.log", &text).await;
+    assert_eq!(app.wait_for(&member, &private).await["status"], "done");
+    let (status, body) = app
+        .call_as(
+            &member,
+            "PUT",
+            &format!("/api/v1/analyses/{private}/sharing"),
+            Some(json!({"visibility": "private"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let public = app
+        .analyse_text(&member, "public.log", &sample_log(20))
+        .await;
+    assert_eq!(app.wait_for(&member, &public).await["status"], "done");
+    let names = |user: User| {
+        let app = &app;
+        async move {
+            let (status, list) = app.call_as(&user, "GET", "/api/v1/uploads", None).await;
+            assert_eq!(status, 200, "{list}");
+            let mut names: Vec<String> = list
+                .as_array()
+                .expect("uploads")
+                .iter()
+                .filter_map(|u| u["name"].as_str().map(str::to_owned))
+                .collect();
+            names.sort();
+            names
+        }
+    };
+    let viewer = join(&app, &owner, "viewer@acme.example", "viewer").await;
+    assert_eq!(
+        names(viewer.clone()).await,
+        ["public.log"],
+        "a private analysis' upload is hidden"
+    );
+    assert_eq!(
+        names(member.clone()).await,
+        ["public.log", "secret.log"],
+        "its author sees it"
+    );
+    assert_eq!(
+        names(admin.clone()).await,
+        ["public.log", "secret.log"],
+        "admins see everything"
+    );
+
+    // Someone who cannot see it cannot start an analysis from it either…
+    let (_, uploads) = app.call_as(&member, "GET", "/api/v1/uploads", None).await;
+    let secret_upload = uploads
+        .as_array()
+        .expect("uploads")
+        .iter()
+        .find(|u| u["name"] == "secret.log")
+        .and_then(|u| u["id"].as_str())
+        .expect("secret upload")
+        .to_owned();
+    let colleague = join(&app, &owner, "other@acme.example", "member").await;
+    let (status, body) = app
+        .call_as(
+            &colleague,
+            "POST",
+            "/api/v1/analyses",
+            Some(json!({"upload_ids": [secret_upload]})),
+        )
+        .await;
+    assert_eq!(status, 404, "{body}");
+    // …nor learn of it by uploading the same bytes: they get an upload of their own.
+    let r = app
+        .upload(&colleague, "mine.log", "text/plain", text.clone())
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.json()["duplicate"], false);
+    assert_ne!(r.json()["id"], secret_upload.as_str());
+    assert_eq!(r.json()["name"], "mine.log");
+    // Its author uploading it again is told it is a duplicate.
+    let r = app.upload(&member, "again.log", "text/plain", text).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["duplicate"], true);
+    assert_eq!(r.json()["id"], secret_upload.as_str());
+    workers.stop(Duration::from_secs(5)).await;
+});
+
+on_both_backends!(watchers_hear_at_once_that_an_analysis_was_deleted, |app| {
+    let owner = app.signup("owner@acme.example", "Acme").await;
+    let workers = server::ingest::Workers::start(&app.state);
+    let id = app
+        .analyse_text(&owner, "big.log", &sample_log(400_000))
+        .await;
+    let request = Request::get(format!(
+        "/api/v1/analyses/{id}/events?org={}",
+        owner.org_slug
+    ))
+    .header("authorization", format!("Bearer {}", owner.access))
+    .body(Body::empty())
+    .expect("request");
+    let router = app.router.clone();
+    let watcher = tokio::spawn(async move { crate::helpers::send(&router, request).await });
+    // Let the watcher see a first state before the analysis goes.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let r = app
+        .call(
+            "DELETE",
+            &format!("/api/v1/analyses/{id}?org={}", owner.org_slug),
+            Some(&owner.access),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text());
+    // Well before the periodic recheck would notice.
+    let seen = tokio::time::timeout(Duration::from_secs(3), watcher)
+        .await
+        .expect("the stream ends at once")
+        .expect("the watcher ran");
+    let text = seen.text();
+    assert!(text.contains("event: deleted"), "{text}");
+    workers.stop(Duration::from_secs(5)).await;
+    // A result the worker stored as the row went is removed with it.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let results: Vec<String> = app
+        .stored_files()
+        .into_iter()
+        .filter(|f| f.contains("results"))
+        .collect();
+    assert!(results.is_empty(), "{results:?}");
 });

@@ -193,9 +193,12 @@ pub async fn create(
     let now = state.clock.now_ms();
     let mut tx = ctx.begin(&state.db).await?;
     let mut names: Vec<String> = Vec::with_capacity(ids.len());
+    // An upload counts only if the caller may see it: theirs, or one of an analysis they see.
+    let grants = Grants::of_caller(&mut tx, &ctx, None).await?;
     for id in &ids {
-        let upload = uploads::by_id(&mut tx, &ctx.org.id, id)
+        let upload = uploads::visible(&mut tx, &ctx.org.id, &grants, uploads::Which::Id(id))
             .await?
+            .pop()
             .ok_or_else(|| {
                 AppError::Missing(format!("There is no upload {id} in this organisation."))
             })?;
@@ -666,6 +669,7 @@ pub async fn remove(
     )
     .await?;
     tx.commit().await?;
+    state.ingest.hub.publish_deleted(&ctx.org.id, &id).await;
     // The result object may exist even when the row has no key yet (a worker was storing it).
     let key = analyses::result_key(&ctx.org.id, &id);
     state.ingest.results.forget(&key);
@@ -706,25 +710,34 @@ pub async fn events(
         let mut recheck = tokio::time::interval(RECHECK_EVERY);
         recheck.tick().await;
         loop {
-            if let Some(live) = current.take()
-                && live.seq > seen
-            {
-                seen = live.seq;
+            if let Some(live) = current.take() {
                 let done = live.status.is_final();
-                let event = Event::default()
-                    .event("state")
-                    .id(live.seq.to_string())
-                    .json_data(&live)
-                    .unwrap_or_default();
-                if sink.send(Ok(event)).await.is_err() || done {
+                if live.seq > seen {
+                    seen = live.seq;
+                    let event = Event::default()
+                        .event("state")
+                        .id(live.seq.to_string())
+                        .json_data(&live)
+                        .unwrap_or_default();
+                    if sink.send(Ok(event)).await.is_err() {
+                        return;
+                    }
+                }
+                // Ended, and the watcher has the final state: nothing more will come.
+                if done {
                     return;
                 }
             }
             tokio::select! {
                 update = updates.recv() => match update {
                     Ok(update) if update.org_id == ctx.org.id => {
-                        if let Change::Analysis(live) = &update.change && live.id == id {
-                            current = Some(live.clone());
+                        match &update.change {
+                            Change::Analysis(live) if live.id == id => current = Some(live.clone()),
+                            Change::AnalysisDeleted { id: gone } if *gone == id => {
+                                let _ = sink.send(Ok(Event::default().event("deleted").data(&id))).await;
+                                return;
+                            }
+                            _ => {}
                         }
                     }
                     Ok(_) => {}

@@ -11,6 +11,7 @@ use crate::ingest::uploads::{self, Limits, Upload, UploadError};
 use crate::state::AppState;
 use crate::tenancy::context::OrgContext;
 use crate::tenancy::permission::Permission;
+use crate::tenancy::sharing::Grants;
 
 /// Room for a multipart body's boundaries and part headers beyond the file itself.
 const MULTIPART_OVERHEAD: u64 = 64 * 1024;
@@ -113,7 +114,17 @@ async fn record(
     received: &uploads::Received,
 ) -> Result<UploadView, AppError> {
     let mut tx = ctx.begin(&state.db).await?;
-    if let Some(earlier) = uploads::by_digest(&mut tx, &ctx.org.id, &received.sha256).await? {
+    // Only an earlier upload the caller may see is answered: one behind someone's private
+    // analysis stays unseen, and this content is recorded anew.
+    let grants = Grants::of_caller(&mut tx, ctx, None).await?;
+    let earlier = uploads::visible(
+        &mut tx,
+        &ctx.org.id,
+        &grants,
+        uploads::Which::Digest(&received.sha256),
+    )
+    .await?;
+    if let Some(earlier) = earlier.into_iter().next() {
         tx.commit().await?;
         state
             .ingest
@@ -264,15 +275,21 @@ pub struct ListQuery {
     org: Option<String>,
 }
 
-/// `GET /uploads`: the organisation's uploads, newest first (at most 500).
-#[utoipa::path(get, path = "/uploads", tag = "uploads", summary = "List uploads", params(ListQuery), responses((status = 200, description = "Uploads", body = Vec<Upload>)))]
+/// `GET /uploads`: the caller's own uploads and those of the analyses they may see, newest
+/// first (at most 500).
+#[utoipa::path(get, path = "/uploads", tag = "uploads", summary = "List uploads", description = "The caller's own uploads and those of the analyses they may see (every upload for admins), newest first, at most 500.", params(ListQuery), responses((status = 200, description = "Uploads", body = Vec<Upload>)))]
 pub async fn list(
     State(state): State<AppState>,
     ctx: OrgContext,
 ) -> Result<Json<Vec<Upload>>, AppError> {
-    ctx.require(Permission::ViewAnalyses)?;
     let mut tx = ctx.begin_read(&state.db).await?;
-    Ok(Json(uploads::list(&mut tx, &ctx.org.id, 500).await?))
+    let grants = Grants::of_caller(&mut tx, &ctx, None).await?;
+    if !grants.may_view_any() {
+        return Err(AppError::missing(Permission::ViewAnalyses));
+    }
+    let list = uploads::visible(&mut tx, &ctx.org.id, &grants, uploads::Which::Newest(500)).await?;
+    tx.commit().await?;
+    Ok(Json(list))
 }
 
 /// The limits that apply to the organisation's uploads, in bytes.
