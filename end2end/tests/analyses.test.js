@@ -100,6 +100,9 @@ test('drop two files, watch the analysis run, see the results', async () => {
   await page.getByRole('heading', { name: 'Patterns', exact: true }).waitFor();
   const stat = async (label) => page.locator('.stat', { hasText: label }).locator('.stat__value').innerText();
   assert.equal(await stat('Events'), '620,000');
+  // Tests were written as the last stage, in the owner's framework.
+  assert.match(await stat('Tests written'), /^[\d,]+ pytest$/);
+  assert.equal(await stat('Error patterns covered'), '100 %');
   const patterns = await page.getByTestId('patterns').locator('tbody tr').allInnerTexts();
   assert.ok(patterns.some((p) => p.includes('payment <*> failed: connection refused to <*>')), patterns.join('\n'));
   const files = await page.getByTestId('files').innerText();
@@ -221,6 +224,36 @@ test('search, filter and sort the patterns, then open one in detail', async () =
   await page.goto(`${analysisUrl}/patterns/p99999`);
   await page.getByText('No such pattern').waitFor();
   assert.deepEqual(errors.filter((e) => !/status of 404/.test(e)), [], 'no console errors');
+});
+
+test('a running analysis is cancelled from its page, and one deleted while a teammate watches says so', async () => {
+  // Signed in by the first test.
+  const page = await browser.newPage();
+  const errors = watchErrors(page);
+  const open = async (name) => {
+    await page.goto(`${server.base}/orgs/acme/analyses`);
+    await hydrated(page);
+    await dropFiles(page, '[data-testid="dropzone"]', [{ name, lines: 1_500_000, kind: 'api' }]);
+    await page.waitForURL(/\/orgs\/acme\/analyses\/[0-9a-f-]{36}$/, { timeout: 60_000 });
+    await hydrated(page);
+    return page.url();
+  };
+
+  await open('cancel-me.log');
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await page.getByText('This analysis was cancelled before it finished.').waitFor({ timeout: 30_000 });
+  assert.equal(await page.getByTestId('summary').count(), 0, 'no results for a cancelled analysis');
+
+  const url = await open('delete-me.log');
+  const teammate = await browser.newPage();
+  await teammate.goto(url);
+  await hydrated(teammate);
+  await teammate.getByTestId('live-progress').waitFor();
+  await page.getByRole('button', { name: 'Delete' }).click();
+  await page.waitForURL(`${server.base}/orgs/acme/analyses`);
+  await teammate.getByText('This analysis was deleted.').waitFor({ timeout: 30_000 });
+  await teammate.close();
+  assert.deepEqual(errors, [], 'no console errors');
 });
 
 test('a file over the limit is refused before it is sent, with the limit named', async () => {

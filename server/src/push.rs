@@ -121,13 +121,13 @@ pub async fn run(push: &Push) -> anyhow::Result<Ended> {
                 return Ok(Ended::NotDone(status.to_owned()));
             }
             _ => {
-                let stage = p["stage"].as_str().unwrap_or(status);
+                let stage = p["stage"].as_str().unwrap_or(status).replace('_', " ");
                 let detail = format!(
                     "{} events, {} patterns",
                     thousands(p["events"].as_u64().unwrap_or(0)),
                     thousands(p["patterns"].as_u64().unwrap_or(0))
                 );
-                bar.show(stage, p["percent"].as_f64().unwrap_or(0.0), &detail);
+                bar.show(&stage, p["percent"].as_f64().unwrap_or(0.0), &detail);
             }
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -262,6 +262,17 @@ fn print_summary(server: &str, view: &Value) -> anyhow::Result<()> {
     writeln!(out, "  critical        {}", n("critical_patterns"))?;
     if let (Some(first), Some(last)) = (s["first_seen"].as_str(), s["last_seen"].as_str()) {
         writeln!(out, "  time span       {first} – {last}")?;
+    }
+    let tests = &s["tests"];
+    if let Some(written) = tests["tests"].as_u64() {
+        writeln!(
+            out,
+            "  tests written   {} {} ({} of {} error patterns covered)",
+            thousands(written),
+            tests["framework"].as_str().unwrap_or_default(),
+            thousands(tests["covered"].as_u64().unwrap_or(0)),
+            thousands(tests["error_patterns"].as_u64().unwrap_or(0)),
+        )?;
     }
     drop(out);
     print_link(server, view)

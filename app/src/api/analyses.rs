@@ -80,6 +80,28 @@ pub struct SummaryView {
     /// Seconds between them.
     #[serde(default)]
     pub span_seconds: Option<f64>,
+    /// The tests written for its error patterns when it finished, with its author's settings.
+    #[serde(default)]
+    pub tests: Option<TestsSummary>,
+}
+
+/// The suite an analysis' author would see first on its tests page, in figures.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TestsSummary {
+    /// The framework, as named in the API (`pytest`…).
+    pub framework: String,
+    /// Tests written.
+    pub tests: u32,
+    /// Files written.
+    pub files: u32,
+    /// Files that passed validation, of those checked.
+    pub valid_files: u32,
+    /// Files checked.
+    pub checked_files: u32,
+    /// Error patterns.
+    pub error_patterns: u32,
+    /// Error patterns with at least one test.
+    pub covered: u32,
 }
 
 /// An analysis in a list.

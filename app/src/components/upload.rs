@@ -189,11 +189,12 @@ fn UploadRow(index: usize, files: RwSignal<Vec<FileUpload>>) -> impl IntoView {
 }
 
 /// The stages as shown, with the status names that mean each is under way.
-const STAGES: [(&str, &str); 5] = [
+const STAGES: [(&str, &str); 6] = [
     ("queued", "Queued"),
     ("reading", "Reading"),
     ("mining", "Mining patterns"),
     ("correlating", "Correlating"),
+    ("generating_tests", "Generating tests"),
     ("done", "Done"),
 ];
 
@@ -245,6 +246,8 @@ pub fn LiveProgress(
                         "done" => "Done.".to_owned(),
                         "failed" => format!("Failed: {}", s.error.clone().unwrap_or_default()),
                         "cancelled" => "Cancelled.".to_owned(),
+                        "deleted" => "This analysis was deleted.".to_owned(),
+                        "generating_tests" => format!("{} events · {} patterns · writing tests for the error patterns", thousands(p.events), thousands(p.patterns)),
                         _ => {
                             let mut text = format!("{} events · {} patterns", thousands(p.events), thousands(p.patterns));
                             if p.bytes_total > 0 {
@@ -443,10 +446,20 @@ mod client {
                 }
             })
         };
+        let on_deleted = {
+            let source = source.clone();
+            Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_: web_sys::MessageEvent| {
+                source.close();
+                state.update(|s| s.status = "deleted".into());
+            })
+        };
         let _ = source.add_event_listener_with_callback("state", on_state.as_ref().unchecked_ref());
-        // The listener lives as long as the page; the stream closes when the analysis ends
-        // or the page goes away.
+        let _ =
+            source.add_event_listener_with_callback("deleted", on_deleted.as_ref().unchecked_ref());
+        // The listeners live as long as the page; the stream closes when the analysis ends,
+        // is deleted, or the page goes away.
         on_state.forget();
+        on_deleted.forget();
         let closing = send_wrapper::SendWrapper::new(source);
         on_cleanup(move || closing.close());
     }

@@ -277,7 +277,7 @@ fn Results(
         .span_seconds
         .map(|s| format_uptime(s.round() as u64))
         .unwrap_or_else(|| "–".to_owned());
-    let cards = [
+    let mut cards = vec![
         ("Lines", thousands(summary.lines)),
         ("Events", thousands(summary.events)),
         ("Patterns", thousands(summary.patterns)),
@@ -285,6 +285,18 @@ fn Results(
         ("Critical patterns", thousands(summary.critical_patterns)),
         ("Time span", span),
     ];
+    if let Some(tests) = &summary.tests {
+        let framework = crate::api::testgen::Framework::parse(&tests.framework)
+            .map_or(tests.framework.as_str(), |f| f.label());
+        cards.push((
+            "Tests written",
+            format!("{} {framework}", thousands(u64::from(tests.tests))),
+        ));
+        if tests.error_patterns > 0 {
+            let share = f64::from(tests.covered) * 100.0 / f64::from(tests.error_patterns);
+            cards.push(("Error patterns covered", format!("{share:.0} %")));
+        }
+    }
     let over_time = charts::events_over_time(&overview.buckets, overview.bucket_seconds)
         .map(|spec| view! { <Chart spec /> });
     let heat = charts::severity_heatmap(

@@ -53,8 +53,8 @@ impl Status {
 /// How far an analysis has got.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Progress {
-    /// `queued`, `reading`, `mining`, `correlating` or `done` (the browser adds `uploading`
-    /// before an analysis exists).
+    /// `queued`, `reading`, `mining`, `correlating`, `generating_tests`, then `done`, `failed`
+    /// or `cancelled` (the browser adds `uploading` before an analysis exists).
     pub stage: String,
     /// Of the whole analysis, 0 to 100.
     pub percent: f64,
@@ -267,8 +267,7 @@ pub async fn finish(
     };
     with_tx!(tx, c => sqlx::query_scalar(
         r"update analyses set status = $2, summary = $3, result_key = $4, error = $5,
-            finished_at_ms = $6, progress_seq = progress_seq + 1,
-            progress = case when $2 = 'done' then $7 else progress end
+            finished_at_ms = $6, progress_seq = progress_seq + 1, progress = $7
           where id = $1 and status in ('queued', 'running')
           returning progress_seq",
     )

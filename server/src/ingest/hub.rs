@@ -37,6 +37,11 @@ pub struct Update {
 pub enum Change {
     /// An analysis' state.
     Analysis(State),
+    /// An analysis was deleted.
+    AnalysisDeleted {
+        /// Its id.
+        id: String,
+    },
     /// A comment on one of an analysis' patterns.
     Comment(CommentChange),
 }
@@ -83,6 +88,12 @@ impl Hub {
         self.send(org_id, Change::Analysis(state)).await;
     }
 
+    /// Publishes that an analysis was deleted.
+    pub async fn publish_deleted(&self, org_id: &str, analysis_id: &str) {
+        let id = analysis_id.to_owned();
+        self.send(org_id, Change::AnalysisDeleted { id }).await;
+    }
+
     /// Publishes a change to a discussion.
     pub async fn publish_comment(&self, org_id: &str, change: CommentChange) {
         self.send(org_id, Change::Comment(change)).await;
@@ -94,7 +105,14 @@ impl Hub {
             change,
         };
         if let Db::Postgres(pool) = &self.db {
-            let payload = serde_json::to_string(&update).unwrap_or_default();
+            let payload = match serde_json::to_string(&update) {
+                Ok(payload) => payload,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot encode a change; local watchers only");
+                    let _ = self.updates.send(Arc::new(update));
+                    return;
+                }
+            };
             match sqlx::query(r"select pg_notify($1, $2)")
                 .bind(ANALYSIS_CHANNEL)
                 .bind(payload)
@@ -163,6 +181,46 @@ impl Hub {
                     _ = shutdown.changed() => return,
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::analyses::{Progress, Status};
+
+    /// Other processes hear a change only as JSON: every kind must survive the trip.
+    #[test]
+    fn every_change_crosses_processes_as_json() {
+        let changes = [
+            Change::Analysis(State {
+                id: "a1".into(),
+                status: Status::Running,
+                progress: Progress::queued(),
+                seq: 3,
+                error: None,
+            }),
+            Change::AnalysisDeleted { id: "a1".into() },
+            Change::Comment(CommentChange {
+                analysis_id: "a1".into(),
+                pattern_id: "p1".into(),
+                comment_id: "c1".into(),
+                action: "posted".into(),
+            }),
+        ];
+        for change in changes {
+            let update = Update {
+                org_id: "o1".into(),
+                change,
+            };
+            let json = serde_json::to_string(&update).expect("serialises");
+            let back: Update = serde_json::from_str(&json).expect("parses");
+            assert_eq!(
+                serde_json::to_string(&back).expect("serialises"),
+                json,
+                "{json}"
+            );
         }
     }
 }

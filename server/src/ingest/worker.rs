@@ -9,6 +9,8 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use app::api::analyses::TestsSummary;
+
 use super::analyses::{self, Outcome, Progress, Status};
 use super::jobs::{self, Job};
 use super::uploads;
@@ -456,18 +458,44 @@ async fn analyze_job(
             }
         }
     }
-    let summary =
-        serde_json::to_string(&analysis.summary).map_err(|e| Failure::Transient(e.into()))?;
+    let mut summary =
+        serde_json::to_value(&analysis.summary).map_err(|e| Failure::Transient(e.into()))?;
     let body = serde_json::to_vec(&analysis).map_err(|e| Failure::Transient(e.into()))?;
     let searched = Searched::of(&analysis);
+    let generating = Progress {
+        stage: "generating_tests".into(),
+        percent: GENERATING_AT,
+        events: analysis.summary.events,
+        patterns: u64::try_from(analysis.patterns.len()).unwrap_or(u64::MAX),
+        ..Progress::default()
+    };
     drop(analysis);
+    publish_progress(state, job, &generating, None).await?;
+    match write_tests(state, job, &row.created_by, &body).await {
+        Ok(tests) => summary["tests"] = serde_json::json!(tests),
+        // The analysis stands without them; its tests page generates them on demand.
+        Err(e) => tracing::warn!(job = %job.id, error = %e, "cannot generate the analysis' tests"),
+    }
+    let summary = summary.to_string();
     let key = analyses::result_key(&job.org_id, &job.subject_id);
     state.ingest.storage.put(&key, body.into()).await?;
 
     let now = state.clock.now_ms();
     let mut tx = state.db.begin(org).await?;
     if !jobs::finish(&mut tx, &job.id, worker, "done", None, now).await? {
-        tracing::warn!(job = %job.id, "finished a job whose lease was lost; another worker records it");
+        let exists = analyses::by_id(&mut tx, &job.org_id, &job.subject_id)
+            .await?
+            .is_some();
+        drop(tx);
+        if exists {
+            tracing::warn!(job = %job.id, "finished a job whose lease was lost; another worker records it");
+        } else {
+            // Deleted while it ran: the result just stored has no row to reach it.
+            tracing::info!(job = %job.id, "the analysis was deleted while it ran; removing its result");
+            if let Err(e) = state.ingest.storage.delete(&key).await {
+                tracing::warn!(key, error = %e, "cannot remove a deleted analysis' result");
+            }
+        }
         return Err(Failure::Stopped);
     }
     let seq = analyses::finish(
@@ -493,6 +521,48 @@ async fn analyze_job(
         publish(state, job, Status::Done, done, seq, None).await;
     }
     Ok(None)
+}
+
+/// Where the engine's share of the progress bar ends and test generation begins, in percent.
+const GENERATING_AT: f64 = 95.0;
+
+/// Writes the suite the analysis' author would see first on its tests page (their saved
+/// settings, or their account's default framework) and answers its figures. The files are
+/// not kept: the tests page writes them again, in the framework asked for, from the result.
+async fn write_tests(
+    state: &AppState,
+    job: &Job,
+    author: &str,
+    result: &[u8],
+) -> anyhow::Result<TestsSummary> {
+    let mut tx = state.db.begin_read(Scope::Org(&job.org_id)).await?;
+    let default_framework = crate::auth::users::by_id(&mut tx, author)
+        .await?
+        .map(|u| u.default_framework)
+        .unwrap_or_default();
+    let stored =
+        crate::testgen::settings::of_member(&mut tx, &job.org_id, author, &default_framework)
+            .await?;
+    tx.commit().await?;
+    let request = crate::testgen::Request {
+        framework: stored.settings.framework,
+        types: Vec::new(),
+        preferences: stored.settings.preferences,
+        context: stored.settings.context,
+        ci: stored.settings.ci,
+    };
+    let doc: app::api::patterns::ResultDoc = serde_json::from_slice(result)?;
+    let suite =
+        tokio::task::spawn_blocking(move || crate::testgen::generate(&doc, &request)).await??;
+    Ok(TestsSummary {
+        framework: suite.framework.as_str().to_owned(),
+        tests: suite.tests,
+        files: u32::try_from(suite.files.len()).unwrap_or(u32::MAX),
+        valid_files: suite.valid_files,
+        checked_files: suite.checked_files,
+        error_patterns: suite.coverage.error_patterns,
+        covered: suite.coverage.covered,
+    })
 }
 
 /// What the history searches a finished analysis by, kept when the result itself is dropped.
@@ -574,7 +644,8 @@ fn from_engine(p: &progress::Progress) -> Progress {
             progress::Stage::Correlating => "correlating",
         }
         .into(),
-        percent: p.percent,
+        // The engine's stages share the bar up to where test generation begins.
+        percent: p.percent * GENERATING_AT / 100.0,
         bytes_read: p.bytes_read,
         bytes_total: p.bytes_total,
         events: p.events,

@@ -1,6 +1,6 @@
 //! Stored test-generation settings: one JSON document per member or team in an organisation.
 
-use app::api::testgen::{SettingsOwner, StoredSettings, TestSettings};
+use app::api::testgen::{Framework, SettingsOwner, StoredSettings, TestSettings};
 
 use crate::db::Tx;
 use crate::with_tx;
@@ -10,6 +10,23 @@ fn kind(owner: &SettingsOwner) -> &'static str {
         SettingsOwner::User => "user",
         SettingsOwner::Team => "team",
     }
+}
+
+/// A member's own settings in `org_id`; until they save some, their account's default
+/// framework (`default_framework`) applies.
+pub async fn of_member(
+    tx: &mut Tx,
+    org_id: &str,
+    user_id: &str,
+    default_framework: &str,
+) -> Result<StoredSettings, sqlx::Error> {
+    let mut stored = get(tx, org_id, SettingsOwner::User, user_id).await?;
+    if stored.updated_at_ms.is_none()
+        && let Some(framework) = Framework::parse(default_framework)
+    {
+        stored.settings.framework = framework;
+    }
+    Ok(stored)
 }
 
 /// The settings of `owner_id` (a user or team id) in `org_id`, or the defaults.

@@ -222,6 +222,10 @@ async fn push_uploads_analyses_and_prints_a_summary_and_link() {
     assert!(stderr.contains("uploaded worker.log.gz"), "{stderr}");
     assert!(stdout.starts_with("nightly\n"), "{stdout}");
     assert!(stdout.contains("events          4,500"), "{stdout}");
+    assert!(
+        stdout.contains(" pytest (") && stdout.contains("error patterns covered)"),
+        "the tests written are summarised: {stdout}"
+    );
     let link = stdout.lines().last().expect("link");
     assert!(
         link.starts_with(&format!("{}/orgs/{slug}/analyses/", server.url)),
