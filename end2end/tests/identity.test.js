@@ -80,7 +80,8 @@ test('sign up, create an organisation, enrol MFA, invite, accept, change role', 
   assert.match(secret, /^[A-Z2-7]{32}$/);
   assert.ok(await page.locator('.qr svg').count(), 'the QR code is drawn');
   await page.screenshot({ path: join(artifacts, 'mfa-enrol.png'), fullPage: true });
-  await fill(page, 'Code from the app', totp(secret));
+  const enrolCode = totp(secret);
+  await fill(page, 'Code from the app', enrolCode);
   await page.getByRole('button', { name: 'Turn on' }).click();
   const codes = (await page.getByTestId('recovery-codes').innerText()).split('\n').filter(Boolean);
   assert.equal(codes.length, 10);
@@ -175,6 +176,59 @@ test('sign up, create an organisation, enrol MFA, invite, accept, change role', 
   await team.getByRole('button', { name: 'Add to team' }).click();
   await theirs.getByRole('region', { name: 'Platform' }).getByText('ada@acme.example').waitFor();
   await theirs.screenshot({ path: join(artifacts, 'org-teams.png'), fullPage: true });
+
+  // The token's last use shows in the list.
+  await page.reload();
+  await hydrated(page);
+  const ciToken = page.locator('section.card', { hasText: 'API tokens' }).locator('li', { hasText: 'CI' });
+  assert.doesNotMatch(await ciToken.innerText(), /last used never/);
+
+  // A custom role composed in the UI: an auditor reads the audit log and nothing more.
+  const roles = page.locator('section.card', { hasText: 'Custom role name' });
+  await roles.getByLabel('Custom role name').fill('Auditor');
+  await roles.getByLabel('view audit', { exact: true }).check();
+  await roles.getByLabel('view analyses', { exact: true }).check();
+  await roles.getByRole('button', { name: 'Create role' }).click();
+  await page.getByText('Role created.').waitFor();
+  await page.getByLabel('Role of grace@acme.example').selectOption({ label: 'Auditor' });
+  await page.waitForResponse((r) => r.url().includes('/rpc/change_member_role') && r.ok());
+  await theirs.reload();
+  await hydrated(theirs);
+  await theirs.getByRole('link', { name: 'Audit log' }).waitFor();
+  assert.equal(await theirs.getByText('Invite people').count(), 0, 'an auditor cannot invite');
+  // Editing the role takes the audit log away again.
+  await page.getByText('Edit Auditor').click();
+  const editor = page.locator('details.role-edit', { hasText: 'Edit Auditor' });
+  await editor.getByLabel('view audit', { exact: true }).uncheck();
+  await editor.getByRole('button', { name: 'Save role' }).click();
+  await page.getByText('Role saved.').waitFor();
+  await theirs.reload();
+  await hydrated(theirs);
+  await theirs.getByRole('heading', { name: 'Acme', level: 1 }).waitFor();
+  assert.equal(await theirs.getByRole('link', { name: 'Audit log' }).count(), 0, 'the edit applies at once');
+
+  // The owner hands the organisation over and stays on as an admin.
+  await page.reload();
+  await hydrated(page);
+  await page.getByText('Transfer ownership', { exact: true }).first().click();
+  await page.getByLabel('New owner').selectOption({ label: 'grace@acme.example' });
+  await page.getByRole('button', { name: 'Transfer ownership' }).click();
+  await page.getByText('Ownership transferred; you are now an admin.').waitFor();
+  const members = page.getByTestId('members');
+  await members.locator('tr', { hasText: 'grace@acme.example' }).getByText('Owner').waitFor();
+  assert.equal(await page.getByLabel('Role of ada@acme.example').inputValue(), 'admin');
+  assert.equal(await page.getByText('Delete this organisation').count(), 0, 'only the owner may delete it');
+
+  // New recovery codes replace the old ones; they need a code the enrolment did not spend.
+  await page.goto(`${server.base}/account`);
+  await hydrated(page);
+  await page.getByText('New recovery codes').click();
+  while (totp(secret) === enrolCode) await new Promise((r) => setTimeout(r, 1000));
+  await fill(page, 'Current code', totp(secret));
+  await page.getByRole('button', { name: 'Replace my recovery codes' }).click();
+  const fresh = (await page.getByTestId('recovery-codes').innerText()).split('\n').filter(Boolean);
+  assert.equal(fresh.length, 10);
+  assert.ok(fresh.every((c) => !codes.includes(c)), 'every code is new');
 
   assert.deepEqual(errors, [], 'no console errors for the owner');
   assert.deepEqual(theirErrors, [], 'no console errors for the colleague');

@@ -253,6 +253,18 @@ pub async fn confirm_totp(code: String) -> Result<Vec<String>, ApiError> {
     Ok(serde_json::from_value(reply["recovery_codes"].clone()).unwrap_or_default())
 }
 
+/// Replaces the recovery codes (needs a current code); returns the new ones, shown once.
+#[server(prefix = "/rpc", endpoint = "regenerate_recovery_codes")]
+pub async fn regenerate_recovery_codes(code: String) -> Result<Vec<String>, ApiError> {
+    let reply: serde_json::Value = call(
+        Method::POST,
+        "/me/mfa/recovery-codes",
+        Some(serde_json::json!({"code": code})),
+    )
+    .await?;
+    Ok(serde_json::from_value(reply["recovery_codes"].clone()).unwrap_or_default())
+}
+
 /// Turns TOTP off.
 #[server(prefix = "/rpc", endpoint = "disable_totp")]
 pub async fn disable_totp(password: String, code: String) -> Result<(), ApiError> {

@@ -224,6 +224,19 @@ pub async fn delete_org(org: String, confirm: String) -> Result<(), ApiError> {
     .map(drop)
 }
 
+/// Makes another member the owner (owner only); the caller becomes an admin.
+#[server(prefix = "/rpc", endpoint = "transfer_ownership")]
+pub async fn transfer_ownership(org: String, user_id: String) -> Result<(), ApiError> {
+    let body = serde_json::json!({"user_id": user_id});
+    call::<serde_json::Value>(
+        Method::POST,
+        &org_path(&org, "/transfer-ownership"),
+        Some(body),
+    )
+    .await
+    .map(drop)
+}
+
 /// Invites someone by email.
 #[server(prefix = "/rpc", endpoint = "invite_member")]
 pub async fn invite_member(org: String, email: String, role: String) -> Result<(), ApiError> {

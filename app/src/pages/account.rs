@@ -5,8 +5,8 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use crate::api::account::{
-    ChangePassword, ConfirmTotp, DisableTotp, Me, ResendVerification, RevokeSession,
-    SavePreferences, SignOutEverywhere, StartTotp, list_sessions,
+    ChangePassword, ConfirmTotp, DisableTotp, Me, RegenerateRecoveryCodes, ResendVerification,
+    RevokeSession, SavePreferences, SignOutEverywhere, StartTotp, list_sessions,
 };
 use crate::api::error::form_error;
 use crate::components::form::{FormError, TextField, field};
@@ -131,6 +131,7 @@ fn TwoFactorCard(enabled: bool) -> impl IntoView {
     let start = ServerAction::<StartTotp>::new();
     let confirm = ServerAction::<ConfirmTotp>::new();
     let disable = ServerAction::<DisableTotp>::new();
+    let regenerate = ServerAction::<RegenerateRecoveryCodes>::new();
     let confirmed = confirm.value();
     Effect::new(move |_| {
         if matches!(disable.value().get(), Some(Ok(()))) {
@@ -138,7 +139,7 @@ fn TwoFactorCard(enabled: bool) -> impl IntoView {
         }
     });
     let body = move || {
-        if let Some(Ok(codes)) = confirmed.get() {
+        if let Some(Ok(codes)) = confirmed.get().or_else(|| regenerate.value().get()) {
             return view! { <RecoveryCodes codes /> }.into_any();
         }
         if enabled && !matches!(disable.value().get(), Some(Ok(()))) {
@@ -150,6 +151,15 @@ fn TwoFactorCard(enabled: bool) -> impl IntoView {
                     <FormError message=Signal::derive(move || form_error(&disable.value().get())) />
                     <button class="button button--danger" type="submit">"Turn off two-factor authentication"</button>
                 </ActionForm>
+                <details class="disclosure">
+                    <summary>"New recovery codes"</summary>
+                    <p class="muted">"Lost your recovery codes, or used most of them? New ones replace every old code."</p>
+                    <ActionForm action=regenerate attr:class="form">
+                        <TextField id="regenerate-code" label="Current code" name="code" autocomplete="one-time-code" error=field(regenerate.value(), "code") />
+                        <FormError message=Signal::derive(move || form_error(&regenerate.value().get())) />
+                        <button class="button" type="submit">"Replace my recovery codes"</button>
+                    </ActionForm>
+                </details>
             }.into_any();
         }
         match start.value().get() {

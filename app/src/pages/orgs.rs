@@ -12,8 +12,8 @@ use crate::api::error::{ApiError, field_error, form_error};
 use crate::api::orgs::{
     AcceptInvitation, AddTeamMember, AuditFilter, ChangeMemberRole, CreateOrg, CreateRole,
     CreateTeam, CreateToken, DeleteOrg, DeleteRole, DeleteTeam, InviteMember, OrgAdmin,
-    RemoveMember, RemoveTeamMember, RenameTeam, RevokeInvitation, RevokeToken, UpdateOrg,
-    UpdateRole, audit_log, load_org_admin,
+    RemoveMember, RemoveTeamMember, RenameTeam, RevokeInvitation, RevokeToken, TransferOwnership,
+    UpdateOrg, UpdateRole, audit_log, load_org_admin,
 };
 use crate::components::form::{FormError, TextField, field};
 use crate::components::session::use_session;
@@ -610,7 +610,13 @@ fn TokensCard(
 fn SettingsCard(page: OrgAdmin, bump: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let update = ServerAction::<UpdateOrg>::new();
     let delete = ServerAction::<DeleteOrg>::new();
+    let transfer = ServerAction::<TransferOwnership>::new();
     on_success(update, "Settings saved.", bump);
+    on_success(
+        transfer,
+        "Ownership transferred; you are now an admin.",
+        bump,
+    );
     let session = use_session();
     let navigate = use_navigate();
     Effect::new(move |_| {
@@ -627,6 +633,13 @@ fn SettingsCard(page: OrgAdmin, bump: impl Fn() + Copy + Send + Sync + 'static) 
         page.org.name.clone(),
     );
     let owner = page.org.role == "owner";
+    let heirs: Vec<(String, String)> = page
+        .members
+        .iter()
+        .filter(|m| m.role != "owner")
+        .map(|m| (m.user_id.clone(), m.email.clone()))
+        .collect();
+    let slug3 = page.org.slug.clone();
     view! {
         <Card title="Settings">
             <ActionForm action=update attr:class="form">
@@ -640,6 +653,21 @@ fn SettingsCard(page: OrgAdmin, bump: impl Fn() + Copy + Send + Sync + 'static) 
                 <FormError message=Signal::derive(move || form_error(&result.get()).or_else(|| field_error(&result.get(), "require_mfa"))) />
                 <button class="button" type="submit">"Save settings"</button>
             </ActionForm>
+            {(owner && !heirs.is_empty()).then(|| view! {
+                <details class="danger-zone">
+                    <summary>"Transfer ownership"</summary>
+                    <p>"The member you choose becomes the owner; you stay on as an admin."</p>
+                    <ActionForm action=transfer attr:class="form">
+                        <input type="hidden" name="org" value=slug3.clone() />
+                        <label for="transfer-to">"New owner"</label>
+                        <select id="transfer-to" name="user_id" class="input" required=true>
+                            {heirs.into_iter().map(|(id, email)| view! { <option value=id>{email}</option> }).collect_view()}
+                        </select>
+                        <FormError message=Signal::derive(move || form_error(&transfer.value().get()).or_else(|| field_error(&transfer.value().get(), "user_id"))) />
+                        <button class="button button--danger" type="submit">"Transfer ownership"</button>
+                    </ActionForm>
+                </details>
+            })}
             {owner.then(|| view! {
                 <details class="danger-zone">
                     <summary>"Delete this organisation"</summary>

@@ -613,3 +613,71 @@ pub async fn change_password(
     auth.limiter.record_success(&user.email);
     Ok(())
 }
+
+/// What [`set_disabled`] did.
+#[derive(Debug)]
+pub struct Disabled {
+    /// The account.
+    pub user: User,
+    /// Whether it changed (it was not already in the asked state).
+    pub changed: bool,
+    /// Sessions ended.
+    pub sessions_ended: u64,
+    /// Organisations whose audit logs record the change.
+    pub orgs: usize,
+}
+
+/// Disables (or re-enables) the account with `email`, for the server's operator: a disabled
+/// account cannot sign in, its sessions end now, and its tokens and any access token still in
+/// a browser are refused from the next request. Recorded on the instance's audit chain and in
+/// each of its organisations' logs. `None` when no account has that address.
+pub async fn set_disabled(
+    db: &crate::Db,
+    email: &str,
+    disabled: bool,
+    actor: &str,
+    now: i64,
+) -> Result<Option<Disabled>, sqlx::Error> {
+    let mut tx = db.begin(Scope::System).await?;
+    let Some(user) = users::by_email(&mut tx, &email.trim().to_lowercase()).await? else {
+        return Ok(None);
+    };
+    let changed = user.disabled_at_ms.is_some() != disabled;
+    let mut sessions_ended = 0;
+    let mut orgs_logged = 0;
+    if changed {
+        users::set_disabled(&mut tx, &user.id, disabled.then_some(now)).await?;
+        if disabled {
+            sessions_ended =
+                sessions::revoke_all(&mut tx, &user.id, None, "account disabled", now).await?;
+        }
+        let action = if disabled {
+            "user.disabled"
+        } else {
+            "user.enabled"
+        };
+        let orgs = orgs::for_user(&mut tx, &user.id).await?;
+        orgs_logged = orgs.len();
+        // The instance's chain (organisation '') and each organisation's.
+        let chains = std::iter::once(String::new()).chain(orgs.into_iter().map(|(o, _)| o.id));
+        for org_id in chains {
+            let event = Event {
+                org_id,
+                actor_id: String::new(),
+                actor: actor.to_owned(),
+                action,
+                target: user.email.clone(),
+                ip: String::new(),
+                detail: serde_json::json!({"sessions_ended": sessions_ended}),
+            };
+            audit::append(&mut tx, &event, now).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(Some(Disabled {
+        user,
+        changed,
+        sessions_ended,
+        orgs: orgs_logged,
+    }))
+}

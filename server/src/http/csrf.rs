@@ -39,7 +39,64 @@ fn same_origin(req: &Request, public_url: &str) -> bool {
     if origin.eq_ignore_ascii_case(public_url) {
         return true;
     }
+    let Some((scheme, authority)) = origin.split_once("://") else {
+        return false;
+    };
+    // Served over TLS, a page over plain HTTP on the same host is not this origin.
+    if public_url.starts_with("https://") && !scheme.eq_ignore_ascii_case("https") {
+        return false;
+    }
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-    let authority = origin.split_once("://").map(|(_, rest)| rest);
-    matches!((authority, host), (Some(a), Some(h)) if a.eq_ignore_ascii_case(h))
+    host.is_some_and(|h| authority.eq_ignore_ascii_case(h))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn post(headers: &[(&str, &str)]) -> Request {
+        let mut req = Request::builder().method(Method::POST).uri("/api/v1/orgs");
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.body(axum::body::Body::empty()).expect("request")
+    }
+
+    #[test]
+    fn the_origin_must_match_scheme_and_host() {
+        let tls = "https://faultline.example";
+        let host = ("host", "faultline.example");
+        assert!(same_origin(
+            &post(&[("origin", "https://faultline.example")]),
+            tls
+        ));
+        assert!(same_origin(
+            &post(&[("origin", "https://FAULTLINE.example"), host]),
+            "https://other"
+        ));
+        assert!(!same_origin(
+            &post(&[("origin", "http://faultline.example"), host]),
+            tls
+        ));
+        assert!(same_origin(
+            &post(&[
+                ("origin", "http://127.0.0.1:3000"),
+                ("host", "127.0.0.1:3000")
+            ]),
+            "http://127.0.0.1:3000/x"
+        ));
+        assert!(!same_origin(
+            &post(&[("origin", "https://evil.example"), host]),
+            tls
+        ));
+        assert!(!same_origin(&post(&[("origin", "null"), host]), tls));
+        assert!(same_origin(&post(&[]), tls), "not a browser");
+        assert!(!same_origin(
+            &post(&[
+                ("sec-fetch-site", "same-site"),
+                ("origin", "https://faultline.example")
+            ]),
+            tls
+        ));
+    }
 }

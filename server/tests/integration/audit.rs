@@ -282,3 +282,162 @@ async fn faultline_audit_verify_reports_breaks_and_exits_nonzero() {
     );
     assert!(String::from_utf8_lossy(&broken.stderr).contains("the audit log was altered"));
 }
+
+on_both_backends!(
+    every_change_to_accounts_and_organisations_is_recorded,
+    |app| {
+        let owner = app.signup("owner@acme.example", "Acme").await;
+        let dev = join(&app, &owner, "dev@acme.example", "member").await;
+        let org = &owner.org_slug;
+        let call = |method: &'static str, path: String, body: Option<serde_json::Value>| {
+            let access = owner.access.clone();
+            let app = &app;
+            async move {
+                let r = app.call(method, &path, Some(&access), body).await;
+                assert!(r.status < 300, "{method} {path}: {} {}", r.status, r.text());
+                serde_json::from_slice::<serde_json::Value>(&r.body).unwrap_or_default()
+            }
+        };
+        // Teams, custom roles, invitations, settings and exports.
+        let team = call(
+            "POST",
+            format!("/api/v1/orgs/{org}/teams"),
+            Some(json!({"name": "Platform"})),
+        )
+        .await;
+        let team = team["id"].as_str().expect("team").to_owned();
+        call(
+            "PATCH",
+            format!("/api/v1/orgs/{org}/teams/{team}"),
+            Some(json!({"name": "Core"})),
+        )
+        .await;
+        call(
+            "PUT",
+            format!("/api/v1/orgs/{org}/teams/{team}/members/{}", dev.id),
+            None,
+        )
+        .await;
+        call(
+            "DELETE",
+            format!("/api/v1/orgs/{org}/teams/{team}/members/{}", dev.id),
+            None,
+        )
+        .await;
+        call(
+            "PUT",
+            format!("/api/v1/orgs/{org}/teams/{team}/test-settings"),
+            Some(json!({"framework": "jest"})),
+        )
+        .await;
+        call("DELETE", format!("/api/v1/orgs/{org}/teams/{team}"), None).await;
+        let role = call(
+            "POST",
+            format!("/api/v1/orgs/{org}/roles"),
+            Some(json!({"name": "Auditor", "permissions": ["view_audit"]})),
+        )
+        .await;
+        let role = role["key"].as_str().expect("role").to_owned();
+        call(
+            "PATCH",
+            format!("/api/v1/orgs/{org}/roles/{role}"),
+            Some(json!({"name": "Auditor", "permissions": ["view_audit", "view_analyses"]})),
+        )
+        .await;
+        call("DELETE", format!("/api/v1/orgs/{org}/roles/{role}"), None).await;
+        let invitation = call(
+            "POST",
+            format!("/api/v1/orgs/{org}/invitations"),
+            Some(json!({"email": "later@acme.example"})),
+        )
+        .await;
+        let invitation = invitation["id"].as_str().expect("invitation").to_owned();
+        call(
+            "DELETE",
+            format!("/api/v1/orgs/{org}/invitations/{invitation}"),
+            None,
+        )
+        .await;
+        call(
+            "PATCH",
+            format!("/api/v1/orgs/{org}"),
+            Some(json!({"name": "Acme Inc"})),
+        )
+        .await;
+        let csv = app
+            .call(
+                "GET",
+                &format!("/api/v1/orgs/{org}/audit?format=csv"),
+                Some(&owner.access),
+                None,
+            )
+            .await;
+        assert_eq!(csv.status, 200);
+        call(
+            "POST",
+            format!("/api/v1/orgs/{org}/transfer-ownership"),
+            Some(json!({"user_id": dev.id})),
+        )
+        .await;
+
+        // The account's own events: a second session revoked, a password change, sign-out.
+        let second = crate::identity::user_from(
+            &app.login("owner@acme.example", crate::identity::PASSWORD, None)
+                .await,
+        );
+        let sessions = call("GET", "/api/v1/me/sessions".into(), None).await;
+        let other = sessions
+            .as_array()
+            .expect("sessions")
+            .iter()
+            .find(|s| s["current"] != true)
+            .and_then(|s| s["id"].as_str())
+            .expect("the second session")
+            .to_owned();
+        call("DELETE", format!("/api/v1/me/sessions/{other}"), None).await;
+        call(
+        "POST",
+        "/api/v1/me/password".into(),
+        Some(json!({"current_password": crate::identity::PASSWORD, "new_password": "a different long passphrase"})),
+    )
+    .await;
+        call("POST", "/api/v1/auth/logout".into(), None).await;
+        drop(second);
+
+        let mut recorded: Vec<String> = server::with_db!(&app.raw, pool => sqlx::query_scalar("select action from audit_log").fetch_all(pool).await).expect("actions");
+        recorded.sort();
+        recorded.dedup();
+        let missing: Vec<&str> = [
+            "auth.signup",
+            "auth.login",
+            "auth.session_revoked",
+            "auth.password_changed",
+            "auth.logout",
+            "invitation.created",
+            "invitation.accepted",
+            "invitation.revoked",
+            "team.created",
+            "team.renamed",
+            "team.member_added",
+            "team.member_removed",
+            "team.test_settings_changed",
+            "team.deleted",
+            "role.created",
+            "role.updated",
+            "role.deleted",
+            "org.updated",
+            "org.ownership_transferred",
+            "audit.exported",
+        ]
+        .into_iter()
+        .filter(|a| !recorded.iter().any(|r| r == a))
+        .collect();
+        assert!(
+            missing.is_empty(),
+            "not recorded: {missing:?} (recorded: {recorded:?})"
+        );
+        // Every chain still verifies.
+        let (_, breaks) = server::audit::verify(&app.state.db).await.expect("verify");
+        assert!(breaks.is_empty(), "{breaks:?}");
+    }
+);

@@ -813,16 +813,36 @@ on_both_backends!(
 
 on_both_backends!(disabling_an_account_ends_its_access_at_once, |app| {
     let user = app.signup("ada@example.com", "Acme").await;
-    let mut tx = app
-        .state
-        .db
-        .begin(server::db::Scope::System)
-        .await
-        .expect("tx");
-    server::auth::users::set_disabled(&mut tx, &user.id, Some(app.clock.now_ms()))
-        .await
-        .expect("disable");
-    tx.commit().await.expect("commit");
+    let token = app
+        .call(
+            "POST",
+            &format!("/api/v1/orgs/{}/tokens", user.org_slug),
+            Some(&user.access),
+            Some(json!({"name": "ci", "scopes": ["view_analyses"]})),
+        )
+        .await;
+    assert_eq!(token.status, 201, "{}", token.text());
+    let token = token.json()["token"].as_str().expect("token").to_owned();
+    let members = format!("/api/v1/orgs/{}/members", user.org_slug);
+    assert_eq!(
+        app.call("GET", &members, Some(&token), None).await.status,
+        200
+    );
+
+    let now = app.clock.now_ms();
+    let done = server::auth::account::set_disabled(
+        &app.state.db,
+        " ADA@example.com",
+        true,
+        "operator (test)",
+        now,
+    )
+    .await
+    .expect("disable")
+    .expect("the account exists");
+    assert!(done.changed);
+    assert_eq!((done.sessions_ended, done.orgs), (1, 1));
+    // The access token still in the browser, the refresh token, an API token and signing in.
     assert_eq!(
         app.call("GET", "/api/v1/me", Some(&user.access), None)
             .await
@@ -831,10 +851,137 @@ on_both_backends!(disabling_an_account_ends_its_access_at_once, |app| {
     );
     assert_eq!(app.refresh(&user.refresh).await.status, 401);
     assert_eq!(
+        app.call("GET", &members, Some(&token), None).await.status,
+        401
+    );
+    assert_eq!(
         app.login("ada@example.com", PASSWORD, None).await.json()["error"]["code"],
         "account_disabled"
     );
+    let recorded = |action: &'static str| {
+        let raw = app.raw.clone();
+        async move {
+            server::with_db!(&raw, pool => sqlx::query_scalar::<_, i64>(
+                "select count(*) from audit_log where action = $1",
+            )
+            .bind(action)
+            .fetch_one(pool)
+            .await)
+            .expect("count")
+        }
+    };
+    assert_eq!(
+        recorded("user.disabled").await,
+        2,
+        "the instance's chain and the organisation's"
+    );
+    let again = server::auth::account::set_disabled(
+        &app.state.db,
+        "ada@example.com",
+        true,
+        "operator (test)",
+        now,
+    )
+    .await
+    .expect("disable")
+    .expect("exists");
+    assert!(!again.changed, "disabling twice records nothing more");
+    assert_eq!(recorded("user.disabled").await, 2);
+    assert!(
+        server::auth::account::set_disabled(
+            &app.state.db,
+            "nobody@example.com",
+            true,
+            "operator (test)",
+            now
+        )
+        .await
+        .expect("query")
+        .is_none()
+    );
+
+    server::auth::account::set_disabled(
+        &app.state.db,
+        "ada@example.com",
+        false,
+        "operator (test)",
+        now,
+    )
+    .await
+    .expect("enable");
+    assert_eq!(recorded("user.enabled").await, 2);
+    assert_eq!(
+        app.login("ada@example.com", PASSWORD, None).await.status,
+        200
+    );
+    assert_eq!(
+        app.refresh(&user.refresh).await.status,
+        401,
+        "sessions ended by disabling stay ended"
+    );
+    assert_eq!(
+        app.call("GET", &members, Some(&token), None).await.status,
+        200,
+        "the token works again"
+    );
 });
+
+#[tokio::test]
+async fn faultline_users_disable_and_enable_accounts() {
+    let app = TestApp::spawn(crate::helpers::Backend::Sqlite).await;
+    let user = app.signup("ada@example.com", "Acme").await;
+    let db_url = format!("sqlite://{}", app.data_dir().join("faultline.db").display());
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_faultline"))
+            .args(args)
+            .env_clear()
+            .env("DATABASE_URL", &db_url)
+            .env("FAULTLINE_DATA_DIR", app.data_dir())
+            .env("FAULTLINE_LOG", "error")
+            .output()
+            .expect("runs")
+    };
+    let text = |o: &std::process::Output| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    };
+    let disabled = run(&["users", "disable", "ada@example.com"]);
+    assert!(disabled.status.success(), "{}", text(&disabled));
+    assert_eq!(
+        text(&disabled).trim(),
+        "ada@example.com is disabled: 1 session(s) ended; recorded in 1 organisation log(s)"
+    );
+    assert_eq!(
+        app.call("GET", "/api/v1/me", Some(&user.access), None)
+            .await
+            .status,
+        401
+    );
+    let again = run(&["users", "disable", "ada@example.com"]);
+    assert_eq!(text(&again).trim(), "ada@example.com was already disabled");
+    let unknown = run(&["users", "disable", "nobody@example.com"]);
+    assert_eq!(unknown.status.code(), Some(1), "{}", text(&unknown));
+    assert!(
+        text(&unknown).contains("no account has the email address"),
+        "{}",
+        text(&unknown)
+    );
+    let enabled = run(&["users", "enable", "ada@example.com"]);
+    assert!(enabled.status.success(), "{}", text(&enabled));
+    assert_eq!(
+        app.login("ada@example.com", PASSWORD, None).await.status,
+        200
+    );
+    let verify = run(&["audit", "verify"]);
+    assert!(
+        verify.status.success(),
+        "the chains stay intact: {}",
+        text(&verify)
+    );
+}
 
 on_both_backends!(cross_site_state_changes_are_refused, |app| {
     let user = app.signup("ada@example.com", "Acme").await;
