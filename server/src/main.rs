@@ -32,6 +32,11 @@ enum Command {
         #[command(subcommand)]
         action: OrgsCommand,
     },
+    /// Accounts, for the server's operator.
+    Users {
+        #[command(subcommand)]
+        action: UsersCommand,
+    },
     /// Analyse log files (plain, JSON lines, logfmt, syslog, access logs; gzip accepted).
     Analyze {
         /// Output format.
@@ -109,6 +114,21 @@ enum AuditCommand {
     /// Check every organisation's hash chain; exits 1 and names each break if one was edited,
     /// deleted or reordered.
     Verify,
+}
+
+#[derive(Debug, Subcommand)]
+enum UsersCommand {
+    /// Disable an account: it cannot sign in, its sessions end at once and its API tokens stop
+    /// working (recorded in the audit logs).
+    Disable {
+        /// The account's email address.
+        email: String,
+    },
+    /// Re-enable a disabled account (it signs in again; ended sessions stay ended).
+    Enable {
+        /// The account's email address.
+        email: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -251,6 +271,12 @@ fn with_runtime(command: Command) -> ExitCode {
                         quota,
                     },
             } => org_limits(config, &org, max_file, quota).await,
+            Command::Users {
+                action: UsersCommand::Disable { email },
+            } => set_disabled(config, &email, true).await,
+            Command::Users {
+                action: UsersCommand::Enable { email },
+            } => set_disabled(config, &email, false).await,
             _ => server::run(config).await,
         }
     });
@@ -354,10 +380,14 @@ fn analyze(
         OutputFormat::Markdown => {
             doc().map(|d| (server::reports::markdown("Log analysis", &d) + "\n").into_bytes())
         }
-        OutputFormat::Pdf => {
-            doc().and_then(|d| server::reports::pdf::pdf("Log analysis", &d, &generated))
-        }
-        OutputFormat::Xlsx => doc().and_then(|d| server::reports::xlsx::xlsx("Log analysis", &d)),
+        OutputFormat::Pdf => doc().and_then(|d| {
+            let tests = default_suite(&d)?;
+            server::reports::pdf::pdf("Log analysis", &d, &tests, &generated)
+        }),
+        OutputFormat::Xlsx => doc().and_then(|d| {
+            let tests = default_suite(&d)?;
+            server::reports::xlsx::xlsx("Log analysis", &d, &tests)
+        }),
     };
     let bytes = match output {
         Ok(bytes) => bytes,
@@ -522,6 +552,46 @@ async fn org_limits(
         whose(c.own_quota)
     )?;
     writeln!(out, "used:      {}", binary_size(c.applied.used))?;
+    Ok(())
+}
+
+/// The suite a report summarises when no settings apply: pytest, default preferences.
+fn default_suite(doc: &app::api::patterns::ResultDoc) -> Result<app::api::testgen::Suite, String> {
+    server::testgen::generate(doc, &server::testgen::Request::default()).map_err(|e| e.to_string())
+}
+
+/// `faultline users disable|enable EMAIL`.
+async fn set_disabled(config: server::Config, email: &str, disabled: bool) -> anyhow::Result<()> {
+    let db = server::open_database(&config).await?;
+    let actor = if disabled {
+        "operator (faultline users disable)"
+    } else {
+        "operator (faultline users enable)"
+    };
+    let outcome =
+        server::auth::account::set_disabled(&db, email, disabled, actor, server::db::now_ms())
+            .await;
+    db.close().await;
+    let Some(done) = outcome? else {
+        anyhow::bail!("no account has the email address {email:?}");
+    };
+    let state = if disabled { "disabled" } else { "enabled" };
+    let mut out = std::io::stdout().lock();
+    if !done.changed {
+        writeln!(out, "{} was already {state}", done.user.email)?;
+    } else if disabled {
+        writeln!(
+            out,
+            "{} is disabled: {} session(s) ended; recorded in {} organisation log(s)",
+            done.user.email, done.sessions_ended, done.orgs
+        )?;
+    } else {
+        writeln!(
+            out,
+            "{} is enabled; recorded in {} organisation log(s)",
+            done.user.email, done.orgs
+        )?;
+    }
     Ok(())
 }
 

@@ -10,6 +10,7 @@
 use std::sync::{Arc, OnceLock};
 
 use app::api::patterns::ResultDoc;
+use app::api::testgen::Suite;
 use app::format::{short, thousands};
 use app::pages::status::format_uptime;
 use krilla::Document;
@@ -510,12 +511,107 @@ impl<'f> Layout<'f> {
     }
 }
 
-/// The report of `doc` as a PDF, titled `title`, stamped `generated` (a readable time).
-pub fn pdf(title: &str, doc: &ResultDoc, generated: &str) -> Result<Vec<u8>, String> {
+/// The report of `doc` as a PDF, titled `title`, stamped `generated` (a readable time), with
+/// the summary of `tests`, the suite written for it.
+pub fn pdf(
+    title: &str,
+    doc: &ResultDoc,
+    tests: &Suite,
+    generated: &str,
+) -> Result<Vec<u8>, String> {
     let fonts = fonts()?;
     let charts = report_charts(doc)?;
-    let layout = lay_out(fonts, title, doc, generated, &charts);
+    let layout = lay_out(fonts, title, doc, tests, generated, &charts);
     render(fonts, title, &layout, &charts)
+}
+
+/// The suite written for the analysis: its figures, its files and the error patterns left
+/// without a test.
+fn generated_tests(l: &mut Layout<'_>, doc: &ResultDoc, tests: &Suite) {
+    let coverage = &tests.coverage;
+    l.stats(&[
+        ("Framework", tests.framework.label().to_owned()),
+        ("Tests", thousands(u64::from(tests.tests))),
+        (
+            "Files valid",
+            format!("{} of {}", tests.valid_files, tests.checked_files),
+        ),
+        (
+            "Error patterns covered",
+            format!("{} of {}", coverage.covered, coverage.error_patterns),
+        ),
+    ]);
+    if tests.tests == 0 {
+        l.paragraph(
+            "No error pattern called for a test: the logs hold no errors or warnings.",
+            BODY,
+            Face::Regular,
+            MUTED,
+        );
+        return;
+    }
+    l.paragraph(
+        &format!(
+            "{} {} written from the error patterns with the settings of whoever asked for this \
+             report; the tests page of the analysis downloads them, with fixtures and a CI \
+             configuration, in any of eleven frameworks.",
+            thousands(u64::from(tests.tests)),
+            if tests.tests == 1 {
+                "test was"
+            } else {
+                "tests were"
+            },
+        ),
+        BODY,
+        Face::Regular,
+        INK,
+    );
+    let rows: Vec<Vec<String>> = tests
+        .files
+        .iter()
+        .filter(|f| f.tests > 0)
+        .take(APPENDIX_ROWS)
+        .map(|f| {
+            let status = if f.validation.valid {
+                "valid".to_owned()
+            } else {
+                format!("{} errors", f.validation.errors.len())
+            };
+            vec![
+                f.path.clone(),
+                thousands(u64::from(f.tests)),
+                f.patterns.join(", "),
+                status,
+            ]
+        })
+        .collect();
+    l.table(
+        &[
+            col("File", 0.46).mono(),
+            col("Tests", 0.1).num(),
+            col("Patterns", 0.3),
+            col("Validation", 0.14),
+        ],
+        &rows,
+    );
+    if !coverage.uncovered.is_empty() {
+        l.subheading("Error patterns without a test");
+        let by_id = |id: &str| doc.patterns.iter().find(|p| p.id == id);
+        for (i, u) in coverage.uncovered.iter().take(APPENDIX_ROWS).enumerate() {
+            let count = by_id(&u.pattern).map_or(0, |p| p.count);
+            l.item(
+                i + 1,
+                &format!("risk {:.0}", u.risk),
+                &format!(
+                    "{}: {} ({} events)",
+                    u.pattern,
+                    u.template,
+                    thousands(count)
+                ),
+                &u.suggestion,
+            );
+        }
+    }
 }
 
 /// Lays the report out into pages.
@@ -523,6 +619,7 @@ fn lay_out<'f>(
     fonts: &'f Fonts,
     title: &str,
     doc: &ResultDoc,
+    tests: &Suite,
     generated: &str,
     charts: &[ReportChart],
 ) -> Layout<'f> {
@@ -807,13 +904,7 @@ fn lay_out<'f>(
     }
 
     l.section("Generated tests", 40.0);
-    l.paragraph(
-        "No regression tests have been generated for this analysis yet. Tests generated from \
-         it are summarised here: how many per framework, and which patterns they cover.",
-        BODY,
-        Face::Regular,
-        MUTED,
-    );
+    generated_tests(&mut l, doc, tests);
 
     l.section("Recommendations", 60.0);
     if words.recommendations.is_empty() {
@@ -1114,10 +1205,23 @@ fn render(
 mod tests {
     use super::*;
 
+    /// The suite the report of `doc` summarises: pytest, the default settings.
+    fn suite(doc: &ResultDoc) -> Suite {
+        crate::testgen::generate(doc, &crate::testgen::Request::default()).expect("a suite")
+    }
+
     fn layout_of(doc: &ResultDoc) -> Vec<Vec<Op>> {
         let fonts = fonts().expect("fonts");
         let charts = report_charts(doc).expect("charts");
-        lay_out(fonts, "nightly", doc, "2026-12-02 10:00 UTC", &charts).pages
+        lay_out(
+            fonts,
+            "nightly",
+            doc,
+            &suite(doc),
+            "2026-12-02 10:00 UTC",
+            &charts,
+        )
+        .pages
     }
 
     fn texts(pages: &[Vec<Op>]) -> Vec<&str> {
@@ -1222,8 +1326,12 @@ mod tests {
         ] {
             assert!(all.contains(section), "{section}");
         }
+        assert!(
+            all.contains("Error patterns covered") && all.contains("1 of 1"),
+            "the tests written for p2 are summarised"
+        );
         insta::assert_snapshot!("pdf_report_text", all);
-        let bytes = pdf("nightly", &doc, "2026-12-02 10:00 UTC").expect("a PDF");
+        let bytes = pdf("nightly", &doc, &suite(&doc), "2026-12-02 10:00 UTC").expect("a PDF");
         assert!(bytes.starts_with(b"%PDF-"));
         assert!(bytes.len() > 1000);
     }

@@ -3,6 +3,7 @@
 //! Text is always written as text, never as a formula.
 
 use app::api::patterns::ResultDoc;
+use app::api::testgen::Suite;
 use app::charts::{SEVERITIES, severity_by_bucket};
 use rust_xlsxwriter::{DocProperties, Format, Workbook, Worksheet, XlsxError};
 
@@ -97,11 +98,11 @@ fn sheet(
 }
 
 /// The workbook of `doc`, titled `title`.
-pub fn xlsx(title: &str, doc: &ResultDoc) -> Result<Vec<u8>, String> {
-    write(title, doc).map_err(|e| format!("the workbook could not be written: {e}"))
+pub fn xlsx(title: &str, doc: &ResultDoc, tests: &Suite) -> Result<Vec<u8>, String> {
+    write(title, doc, tests).map_err(|e| format!("the workbook could not be written: {e}"))
 }
 
-fn write(title: &str, doc: &ResultDoc) -> Result<Vec<u8>, XlsxError> {
+fn write(title: &str, doc: &ResultDoc, tests: &Suite) -> Result<Vec<u8>, XlsxError> {
     let mut workbook = Workbook::new();
     workbook.set_properties(
         &DocProperties::new()
@@ -124,7 +125,17 @@ fn write(title: &str, doc: &ResultDoc) -> Result<Vec<u8>, XlsxError> {
             "Security findings".into(),
             Cell::Int(doc.security.len() as u64),
         ],
-        vec!["Generated tests".into(), Cell::Int(0)],
+        vec![
+            "Generated tests".into(),
+            format!(
+                "{} {} ({} of {} error patterns covered)",
+                tests.tests,
+                tests.framework.as_str(),
+                tests.coverage.covered,
+                tests.coverage.error_patterns
+            )
+            .into(),
+        ],
         vec!["First event".into(), s.first_seen.clone().into()],
         vec!["Last event".into(), s.last_seen.clone().into()],
         vec![
@@ -301,12 +312,24 @@ fn write(title: &str, doc: &ResultDoc) -> Result<Vec<u8>, XlsxError> {
         "Tests",
         &[
             ("Framework", 14.0),
-            ("File", 40.0),
-            ("Test", 50.0),
-            ("Patterns", 20.0),
-            ("Status", 12.0),
+            ("File", 50.0),
+            ("Tests", 8.0),
+            ("Patterns", 30.0),
+            ("Validation", 40.0),
         ],
-        std::iter::empty(),
+        tests.files.iter().filter(|f| f.tests > 0).map(|f| {
+            let validation = match f.validation.errors.first() {
+                None => "valid".to_owned(),
+                Some(e) => format!("line {}: {}", e.line, e.message),
+            };
+            vec![
+                tests.framework.as_str().into(),
+                f.path.as_str().into(),
+                Cell::Int(u64::from(f.tests)),
+                f.patterns.join(", ").into(),
+                validation.into(),
+            ]
+        }),
     )?;
 
     let rows = severity_by_bucket(doc);
@@ -359,7 +382,9 @@ mod tests {
             "patterns": [{"id": "p1", "template": "=HYPERLINK(\"x\")", "count": 1, "severity": "info"}]
         }))
         .expect("a result");
-        let bytes = xlsx("t", &doc).expect("a workbook");
+        let tests =
+            crate::testgen::generate(&doc, &crate::testgen::Request::default()).expect("a suite");
+        let bytes = xlsx("t", &doc, &tests).expect("a workbook");
         assert!(bytes.starts_with(b"PK"), "a zip");
     }
 }

@@ -346,10 +346,29 @@ on_both_backends!(exports_are_files_and_are_audited, |app| {
         "the formula-like message is kept as text"
     );
     assert_eq!(sheets["Summary"][3], serde_json::json!(["Events", 21]));
+    let tests = sheets["Tests"].as_array().expect("rows");
     assert_eq!(
-        sheets["Tests"].as_array().map(Vec::len),
-        Some(1),
-        "a header, no tests yet"
+        tests[0],
+        serde_json::json!(["Framework", "File", "Tests", "Patterns", "Validation"])
+    );
+    assert!(tests.len() > 1, "a row per test file: {tests:?}");
+    assert!(
+        tests[1..]
+            .iter()
+            .all(|r| r[0] == "pytest" && r[4] == "valid"),
+        "{tests:?}"
+    );
+    let summary_tests = sheets["Summary"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r[0] == "Generated tests")
+        .expect("the summary names the tests");
+    assert!(
+        summary_tests[1]
+            .as_str()
+            .is_some_and(|t| t.contains(" pytest (") && t.ends_with("error patterns covered)")),
+        "{summary_tests}"
     );
 
     let unknown = export(&owner, "exe").await;

@@ -13,6 +13,7 @@ use crate::http::error::AppError;
 use crate::reports;
 use crate::state::AppState;
 use crate::tenancy::context::OrgContext;
+use crate::testgen;
 
 /// `GET /analyses/{id}/report.{format}`.
 #[utoipa::path(get, path = "/analyses/{id}/report.{format}", tag = "analyses", summary = "Export an analysis",
@@ -43,6 +44,12 @@ pub async fn export(
         }
     };
     let (row, index) = super::patterns::finished(&state, &ctx, &id).await?;
+    // The documents summarise the tests the caller's saved settings write.
+    let request = if matches!(extension, "pdf" | "xlsx") {
+        Some(super::testgen::saved_request(&state, &ctx).await?)
+    } else {
+        None
+    };
     let body = match extension {
         "json" => {
             let key = row.result_key.clone().unwrap_or_default();
@@ -60,9 +67,13 @@ pub async fn export(
             // Laying out and compressing takes a while on a large result: off the async threads.
             let (name, binary) = (row.name.clone(), binary.to_owned());
             let generated = format_date(state.clock.now_ms());
-            tokio::task::spawn_blocking(move || match binary.as_str() {
-                "pdf" => reports::pdf::pdf(&name, &index.doc, &generated),
-                _ => reports::xlsx::xlsx(&name, &index.doc),
+            let request = request.unwrap_or_default();
+            tokio::task::spawn_blocking(move || {
+                let tests = testgen::generate(&index.doc, &request).map_err(|e| e.to_string())?;
+                match binary.as_str() {
+                    "pdf" => reports::pdf::pdf(&name, &index.doc, &tests, &generated),
+                    _ => reports::xlsx::xlsx(&name, &index.doc, &tests),
+                }
             })
             .await
             .map_err(|e| AppError::Internal(e.into()))?
