@@ -102,7 +102,7 @@ test('drop two files, watch the analysis run, see the results', async () => {
   assert.equal(await stat('Events'), '620,000');
   // Tests were written as the last stage, in the owner's framework.
   assert.match(await stat('Tests written'), /^[\d,]+ pytest$/);
-  assert.equal(await stat('Error patterns covered'), '100 %');
+  assert.equal(await stat('Test coverage'), '100 %');
   const patterns = await page.getByTestId('patterns').locator('tbody tr').allInnerTexts();
   assert.ok(patterns.some((p) => p.includes('payment <*> failed: connection refused to <*>')), patterns.join('\n'));
   const files = await page.getByTestId('files').innerText();

@@ -224,7 +224,7 @@ test('sign up, create an organisation, enrol MFA, invite, accept, change role', 
   await hydrated(page);
   await page.getByText('New recovery codes').click();
   while (totp(secret) === enrolCode) await new Promise((r) => setTimeout(r, 1000));
-  await fill(page, 'Current code', totp(secret));
+  await fill(page, 'Code from your authenticator app', totp(secret));
   await page.getByRole('button', { name: 'Replace my recovery codes' }).click();
   const fresh = (await page.getByTestId('recovery-codes').innerText()).split('\n').filter(Boolean);
   assert.equal(fresh.length, 10);

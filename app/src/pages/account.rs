@@ -155,7 +155,7 @@ fn TwoFactorCard(enabled: bool) -> impl IntoView {
                     <summary>"New recovery codes"</summary>
                     <p class="muted">"Lost your recovery codes, or used most of them? New ones replace every old code."</p>
                     <ActionForm action=regenerate attr:class="form">
-                        <TextField id="regenerate-code" label="Current code" name="code" autocomplete="one-time-code" error=field(regenerate.value(), "code") />
+                        <TextField id="regenerate-code" label="Code from your authenticator app" name="code" autocomplete="one-time-code" error=field(regenerate.value(), "code") />
                         <FormError message=Signal::derive(move || form_error(&regenerate.value().get())) />
                         <button class="button" type="submit">"Replace my recovery codes"</button>
                     </ActionForm>

@@ -294,7 +294,7 @@ fn Results(
         ));
         if tests.error_patterns > 0 {
             let share = f64::from(tests.covered) * 100.0 / f64::from(tests.error_patterns);
-            cards.push(("Error patterns covered", format!("{share:.0} %")));
+            cards.push(("Test coverage", format!("{share:.0} %")));
         }
     }
     let over_time = charts::events_over_time(&overview.buckets, overview.bucket_seconds)
