@@ -116,3 +116,53 @@ test('generate, read, copy and download regression tests of an analysis', async 
   await page.screenshot({ path: join(artifacts, 'tests-mocha-dark.png'), fullPage: true });
   assert.deepEqual(errors, []);
 });
+
+test('a team writes its own template, previews it on the analysis, saves it and generates with it', async () => {
+  // Signed in and analysed by the first test.
+  await api(server, browser, 'POST', '/api/v1/orgs/acme/teams', { name: 'Checkout' });
+  const { items } = await api(server, browser, 'GET', '/api/v1/analyses?org=acme');
+  const id = items[0].id;
+  const page = await browser.newPage();
+  const errors = watchErrors(page, { expected4xx: true });
+  await page.goto(`${server.base}/orgs/acme/analyses/${id}/tests?framework=pytest`);
+  await hydrated(page);
+  const editor = page.getByTestId('template-editor');
+  await editor.waitFor();
+  assert.equal(await page.getByTestId('no-templates').count(), 1, 'none yet');
+
+  // A mistake in a variable is named before anything is saved.
+  await editor.getByLabel('Name', { exact: true }).fill('No 5xx again');
+  const test_ = editor.getByLabel('The test, written for every error pattern');
+  const starter = await test_.inputValue();
+  assert.match(starter, /\{\{test_name\}\}/, 'a starting point is offered');
+  await test_.fill(`${starter}    assert {{nonsense}}\n`);
+  await editor.getByRole('button', { name: 'Preview on this analysis' }).click();
+  await editor.getByText(/Unknown variable \{\{nonsense\}\}/).waitFor();
+
+  // Fixed, previewed: a valid pytest file with a test per error pattern.
+  await test_.fill(starter);
+  await editor.getByRole('button', { name: 'Preview on this analysis' }).click();
+  const preview = editor.getByTestId('code-view');
+  await preview.waitFor();
+  assert.match(await preview.innerText(), /def test_\w+_p\d+\(base_url\):/);
+  assert.match(await preview.innerText(), /# Logged \d+ times: "/);
+  await page.screenshot({ path: join(artifacts, 'tests-template.png'), fullPage: true });
+
+  // Saved for the team; it is listed and offered as the team template.
+  await editor.getByRole('button', { name: 'Save for the team' }).click();
+  await editor.getByText('Saved. Choose it above as the team template to generate with it.').waitFor();
+  await page.getByTestId('templates').getByText('No 5xx again · Checkout · pytest').waitFor();
+  await page.getByTestId('template').selectOption({ label: 'No 5xx again (Checkout)' });
+  await page.getByRole('button', { name: 'Generate' }).click();
+  await page.waitForURL(/template=/);
+  await page.getByRole('link', { name: 'tests/custom/test_no_5xx_again.py' }).click();
+  await page.waitForURL(/file=tests%2Fcustom/);
+  assert.match(await page.getByTestId('code-view').first().innerText(), /requests\.request\(/);
+
+  // The team's saved preferences can be generated with instead of one's own.
+  await page.getByTestId('settings-of').selectOption({ label: 'Checkout team' });
+  await page.getByRole('button', { name: 'Generate' }).click();
+  await page.waitForURL(/team=/);
+  await page.getByTestId('tests-summary').waitFor();
+  assert.deepEqual(errors, []);
+});

@@ -221,6 +221,7 @@ fn main() -> ExitCode {
                     ..Default::default()
                 },
                 ci,
+                template: None,
             };
             tests(&request, &files, out.as_deref(), zip.as_deref())
         }

@@ -4,6 +4,7 @@
 //! with its README, configuration, fixtures, manifest and CI configuration (`bundle`).
 
 pub mod bundle;
+pub mod custom;
 mod frames;
 pub mod manual;
 mod naming;
@@ -11,6 +12,7 @@ pub mod plan;
 mod render;
 pub mod sandbox;
 pub mod settings;
+pub mod templates;
 pub mod validate;
 mod writer;
 
@@ -33,6 +35,8 @@ pub struct Request {
     pub context: ProjectContext,
     /// The CI system the bundle configures.
     pub ci: CiSystem,
+    /// A team's custom template, written as one more file (for this framework only).
+    pub template: Option<app::api::testgen::TemplateInput>,
 }
 
 impl From<app::api::testgen::GenerateRequest> for Request {
@@ -43,6 +47,7 @@ impl From<app::api::testgen::GenerateRequest> for Request {
             preferences: body.preferences,
             context: body.context,
             ci: body.ci,
+            template: None,
         }
     }
 }
@@ -122,6 +127,14 @@ pub fn generate(doc: &ResultDoc, request: &Request) -> Result<Suite, RequestErro
         categories,
     };
     let mut drafts = render::render(&scenarios, &options);
+    if let Some(template) = request
+        .template
+        .as_ref()
+        .filter(|t| t.framework == request.framework)
+    {
+        let base_url = request.context.base_url.as_deref();
+        drafts.push(custom::render(template, &scenarios, doc, base_url));
+    }
     let coverage = coverage(doc, &plan, &types);
     let notes = notes(&plan, request);
     drafts.extend(bundle::documents(&plan, &options, &coverage, request.ci));

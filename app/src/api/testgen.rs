@@ -431,6 +431,123 @@ pub enum SettingsOwner {
     Team,
 }
 
+/// Longest part of a custom template (prelude, test or epilogue), in bytes.
+pub const MAX_TEMPLATE_PART: usize = 16 * 1024;
+
+/// Variables a custom template's test part may use, written once per error pattern, and what
+/// each becomes. Text values become literals of the framework's language, quotes included.
+pub const TEST_VARIABLES: &[(&str, &str)] = &[
+    (
+        "test_name",
+        "an identifier naming the test, unique in the file (test_payment_failed_p4)",
+    ),
+    ("title", "the behaviour in words, as a string literal"),
+    ("pattern_id", "the pattern's id (p4), plain"),
+    ("template", "the pattern's template, as a string literal"),
+    ("count", "how many events the pattern has, a number"),
+    ("risk", "its risk score from 0 to 1, a number"),
+    (
+        "severity",
+        "critical, high, medium or low, as a string literal",
+    ),
+    (
+        "category",
+        "its category (database, network…), as a string literal",
+    ),
+    ("sample", "its first sample line, as a string literal"),
+    (
+        "method",
+        "the HTTP method of its endpoint, as a string literal (empty when none)",
+    ),
+    (
+        "path",
+        "its endpoint's route, ids as {id}, as a string literal (empty when none)",
+    ),
+    (
+        "status",
+        "the HTTP status its events record, a number (0 when none)",
+    ),
+    (
+        "function",
+        "the function its stack trace names, as a string literal (empty when none)",
+    ),
+    (
+        "module",
+        "where that function lives, as a string literal (empty when none)",
+    ),
+    (
+        "exception",
+        "the exception class its events show, as a string literal (empty when none)",
+    ),
+];
+
+/// Variables a custom template's prelude and epilogue may use, written once per file.
+pub const FILE_VARIABLES: &[(&str, &str)] = &[
+    (
+        "class_name",
+        "a class name for the file (PaymentChecksTest), for languages that need one",
+    ),
+    ("suite", "the template's name, as a string literal"),
+    (
+        "base_url",
+        "the project's base URL, as a string literal (empty when none)",
+    ),
+];
+
+/// What a custom template holds: a file scaffold and a test written once per error pattern.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default, deny_unknown_fields)]
+pub struct TemplateInput {
+    /// Its name, unique in its team (1 to 80 characters).
+    pub name: String,
+    /// The framework it is written for.
+    pub framework: Framework,
+    /// The file's start: imports, fixtures, an opening class.
+    pub prelude: String,
+    /// One test, written once for every error pattern with tests.
+    pub test: String,
+    /// The file's end (a closing brace).
+    pub epilogue: String,
+}
+
+/// A team's custom template, as stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TestTemplate {
+    /// Its id.
+    pub id: String,
+    /// The team it belongs to.
+    pub team_id: String,
+    /// That team's name.
+    pub team: String,
+    /// Its name.
+    pub name: String,
+    /// The framework it is written for.
+    pub framework: Framework,
+    /// The file's start.
+    pub prelude: String,
+    /// The test written for every error pattern.
+    pub test: String,
+    /// The file's end.
+    pub epilogue: String,
+    /// When it was last saved.
+    pub updated_at_ms: i64,
+}
+
+impl TestTemplate {
+    /// What it holds, to edit or render.
+    pub fn input(&self) -> TemplateInput {
+        TemplateInput {
+            name: self.name.clone(),
+            framework: self.framework,
+            prelude: self.prelude.clone(),
+            test: self.test.clone(),
+            epilogue: self.epilogue.clone(),
+        }
+    }
+}
+
 /// Settings as stored, with whose they are.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -460,6 +577,8 @@ pub struct GenerateRequest {
     pub context: ProjectContext,
     /// Test types (empty: all the framework writes).
     pub types: Vec<TestType>,
+    /// A team's custom template to add a file from (its framework must be `framework`).
+    pub template_id: Option<String>,
 }
 
 impl GenerateRequest {
@@ -703,6 +822,12 @@ pub struct TestsQuery {
     pub kind: String,
     /// CI system name (empty: the saved one).
     pub ci: String,
+    /// A team's custom template to add a file from (empty: none).
+    #[serde(default)]
+    pub template: String,
+    /// Generate with this team's saved settings instead of the caller's (empty: the caller's).
+    #[serde(default)]
+    pub team: String,
 }
 
 impl TestsQuery {
@@ -720,6 +845,15 @@ impl TestsQuery {
         }
         if !self.ci.is_empty() {
             parts.push(format!("ci={}", super::account::urlencode(&self.ci)));
+        }
+        if !self.template.is_empty() {
+            parts.push(format!(
+                "template={}",
+                super::account::urlencode(&self.template)
+            ));
+        }
+        if !self.team.is_empty() {
+            parts.push(format!("team={}", super::account::urlencode(&self.team)));
         }
         parts.push(format!("org={}", super::account::urlencode(org)));
         format!("?{}", parts.join("&"))
@@ -741,6 +875,79 @@ pub async fn load_tests(
             query.to_query_string(&org)
         ),
         None,
+    )
+    .await
+}
+
+/// The organisation's custom test templates (every team's).
+#[server(prefix = "/rpc", endpoint = "test_templates")]
+pub async fn list_test_templates(org: String) -> Result<Vec<TestTemplate>, super::error::ApiError> {
+    crate::ssr::call(
+        http::Method::GET,
+        &format!("/test-templates?org={}", super::account::urlencode(&org)),
+        None,
+    )
+    .await
+}
+
+/// Saves a team's custom template: a new one when `id` is empty.
+#[server(prefix = "/rpc", endpoint = "save_test_template")]
+pub async fn save_test_template(
+    org: String,
+    team: String,
+    id: String,
+    input: TemplateInput,
+) -> Result<TestTemplate, super::error::ApiError> {
+    use super::account::urlencode;
+    let base = format!(
+        "/orgs/{}/teams/{}/test-templates",
+        urlencode(&org),
+        urlencode(&team)
+    );
+    let body = serde_json::to_value(&input).ok();
+    if id.is_empty() {
+        crate::ssr::call(http::Method::POST, &base, body).await
+    } else {
+        let path = format!("{base}/{}", urlencode(&id));
+        crate::ssr::call(http::Method::PUT, &path, body).await
+    }
+}
+
+/// Deletes a team's custom template.
+#[server(prefix = "/rpc", endpoint = "delete_test_template")]
+pub async fn delete_test_template(
+    org: String,
+    team: String,
+    id: String,
+) -> Result<(), super::error::ApiError> {
+    use super::account::urlencode;
+    let path = format!(
+        "/orgs/{}/teams/{}/test-templates/{}",
+        urlencode(&org),
+        urlencode(&team),
+        urlencode(&id)
+    );
+    crate::ssr::call::<serde_json::Value>(http::Method::DELETE, &path, None)
+        .await
+        .map(drop)
+}
+
+/// The file a template writes for analysis `id`, validated, without saving anything.
+#[server(prefix = "/rpc", endpoint = "preview_test_template")]
+pub async fn preview_test_template(
+    org: String,
+    id: String,
+    input: TemplateInput,
+) -> Result<GeneratedFile, super::error::ApiError> {
+    use super::account::urlencode;
+    crate::ssr::call(
+        http::Method::POST,
+        &format!(
+            "/analyses/{}/tests/template-preview?org={}",
+            urlencode(&id),
+            urlencode(&org)
+        ),
+        serde_json::to_value(&input).ok(),
     )
     .await
 }

@@ -10,9 +10,12 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::account::{Me, urlencode};
 use crate::api::error::form_error;
+use crate::api::orgs::load_org_admin;
 use crate::api::testgen::{
-    CiSystem, FileKind, Framework, GeneratedFile, RunReport, RunTests, SaveTestSettings,
-    StoredSettings, Suite, TestType, TestsQuery, load_test_settings, load_tests,
+    CiSystem, DeleteTestTemplate, FILE_VARIABLES, FileKind, Framework, GeneratedFile,
+    PreviewTestTemplate, RunReport, RunTests, SaveTestSettings, SaveTestTemplate, StoredSettings,
+    Suite, TEST_VARIABLES, TemplateInput, TestTemplate, TestType, TestsQuery, list_test_templates,
+    load_test_settings, load_tests,
 };
 use crate::components::form::{FormError, field};
 use crate::components::ui::{Badge, Card, EmptyState, ErrorNotice, Loading, ProgressBar, Tone};
@@ -33,6 +36,8 @@ pub fn TestsPage() -> impl IntoView {
             framework: map.get("framework").unwrap_or_default(),
             kind: map.get("type").unwrap_or_default(),
             ci: map.get("ci").unwrap_or_default(),
+            template: map.get("template").unwrap_or_default(),
+            team: map.get("team").unwrap_or_default(),
         }
     });
     let file = Memo::new(move |_| query_map.read().get("file"));
@@ -41,6 +46,13 @@ pub fn TestsPage() -> impl IntoView {
         |(org, id, query)| load_tests(org, id, query),
     );
     let settings = Resource::new(org, load_test_settings);
+    // Saving or deleting a template lists them again.
+    let templates_changed = RwSignal::new(0u32);
+    let templates = Resource::new(
+        move || (org(), templates_changed.get()),
+        |(org, _)| list_test_templates(org),
+    );
+    let admin = Resource::new(org, load_org_admin);
     view! {
         <Title text="Regression tests" />
         <RequireUser signed_in=move |_me: Me| view! {
@@ -49,10 +61,15 @@ pub fn TestsPage() -> impl IntoView {
                 <A href=move || format!("/orgs/{}/analyses/{}", org(), id())>"Analysis"</A>" › Tests"
             </p>
             <h1>"Regression tests"</h1>
-            <Suspense fallback=|| view! { <Loading label="Generating tests" /> }>
+            <Transition fallback=|| view! { <Loading label="Generating tests" /> }>
                 {move || Suspend::new(async move {
+                    let listed = templates.await.unwrap_or_default();
+                    let teams: Vec<(String, String)> = admin
+                        .await
+                        .map(|page| page.teams.iter().map(|t| (t.id.clone(), t.name.clone())).collect())
+                        .unwrap_or_default();
                     match suite.await {
-                        Ok(s) => view! { <SuiteView org=org() id=id() query=query.get_untracked() file suite=s /> }.into_any(),
+                        Ok(s) => view! { <SuiteView org=org() id=id() query=query.get_untracked() file suite=s templates=listed teams /> }.into_any(),
                         Err(e) if e.status == 404 => view! {
                             <EmptyState title="This analysis is not available" message="It was deleted, belongs to another organisation, or is not shared with you." />
                         }.into_any(),
@@ -64,13 +81,22 @@ pub fn TestsPage() -> impl IntoView {
                         Err(e) => view! { <ErrorNotice title="The tests could not be generated" message=e.message /> }.into_any(),
                     }
                 })}
-            </Suspense>
+            </Transition>
             <Suspense fallback=|| view! { <Loading label="Loading your settings" /> }>
                 {move || Suspend::new(async move {
                     match settings.await {
                         Ok(stored) => view! { <SettingsCard org=org() stored /> }.into_any(),
                         Err(e) => view! { <ErrorNotice title="Your settings could not be read" message=e.message /> }.into_any(),
                     }
+                })}
+            </Suspense>
+            <Suspense fallback=|| view! { <Loading label="Loading the team templates" /> }>
+                {move || Suspend::new(async move {
+                    let teams: Vec<(String, String)> = match admin.await {
+                        Ok(page) if page.org.can("manage_team") => page.teams.iter().map(|t| (t.id.clone(), t.name.clone())).collect(),
+                        _ => Vec::new(),
+                    };
+                    view! { <TemplatesCard org=org() id=id() templates teams changed=templates_changed /> }
                 })}
             </Suspense>
         } />
@@ -84,6 +110,8 @@ fn page_href(org: &str, id: &str, query: &TestsQuery, file: Option<&str>) -> Str
         ("framework", &query.framework),
         ("type", &query.kind),
         ("ci", &query.ci),
+        ("template", &query.template),
+        ("team", &query.team),
     ] {
         if !v.is_empty() {
             parts.push(format!("{k}={}", urlencode(v)));
@@ -107,12 +135,17 @@ fn SuiteView(
     query: TestsQuery,
     file: Memo<Option<String>>,
     suite: Suite,
+    templates: Vec<TestTemplate>,
+    /// The organisation's teams, whose saved settings may be generated with.
+    teams: Vec<(String, String)>,
 ) -> impl IntoView {
     // What was generated, so the links below ask for exactly this suite.
     let chosen = TestsQuery {
         framework: suite.framework.as_str().into(),
         kind: query.kind.clone(),
         ci: query.ci.clone(),
+        template: query.template.clone(),
+        team: query.team.clone(),
     };
     let api = format!("/api/v1/analyses/{}", urlencode(&id));
     let zip = format!("{api}/tests.zip{}", chosen.to_query_string(&org));
@@ -147,7 +180,7 @@ fn SuiteView(
     );
     let tests = thousands(u64::from(suite.tests));
     view! {
-        <Chooser org=org.clone() id=id.clone() query=chosen.clone() />
+        <Chooser org=org.clone() id=id.clone() query=chosen.clone() templates teams />
         <div class="stat-grid" data-testid="tests-summary">
             <div class="stat">
                 <span class="stat__label">"Tests"</span>
@@ -182,7 +215,19 @@ fn SuiteView(
 
 /// The type, framework and CI selectors; choosing a type narrows the frameworks at once.
 #[component]
-fn Chooser(org: String, id: String, query: TestsQuery) -> impl IntoView {
+fn Chooser(
+    org: String,
+    id: String,
+    query: TestsQuery,
+    templates: Vec<TestTemplate>,
+    teams: Vec<(String, String)>,
+) -> impl IntoView {
+    let chosen_team = query.team.clone();
+    let for_framework: Vec<TestTemplate> = templates
+        .into_iter()
+        .filter(|t| t.framework.as_str() == query.framework)
+        .collect();
+    let chosen_template = query.template.clone();
     let kind = RwSignal::new(query.kind.clone());
     let current = query.framework.clone();
     let frameworks = move || {
@@ -219,6 +264,30 @@ fn Chooser(org: String, id: String, query: TestsQuery) -> impl IntoView {
                         }).collect_view()}
                     </select>
                 </label>
+                {(!teams.is_empty()).then(|| view! {
+                    <label class="field field--inline">
+                        <span class="field__label">"Preferences"</span>
+                        <select class="input" name="team" data-testid="settings-of">
+                            <option value="" selected=chosen_team.is_empty()>"Mine"</option>
+                            {teams.into_iter().map(|(tid, tname)| {
+                                let selected = tid == chosen_team;
+                                view! { <option value=tid selected=selected>{format!("{tname} team")}</option> }
+                            }).collect_view()}
+                        </select>
+                    </label>
+                })}
+                {(!for_framework.is_empty()).then(|| view! {
+                    <label class="field field--inline">
+                        <span class="field__label">"Team template"</span>
+                        <select class="input" name="template" data-testid="template">
+                            <option value="" selected=chosen_template.is_empty()>"None"</option>
+                            {for_framework.into_iter().map(|t| {
+                                let selected = t.id == chosen_template;
+                                view! { <option value=t.id.clone() selected=selected>{format!("{} ({})", t.name, t.team)}</option> }
+                            }).collect_view()}
+                        </select>
+                    </label>
+                })}
                 <button class="button" type="submit">"Generate"</button>
             </div>
         </Form>
@@ -552,6 +621,189 @@ fn SettingsCard(org: String, stored: StoredSettings) -> impl IntoView {
     }
 }
 
+/// A team's custom templates: the list, and an editor that previews a template on this
+/// analysis before saving it for a team.
+#[component]
+fn TemplatesCard(
+    org: String,
+    id: String,
+    /// The organisation's templates, listed again after each save or deletion (the editor
+    /// keeps its state meanwhile).
+    templates: Resource<Result<Vec<TestTemplate>, crate::api::error::ApiError>>,
+    /// Teams the caller may manage (empty: they can only use templates).
+    teams: Vec<(String, String)>,
+    changed: RwSignal<u32>,
+) -> impl IntoView {
+    let editing = RwSignal::new(None::<String>);
+    let team = RwSignal::new(teams.first().map(|(id, _)| id.clone()).unwrap_or_default());
+    let name = RwSignal::new(String::new());
+    let framework = RwSignal::new(Framework::Pytest);
+    // A starting point: every pattern's endpoint must stop failing.
+    let prelude = RwSignal::new("import requests\n\n".to_owned());
+    let test = RwSignal::new(
+        "\ndef {{test_name}}(base_url):\n    # Logged {{count}} times: {{template}}\n    response = requests.request({{method}} or \"GET\", base_url + ({{path}} or \"/\"), timeout=10)\n    assert response.status_code < 500, {{template}}\n"
+            .to_owned(),
+    );
+    let epilogue = RwSignal::new(String::new());
+    let input = move || TemplateInput {
+        name: name.get(),
+        framework: framework.get(),
+        prelude: prelude.get(),
+        test: test.get(),
+        epilogue: epilogue.get(),
+    };
+    let preview = ServerAction::<PreviewTestTemplate>::new();
+    let save = ServerAction::<SaveTestTemplate>::new();
+    let delete = ServerAction::<DeleteTestTemplate>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(saved)) = save.value().get() {
+            editing.set(Some(saved.id));
+            changed.update(|n| *n += 1);
+        }
+    });
+    Effect::new(move |_| {
+        if matches!(delete.value().get(), Some(Ok(()))) {
+            editing.set(None);
+            changed.update(|n| *n += 1);
+        }
+    });
+    let manage = !teams.is_empty();
+    let edit = move |t: &TestTemplate| {
+        editing.set(Some(t.id.clone()));
+        team.set(t.team_id.clone());
+        name.set(t.name.clone());
+        framework.set(t.framework);
+        prelude.set(t.prelude.clone());
+        test.set(t.test.clone());
+        epilogue.set(t.epilogue.clone());
+    };
+    let (org_p, id_p, org_s, org_d) = (org.clone(), id.clone(), org.clone(), org.clone());
+    let problem = move |field_name: &'static str| {
+        Signal::derive(move || {
+            save.value()
+                .get()
+                .and_then(Result::err)
+                .or_else(|| preview.value().get().and_then(Result::err))
+                .and_then(|e| e.field(field_name))
+        })
+    };
+    let variables = |list: &'static [(&'static str, &'static str)]| {
+        list.iter()
+            .map(|(n, what)| view! { <li><code>{format!("{{{{{n}}}}}")}</code>" — "{*what}</li> })
+            .collect_view()
+    };
+    let area = move |id: &'static str,
+                     label: &'static str,
+                     value: RwSignal<String>,
+                     rows: u32,
+                     field_name: &'static str| {
+        let err = problem(field_name);
+        view! {
+            <div class="field">
+                <label for=id>{label}</label>
+                <textarea id=id class="input input--code" rows=rows.to_string() spellcheck="false"
+                    aria-invalid=move || err.get().is_some().to_string()
+                    prop:value=move || value.get()
+                    on:input=move |ev| value.set(event_target_value(&ev))></textarea>
+                {move || err.get().map(|m| view! { <p class="field__help field__error">{m}</p> })}
+            </div>
+        }
+    };
+    view! {
+        <Card title="Team templates" subtitle="Your teams' own test, written for every error pattern with its values; anyone in the organisation can generate with them">
+            <Transition fallback=|| view! { <Loading label="Loading the team templates" /> }>
+                {move || Suspend::new(async move {
+                    let listed = templates.await.unwrap_or_default();
+                    if listed.is_empty() {
+                        view! { <p class="muted" data-testid="no-templates">"No team has a template yet."</p> }.into_any()
+                    } else {
+                        view! {
+                            <ul class="plain-list" data-testid="templates">
+                                {listed.into_iter().map(|t| {
+                                    let label = format!("{} · {} · {}", t.name, t.team, t.framework.label());
+                                    let open = t.clone();
+                                    view! {
+                                        <li>{label}" "
+                                            {manage.then(|| view! { <button class="button button--small" on:click=move |_| edit(&open)>"Edit"</button> })}
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        }.into_any()
+                    }
+                })}
+            </Transition>
+            {manage.then(|| view! {
+                <div class="form" data-testid="template-editor">
+                    <h3>{move || if editing.get().is_some() { "Edit the template" } else { "New template" }}</h3>
+                    <div class="field">
+                        <label for="template-team">"Team"</label>
+                        <select id="template-team" class="input" on:change=move |ev| team.set(event_target_value(&ev))>
+                            {teams.iter().map(|(tid, tname)| {
+                                let tid2 = tid.clone();
+                                view! { <option value=tid.clone() selected=move || team.get() == tid2>{tname.clone()}</option> }
+                            }).collect_view()}
+                        </select>
+                    </div>
+                    <div class="field">
+                        <label for="template-name">"Name"</label>
+                        <input id="template-name" class="input" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))
+                            aria-invalid=move || problem("name").get().is_some().to_string() />
+                        {move || problem("name").get().map(|m| view! { <p class="field__help field__error">{m}</p> })}
+                    </div>
+                    <div class="field">
+                        <label for="template-framework">"Framework"</label>
+                        <select id="template-framework" class="input" on:change=move |ev| {
+                            if let Some(f) = Framework::parse(&event_target_value(&ev)) { framework.set(f) }
+                        }>
+                            {Framework::ALL.iter().map(|f| {
+                                let f = *f;
+                                view! { <option value=f.as_str() selected=move || framework.get() == f>{f.label()}</option> }
+                            }).collect_view()}
+                        </select>
+                    </div>
+                    {area("template-prelude", "Start of the file (imports, fixtures, an opening class)", prelude, 4, "prelude")}
+                    {area("template-test", "The test, written for every error pattern", test, 8, "test")}
+                    {area("template-epilogue", "End of the file (a closing brace)", epilogue, 2, "epilogue")}
+                    <details class="disclosure">
+                        <summary>"Variables"</summary>
+                        <p class="muted">"Text values are written as string literals of the framework's language, quotes included."</p>
+                        <p>"In the test:"</p>
+                        <ul class="plain-list">{variables(TEST_VARIABLES)}</ul>
+                        <p>"At the start and end of the file:"</p>
+                        <ul class="plain-list">{variables(FILE_VARIABLES)}</ul>
+                    </details>
+                    <FormError message=Signal::derive(move || {
+                        save.value().get().and_then(Result::err)
+                            .or_else(|| preview.value().get().and_then(Result::err))
+                            .or_else(|| delete.value().get().and_then(Result::err))
+                            .filter(|e| e.fields.is_empty())
+                            .map(|e| e.message)
+                    }) />
+                    <div class="downloads">
+                        <button class="button" on:click=move |_| { preview.dispatch(PreviewTestTemplate { org: org_p.clone(), id: id_p.clone(), input: input() }); }>"Preview on this analysis"</button>
+                        <button class="button button--primary" on:click=move |_| {
+                            save.dispatch(SaveTestTemplate { org: org_s.clone(), team: team.get(), id: editing.get().unwrap_or_default(), input: input() });
+                        }>"Save for the team"</button>
+                        {move || editing.get().map(|tid| {
+                            let org_d = org_d.clone();
+                            view! { <button class="button button--danger" on:click=move |_| {
+                                delete.dispatch(DeleteTestTemplate { org: org_d.clone(), team: team.get(), id: tid.clone() });
+                            }>"Delete"</button> }
+                        })}
+                        {move || editing.get().is_some().then(|| view! {
+                            <button class="button" on:click=move |_| editing.set(None)>"New template"</button>
+                        })}
+                    </div>
+                    {move || matches!(save.value().get(), Some(Ok(_))).then(|| view! { <p class="notice notice--ok" role="status">"Saved. Choose it above as the team template to generate with it."</p> })}
+                    {move || preview.value().get().and_then(Result::ok).map(|file| view! { <CodeView file /> })}
+                </div>
+            })}
+            {(!manage).then(|| view! { <p class="muted">"Team admins can add and change templates."</p> })}
+        </Card>
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -562,6 +814,8 @@ mod tests {
             framework: "jest".into(),
             kind: "unit".into(),
             ci: String::new(),
+            template: String::new(),
+            team: String::new(),
         };
         assert_eq!(
             page_href("acme", "a1", &q, Some("tests/unit/x.test.js")),

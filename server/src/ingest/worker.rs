@@ -550,6 +550,7 @@ async fn write_tests(
         preferences: stored.settings.preferences,
         context: stored.settings.context,
         ci: stored.settings.ci,
+        template: None,
     };
     let doc: app::api::patterns::ResultDoc = serde_json::from_slice(result)?;
     let suite =

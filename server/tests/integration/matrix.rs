@@ -235,7 +235,38 @@ fn organisation_cases() -> Vec<Case> {
             Perm("manage_team"),
             200,
         ),
+        c("GET", "/test-templates?org={org}", None, Member, 200),
+        c(
+            "POST",
+            "/orgs/{org}/teams/{team}/test-templates",
+            Some(template_body()),
+            Perm("manage_team"),
+            201,
+        ),
+        c(
+            "PUT",
+            "/orgs/{org}/teams/{team}/test-templates/{new_template}",
+            Some(template_body()),
+            Perm("manage_team"),
+            200,
+        ),
+        c(
+            "DELETE",
+            "/orgs/{org}/teams/{team}/test-templates/{new_template}",
+            None,
+            Perm("manage_team"),
+            204,
+        ),
     ]
+}
+
+/// A custom template, named uniquely per call.
+fn template_body() -> Value {
+    json!({
+        "name": "Smoke {unique}",
+        "framework": "pytest",
+        "test": "def {{test_name}}():\n    assert {{count}} > 0\n",
+    })
 }
 
 /// Routes of uploads, analyses and everything about one analysis. `{analysis}` is a finished
@@ -401,6 +432,13 @@ fn analysis_cases() -> Vec<Case> {
             200,
         ),
         c(
+            "POST",
+            "/analyses/{analysis}/tests/template-preview?org={org}",
+            Some(template_body()),
+            view,
+            200,
+        ),
+        c(
             "GET",
             "/analyses/{analysis}/manual-tests.csv?org={org}",
             None,
@@ -531,7 +569,7 @@ const OWN_ACCOUNT: &[(&str, &str)] = &[
     ),
     (
         "POST /me/mfa/recovery-codes",
-        "auth::totp_codes_cannot_be_replayed_and_recovery_codes_work_once",
+        "auth::recovery_codes_can_be_replaced_with_a_current_code",
     ),
 ];
 
@@ -675,6 +713,18 @@ async fn fill(app: &TestApp, objects: &Objects, template: &str, n: usize) -> Str
         )
         .await;
         out = out.replace("{new_project}", &id);
+    }
+    if out.contains("{new_template}") {
+        let body = template_body()
+            .to_string()
+            .replace("{unique}", &format!("t{n}"));
+        let id = made(
+            format!("/api/v1/orgs/{org}/teams/{}/test-templates", objects.team),
+            serde_json::from_str(&body).expect("json"),
+            "id",
+        )
+        .await;
+        out = out.replace("{new_template}", &id);
     }
     if out.contains("{new_comment}") {
         let id = comment(app, owner, &objects.analysis, &objects.pattern).await;
@@ -916,6 +966,7 @@ fn operation(case: &Case) -> String {
         .replace("{new_invitation}", "{id}")
         .replace("{new_token}", "{id}")
         .replace("{new_project}", "{id}")
+        .replace("{new_template}", "{id}")
         .replace("{new_analysis}", "{id}")
         .replace("{analysis}", "{id}")
         .replace("{new_comment}", "{comment}")
@@ -1085,6 +1136,25 @@ fn fn_cases() -> Vec<FnCase> {
             200,
         ),
         f("test_settings", "org={org}", Member, 200),
+        f("test_templates", "org={org}", Member, 200),
+        f(
+            "save_test_template",
+            "org={org}&team={team}&id=&input[name]=Smoke+{unique}&input[framework]=pytest&input[test]=def+%7B%7Btest_name%7D%7D%28%29%3A%0A++++assert+%7B%7Bcount%7D%7D+%3E+0%0A",
+            Perm("manage_team"),
+            200,
+        ),
+        f(
+            "delete_test_template",
+            "org={org}&team={team}&id={new_template}",
+            Perm("manage_team"),
+            200,
+        ),
+        f(
+            "preview_test_template",
+            "org={org}&id={analysis}&input[name]=Smoke&input[framework]=pytest&input[test]=def+%7B%7Btest_name%7D%7D%28%29%3A%0A++++assert+%7B%7Bcount%7D%7D+%3E+0%0A",
+            view,
+            200,
+        ),
         f(
             "save_test_settings",
             "org={org}&framework=pytest&ci=github&max_tests_per_pattern=3&naming=descriptive&assertion_style=assert&async_style=await&language=&framework_config=&module_paths=&base_url=&dependencies=",

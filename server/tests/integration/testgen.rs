@@ -402,6 +402,7 @@ class H(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+    do_POST = do_GET
 http.server.ThreadingHTTPServer(("127.0.0.1", {port}), H).serve_forever()
 "#
     );
@@ -509,6 +510,67 @@ fn a_generated_unit_test_catches_the_logged_bug_and_passes_once_it_is_fixed() {
     assert!(passed, "{output}");
 }
 
+/// A team's own pytest template: every error pattern's endpoint must stop answering 5xx.
+fn no_5xx_template() -> app::api::testgen::TemplateInput {
+    app::api::testgen::TemplateInput {
+        name: "No 5xx again".into(),
+        framework: Framework::Pytest,
+        prelude: "import requests\n\n".into(),
+        test: "\ndef {{test_name}}(base_url):\n    # Logged {{count}} times: {{template}}\n    path = ({{path}} or \"/\").replace(\"{id}\", \"1\")\n    response = requests.request({{method}} or \"GET\", base_url + path, timeout=10)\n    assert response.status_code < 500, {{template}}\n".into(),
+        epilogue: String::new(),
+    }
+}
+
+#[test]
+fn a_team_template_writes_a_runnable_test_for_every_error_pattern() {
+    let doc = doc_of(&["nginx-access.log"]);
+    let request = Request {
+        framework: Framework::Pytest,
+        types: vec![TestType::Integration],
+        template: Some(no_5xx_template()),
+        ..Request::default()
+    };
+    let suite = generate(&doc, &request).expect("generates");
+    let file = suite
+        .files
+        .iter()
+        .find(|f| f.path == "tests/custom/test_no_5xx_again.py")
+        .expect("the template's file");
+    assert!(
+        file.validation.valid,
+        "{:?}\n{}",
+        file.validation, file.content
+    );
+    assert_eq!(file.tests as usize, file.patterns.len());
+    assert!(file.tests >= 1, "{}", file.content);
+    assert!(file.content.contains("def test_"), "{}", file.content);
+    // Another framework's template is not written into this suite.
+    let jest = generate(
+        &doc,
+        &Request {
+            framework: Framework::Jest,
+            template: Some(no_5xx_template()),
+            ..Request::default()
+        },
+    )
+    .expect("generates");
+    assert!(jest.files.iter().all(|f| !f.path.contains("custom")));
+    if !have_pytest() {
+        skipped("pytest is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let root = dir.path().join("suite");
+    bundle::write_dir(&suite, &root).expect("writes");
+    let healthy = fake_service(200);
+    let (passed, output) = pytest(&root, "tests/custom/test_no_5xx_again.py", &healthy.url);
+    assert!(passed, "{output}");
+    drop(healthy);
+    let broken = fake_service(502);
+    let (passed, output) = pytest(&root, "tests/custom/test_no_5xx_again.py", &broken.url);
+    assert!(!passed, "the logged 502 fails the team's test: {output}");
+}
+
 #[test]
 fn the_zip_holds_every_file_under_one_folder() {
     let doc = doc_of(&["nginx-access.log"]);
@@ -556,6 +618,8 @@ fn the_zip_holds_every_file_under_one_folder() {
 
 // The HTTP API, on both databases.
 
+use api::analysed as api_analysed;
+
 mod api {
     use serde_json::{Value, json};
 
@@ -565,7 +629,7 @@ mod api {
     use crate::tenancy::join;
 
     /// A finished analysis of the Java and nginx golden logs (two files), by `owner`.
-    async fn analysed(app: &TestApp, owner: &User) -> String {
+    pub(super) async fn analysed(app: &TestApp, owner: &User) -> String {
         let mut uploads = Vec::new();
         for log in ["java-service.log", "nginx-access.log"] {
             let text = std::fs::read_to_string(super::logs().join(log)).expect("reads");
@@ -1073,6 +1137,174 @@ mod api {
 /// Whether the sandbox can run here (it says why not, and fails in CI).
 fn sandbox_usable() -> bool {
     sandbox::can_run()
+}
+
+mod templates {
+    use serde_json::json;
+
+    use crate::on_both_backends;
+    use crate::tenancy::join;
+
+    on_both_backends!(
+        teams_keep_templates_everyone_in_the_organisation_generates_with,
+        |app| {
+            let owner = app.signup("owner@shop.example", "Shop").await;
+            let member = join(&app, &owner, "dev@shop.example", "member").await;
+            let _workers = server::ingest::Workers::start(&app.state);
+            let id = crate::testgen::api_analysed(&app, &owner).await;
+            let (_, team) = app
+                .call_as(
+                    &owner,
+                    "POST",
+                    &format!("/api/v1/orgs/{}/teams", owner.org_slug),
+                    Some(json!({"name": "Checkout"})),
+                )
+                .await;
+            let team = team["id"].as_str().expect("team").to_owned();
+            let base = format!(
+                "/api/v1/orgs/{}/teams/{team}/test-templates",
+                owner.org_slug
+            );
+            let body = serde_json::to_value(crate::testgen::no_5xx_template()).expect("json");
+
+            // Mistakes are named by field; nothing is stored.
+            let mut bad = body.clone();
+            bad["test"] = json!("def {{test_name}}():\n    assert {{nonsense}}\n");
+            bad["name"] = json!("");
+            let (status, refused) = app.call_as(&owner, "POST", &base, Some(bad)).await;
+            assert_eq!(status, 422, "{refused}");
+            let fields: Vec<&str> = refused["error"]["fields"]
+                .as_array()
+                .expect("fields")
+                .iter()
+                .filter_map(|f| f["field"].as_str())
+                .collect();
+            assert_eq!(fields, ["name", "test"], "{refused}");
+            assert!(refused.to_string().contains("{{nonsense}}"), "{refused}");
+
+            // A preview before saving.
+            let (status, file) = app
+                .call_as(
+                    &member,
+                    "POST",
+                    &format!("/api/v1/analyses/{id}/tests/template-preview"),
+                    Some(body.clone()),
+                )
+                .await;
+            assert_eq!(status, 200, "{file}");
+            assert_eq!(file["path"], "tests/custom/test_no_5xx_again.py");
+            assert_eq!(file["validation"]["valid"], true, "{file}");
+
+            // Saved by an admin of the team; a member may not.
+            let (status, _) = app
+                .call_as(&member, "POST", &base, Some(body.clone()))
+                .await;
+            assert_eq!(status, 403);
+            let (status, saved) = app.call_as(&owner, "POST", &base, Some(body.clone())).await;
+            assert_eq!(status, 201, "{saved}");
+            let template = saved["id"].as_str().expect("id").to_owned();
+            assert_eq!(saved["team"], "Checkout");
+            let (status, again) = app.call_as(&owner, "POST", &base, Some(body.clone())).await;
+            assert_eq!(status, 422, "the name is taken in the team: {again}");
+
+            // Everyone in the organisation sees it and generates with it.
+            let (status, listed) = app
+                .call_as(&member, "GET", "/api/v1/test-templates", None)
+                .await;
+            assert_eq!(status, 200, "{listed}");
+            assert_eq!(listed[0]["name"], "No 5xx again");
+            let (status, suite) = app
+                .call_as(
+                    &member,
+                    "GET",
+                    &format!("/api/v1/analyses/{id}/tests?framework=pytest&template={template}"),
+                    None,
+                )
+                .await;
+            assert_eq!(status, 200, "{suite}");
+            let custom = suite["files"]
+                .as_array()
+                .expect("files")
+                .iter()
+                .find(|f| f["path"] == "tests/custom/test_no_5xx_again.py")
+                .expect("the template's file is in the suite")
+                .clone();
+            assert_eq!(custom["validation"]["valid"], true, "{custom}");
+            assert!(custom["tests"].as_u64().unwrap_or(0) > 0);
+            // Only with its own framework.
+            let (status, refused) = app
+                .call_as(
+                    &member,
+                    "GET",
+                    &format!("/api/v1/analyses/{id}/tests?framework=jest&template={template}"),
+                    None,
+                )
+                .await;
+            assert_eq!(status, 422, "{refused}");
+            assert_eq!(refused["error"]["fields"][0]["field"], "template");
+            let (status, _) = app
+                .call_as(
+                    &member,
+                    "POST",
+                    &format!("/api/v1/analyses/{id}/tests"),
+                    Some(json!({"framework": "pytest", "template_id": template})),
+                )
+                .await;
+            assert_eq!(status, 200);
+
+            // Changed, then deleted; each is audited.
+            let mut renamed = body.clone();
+            renamed["name"] = json!("Never 5xx");
+            let (status, changed) = app
+                .call_as(&owner, "PUT", &format!("{base}/{template}"), Some(renamed))
+                .await;
+            assert_eq!(status, 200, "{changed}");
+            assert_eq!(changed["name"], "Never 5xx");
+            let (status, _) = app
+                .call_as(&owner, "DELETE", &format!("{base}/{template}"), None)
+                .await;
+            assert_eq!(status, 204);
+            let (_, listed) = app
+                .call_as(&member, "GET", "/api/v1/test-templates", None)
+                .await;
+            assert_eq!(listed, json!([]));
+            let (status, _) = app
+                .call_as(
+                    &member,
+                    "GET",
+                    &format!("/api/v1/analyses/{id}/tests?template={template}"),
+                    None,
+                )
+                .await;
+            assert_eq!(status, 422, "a deleted template is named as the problem");
+            let audit = app
+                .call(
+                    "GET",
+                    &format!(
+                        "/api/v1/orgs/{}/audit?action=team.test_template",
+                        owner.org_slug
+                    ),
+                    Some(&owner.access),
+                    None,
+                )
+                .await
+                .json();
+            let actions: Vec<&str> = audit
+                .as_array()
+                .expect("entries")
+                .iter()
+                .filter_map(|e| e["action"].as_str())
+                .collect();
+            assert_eq!(
+                actions,
+                [
+                    "team.test_template_deleted",
+                    "team.test_template_saved",
+                    "team.test_template_saved"
+                ]
+            );
+        }
+    );
 }
 
 mod sandbox {

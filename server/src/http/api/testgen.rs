@@ -3,8 +3,8 @@
 //! kept per member and per team.
 
 use app::api::testgen::{
-    CiSystem, Framework, GenerateRequest, RunReport, SettingsOwner, StoredSettings, Suite,
-    TestSettings, TestType,
+    CiSystem, Framework, GenerateRequest, GeneratedFile, RunReport, SettingsOwner, StoredSettings,
+    Suite, TemplateInput, TestSettings, TestTemplate, TestType,
 };
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -15,11 +15,12 @@ use serde::Deserialize;
 use super::extract::ApiJson;
 use crate::audit;
 use crate::http::error::AppError;
+use crate::http::error::FieldError;
 use crate::state::AppState;
 use crate::tenancy::context::OrgContext;
 use crate::tenancy::permission::Permission;
 use crate::tenancy::teams;
-use crate::testgen::{self, Request, bundle, manual, sandbox, settings};
+use crate::testgen::{self, Request, bundle, custom, manual, sandbox, settings, templates};
 
 /// Test runs take the machine's cores: one at a time per process.
 static RUNS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
@@ -39,6 +40,8 @@ pub struct TestsQuery {
     ci: Option<String>,
     /// Use this team's saved settings instead of the caller's own.
     team: Option<String>,
+    /// Add a file from this custom template (its framework must be the suite's).
+    template: Option<String>,
 }
 
 fn field(name: &'static str, message: String) -> AppError {
@@ -118,13 +121,43 @@ async fn request_of(
             .collect::<Result<Vec<_>, _>>()?,
         None => Vec::new(),
     };
+    let template = match query.template.as_deref().filter(|t| !t.is_empty()) {
+        Some(id) => Some(chosen_template(state, ctx, id, chosen.framework).await?),
+        None => None,
+    };
     Ok(Request {
         framework: chosen.framework,
         types,
         preferences: chosen.preferences,
         context: chosen.context,
         ci: chosen.ci,
+        template,
     })
+}
+
+/// Template `id` of the organisation, refused unless it is written for `framework`.
+async fn chosen_template(
+    state: &AppState,
+    ctx: &OrgContext,
+    id: &str,
+    framework: Framework,
+) -> Result<TemplateInput, AppError> {
+    let mut tx = ctx.begin_read(&state.db).await?;
+    let found = templates::get(&mut tx, &ctx.org.id, id).await?;
+    tx.commit().await?;
+    let template =
+        found.ok_or_else(|| field("template", "No such template in this organisation.".into()))?;
+    if template.framework != framework {
+        return Err(field(
+            "template",
+            format!(
+                "{} is written for {}; choose that framework to use it.",
+                template.name,
+                template.framework.label()
+            ),
+        ));
+    }
+    Ok(template.input())
 }
 
 /// Generates the suite off the async threads (a large analysis takes a moment).
@@ -183,7 +216,14 @@ pub async fn generate(
     ApiJson(body): ApiJson<GenerateRequest>,
 ) -> Result<Json<Suite>, AppError> {
     check(&body.settings())?;
-    let request = Request::from(body);
+    let template = match body.template_id.as_deref().filter(|t| !t.is_empty()) {
+        Some(t) => Some(chosen_template(&state, &ctx, t, body.framework).await?),
+        None => None,
+    };
+    let request = Request {
+        template,
+        ..Request::from(body)
+    };
     Ok(Json(build(&state, &ctx, &id, request).await?.1))
 }
 
@@ -480,4 +520,197 @@ async fn save(
         settings: body.clone(),
         updated_at_ms: Some(now),
     })
+}
+
+/// `GET /test-templates`.
+#[utoipa::path(get, path = "/test-templates", tag = "tests", summary = "The organisation's custom test templates",
+    description = "Every team's templates: anyone in the organisation may use them (`?template=` on the tests routes).",
+    params(("org" = Option<String>, Query, description = "Organisation slug or id, when the credential does not imply one")),
+    responses((status = 200, description = "Templates, by name", body = Vec<TestTemplate>)))]
+pub async fn list_templates(
+    State(state): State<AppState>,
+    ctx: OrgContext,
+) -> Result<Json<Vec<TestTemplate>>, AppError> {
+    let mut tx = ctx.begin_read(&state.db).await?;
+    let list = templates::list(&mut tx, &ctx.org.id).await?;
+    tx.commit().await?;
+    Ok(Json(list))
+}
+
+/// `POST /orgs/{org}/teams/{team}/test-templates`.
+#[utoipa::path(post, path = "/orgs/{org}/teams/{team}/test-templates", tag = "tests", summary = "Save a custom test template for a team",
+    description = "A file scaffold (prelude and epilogue) and a test written once for every error pattern, with `{{variables}}` (see the tests page for the list). Needs manage_team; audited as `team.test_template_saved`.",
+    params(("org" = String, Path, description = "Organisation slug or id"), ("team" = String, Path, description = "Team id")),
+    request_body = TemplateInput,
+    responses(
+        (status = 201, description = "Saved", body = TestTemplate),
+        (status = 403, description = "The caller may not manage teams", body = crate::http::error::ErrorEnvelope),
+        (status = 404, description = "No such team in this organisation", body = crate::http::error::ErrorEnvelope),
+        (status = 422, description = "A missing name or test, a part too long, or unknown variables, each naming its field", body = crate::http::error::ErrorEnvelope),
+    ))]
+pub async fn create_template(
+    State(state): State<AppState>,
+    ctx: OrgContext,
+    Path((_, team)): Path<(String, String)>,
+    ApiJson(body): ApiJson<TemplateInput>,
+) -> Result<(axum::http::StatusCode, Json<TestTemplate>), AppError> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let saved = save_template(&state, &ctx, &team, &id, &body, false).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(saved)))
+}
+
+/// `PUT /orgs/{org}/teams/{team}/test-templates/{id}`.
+#[utoipa::path(put, path = "/orgs/{org}/teams/{team}/test-templates/{id}", tag = "tests", summary = "Change a custom test template",
+    description = "Needs manage_team; audited as `team.test_template_saved`.",
+    params(("org" = String, Path, description = "Organisation slug or id"), ("team" = String, Path, description = "Team id"), ("id" = String, Path, description = "Template id")),
+    request_body = TemplateInput,
+    responses(
+        (status = 200, description = "Saved", body = TestTemplate),
+        (status = 403, description = "The caller may not manage teams", body = crate::http::error::ErrorEnvelope),
+        (status = 404, description = "No such team or template in this organisation", body = crate::http::error::ErrorEnvelope),
+        (status = 422, description = "Invalid, each problem naming its field", body = crate::http::error::ErrorEnvelope),
+    ))]
+pub async fn update_template(
+    State(state): State<AppState>,
+    ctx: OrgContext,
+    Path((_, team, id)): Path<(String, String, String)>,
+    ApiJson(body): ApiJson<TemplateInput>,
+) -> Result<Json<TestTemplate>, AppError> {
+    save_template(&state, &ctx, &team, &id, &body, true)
+        .await
+        .map(Json)
+}
+
+/// `DELETE /orgs/{org}/teams/{team}/test-templates/{id}`.
+#[utoipa::path(delete, path = "/orgs/{org}/teams/{team}/test-templates/{id}", tag = "tests", summary = "Delete a custom test template",
+    description = "Needs manage_team; audited as `team.test_template_deleted`.",
+    params(("org" = String, Path, description = "Organisation slug or id"), ("team" = String, Path, description = "Team id"), ("id" = String, Path, description = "Template id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "The caller may not manage teams", body = crate::http::error::ErrorEnvelope),
+        (status = 404, description = "No such team or template in this organisation", body = crate::http::error::ErrorEnvelope),
+    ))]
+pub async fn delete_template(
+    State(state): State<AppState>,
+    ctx: OrgContext,
+    Path((_, team, id)): Path<(String, String, String)>,
+) -> Result<axum::http::StatusCode, AppError> {
+    ctx.require(Permission::ManageTeam)?;
+    let now = state.clock.now_ms();
+    let mut tx = ctx.begin(&state.db).await?;
+    let found = templates::get(&mut tx, &ctx.org.id, &id)
+        .await?
+        .filter(|t| t.team_id == team)
+        .ok_or(AppError::NotFound)?;
+    templates::delete(&mut tx, &ctx.org.id, &team, &id).await?;
+    let detail = serde_json::json!({"template": id, "name": found.name});
+    audit::append(
+        &mut tx,
+        &ctx.event("team.test_template_deleted", &team, detail),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+async fn save_template(
+    state: &AppState,
+    ctx: &OrgContext,
+    team: &str,
+    id: &str,
+    body: &TemplateInput,
+    existing: bool,
+) -> Result<TestTemplate, AppError> {
+    ctx.require(Permission::ManageTeam)?;
+    let now = state.clock.now_ms();
+    let mut tx = ctx.begin(&state.db).await?;
+    let team_row = teams::get(&mut tx, &ctx.org.id, team)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if existing
+        && templates::get(&mut tx, &ctx.org.id, id)
+            .await?
+            .filter(|t| t.team_id == team)
+            .is_none()
+    {
+        return Err(AppError::NotFound);
+    }
+    let mut problems = custom::problems(body);
+    if templates::name_taken(&mut tx, &ctx.org.id, team, body.name.trim(), Some(id)).await? {
+        problems.push((
+            "name",
+            format!("{} already has a template of that name.", team_row.name),
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(AppError::Invalid(
+            problems
+                .into_iter()
+                .map(|(field, message)| FieldError { field, message })
+                .collect(),
+        ));
+    }
+    templates::put(
+        &mut tx,
+        &ctx.org.id,
+        team,
+        id,
+        body,
+        &ctx.caller.user.id,
+        now,
+    )
+    .await?;
+    let detail = serde_json::json!({"template": id, "name": body.name.trim(), "framework": body.framework.as_str()});
+    audit::append(
+        &mut tx,
+        &ctx.event("team.test_template_saved", team, detail),
+        now,
+    )
+    .await?;
+    let saved = templates::get(&mut tx, &ctx.org.id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(saved)
+}
+
+/// `POST /analyses/{id}/tests/template-preview`.
+#[utoipa::path(post, path = "/analyses/{id}/tests/template-preview", tag = "tests", summary = "Try a custom template on an analysis",
+    description = "Writes the file a template (saved or not) makes for this analysis' error patterns with the caller's settings, and validates it, without storing anything.",
+    params(("id" = String, Path, description = "Analysis id"), ("org" = Option<String>, Query, description = "Organisation slug or id, when the credential does not imply one")),
+    request_body = TemplateInput,
+    responses(
+        (status = 200, description = "The file, with its validation", body = GeneratedFile),
+        (status = 404, description = "No such analysis in this organisation", body = crate::http::error::ErrorEnvelope),
+        (status = 409, description = "The analysis has not finished (`not_done`)", body = crate::http::error::ErrorEnvelope),
+        (status = 422, description = "Invalid, each problem naming its field", body = crate::http::error::ErrorEnvelope),
+    ))]
+pub async fn preview_template(
+    State(state): State<AppState>,
+    ctx: OrgContext,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<TemplateInput>,
+) -> Result<Json<GeneratedFile>, AppError> {
+    let problems = custom::problems(&body);
+    if !problems.is_empty() {
+        return Err(AppError::Invalid(
+            problems
+                .into_iter()
+                .map(|(field, message)| FieldError { field, message })
+                .collect(),
+        ));
+    }
+    let path = custom::path(body.framework, &body.name);
+    let mut request = saved_request(&state, &ctx).await?;
+    request.framework = body.framework;
+    request.types = Vec::new();
+    request.template = Some(body);
+    let (_, suite, _) = build(&state, &ctx, &id, request).await?;
+    suite
+        .files
+        .into_iter()
+        .find(|f| f.path == path)
+        .map(Json)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("the template's file was not written")))
 }
