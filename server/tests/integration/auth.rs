@@ -1088,3 +1088,135 @@ on_both_backends!(api_responses_carry_security_headers, |app| {
         );
     }
 });
+
+on_both_backends!(resending_the_verification_link, |app| {
+    let user = app.signup("ada@example.com", "Acme").await;
+    let mails = |app: &TestApp| {
+        app.outbox()
+            .iter()
+            .filter(|m| m.contains("/verify-email"))
+            .count()
+    };
+    assert_eq!(mails(&app), 1);
+    let resend = || {
+        app.call(
+            "POST",
+            "/api/v1/auth/resend-verification",
+            Some(&user.access),
+            None,
+        )
+    };
+    let r = resend().await;
+    assert!(r.status < 300, "{}", r.text());
+    assert_eq!(mails(&app), 2, "a fresh link is mailed");
+    let token = app.mailed_token("ada@example.com", "/verify-email");
+    let r = app
+        .call(
+            "POST",
+            "/api/v1/auth/verify-email",
+            None,
+            Some(json!({"token": token})),
+        )
+        .await;
+    assert!(
+        r.status < 300,
+        "the new link confirms the address: {}",
+        r.text()
+    );
+    let r = resend().await;
+    assert_eq!(r.status, 409, "{}", r.text());
+    assert_eq!(r.json()["error"]["code"], "already_verified");
+    // Three an hour at most, then 429 with when to come back.
+    assert_eq!(resend().await.status, 409);
+    let r = resend().await;
+    assert_eq!(r.status, 429, "{}", r.text());
+    assert!(
+        r.header("retry-after")
+            .is_some_and(|s| s.parse::<u64>().is_ok_and(|n| n > 0))
+    );
+});
+
+on_both_backends!(sign_up_and_reset_requests_are_rate_limited, |app| {
+    for i in 0..10 {
+        app.signup(&format!("u{i}@example.com"), &format!("Org {i}"))
+            .await;
+    }
+    let r = app
+        .call(
+            "POST",
+            "/api/v1/auth/signup",
+            None,
+            Some(json!({"email": "u10@example.com", "password": PASSWORD, "org_name": "Org 10"})),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        429,
+        "the eleventh sign-up from one address in an hour: {}",
+        r.text()
+    );
+    assert!(r.header("retry-after").is_some());
+    let reset = || {
+        app.call(
+            "POST",
+            "/api/v1/auth/password-reset",
+            None,
+            Some(json!({"email": "u1@example.com"})),
+        )
+    };
+    for _ in 0..3 {
+        let r = reset().await;
+        assert!(r.status < 300, "{}", r.text());
+    }
+    let r = reset().await;
+    assert_eq!(
+        r.status,
+        429,
+        "a fourth reset of one account in an hour: {}",
+        r.text()
+    );
+    assert!(r.header("retry-after").is_some());
+    // An hour later they are allowed again.
+    app.clock.advance_secs(3601);
+    assert!(reset().await.status < 300);
+});
+
+on_both_backends!(recovery_codes_can_be_replaced_with_a_current_code, |app| {
+    let user = app.signup("ada@example.com", "Acme").await;
+    let (secret, old) = enrol(&app, &user.access).await;
+    let replace = |code: String| {
+        app.call(
+            "POST",
+            "/api/v1/me/mfa/recovery-codes",
+            Some(&user.access),
+            Some(json!({"code": code})),
+        )
+    };
+    let r = replace("000000".into()).await;
+    assert!(
+        r.status == 401 || r.status == 422,
+        "a wrong code: {}",
+        r.text()
+    );
+    let r = replace(totp_now(&app, &secret)).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let fresh: Vec<String> = r.json()["recovery_codes"]
+        .as_array()
+        .expect("codes")
+        .iter()
+        .filter_map(|c| c.as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(fresh.len(), 10);
+    assert!(fresh.iter().all(|c| !old.contains(c)), "every code is new");
+    // The old codes no longer sign in; a new one does, once.
+    let r = app.login("ada@example.com", PASSWORD, Some(&old[0])).await;
+    assert_eq!(r.status, 401, "{}", r.text());
+    let r = app
+        .login("ada@example.com", PASSWORD, Some(&fresh[0]))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = app
+        .login("ada@example.com", PASSWORD, Some(&fresh[0]))
+        .await;
+    assert_eq!(r.status, 401, "a recovery code works once");
+});

@@ -167,6 +167,46 @@ on_both_backends!(threads_mentions_and_who_may_change_what, |app| {
         .cloned()
         .expect("acme");
     assert_eq!(acme["unread_mentions"], 1, "{me}");
+    // Mentions on an analysis made private no longer count for those who cannot see it.
+    let unread_of = |who: &crate::identity::User| {
+        let (app, access, slug) = (&app, who.access.clone(), owner.org_slug.clone());
+        async move {
+            let me = app
+                .call("GET", "/api/v1/me", Some(&access), None)
+                .await
+                .json();
+            me["orgs"]
+                .as_array()
+                .expect("orgs")
+                .iter()
+                .find(|o| o["slug"] == slug.as_str())
+                .map(|o| o["unread_mentions"].clone())
+                .expect("the organisation")
+        }
+    };
+    let sharing = format!("/api/v1/analyses/{id}/sharing");
+    let (status, _) = call(
+        &app,
+        &owner,
+        "PUT",
+        &sharing,
+        Some(json!({"visibility": "private"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(unread_of(&vera).await, 0);
+    let (_, m) = call(&app, &vera, "GET", "/api/v1/mentions", None).await;
+    assert_eq!(m["unread"], 0, "{m}");
+    let (status, _) = call(
+        &app,
+        &owner,
+        "PUT",
+        &sharing,
+        Some(json!({"visibility": "org"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(unread_of(&vera).await, 1);
     let (status, _) = call(&app, &vera, "POST", "/api/v1/mentions/read", None).await;
     assert_eq!(status, 204);
     let (_, m) = call(&app, &vera, "GET", "/api/v1/mentions", None).await;
@@ -479,5 +519,26 @@ on_both_backends!(comments_are_pushed_to_watchers_live, |app| {
     assert_eq!(status, 204);
     let (_, data) = next_event(&mut body, &mut pending).await;
     assert!(data.contains("\"deleted\""), "{data}");
+
+    // Made private by its author, the analysis drops out of Alice's reach: her stream is told
+    // and ends at the next recheck.
+    let (status, _) = call(
+        &app,
+        &owner,
+        "PUT",
+        &format!("/api/v1/analyses/{id}/sharing"),
+        Some(json!({"visibility": "private"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (event, data) =
+        tokio::time::timeout(Duration::from_secs(15), next_event(&mut body, &mut pending))
+            .await
+            .expect("within a recheck");
+    assert_eq!((event.as_str(), data.as_str()), ("revoked", id.as_str()));
+    let rest = tokio::time::timeout(Duration::from_secs(5), body.collect())
+        .await
+        .expect("the stream ends");
+    assert!(rest.is_ok());
     workers.stop(Duration::from_secs(5)).await;
 });

@@ -64,7 +64,9 @@ pub fn fingerprint(message: &str, stack: &str) -> Fingerprint {
 fn frame_of(line: &str) -> Option<String> {
     let strip_line = |s: &str| s.split(':').next().unwrap_or(s).to_owned();
     if let Some(rest) = line.strip_prefix("at ") {
-        // Java `at a.b.C.m(C.java:10)`, .NET `at A.B.M() in x.cs:line 3`, Node `at fn (file:1:2)`.
+        // Java `at a.b.C.m(C.java:10)`, .NET `at A.B.M() in x.cs:line 3`, Node `at fn (file:1:2)`
+        // and `at async fn (file:1:2)` (the same frame, awaited).
+        let rest = rest.strip_prefix("async ").unwrap_or(rest);
         let name = rest.split(['(', ' ']).next().unwrap_or(rest);
         return Some(strip_line(name));
     }
@@ -266,6 +268,18 @@ mod tests {
         assert_eq!(
             (py.exception.as_str(), py.frames.as_slice()),
             ("ValueError", &["app.py in handle".to_owned()][..])
+        );
+    }
+
+    #[test]
+    fn an_awaited_node_frame_is_the_same_frame() {
+        let stack = "TypeError: Cannot read properties of undefined (reading 'id')\n    at async OrderService.create (/app/src/orders.js:41:17)\n    at Router.handle (/app/src/router.js:9:3)";
+        let fp = fingerprint("create failed", stack);
+        assert_eq!(fp.exception, "TypeError");
+        assert_eq!(
+            fp.frames,
+            ["OrderService.create", "Router.handle"],
+            "no frame named async"
         );
     }
 

@@ -341,6 +341,20 @@ async fn publish(state: &AppState, ctx: &OrgContext, row: &comments::Row, action
         .await;
 }
 
+/// Whether the person behind `ctx` may still see analysis `id`, with their membership, role
+/// and the analysis' sharing as they are now (not as when the stream began).
+async fn still_visible(state: &AppState, ctx: &OrgContext, id: &str) -> Result<bool, AppError> {
+    let user = &ctx.caller.user.id;
+    let mut tx = ctx.begin_read(&state.db).await?;
+    let Some(role) = orgs::role_of(&mut tx, &ctx.org.id, user).await? else {
+        return Ok(false);
+    };
+    let grants = Grants::of_member(&mut tx, &ctx.org.id, user, &role, Some(id)).await?;
+    let row = analyses::by_id(&mut tx, &ctx.org.id, id).await?;
+    tx.commit().await?;
+    Ok(row.is_some_and(|r| grants.on(&r.subject()).is_some()))
+}
+
 /// `GET /analyses/{id}/comments/events`: every comment posted, edited or deleted on the
 /// analysis (or on one of its patterns) from now on, as server-sent events (`event: comment`,
 /// `data:` which comment and what happened), for pages to refetch the discussion.
@@ -361,6 +375,7 @@ pub async fn events(
     authorize(&state, &ctx, &id, Permission::ViewAnalyses).await?;
     let (mut sink, stream) = futures::channel::mpsc::channel::<Result<Event, Infallible>>(16);
     let org_id = ctx.org.id.clone();
+    let person = is_person(&ctx);
     tokio::spawn(async move {
         let mut check = tokio::time::interval(CHECK_EVERY);
         check.tick().await;
@@ -391,6 +406,18 @@ pub async fn events(
                 _ = check.tick() => {
                     if sink.is_closed() {
                         return;
+                    }
+                    // Someone removed from the organisation, or from the analysis' audience,
+                    // stops hearing about it.
+                    if person {
+                        match still_visible(&state, &ctx, &id).await {
+                            Ok(true) => {}
+                            Ok(false) => {
+                                let _ = sink.send(Ok(Event::default().event("revoked").data(&id))).await;
+                                return;
+                            }
+                            Err(e) => tracing::warn!(error = %e, "cannot recheck a discussion's watcher"),
+                        }
                     }
                 }
             }

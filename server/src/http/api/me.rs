@@ -15,6 +15,7 @@ use crate::db::Scope;
 use crate::http::error::{AppError, FieldError};
 use crate::state::AppState;
 use crate::tenancy::orgs;
+use crate::tenancy::sharing::Grants;
 
 /// One organisation in `GET /me`.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -59,7 +60,20 @@ pub struct PreferencesPatch {
 pub async fn show(State(state): State<AppState>, caller: Caller) -> Result<Json<Me>, AppError> {
     let mut tx = state.db.begin_read(Scope::System).await?;
     let memberships = orgs::for_user(&mut tx, &caller.user.id).await?;
-    let unread = crate::comments::unread_by_org(&mut tx, &caller.user.id).await?;
+    let mut unread = crate::comments::unread_by_org(&mut tx, &caller.user.id).await?;
+    // Mentions on analyses the member can no longer see (made private, unshared) do not count.
+    for (org, role) in &memberships {
+        if unread.get(&org.id).copied().unwrap_or(0) == 0 {
+            continue;
+        }
+        let grants = Grants::of_member(&mut tx, &org.id, &caller.user.id, role, None).await?;
+        let (_, visible) =
+            crate::comments::mentions_of(&mut tx, &org.id, &caller.user.id, 0, |a| {
+                grants.on(a).is_some()
+            })
+            .await?;
+        unread.insert(org.id.clone(), visible);
+    }
     let token_org = match &caller.credential {
         crate::auth::caller::Credential::Token(t) => Some(t.org_id.clone()),
         crate::auth::caller::Credential::Session { .. } => None,
