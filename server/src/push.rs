@@ -123,7 +123,8 @@ pub async fn run(push: &Push) -> anyhow::Result<Ended> {
             _ => {
                 let stage = p["stage"].as_str().unwrap_or(status).replace('_', " ");
                 let detail = format!(
-                    "{} events, {} patterns",
+                    "{} lines, {} events, {} patterns",
+                    thousands(p["lines"].as_u64().unwrap_or(0)),
                     thousands(p["events"].as_u64().unwrap_or(0)),
                     thousands(p["patterns"].as_u64().unwrap_or(0))
                 );

@@ -13,7 +13,8 @@ use super::error::ApiError;
 /// How far an analysis has got.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProgressView {
-    /// `queued`, `reading`, `mining`, `correlating`, `done`, `failed` or `cancelled`.
+    /// `queued`, `reading`, `mining`, `correlating`, `generating_tests`, `done`, `failed` or
+    /// `cancelled`.
     pub stage: String,
     /// 0 to 100.
     pub percent: f64,
@@ -26,6 +27,9 @@ pub struct ProgressView {
     /// Events read in the current pass.
     #[serde(default)]
     pub events: u64,
+    /// Physical lines read in the current pass.
+    #[serde(default)]
+    pub lines: u64,
     /// Patterns found so far.
     #[serde(default)]
     pub patterns: u64,

@@ -249,7 +249,7 @@ pub fn LiveProgress(
                         "deleted" => "This analysis was deleted.".to_owned(),
                         "generating_tests" => format!("{} events · {} patterns · writing tests for the error patterns", thousands(p.events), thousands(p.patterns)),
                         _ => {
-                            let mut text = format!("{} events · {} patterns", thousands(p.events), thousands(p.patterns));
+                            let mut text = format!("{} lines · {} events · {} patterns", thousands(p.lines), thousands(p.events), thousands(p.patterns));
                             if p.bytes_total > 0 {
                                 text.push_str(&format!(" · {} of {}", size(p.bytes_read as f64), size(p.bytes_total as f64)));
                             }

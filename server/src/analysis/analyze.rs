@@ -434,10 +434,15 @@ fn mine(
     let mut shapes = Vec::new();
     let mut range: Option<(i64, i64)> = None;
     let mut events = 0u64;
+    // Lines of the files before this one, and of this one up to the event at hand.
+    let (mut lines_before, mut last_line) = (0u64, 0u64);
     for source in sources {
+        lines_before += last_line;
+        last_line = 0;
         for event in events_of(source, options, &tracker.read)? {
             let event = event.map_err(|e| event_error(&source.name, e))?;
-            if !tracker.tick(events, miner.live_shapes() as u64) {
+            last_line = event.end_line;
+            if !tracker.tick(events, lines_before + last_line, miner.live_shapes() as u64) {
                 return Err(AnalyzeError::Cancelled);
             }
             let exact = if event.field("client_ip").is_some() {
@@ -533,7 +538,7 @@ pub fn analyze_observed(
         let mut file_events = 0u64;
         for event in events.by_ref() {
             let event = event.map_err(|e| event_error(&source.name, e))?;
-            cancelled(tracker.tick(index, template_count))?;
+            cancelled(tracker.tick(index, lines + event.end_line, template_count))?;
             let mut request = http::extract(&event);
             if let Some(path) = &mut request.path {
                 *path = routes.apply(path);
@@ -1068,6 +1073,51 @@ fn endpoint_list(endpoints: FxHashMap<(String, String), EndpointAcc>) -> Vec<End
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Keeps every report.
+    struct Reports(Vec<progress::Progress>);
+
+    impl progress::Observer for Reports {
+        fn progress(&mut self, p: &progress::Progress) -> bool {
+            self.0.push(*p);
+            true
+        }
+    }
+
+    #[test]
+    fn progress_counts_lines_events_and_patterns_across_files() {
+        // Two files of 6,000 events; each event after the first of a file spans two lines.
+        let file = |name: &str| {
+            let mut text = String::new();
+            for i in 0..6_000 {
+                text.push_str(&format!("2026-12-01T10:00:00Z ERROR job {i} failed\n"));
+                text.push_str("  at worker.run(worker.py:3)\n");
+            }
+            Source::bytes(name, text.into_bytes())
+        };
+        let mut reports = Reports(Vec::new());
+        analyze_observed(
+            &[file("a.log"), file("b.log")],
+            Options::default(),
+            &mut reports,
+        )
+        .expect("analyses");
+        let reading: Vec<&progress::Progress> = reports
+            .0
+            .iter()
+            .filter(|p| p.stage == progress::Stage::Reading && p.events > 0)
+            .collect();
+        assert!(reading.len() >= 2, "{:?}", reports.0);
+        for p in &reading {
+            assert!(p.lines >= p.events, "{p:?}");
+        }
+        let last = reading.last().expect("a report");
+        assert!(
+            last.events > 6_000,
+            "reports reach the second file: {last:?}"
+        );
+        assert!(last.lines > 12_000, "lines count across files: {last:?}");
+    }
 
     #[test]
     fn comparison_with_a_previous_run() {

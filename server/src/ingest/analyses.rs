@@ -64,6 +64,9 @@ pub struct Progress {
     pub bytes_total: u64,
     /// Events read in the current pass.
     pub events: u64,
+    /// Physical lines read in the current pass.
+    #[serde(default)]
+    pub lines: u64,
     /// Patterns found so far.
     pub patterns: u64,
 }

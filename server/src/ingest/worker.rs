@@ -466,6 +466,7 @@ async fn analyze_job(
         stage: "generating_tests".into(),
         percent: GENERATING_AT,
         events: analysis.summary.events,
+        lines: analysis.summary.lines,
         patterns: u64::try_from(analysis.patterns.len()).unwrap_or(u64::MAX),
         ..Progress::default()
     };
@@ -650,6 +651,7 @@ fn from_engine(p: &progress::Progress) -> Progress {
         bytes_read: p.bytes_read,
         bytes_total: p.bytes_total,
         events: p.events,
+        lines: p.lines,
         patterns: p.patterns,
     }
 }

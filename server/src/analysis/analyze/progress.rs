@@ -34,6 +34,8 @@ pub struct Progress {
     pub bytes_total: u64,
     /// Events read so far in this pass.
     pub events: u64,
+    /// Physical lines read so far in this pass (an event may span several).
+    pub lines: u64,
     /// Distinct shapes so far (reading) or templates (afterwards).
     pub patterns: u64,
 }
@@ -104,15 +106,15 @@ impl<'a> Tracker<'a> {
     pub fn enter(&mut self, stage: Stage, patterns: u64) -> bool {
         self.stage = stage;
         self.read.store(0, Ordering::Relaxed);
-        self.report(0, patterns)
+        self.report(0, 0, patterns)
     }
 
     /// Reports after every few thousand events.
-    pub fn tick(&mut self, events: u64, patterns: u64) -> bool {
-        !events.is_multiple_of(REPORT_EVERY) || self.report(events, patterns)
+    pub fn tick(&mut self, events: u64, lines: u64, patterns: u64) -> bool {
+        !events.is_multiple_of(REPORT_EVERY) || self.report(events, lines, patterns)
     }
 
-    fn report(&mut self, events: u64, patterns: u64) -> bool {
+    fn report(&mut self, events: u64, lines: u64, patterns: u64) -> bool {
         let bytes_read = self.read.load(Ordering::Relaxed).min(self.total);
         let fraction = if self.total == 0 {
             0.0
@@ -130,6 +132,7 @@ impl<'a> Tracker<'a> {
             bytes_read,
             bytes_total: self.total,
             events,
+            lines,
             patterns,
         })
     }

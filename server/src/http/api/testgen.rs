@@ -614,6 +614,16 @@ pub async fn delete_template(
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
+/// 422 with one message per field.
+fn invalid(problems: Vec<(&'static str, String)>) -> AppError {
+    AppError::Invalid(
+        problems
+            .into_iter()
+            .map(|(field, message)| FieldError { field, message })
+            .collect(),
+    )
+}
+
 async fn save_template(
     state: &AppState,
     ctx: &OrgContext,
@@ -644,12 +654,7 @@ async fn save_template(
         ));
     }
     if !problems.is_empty() {
-        return Err(AppError::Invalid(
-            problems
-                .into_iter()
-                .map(|(field, message)| FieldError { field, message })
-                .collect(),
-        ));
+        return Err(invalid(problems));
     }
     templates::put(
         &mut tx,
@@ -694,12 +699,7 @@ pub async fn preview_template(
 ) -> Result<Json<GeneratedFile>, AppError> {
     let problems = custom::problems(&body);
     if !problems.is_empty() {
-        return Err(AppError::Invalid(
-            problems
-                .into_iter()
-                .map(|(field, message)| FieldError { field, message })
-                .collect(),
-        ));
+        return Err(invalid(problems));
     }
     let path = custom::path(body.framework, &body.name);
     let mut request = saved_request(&state, &ctx).await?;
