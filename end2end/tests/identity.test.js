@@ -135,8 +135,9 @@ test('sign up, create an organisation, enrol MFA, invite, accept, change role', 
   // The owner makes them an admin.
   await page.reload();
   await hydrated(page);
+  const promoted = page.waitForResponse((r) => r.url().includes('/rpc/change_member_role') && r.ok());
   await page.getByLabel('Role of grace@acme.example').selectOption('admin');
-  await page.waitForResponse((r) => r.url().includes('/rpc/change_member_role') && r.ok());
+  await promoted;
   await page.screenshot({ path: join(artifacts, 'org-as-owner.png'), fullPage: true });
 
   // An API token for CI: shown once, and it works from outside the browser.
@@ -159,8 +160,9 @@ test('sign up, create an organisation, enrol MFA, invite, accept, change role', 
   await theirs.waitForURL(`${server.base}/orgs/acme/audit`);
   await theirs.getByTestId('audit').getByText('member.role_changed').waitFor();
   // Filtering by who acted narrows the list to the owner's entries.
+  const filtered = theirs.waitForResponse((r) => r.url().includes('/rpc/audit_log') && r.ok());
   await theirs.getByLabel('Who').selectOption({ label: 'ada@acme.example' });
-  await theirs.waitForResponse((r) => r.url().includes('/rpc/audit_log') && r.ok());
+  await filtered;
   const actors = await theirs.getByTestId('audit').locator('tbody tr td:nth-child(3)').allInnerTexts();
   assert.ok(actors.length > 0 && actors.every((a) => a === 'ada@acme.example'), actors.join(','));
   await theirs.screenshot({ path: join(artifacts, 'audit-log.png'), fullPage: true });
@@ -190,8 +192,9 @@ test('sign up, create an organisation, enrol MFA, invite, accept, change role', 
   await roles.getByLabel('view analyses', { exact: true }).check();
   await roles.getByRole('button', { name: 'Create role' }).click();
   await page.getByText('Role created.').waitFor();
+  const assigned = page.waitForResponse((r) => r.url().includes('/rpc/change_member_role') && r.ok());
   await page.getByLabel('Role of grace@acme.example').selectOption({ label: 'Auditor' });
-  await page.waitForResponse((r) => r.url().includes('/rpc/change_member_role') && r.ok());
+  await assigned;
   await theirs.reload();
   await hydrated(theirs);
   await theirs.getByRole('link', { name: 'Audit log' }).waitFor();
