@@ -50,8 +50,10 @@ if [ "$mode" = test ]; then
   # The real toolchains that cross-check generated tests: ruby -c, php -l, gofmt -e, and javac
   # with the JUnit 5 and Mockito jars.
   apt_install ruby php-cli golang-go default-jdk-headless junit5 libmockito-java
-  # The sandbox runs generated pytest suites with the system Python as an unprivileged user.
-  apt_install python3-pytest python3-requests
+  # The sandbox runs generated suites with the host's toolchains as an unprivileged user:
+  # pytest and Selenium with the system Python, RSpec, PHPUnit, go test and the JUnit console
+  # launcher (junit5, above).
+  apt_install python3-pytest python3-requests python3-selenium ruby-rspec phpunit
   # A real SMTP server on loopback for the mail tests.
   if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
     log "pip install aiosmtpd"

@@ -47,6 +47,8 @@ pub struct Config {
     pub ingest: ingest::IngestConfig,
     /// Running generated test suites in the sandbox.
     pub test_runner: crate::testgen::sandbox::RunnerConfig,
+    /// Calls to model providers.
+    pub ai: crate::ai::AiConfig,
 }
 
 /// An SMTP URL, which may carry a password: never printed.
@@ -271,8 +273,36 @@ impl Config {
             })?;
             test_runner.cpu_seconds = test_runner.wall_seconds;
         }
+        let mut ai = crate::ai::AiConfig::default();
+        let seconds = |name: &'static str, range: std::ops::RangeInclusive<u64>| {
+            get(name)
+                .map(|raw| {
+                    raw.parse::<u64>()
+                        .ok()
+                        .filter(|s| range.contains(s))
+                        .map(std::time::Duration::from_secs)
+                        .ok_or_else(|| {
+                            ConfigError::new(
+                                name,
+                                format!(
+                                    "{raw:?} is not a number of seconds between {} and {}",
+                                    range.start(),
+                                    range.end()
+                                ),
+                            )
+                        })
+                })
+                .transpose()
+        };
+        if let Some(timeout) = seconds("FAULTLINE_AI_TIMEOUT_SECONDS", 1..=600)? {
+            ai.timeout = timeout;
+        }
+        if let Some(ttl) = seconds("FAULTLINE_AI_CACHE_SECONDS", 0..=30 * 86_400)? {
+            ai.cache_ttl = ttl;
+        }
         Ok(Self {
             test_runner,
+            ai,
             ingest,
             addr,
             database_url,

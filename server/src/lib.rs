@@ -3,6 +3,7 @@
 //! `main.rs` only parses the command line; everything it runs lives here so integration tests
 //! drive the same router in-process.
 
+pub mod ai;
 pub mod analysis;
 pub mod audit;
 pub mod auth;
@@ -54,6 +55,11 @@ impl AppState {
         clock: Arc<dyn clock::Clock>,
     ) -> anyhow::Result<Self> {
         let auth = Arc::new(auth::Auth::new(&config, clock.clone())?);
+        let secret = config
+            .secret_key
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("FAULTLINE_SECRET_KEY: no secret key resolved"))?;
+        let ai = Arc::new(ai::Ai::new(secret.expose(), config.ai.clone())?);
         let storage = storage::Storage::open(&config.ingest.storage)
             .map_err(|e| anyhow::anyhow!("FAULTLINE_STORAGE_URL: {e}"))?;
         let ingest = Arc::new(ingest::Ingest {
@@ -77,6 +83,7 @@ impl AppState {
         Ok(Self {
             db,
             auth,
+            ai,
             ingest,
             clock,
             refresh_cache: Arc::default(),

@@ -32,6 +32,8 @@ pub struct AppState {
     pub started: Instant,
     /// Keys, policies, rate limits and mail for authentication.
     pub auth: Arc<Auth>,
+    /// The model router: provider keys, circuit breakers and the HTTP client.
+    pub ai: Arc<crate::ai::Ai>,
     /// Storage, progress hub and worker identity for uploads and analyses.
     pub ingest: Arc<crate::ingest::Ingest>,
     /// The time, injectable for tests.

@@ -2,6 +2,7 @@
 //! `#[server]` functions.
 
 pub mod account;
+pub mod ai;
 pub mod analyses;
 pub mod comments;
 pub mod compare;

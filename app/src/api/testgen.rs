@@ -195,6 +195,12 @@ impl Framework {
         }
     }
 
+    /// Whether the server's sandbox can run its suites (given the toolchain on the host):
+    /// NUnit needs .NET, and Playwright and Cypress download their own browsers.
+    pub fn runs_in_sandbox(self) -> bool {
+        !matches!(self, Self::Nunit | Self::Playwright | Self::Cypress)
+    }
+
     /// The test types it writes.
     pub fn types(self) -> &'static [TestType] {
         match self {
@@ -773,6 +779,10 @@ pub struct RunReport {
     pub skipped: u32,
     /// Errors outside tests (a file that would not load).
     pub errors: u32,
+    /// Test files (or Go packages) the toolchain could not compile, with the first reason:
+    /// typically unit tests naming the project's own classes, which are not in the sandbox.
+    #[serde(default)]
+    pub unbuilt: Vec<Unbuilt>,
     /// Wall-clock time.
     pub duration_ms: u64,
     /// The runner's exit code; none when it was killed.
@@ -785,6 +795,16 @@ pub struct RunReport {
     pub output: String,
     /// What confined the run.
     pub isolation: Vec<String>,
+}
+
+/// A test file or package that did not compile in a run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Unbuilt {
+    /// The file's path in the suite, or the Go package.
+    pub path: String,
+    /// The compiler's first complaint about it.
+    pub reason: String,
 }
 
 /// A test case written for a person to carry out.

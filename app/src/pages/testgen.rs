@@ -204,7 +204,7 @@ fn SuiteView(
             <a class="button" href=manual("csv") download="">"Manual cases (CSV)"</a>" "
             <a class="button" href=manual("md") download="">"Manual cases (Markdown)"</a>
         </p>
-        {matches!(suite.framework, Framework::Pytest | Framework::Jest | Framework::Mocha).then(|| view! {
+        {suite.framework.runs_in_sandbox().then(|| view! {
             <RunCard org=org.clone() id=id.clone() framework=suite.framework kind=chosen.kind.clone() />
         })}
         <Uncovered org=org.clone() id=id.clone() suite=suite.clone() />
@@ -366,6 +366,8 @@ fn RunResult(report: RunReport) -> impl IntoView {
         (Tone::Danger, "the runner reported nothing".to_owned())
     } else if report.failed + report.errors > 0 {
         (Tone::Danger, "failures".to_owned())
+    } else if !report.unbuilt.is_empty() {
+        (Tone::Warn, "some files not compiled".to_owned())
     } else {
         (Tone::Ok, "no failures".to_owned())
     };
@@ -373,6 +375,12 @@ fn RunResult(report: RunReport) -> impl IntoView {
         .isolation
         .iter()
         .map(|i| view! { <li>{i.clone()}</li> })
+        .collect_view();
+    let unbuilt_count = report.unbuilt.len();
+    let unbuilt = report
+        .unbuilt
+        .iter()
+        .map(|u| view! { <li><code>{u.path.clone()}</code>": "{u.reason.clone()}</li> })
         .collect_view();
     let failed_tone = if report.failed > 0 {
         Tone::Danger
@@ -389,6 +397,12 @@ fn RunResult(report: RunReport) -> impl IntoView {
                 {(report.errors > 0).then(|| view! { <Badge tone=Tone::Danger label=format!("{} errors", report.errors) /> })}
                 <span class="muted">{seconds}</span>
             </p>
+            {(unbuilt_count > 0).then(|| view! {
+                <div class="notice notice--warn" data-testid="run-unbuilt">
+                    <p>{format!("{unbuilt_count} not compiled here. Unit tests name the project's own code, which the sandbox does not have; they compile beside it.")}</p>
+                    <ul>{unbuilt}</ul>
+                </div>
+            })}
             <details>
                 <summary>"Output"</summary>
                 <pre class="code code--output" tabindex="0">{report.output}</pre>

@@ -38,7 +38,7 @@ pub use compare::{CompareError, Comparison, compare};
 pub use context::{Kind as ContextKind, Value as ContextValue};
 pub use families::Family;
 pub use resources::{Figure, Kind as ResourceKind};
-pub use security::Finding;
+pub use security::{Finding, pii_spans};
 pub use stats::{Percentiles, ValueSummary};
 pub use timeline::Timeline;
 

@@ -1,6 +1,7 @@
 //! `/api/v1`: the JSON API. Handlers are thin: they extract the caller or tenant context,
 //! check the permission first, and call the same operations the pages' server functions use.
 
+pub mod ai;
 pub mod analyses;
 pub mod audit;
 pub mod auth;
@@ -165,6 +166,10 @@ fn json_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(comments::events))
         .routes(routes!(comments::mentions))
         .routes(routes!(comments::read_mentions))
+        .routes(routes!(ai::list_providers, ai::create_provider))
+        .routes(routes!(ai::update_provider, ai::delete_provider))
+        .routes(routes!(ai::settings, ai::save_settings))
+        .routes(routes!(ai::explain))
 }
 
 #[derive(utoipa::OpenApi)]
@@ -194,6 +199,7 @@ fn json_routes() -> OpenApiRouter<AppState> {
         (name = "projects", description = "Projects that group analyses by service"),
         (name = "comments", description = "Threaded comments on patterns, followed live, and the mentions they send"),
         (name = "tests", description = "Regression tests generated from an analysis, and the settings they are generated with"),
+        (name = "ai", description = "Optional AI: model providers (keys sealed, never returned), routing, the monthly ceiling, and explanations with fallback to the built-in engine"),
     )
 )]
 struct ApiDoc;

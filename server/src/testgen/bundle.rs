@@ -143,25 +143,74 @@ fn test_docs(plan: &Plan, coverage: &Coverage) -> String {
     out
 }
 
-/// The CI configuration's path and text.
+/// What a CI job needs for a framework: the GitHub Actions set-up step, the container image for
+/// GitLab and Jenkins, and the CircleCI image.
+struct Toolchain {
+    github_setup: &'static str,
+    image: &'static str,
+    circleci_image: &'static str,
+}
+
+fn toolchain(framework: Framework) -> Toolchain {
+    match framework {
+        Framework::Pytest | Framework::Selenium => Toolchain {
+            github_setup: "      - uses: actions/setup-python@v5\n        with:\n          python-version: \"3.12\"\n",
+            image: "python:3.12",
+            circleci_image: "cimg/python:3.12",
+        },
+        // Playwright's install step fetches its browser and the system libraries it needs.
+        Framework::Jest | Framework::Mocha | Framework::Cypress | Framework::Playwright => {
+            Toolchain {
+                github_setup: "      - uses: actions/setup-node@v4\n        with:\n          node-version: \"20\"\n",
+                image: "node:20",
+                circleci_image: "cimg/node:20.11",
+            }
+        }
+        Framework::Junit => Toolchain {
+            github_setup: "      - uses: actions/setup-java@v4\n        with:\n          distribution: temurin\n          java-version: \"17\"\n          cache: maven\n",
+            image: "maven:3.9-eclipse-temurin-17",
+            circleci_image: "cimg/openjdk:17.0",
+        },
+        Framework::Rspec => Toolchain {
+            github_setup: "      - uses: ruby/setup-ruby@v1\n        with:\n          ruby-version: \"3.3\"\n",
+            image: "ruby:3.3",
+            circleci_image: "cimg/ruby:3.3",
+        },
+        // composer's image is PHP's CLI with composer.
+        Framework::Phpunit => Toolchain {
+            github_setup: "      - uses: shivammathur/setup-php@v2\n        with:\n          php-version: \"8.3\"\n          tools: composer\n",
+            image: "composer:2",
+            circleci_image: "cimg/php:8.3",
+        },
+        Framework::Nunit => Toolchain {
+            github_setup: "      - uses: actions/setup-dotnet@v4\n        with:\n          dotnet-version: \"8.0.x\"\n",
+            image: "mcr.microsoft.com/dotnet/sdk:8.0",
+            circleci_image: "mcr.microsoft.com/dotnet/sdk:8.0",
+        },
+        Framework::Gotest => Toolchain {
+            github_setup: "      - uses: actions/setup-go@v5\n        with:\n          go-version: \"1.22\"\n",
+            image: "golang:1.22",
+            circleci_image: "cimg/go:1.22",
+        },
+    }
+}
+
+/// The CI configuration's path and text: the framework's own toolchain, then its install and
+/// run commands.
 pub fn ci_config(framework: Framework, ci: CiSystem) -> (&'static str, String) {
     let (install, run) = commands(framework);
-    let python = framework.language() == Language::Python;
-    let image = if python { "python:3.12" } else { "node:20" };
+    let Toolchain {
+        github_setup: setup,
+        image,
+        circleci_image,
+    } = toolchain(framework);
     match ci {
-        CiSystem::Github => {
-            let setup = if python {
-                "      - uses: actions/setup-python@v5\n        with:\n          python-version: \"3.12\"\n"
-            } else {
-                "      - uses: actions/setup-node@v4\n        with:\n          node-version: \"20\"\n"
-            };
-            (
-                ".github/workflows/faultline-tests.yml",
-                format!(
-                    "name: Regression tests from production logs\non:\n  push:\n  pull_request:\njobs:\n  test:\n    runs-on: ubuntu-latest\n    env:\n      BASE_URL: ${{{{ vars.BASE_URL }}}}\n    steps:\n      - uses: actions/checkout@v4\n{setup}      - run: {install}\n      - run: {run}\n"
-                ),
-            )
-        }
+        CiSystem::Github => (
+            ".github/workflows/faultline-tests.yml",
+            format!(
+                "name: Regression tests from production logs\non:\n  push:\n  pull_request:\njobs:\n  test:\n    runs-on: ubuntu-latest\n    env:\n      BASE_URL: ${{{{ vars.BASE_URL }}}}\n    steps:\n      - uses: actions/checkout@v4\n{setup}      - run: {install}\n      - run: {run}\n"
+            ),
+        ),
         CiSystem::Gitlab => (
             ".gitlab-ci.yml",
             format!(
@@ -177,8 +226,7 @@ pub fn ci_config(framework: Framework, ci: CiSystem) -> (&'static str, String) {
         CiSystem::Circleci => (
             ".circleci/config.yml",
             format!(
-                "version: 2.1\njobs:\n  regression-tests:\n    docker:\n      - image: cimg/{}\n    steps:\n      - checkout\n      - run: {install}\n      - run: {run}\nworkflows:\n  tests:\n    jobs:\n      - regression-tests\n",
-                if python { "python:3.12" } else { "node:20.11" }
+                "version: 2.1\njobs:\n  regression-tests:\n    docker:\n      - image: {circleci_image}\n    steps:\n      - checkout\n      - run: {install}\n      - run: {run}\nworkflows:\n  tests:\n    jobs:\n      - regression-tests\n"
             ),
         ),
     }
@@ -232,4 +280,36 @@ pub fn zip(suite: &Suite) -> std::io::Result<Vec<u8>> {
         archive.finish().map_err(std::io::Error::other)?;
     }
     Ok(out.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ci_configs_set_up_the_frameworks_own_toolchain() {
+        let expect = [
+            (Framework::Pytest, "setup-python", "python:3.12"),
+            (Framework::Jest, "setup-node", "node:20"),
+            (Framework::Junit, "setup-java", "maven:3.9"),
+            (Framework::Rspec, "setup-ruby", "ruby:3.3"),
+            (Framework::Phpunit, "setup-php", "composer:2"),
+            (
+                Framework::Nunit,
+                "setup-dotnet",
+                "mcr.microsoft.com/dotnet/sdk:8.0",
+            ),
+            (Framework::Gotest, "setup-go", "golang:1.22"),
+        ];
+        for (framework, action, image) in expect {
+            let (_, github) = ci_config(framework, CiSystem::Github);
+            assert!(github.contains(action), "{framework}: {github}");
+            let (_, gitlab) = ci_config(framework, CiSystem::Gitlab);
+            assert!(gitlab.contains(&format!("image: {image}")), "{gitlab}");
+            let (_, jenkins) = ci_config(framework, CiSystem::Jenkins);
+            assert!(jenkins.contains(image), "{jenkins}");
+            let (_, circle) = ci_config(framework, CiSystem::Circleci);
+            assert!(circle.contains(commands(framework).1), "{circle}");
+        }
+    }
 }

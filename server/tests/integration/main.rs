@@ -2,6 +2,7 @@
 //! PostgreSQL.
 
 mod accuracy;
+mod ai;
 mod audit;
 mod auth;
 mod compare;

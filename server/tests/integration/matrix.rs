@@ -237,6 +237,48 @@ fn organisation_cases() -> Vec<Case> {
         ),
         c("GET", "/test-templates?org={org}", None, Member, 200),
         c(
+            "GET",
+            "/orgs/{org}/ai/providers",
+            None,
+            Perm("view_analyses"),
+            200,
+        ),
+        c(
+            "POST",
+            "/orgs/{org}/ai/providers",
+            Some(provider_body()),
+            Perm("configure_ai"),
+            201,
+        ),
+        c(
+            "PATCH",
+            "/orgs/{org}/ai/providers/{new_provider}",
+            Some(json!({"enabled": false})),
+            Perm("configure_ai"),
+            200,
+        ),
+        c(
+            "DELETE",
+            "/orgs/{org}/ai/providers/{new_provider}",
+            None,
+            Perm("configure_ai"),
+            204,
+        ),
+        c(
+            "GET",
+            "/orgs/{org}/ai/settings",
+            None,
+            Perm("configure_ai"),
+            200,
+        ),
+        c(
+            "PUT",
+            "/orgs/{org}/ai/settings",
+            Some(json!({"enabled": true, "redact_pii": true})),
+            Perm("configure_ai"),
+            200,
+        ),
+        c(
             "POST",
             "/orgs/{org}/teams/{team}/test-templates",
             Some(template_body()),
@@ -438,6 +480,15 @@ fn analysis_cases() -> Vec<Case> {
             view,
             200,
         ),
+        // A provider the organisation does not have: past the role check, 422 names it (the
+        // answer itself is tested in ai.rs).
+        c(
+            "POST",
+            "/analyses/{analysis}/ai/explain?org={org}",
+            Some(json!({"pattern_id": "{pattern}", "provider": "none-such"})),
+            view,
+            422,
+        ),
         c(
             "GET",
             "/analyses/{analysis}/manual-tests.csv?org={org}",
@@ -445,11 +496,11 @@ fn analysis_cases() -> Vec<Case> {
             view,
             200,
         ),
-        // JUnit suites are not run here: past the role check, 422 names the framework.
+        // NUnit suites are not run here: past the role check, 422 names the framework.
         c(
             "POST",
             "/analyses/{analysis}/tests/run?org={org}",
-            Some(json!({"framework": "junit"})),
+            Some(json!({"framework": "nunit"})),
             create,
             422,
         ),
@@ -637,6 +688,11 @@ async fn comment(app: &TestApp, owner: &User, analysis: &str, pattern: &str) -> 
     made["id"].as_str().expect("comment").to_owned()
 }
 
+/// A model provider that is never called (nothing listens on port 9 of loopback).
+fn provider_body() -> Value {
+    json!({"name": "provider {unique}", "kind": "openai", "base_url": "http://127.0.0.1:9/v1", "api_key": "sk-matrix-key-0000", "models": ["gpt-4o-mini"]})
+}
+
 /// Fills the placeholders of `template` with `objects` of one organisation, creating fresh
 /// objects there for the `{new_…}` ones (so a destructive case never spends another's).
 async fn fill(app: &TestApp, objects: &Objects, template: &str, n: usize) -> String {
@@ -725,6 +781,18 @@ async fn fill(app: &TestApp, objects: &Objects, template: &str, n: usize) -> Str
         )
         .await;
         out = out.replace("{new_template}", &id);
+    }
+    if out.contains("{new_provider}") {
+        let body = provider_body()
+            .to_string()
+            .replace("{unique}", &format!("p{n}"));
+        let id = made(
+            format!("/api/v1/orgs/{org}/ai/providers"),
+            serde_json::from_str(&body).expect("json"),
+            "id",
+        )
+        .await;
+        out = out.replace("{new_provider}", &id);
     }
     if out.contains("{new_comment}") {
         let id = comment(app, owner, &objects.analysis, &objects.pattern).await;
@@ -967,6 +1035,7 @@ fn operation(case: &Case) -> String {
         .replace("{new_token}", "{id}")
         .replace("{new_project}", "{id}")
         .replace("{new_template}", "{id}")
+        .replace("{new_provider}", "{id}")
         .replace("{new_analysis}", "{id}")
         .replace("{analysis}", "{id}")
         .replace("{new_comment}", "{comment}")
@@ -1245,7 +1314,7 @@ fn fn_cases() -> Vec<FnCase> {
         ),
         f(
             "run_tests",
-            "org={org}&id={analysis}&framework=junit&kind=",
+            "org={org}&id={analysis}&framework=nunit&kind=",
             create,
             422,
         ),

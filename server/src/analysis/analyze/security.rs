@@ -752,6 +752,34 @@ fn contains_secret(text: &str) -> bool {
     !secrets(text).is_empty()
 }
 
+/// The byte ranges of personal data and secrets in `text`, each named (`email`, `ip`, `card`,
+/// `secret`), in order and without overlaps: what must not leave the server.
+pub fn pii_spans(text: &str) -> Vec<(usize, usize, &'static str)> {
+    let mut spans: Vec<(usize, usize, &'static str)> = Vec::new();
+    spans.extend(card_numbers(text).into_iter().map(|(s, e)| (s, e, "card")));
+    spans.extend(secrets(text).into_iter().map(|(s, e)| (s, e, "secret")));
+    for word in words(text) {
+        let start = word.as_ptr() as usize - text.as_ptr() as usize;
+        let trimmed = word.trim_end_matches(['.', ':', '!', '?']);
+        if is_email(trimmed) {
+            spans.push((start, start + trimmed.len(), "email"));
+        } else if trimmed.parse::<std::net::IpAddr>().is_ok()
+            || trimmed.parse::<std::net::SocketAddr>().is_ok()
+        {
+            spans.push((start, start + trimmed.len(), "ip"));
+        }
+    }
+    spans.sort_by_key(|&(s, e, _)| (s, std::cmp::Reverse(e)));
+    let mut out: Vec<(usize, usize, &'static str)> = Vec::with_capacity(spans.len());
+    for span in spans {
+        match out.last_mut() {
+            Some(last) if span.0 < last.1 => last.1 = last.1.max(span.1),
+            _ => out.push(span),
+        }
+    }
+    out
+}
+
 /// Replaces e-mail addresses, card numbers and secrets with redacted forms.
 pub fn redact(text: &str) -> String {
     let mut spans: Vec<(usize, usize, String)> = Vec::new();

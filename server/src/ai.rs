@@ -1,0 +1,572 @@
+//! Optional AI. Faultline works fully without it; an organisation that adds model providers
+//! gets explanations (and later recommendations, test bodies and summaries) written by a model.
+//!
+//! One request goes through the router:
+//! 1. AI switched off for the organisation, no provider, or the monthly ceiling reached: the
+//!    built-in engine answers, saying why.
+//! 2. The chain: the provider the caller named, else the task's routing rule, then every other
+//!    enabled provider in order.
+//! 3. For each: the cache (provider, model and prompt hashed, with a time to live), then the
+//!    circuit breaker (a provider that failed repeatedly rests a while), then the call, retried
+//!    on 429, 5xx, timeouts and connection errors with exponential backoff and jitter, honouring
+//!    `Retry-After`.
+//! 4. Every call is recorded as a usage event with its tokens and cost, and audited (who, task,
+//!    provider, model, tokens; never the content). PII is redacted from the prompt first when
+//!    the organisation asks for it.
+//! 5. Nothing answered: the built-in engine does, with a note per provider on what went wrong.
+
+pub mod explain;
+pub mod store;
+pub mod wire;
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use app::api::ai::{AiAnswer, AiSettings, AiTask};
+use sha2::{Digest, Sha256};
+
+use crate::audit;
+use crate::crypto::Sealer;
+use crate::http::error::AppError;
+use crate::state::AppState;
+use crate::tenancy::context::OrgContext;
+
+/// The provider name of answers the built-in engine writes.
+pub const BUILT_IN: &str = "faultline";
+
+/// How calls are made.
+#[derive(Clone, Debug)]
+pub struct AiConfig {
+    /// One call's time limit (`FAULTLINE_AI_TIMEOUT_SECONDS`, default 60).
+    pub timeout: Duration,
+    /// Calls to one provider before moving on.
+    pub attempts: u32,
+    /// The first retry's wait; each later one doubles, plus up to as much again of jitter.
+    pub backoff: Duration,
+    /// The longest `Retry-After` waited for; a longer one moves on to the next provider.
+    pub max_retry_wait: Duration,
+    /// Consecutive failed requests that open a provider's circuit.
+    pub breaker_threshold: u32,
+    /// How long an open circuit keeps the provider out.
+    pub breaker_cooldown: Duration,
+    /// How long a cached answer is reused (`FAULTLINE_AI_CACHE_SECONDS`, default a day).
+    pub cache_ttl: Duration,
+}
+
+impl Default for AiConfig {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(60),
+            attempts: 3,
+            backoff: Duration::from_millis(250),
+            max_retry_wait: Duration::from_secs(10),
+            breaker_threshold: 3,
+            breaker_cooldown: Duration::from_secs(60),
+            cache_ttl: Duration::from_secs(86_400),
+        }
+    }
+}
+
+/// A provider's recent failures.
+#[derive(Default)]
+struct Breaker {
+    failures: u32,
+    open_until: Option<Instant>,
+}
+
+/// The router's shared parts.
+pub struct Ai {
+    client: reqwest::Client,
+    sealer: Sealer,
+    config: AiConfig,
+    breakers: Mutex<HashMap<String, Breaker>>,
+}
+
+impl std::fmt::Debug for Ai {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ai")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Ai {
+    /// The router, its keys sealed under `secret`.
+    pub fn new(secret: &[u8], config: AiConfig) -> anyhow::Result<Self> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("faultline/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Self {
+            client,
+            sealer: Sealer::new(secret, "ai-provider-key"),
+            config,
+            breakers: Mutex::default(),
+        })
+    }
+
+    /// Seals a provider's key, bound to its id.
+    pub fn seal(&self, key: &str, provider_id: &str) -> String {
+        self.sealer.seal(key, provider_id)
+    }
+
+    /// Opens a provider's key.
+    pub fn open(&self, sealed: &str, provider_id: &str) -> Result<String, crate::crypto::Tampered> {
+        self.sealer.open(sealed, provider_id)
+    }
+
+    fn breakers(&self) -> std::sync::MutexGuard<'_, HashMap<String, Breaker>> {
+        self.breakers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// When the provider's circuit is open, how long it stays so.
+    fn resting(&self, provider_id: &str) -> Option<Duration> {
+        let now = Instant::now();
+        let breakers = self.breakers();
+        let until = breakers.get(provider_id)?.open_until?;
+        (until > now).then(|| until - now)
+    }
+
+    fn succeeded(&self, provider_id: &str) {
+        self.breakers().remove(provider_id);
+    }
+
+    /// Counts a failed request; true when it opened the circuit.
+    fn failed(&self, provider_id: &str) -> bool {
+        let mut breakers = self.breakers();
+        let b = breakers.entry(provider_id.to_owned()).or_default();
+        b.failures += 1;
+        if b.failures >= self.config.breaker_threshold {
+            b.failures = 0;
+            b.open_until = Some(Instant::now() + self.config.breaker_cooldown);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The wait before retry `attempt` (1-based): the provider's `Retry-After` when it gave
+    /// one, else exponential backoff with jitter.
+    fn wait(&self, attempt: u32, error: &wire::CallError) -> Duration {
+        if let wire::CallError::RateLimited {
+            retry_after: Some(wait),
+        } = error
+        {
+            return *wait;
+        }
+        let base = self.config.backoff * 2u32.saturating_pow(attempt.saturating_sub(1));
+        let jitter = base.mul_f64(rand::random::<f64>());
+        base + jitter
+    }
+}
+
+/// Replaces personal data and secrets with placeholders (`[email]`, `[ip]`, `[card]`,
+/// `[secret]`).
+pub fn redact(text: &str) -> String {
+    let spans = crate::analysis::analyze::pii_spans(text);
+    if spans.is_empty() {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (start, end, kind) in spans {
+        out.push_str(&text[at..start]);
+        out.push('[');
+        out.push_str(kind);
+        out.push(']');
+        at = end;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+/// The first millisecond of the calendar month (UTC) that `now_ms` falls in.
+pub fn month_start_ms(now_ms: i64) -> i64 {
+    let days = now_ms.div_euclid(86_400_000);
+    let (y, m, _) = app::time::civil_from_days(days);
+    app::time::days_from_civil(y, m, 1) * 86_400_000
+}
+
+fn cache_key(provider_id: &str, model: &str, system: &str, prompt: &str) -> String {
+    let mut hash = Sha256::new();
+    for part in [provider_id, model, system, prompt] {
+        hash.update(part.as_bytes());
+        hash.update([0]);
+    }
+    hex::encode(hash.finalize())
+}
+
+/// One question for a model.
+pub struct Ask<'a> {
+    /// What it is for (routing and usage name it).
+    pub task: AiTask,
+    /// The system prompt.
+    pub system: &'a str,
+    /// The prompt, before redaction.
+    pub prompt: String,
+    /// A provider's id or name to try first.
+    pub provider: Option<&'a str>,
+    /// The most tokens to write.
+    pub max_tokens: u32,
+}
+
+/// A step of the chain: a provider and one of its models.
+struct Step {
+    stored: store::Stored,
+    model: String,
+}
+
+/// Answers `ask` for the caller's organisation through the router; `built_in` writes the
+/// answer when no model does.
+pub async fn ask(
+    state: &AppState,
+    ctx: &OrgContext,
+    ask: Ask<'_>,
+    built_in: impl FnOnce() -> String,
+) -> Result<AiAnswer, AppError> {
+    let ai = &state.ai;
+    let org = ctx.org.id.as_str();
+    let now = state.clock.now_ms();
+    let (settings, providers, spent) = {
+        let mut tx = ctx.begin_read(&state.db).await?;
+        let settings = store::settings(&mut tx, org).await?;
+        let providers = store::list(&mut tx, org).await?;
+        let spent = store::spent_since(&mut tx, org, month_start_ms(now)).await?;
+        tx.commit().await?;
+        (settings, providers, spent)
+    };
+    let fallback = |notes: Vec<String>, built_in: String| AiAnswer {
+        markdown: built_in,
+        provider: BUILT_IN.into(),
+        model: "built-in".into(),
+        tokens_in: 0,
+        tokens_out: 0,
+        cost: 0.0,
+        cached: false,
+        notes,
+    };
+    if let Some(wanted) = ask.provider
+        && !providers
+            .iter()
+            .any(|p| p.provider.id == wanted || p.provider.name.eq_ignore_ascii_case(wanted))
+    {
+        return Err(AppError::Invalid(vec![crate::http::error::FieldError {
+            field: "provider",
+            message: format!("This organisation has no provider {wanted:?}."),
+        }]));
+    }
+    if !settings.enabled {
+        return Ok(fallback(
+            vec!["AI is turned off for this organisation; the built-in engine answered.".into()],
+            built_in(),
+        ));
+    }
+    let chain = chain(&settings, providers, ask.task, ask.provider);
+    if chain.is_empty() {
+        return Ok(fallback(
+            vec!["No model provider is configured (or none is enabled); the built-in engine answered.".into()],
+            built_in(),
+        ));
+    }
+    if let Some(budget) = settings.monthly_budget
+        && spent >= budget
+    {
+        return Ok(fallback(
+            vec![format!(
+                "This month's AI spending ({spent:.4}) has reached the organisation's ceiling ({budget:.4}); the built-in engine answered."
+            )],
+            built_in(),
+        ));
+    }
+    let prompt = if settings.redact_pii {
+        redact(&ask.prompt)
+    } else {
+        ask.prompt.clone()
+    };
+    let mut notes = Vec::new();
+    for Step { stored, model } in chain {
+        let provider = &stored.provider;
+        let key = cache_key(&provider.id, &model, ask.system, &prompt);
+        let fresh_after = now - i64::try_from(ai.config.cache_ttl.as_millis()).unwrap_or(i64::MAX);
+        let hit = {
+            let mut tx = ctx.begin_read(&state.db).await?;
+            let hit = store::cached(&mut tx, org, &key, fresh_after).await?;
+            tx.commit().await?;
+            hit
+        };
+        if let Some(hit) = hit {
+            let answer = AiAnswer {
+                markdown: hit.answer,
+                provider: provider.name.clone(),
+                model: model.clone(),
+                tokens_in: u64::try_from(hit.tokens_in).unwrap_or(0),
+                tokens_out: u64::try_from(hit.tokens_out).unwrap_or(0),
+                cost: 0.0,
+                cached: true,
+                notes,
+            };
+            record(state, ctx, &ask, provider, &model, &answer, "ok", 0).await?;
+            return Ok(answer);
+        }
+        if let Some(rest) = ai.resting(&provider.id) {
+            notes.push(format!(
+                "{} was skipped: it failed repeatedly and rests for another {} s.",
+                provider.name,
+                rest.as_secs().max(1)
+            ));
+            continue;
+        }
+        let api_key = match ai.open(&stored.sealed_key, &provider.id) {
+            Ok(key) => key,
+            Err(e) => {
+                tracing::error!(provider = %provider.id, error = %e, "an AI provider key did not open");
+                notes.push(format!(
+                    "{}'s stored key did not open (it was altered or the server key changed); enter the key again.",
+                    provider.name
+                ));
+                continue;
+            }
+        };
+        let call = wire::Call {
+            kind: provider.kind,
+            base_url: &provider.base_url,
+            api_key: &api_key,
+            model: &model,
+            system: ask.system,
+            prompt: &prompt,
+            max_tokens: ask.max_tokens,
+        };
+        let started = Instant::now();
+        let mut attempt = 0;
+        let outcome = loop {
+            attempt += 1;
+            match wire::complete(&ai.client, &call, ai.config.timeout).await {
+                Ok(reply) => break Ok(reply),
+                Err(e) if e.retryable() && attempt < ai.config.attempts => {
+                    let wait = ai.wait(attempt, &e);
+                    if wait > ai.config.max_retry_wait {
+                        break Err(e);
+                    }
+                    tracing::info!(provider = %provider.id, attempt, error = %e, wait_ms = wait.as_millis() as u64, "AI call failed; retrying");
+                    tokio::time::sleep(wait).await;
+                }
+                Err(e) => break Err(e),
+            }
+        };
+        let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        match outcome {
+            Ok(reply) => {
+                ai.succeeded(&provider.id);
+                let cost = (reply.tokens_in as f64 * provider.price_in_per_1k
+                    + reply.tokens_out as f64 * provider.price_out_per_1k)
+                    / 1000.0;
+                let answer = AiAnswer {
+                    markdown: reply.text,
+                    provider: provider.name.clone(),
+                    model: model.clone(),
+                    tokens_in: reply.tokens_in,
+                    tokens_out: reply.tokens_out,
+                    cost,
+                    cached: false,
+                    notes,
+                };
+                let mut tx = ctx.begin(&state.db).await?;
+                store::cache(
+                    &mut tx,
+                    org,
+                    &store::CacheEntry {
+                        key: &key,
+                        provider_id: &provider.id,
+                        model: &model,
+                        answer: &answer.markdown,
+                        tokens_in: answer.tokens_in,
+                        tokens_out: answer.tokens_out,
+                    },
+                    now,
+                )
+                .await?;
+                tx.commit().await?;
+                record(
+                    state,
+                    ctx,
+                    &ask,
+                    provider,
+                    &model,
+                    &answer,
+                    "ok",
+                    duration_ms,
+                )
+                .await?;
+                return Ok(answer);
+            }
+            Err(e) => {
+                // A refusal is about the content, not the provider's health.
+                let opened = !matches!(e, wire::CallError::Refused(_)) && ai.failed(&provider.id);
+                tracing::warn!(provider = %provider.id, model = %model, error = %e, attempts = attempt, "AI provider failed");
+                notes.push(format!(
+                    "{} ({model}) failed after {attempt} attempt{}: {e}{}",
+                    provider.name,
+                    if attempt == 1 { "" } else { "s" },
+                    if opened {
+                        format!("; it rests for {} s", ai.config.breaker_cooldown.as_secs())
+                    } else {
+                        String::new()
+                    }
+                ));
+                let failed = AiAnswer {
+                    markdown: String::new(),
+                    provider: provider.name.clone(),
+                    model: model.clone(),
+                    tokens_in: 0,
+                    tokens_out: 0,
+                    cost: 0.0,
+                    cached: false,
+                    notes: Vec::new(),
+                };
+                record(
+                    state,
+                    ctx,
+                    &ask,
+                    provider,
+                    &model,
+                    &failed,
+                    e.kind(),
+                    duration_ms,
+                )
+                .await?;
+            }
+        }
+    }
+    notes.push("No provider answered; the built-in engine did.".into());
+    Ok(fallback(notes, built_in()))
+}
+
+/// The providers to try, in order, each with the model to ask.
+fn chain(
+    settings: &AiSettings,
+    providers: Vec<store::Stored>,
+    task: AiTask,
+    wanted: Option<&str>,
+) -> Vec<Step> {
+    let mut enabled: Vec<store::Stored> = providers
+        .into_iter()
+        .filter(|p| p.provider.enabled && !p.provider.models.is_empty())
+        .collect();
+    let mut first: Option<Step> = None;
+    let take = |list: &mut Vec<store::Stored>, at: usize, model: Option<&str>| {
+        let stored = list.remove(at);
+        let model = model
+            .filter(|m| stored.provider.models.iter().any(|x| x == m))
+            .map(str::to_owned)
+            .unwrap_or_else(|| stored.provider.models[0].clone());
+        Step { stored, model }
+    };
+    if let Some(wanted) = wanted
+        && let Some(at) = enabled
+            .iter()
+            .position(|p| p.provider.id == wanted || p.provider.name.eq_ignore_ascii_case(wanted))
+    {
+        first = Some(take(&mut enabled, at, None));
+    } else if let Some(route) = settings.routes.iter().find(|r| r.task == task)
+        && let Some(at) = enabled
+            .iter()
+            .position(|p| p.provider.id == route.provider_id)
+    {
+        first = Some(take(&mut enabled, at, route.model.as_deref()));
+    }
+    let mut out: Vec<Step> = first.into_iter().collect();
+    while !enabled.is_empty() {
+        out.push(take(&mut enabled, 0, None));
+    }
+    out
+}
+
+/// Records a call's usage and audits it (never its content).
+#[expect(clippy::too_many_arguments, reason = "one call's facts, recorded together")]
+async fn record(
+    state: &AppState,
+    ctx: &OrgContext,
+    ask: &Ask<'_>,
+    provider: &app::api::ai::Provider,
+    model: &str,
+    answer: &AiAnswer,
+    outcome: &str,
+    duration_ms: u64,
+) -> Result<(), AppError> {
+    let now = state.clock.now_ms();
+    let mut tx = ctx.begin(&state.db).await?;
+    store::record(
+        &mut tx,
+        &ctx.org.id,
+        &store::Usage {
+            user_id: Some(ctx.caller.user.id.clone()),
+            task: ask.task.as_str(),
+            provider_id: Some(provider.id.clone()),
+            provider: provider.name.clone(),
+            model: model.to_owned(),
+            tokens_in: answer.tokens_in,
+            tokens_out: answer.tokens_out,
+            cost: answer.cost,
+            cached: answer.cached,
+            outcome: outcome.to_owned(),
+            duration_ms,
+        },
+        now,
+    )
+    .await?;
+    let detail = serde_json::json!({
+        "task": ask.task.as_str(),
+        "provider": provider.name,
+        "model": model,
+        "tokens_in": answer.tokens_in,
+        "tokens_out": answer.tokens_out,
+        "cost": answer.cost,
+        "cached": answer.cached,
+        "outcome": outcome,
+    });
+    audit::append(&mut tx, &ctx.event("ai.call", &provider.id, detail), now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_replaces_personal_data() {
+        let text =
+            "login failed for bob@example.com from 203.0.113.9 with token=sk_live_abcdef1234567890";
+        let out = redact(text);
+        assert!(!out.contains("bob@example.com"), "{out}");
+        assert!(!out.contains("203.0.113.9"), "{out}");
+        assert!(!out.contains("abcdef1234567890"), "{out}");
+        assert!(out.contains("[email]") && out.contains("[ip]"), "{out}");
+        assert_eq!(redact("nothing here"), "nothing here");
+    }
+
+    #[test]
+    fn months_start_on_the_first() {
+        // 2026-12-06T10:00:00Z → 2026-12-01T00:00:00Z.
+        let now = app::time::days_from_civil(2026, 12, 6) * 86_400_000 + 36_000_000;
+        assert_eq!(
+            month_start_ms(now),
+            app::time::days_from_civil(2026, 12, 1) * 86_400_000
+        );
+    }
+
+    #[test]
+    fn cache_keys_separate_provider_model_and_prompt() {
+        let a = cache_key("p1", "m", "s", "hello");
+        assert_eq!(a, cache_key("p1", "m", "s", "hello"));
+        assert_ne!(a, cache_key("p2", "m", "s", "hello"));
+        assert_ne!(a, cache_key("p1", "n", "s", "hello"));
+        assert_ne!(a, cache_key("p1", "m", "s", "hello!"));
+        // Parts cannot run into each other.
+        assert_ne!(cache_key("ab", "c", "", ""), cache_key("a", "bc", "", ""));
+    }
+}

@@ -1,0 +1,454 @@
+//! `/api/v1/orgs/{org}/ai/*` and `/api/v1/analyses/{id}/ai/*`: an organisation's model
+//! providers and AI settings, and what a model (or the built-in engine) says about a pattern.
+
+use app::api::ai::{
+    AiAnswer, AiSettings, AiTask, ExplainRequest, Provider, ProviderInput, ProviderKind,
+    ProviderPatch,
+};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+
+use super::extract::ApiJson;
+use crate::ai::{self, store};
+use crate::audit;
+use crate::http::error::{AppError, FieldError};
+use crate::state::AppState;
+use crate::tenancy::context::OrgContext;
+use crate::tenancy::permission::Permission;
+
+/// Models a provider may list.
+const MAX_MODELS: usize = 20;
+/// Longest API key accepted.
+const MAX_KEY_CHARS: usize = 4096;
+/// The highest price per 1,000 tokens accepted (a typo guard).
+const MAX_PRICE: f64 = 1000.0;
+/// Output tokens asked for an explanation.
+const EXPLAIN_TOKENS: u32 = 800;
+
+fn invalid(problems: Vec<(&'static str, String)>) -> AppError {
+    AppError::Invalid(
+        problems
+            .into_iter()
+            .map(|(field, message)| FieldError { field, message })
+            .collect(),
+    )
+}
+
+/// The problems of a provider's fields (absent ones are not checked).
+struct Fields<'a> {
+    name: Option<&'a str>,
+    kind: ProviderKind,
+    base_url: Option<&'a str>,
+    api_key: Option<&'a str>,
+    models: Option<&'a [String]>,
+    price_in: Option<f64>,
+    price_out: Option<f64>,
+}
+
+fn problems(f: &Fields) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    if let Some(name) = f.name {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 80 {
+            out.push((
+                "name",
+                "Give the provider a name of 1 to 80 characters.".into(),
+            ));
+        }
+    }
+    if let Some(url) = f.base_url {
+        match reqwest::Url::parse(url.trim()) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
+                if !u.username().is_empty() || u.password().is_some() || u.fragment().is_some() {
+                    out.push((
+                        "base_url",
+                        "The address may not carry credentials or a fragment; the key goes in api_key.".into(),
+                    ));
+                }
+            }
+            _ => out.push((
+                "base_url",
+                format!(
+                    "Give the provider's address as an http(s) URL, e.g. {}.",
+                    match f.kind {
+                        ProviderKind::Openai => "https://api.openai.com/v1",
+                        ProviderKind::Anthropic => "https://api.anthropic.com",
+                        ProviderKind::Gemini => "https://generativelanguage.googleapis.com/v1beta",
+                    }
+                ),
+            )),
+        }
+    }
+    if let Some(key) = f.api_key {
+        let key = key.trim();
+        if key.is_empty() || key.chars().count() > MAX_KEY_CHARS {
+            out.push(("api_key", "Give the provider's API key.".into()));
+        } else if key.chars().any(char::is_control) {
+            out.push((
+                "api_key",
+                "The key has control characters (a line break?); paste it again.".into(),
+            ));
+        }
+    }
+    if let Some(models) = f.models {
+        let valid = |m: &String| {
+            !m.is_empty()
+                && m.len() <= 200
+                && !m.contains("..")
+                && m.bytes().all(|b| {
+                    b.is_ascii_alphanumeric()
+                        || matches!(b, b'-' | b'_' | b'.' | b':' | b'/' | b'@')
+                })
+        };
+        if models.is_empty() || models.len() > MAX_MODELS {
+            out.push((
+                "models",
+                format!("List 1 to {MAX_MODELS} model names, the default first."),
+            ));
+        } else if let Some(bad) = models.iter().find(|m| !valid(m)) {
+            out.push((
+                "models",
+                format!("{bad:?} is not a model name (letters, digits, - _ . : / @)."),
+            ));
+        }
+    }
+    for (field, price) in [
+        ("price_in_per_1k", f.price_in),
+        ("price_out_per_1k", f.price_out),
+    ] {
+        if let Some(p) = price
+            && !(p.is_finite() && (0.0..=MAX_PRICE).contains(&p))
+        {
+            out.push((
+                field,
+                format!("Give a price per 1,000 tokens between 0 and {MAX_PRICE}."),
+            ));
+        }
+    }
+    out
+}
+
+/// `…abcd`: the key's last four characters, when it is long enough to spare them.
+fn hint(key: &str) -> String {
+    let chars: Vec<char> = key.trim().chars().collect();
+    if chars.len() >= 12 {
+        format!("…{}", chars[chars.len() - 4..].iter().collect::<String>())
+    } else {
+        "…".into()
+    }
+}
+
+/// `GET /orgs/{org}/ai/providers`.
+#[utoipa::path(get, path = "/orgs/{org}/ai/providers", tag = "ai", summary = "The organisation's model providers",
+    description = "In fallback order. Keys are never returned; `key_hint` shows their last characters.",
+    params(("org" = String, Path, description = "Organisation slug or id")),
+    responses(
+        (status = 200, description = "Providers", body = Vec<Provider>),
+        (status = 403, description = "The caller may not view analyses", body = crate::http::error::ErrorEnvelope),
+    ))]
+pub async fn list_providers(
+    State(state): State<AppState>,
+    ctx: OrgContext,
+) -> Result<Json<Vec<Provider>>, AppError> {
+    ctx.require(Permission::ViewAnalyses)?;
+    let mut tx = ctx.begin_read(&state.db).await?;
+    let list = store::list(&mut tx, &ctx.org.id).await?;
+    tx.commit().await?;
+    Ok(Json(list.into_iter().map(|s| s.provider).collect()))
+}
+
+/// `POST /orgs/{org}/ai/providers`.
+#[utoipa::path(post, path = "/orgs/{org}/ai/providers", tag = "ai", summary = "Add a model provider",
+    description = "The key is sealed with AES-256-GCM under the server key, bound to the provider, and never echoed. The provider joins the end of the fallback chain. Needs configure_ai; audited as `ai.provider_created` (without the key).",
+    params(("org" = String, Path, description = "Organisation slug or id")),
+    request_body = ProviderInput,
+    responses(
+        (status = 201, description = "Added", body = Provider),
+        (status = 403, description = "The caller may not configure AI", body = crate::http::error::ErrorEnvelope),
+        (status = 422, description = "A field is missing or wrong, each problem naming its field", body = crate::http::error::ErrorEnvelope),
+    ))]
+pub async fn create_provider(
+    State(state): State<AppState>,
+    ctx: OrgContext,
+    ApiJson(body): ApiJson<ProviderInput>,
+) -> Result<(StatusCode, Json<Provider>), AppError> {
+    ctx.require(Permission::ConfigureAi)?;
+    let mut found = problems(&Fields {
+        name: Some(&body.name),
+        kind: body.kind,
+        base_url: Some(&body.base_url),
+        api_key: Some(&body.api_key),
+        models: Some(&body.models),
+        price_in: Some(body.price_in_per_1k),
+        price_out: Some(body.price_out_per_1k),
+    });
+    let now = state.clock.now_ms();
+    let id = uuid::Uuid::new_v4().to_string();
+    let mut tx = ctx.begin(&state.db).await?;
+    if store::name_taken(&mut tx, &ctx.org.id, body.name.trim(), &id).await? {
+        found.push(("name", "Another provider has that name.".into()));
+    }
+    if !found.is_empty() {
+        return Err(invalid(found));
+    }
+    let stored = store::Stored {
+        provider: Provider {
+            id: id.clone(),
+            name: body.name.trim().to_owned(),
+            kind: body.kind,
+            base_url: body.base_url.trim().trim_end_matches('/').to_owned(),
+            key_hint: hint(&body.api_key),
+            models: body.models.clone(),
+            price_in_per_1k: body.price_in_per_1k,
+            price_out_per_1k: body.price_out_per_1k,
+            position: store::next_position(&mut tx, &ctx.org.id).await?,
+            enabled: true,
+            updated_at_ms: now,
+        },
+        sealed_key: state.ai.seal(body.api_key.trim(), &id),
+    };
+    store::put(&mut tx, &ctx.org.id, &stored, &ctx.caller.user.id, now).await?;
+    let detail = serde_json::json!({"name": stored.provider.name, "kind": body.kind.as_str(), "base_url": stored.provider.base_url, "models": stored.provider.models});
+    audit::append(&mut tx, &ctx.event("ai.provider_created", &id, detail), now).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(stored.provider)))
+}
+
+/// `PATCH /orgs/{org}/ai/providers/{id}`.
+#[utoipa::path(patch, path = "/orgs/{org}/ai/providers/{id}", tag = "ai", summary = "Change a model provider",
+    description = "Only the fields given change; a new `api_key` replaces the sealed one. Needs configure_ai; audited as `ai.provider_updated` (naming the fields changed, never the key).",
+    params(("org" = String, Path, description = "Organisation slug or id"), ("id" = String, Path, description = "Provider id")),
+    request_body = ProviderPatch,
+    responses(
+        (status = 200, description = "Changed", body = Provider),
+        (status = 403, description = "The caller may not configure AI", body = crate::http::error::ErrorEnvelope),
+        (status = 404, description = "No such provider in this organisation", body = crate::http::error::ErrorEnvelope),
+        (status = 422, description = "A field is wrong, each problem naming its field", body = crate::http::error::ErrorEnvelope),
+    ))]
+pub async fn update_provider(
+    State(state): State<AppState>,
+    ctx: OrgContext,
+    Path((_, id)): Path<(String, String)>,
+    ApiJson(patch): ApiJson<ProviderPatch>,
+) -> Result<Json<Provider>, AppError> {
+    ctx.require(Permission::ConfigureAi)?;
+    let now = state.clock.now_ms();
+    let mut tx = ctx.begin(&state.db).await?;
+    let mut stored = store::get(&mut tx, &ctx.org.id, &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut found = problems(&Fields {
+        name: patch.name.as_deref(),
+        kind: stored.provider.kind,
+        base_url: patch.base_url.as_deref(),
+        api_key: patch.api_key.as_deref(),
+        models: patch.models.as_deref(),
+        price_in: patch.price_in_per_1k,
+        price_out: patch.price_out_per_1k,
+    });
+    if let Some(name) = &patch.name
+        && store::name_taken(&mut tx, &ctx.org.id, name.trim(), &id).await?
+    {
+        found.push(("name", "Another provider has that name.".into()));
+    }
+    if !found.is_empty() {
+        return Err(invalid(found));
+    }
+    let mut changed = Vec::new();
+    let p = &mut stored.provider;
+    if let Some(name) = patch.name {
+        p.name = name.trim().to_owned();
+        changed.push("name");
+    }
+    if let Some(url) = patch.base_url {
+        p.base_url = url.trim().trim_end_matches('/').to_owned();
+        changed.push("base_url");
+    }
+    if let Some(key) = patch.api_key {
+        p.key_hint = hint(&key);
+        stored.sealed_key = state.ai.seal(key.trim(), &id);
+        changed.push("api_key");
+    }
+    let p = &mut stored.provider;
+    if let Some(models) = patch.models {
+        p.models = models;
+        changed.push("models");
+    }
+    if let Some(price) = patch.price_in_per_1k {
+        p.price_in_per_1k = price;
+        changed.push("price_in_per_1k");
+    }
+    if let Some(price) = patch.price_out_per_1k {
+        p.price_out_per_1k = price;
+        changed.push("price_out_per_1k");
+    }
+    if let Some(position) = patch.position {
+        p.position = position;
+        changed.push("position");
+    }
+    if let Some(enabled) = patch.enabled {
+        p.enabled = enabled;
+        changed.push("enabled");
+    }
+    p.updated_at_ms = now;
+    store::put(&mut tx, &ctx.org.id, &stored, &ctx.caller.user.id, now).await?;
+    let detail = serde_json::json!({"name": stored.provider.name, "changed": changed});
+    audit::append(&mut tx, &ctx.event("ai.provider_updated", &id, detail), now).await?;
+    tx.commit().await?;
+    Ok(Json(stored.provider))
+}
+
+/// `DELETE /orgs/{org}/ai/providers/{id}`.
+#[utoipa::path(delete, path = "/orgs/{org}/ai/providers/{id}", tag = "ai", summary = "Remove a model provider",
+    description = "Its sealed key and cached answers go with it; usage records stay. Needs configure_ai; audited as `ai.provider_deleted`.",
+    params(("org" = String, Path, description = "Organisation slug or id"), ("id" = String, Path, description = "Provider id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 403, description = "The caller may not configure AI", body = crate::http::error::ErrorEnvelope),
+        (status = 404, description = "No such provider in this organisation", body = crate::http::error::ErrorEnvelope),
+    ))]
+pub async fn delete_provider(
+    State(state): State<AppState>,
+    ctx: OrgContext,
+    Path((_, id)): Path<(String, String)>,
+) -> Result<StatusCode, AppError> {
+    ctx.require(Permission::ConfigureAi)?;
+    let now = state.clock.now_ms();
+    let mut tx = ctx.begin(&state.db).await?;
+    let stored = store::get(&mut tx, &ctx.org.id, &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    store::delete(&mut tx, &ctx.org.id, &id).await?;
+    let detail = serde_json::json!({"name": stored.provider.name});
+    audit::append(&mut tx, &ctx.event("ai.provider_deleted", &id, detail), now).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /orgs/{org}/ai/settings`.
+#[utoipa::path(get, path = "/orgs/{org}/ai/settings", tag = "ai", summary = "The organisation's AI settings",
+    params(("org" = String, Path, description = "Organisation slug or id")),
+    responses(
+        (status = 200, description = "The switch, PII redaction, the monthly ceiling and routing rules", body = AiSettings),
+        (status = 403, description = "The caller may not configure AI", body = crate::http::error::ErrorEnvelope),
+    ))]
+pub async fn settings(
+    State(state): State<AppState>,
+    ctx: OrgContext,
+) -> Result<Json<AiSettings>, AppError> {
+    ctx.require(Permission::ConfigureAi)?;
+    let mut tx = ctx.begin_read(&state.db).await?;
+    let settings = store::settings(&mut tx, &ctx.org.id).await?;
+    tx.commit().await?;
+    Ok(Json(settings))
+}
+
+/// `PUT /orgs/{org}/ai/settings`.
+#[utoipa::path(put, path = "/orgs/{org}/ai/settings", tag = "ai", summary = "Save the organisation's AI settings",
+    description = "`enabled: false` turns AI off entirely (nothing is sent; the built-in engine answers). Routes send a task to a provider (and model) first. Needs configure_ai; audited as `ai.settings_saved`.",
+    params(("org" = String, Path, description = "Organisation slug or id")),
+    request_body = AiSettings,
+    responses(
+        (status = 200, description = "Saved", body = AiSettings),
+        (status = 403, description = "The caller may not configure AI", body = crate::http::error::ErrorEnvelope),
+        (status = 422, description = "A wrong ceiling or a route to an unknown provider or model", body = crate::http::error::ErrorEnvelope),
+    ))]
+pub async fn save_settings(
+    State(state): State<AppState>,
+    ctx: OrgContext,
+    ApiJson(body): ApiJson<AiSettings>,
+) -> Result<Json<AiSettings>, AppError> {
+    ctx.require(Permission::ConfigureAi)?;
+    let now = state.clock.now_ms();
+    let mut tx = ctx.begin(&state.db).await?;
+    let providers = store::list(&mut tx, &ctx.org.id).await?;
+    let mut found = Vec::new();
+    if let Some(budget) = body.monthly_budget
+        && !(budget.is_finite() && budget >= 0.0)
+    {
+        found.push((
+            "monthly_budget",
+            "Give the monthly ceiling as an amount of 0 or more, or none.".into(),
+        ));
+    }
+    let mut tasks = std::collections::HashSet::new();
+    for route in &body.routes {
+        if !tasks.insert(route.task) {
+            found.push((
+                "routes",
+                format!("The task {} has two rules.", route.task.as_str()),
+            ));
+        }
+        match providers
+            .iter()
+            .find(|p| p.provider.id == route.provider_id)
+        {
+            None => found.push((
+                "routes",
+                format!(
+                    "The rule for {} names no provider of this organisation.",
+                    route.task.as_str()
+                ),
+            )),
+            Some(p) => {
+                if let Some(model) = &route.model
+                    && !p.provider.models.contains(model)
+                {
+                    found.push((
+                        "routes",
+                        format!("{} has no model {model:?}.", p.provider.name),
+                    ));
+                }
+            }
+        }
+    }
+    if !found.is_empty() {
+        return Err(invalid(found));
+    }
+    store::save_settings(&mut tx, &ctx.org.id, &body, now).await?;
+    let detail = serde_json::json!({"enabled": body.enabled, "redact_pii": body.redact_pii, "monthly_budget": body.monthly_budget, "routes": body.routes.len()});
+    audit::append(
+        &mut tx,
+        &ctx.event("ai.settings_saved", &ctx.org.id, detail),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(body))
+}
+
+/// `POST /analyses/{id}/ai/explain`.
+#[utoipa::path(post, path = "/analyses/{id}/ai/explain", tag = "ai", summary = "Explain a pattern",
+    description = "A model explains the pattern and its likely root cause from the analysis' evidence, through the organisation's routing, fallback chain and cache; without a provider, with AI off, over the monthly ceiling or when every provider fails, the built-in engine answers (`provider: faultline`) and `notes` say why. The answer is Markdown: render it sanitised. Every model call is recorded as usage and audited as `ai.call` (tokens, not content).",
+    params(("id" = String, Path, description = "Analysis id"), ("org" = Option<String>, Query, description = "Organisation slug or id, when the credential does not imply one")),
+    request_body = ExplainRequest,
+    responses(
+        (status = 200, description = "The explanation", body = AiAnswer),
+        (status = 404, description = "No such analysis or pattern in this organisation", body = crate::http::error::ErrorEnvelope),
+        (status = 409, description = "The analysis has not finished (`not_done`)", body = crate::http::error::ErrorEnvelope),
+        (status = 422, description = "`provider` names no provider of this organisation", body = crate::http::error::ErrorEnvelope),
+    ))]
+pub async fn explain(
+    State(state): State<AppState>,
+    ctx: OrgContext,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ExplainRequest>,
+) -> Result<Json<AiAnswer>, AppError> {
+    let (_, index) = super::patterns::finished(&state, &ctx, &id).await?;
+    let detail = index.detail(&body.pattern_id).ok_or(AppError::NotFound)?;
+    let answer = ai::ask(
+        &state,
+        &ctx,
+        ai::Ask {
+            task: AiTask::Explain,
+            system: ai::explain::SYSTEM,
+            prompt: ai::explain::prompt(&detail),
+            provider: body.provider.as_deref(),
+            max_tokens: EXPLAIN_TOKENS,
+        },
+        || ai::explain::built_in(&detail),
+    )
+    .await?;
+    Ok(Json(answer))
+}

@@ -1,0 +1,789 @@
+//! Optional AI against loopback servers that speak each provider's real wire format (OpenAI
+//! Chat Completions, Anthropic Messages, Gemini generateContent) and misbehave on cue: 429 with
+//! Retry-After, 500, hanging past the timeout, malformed JSON and content-filter refusals.
+//! Proven here: keys sealed and never returned, tampering detected, retry, fallback, the circuit
+//! breaker, the cache, cost and usage, the monthly ceiling, the switch, PII redaction, audit,
+//! and the built-in engine answering whenever no model does.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp};
+use crate::identity::User;
+use crate::tenancy::join;
+
+/// What a fake provider does with the next request.
+#[derive(Clone, Debug)]
+enum Reply {
+    Ok,
+    Status(u16, Option<&'static str>),
+    Hang(Duration),
+    Malformed,
+    Refuse,
+}
+
+/// A request the fake received.
+#[derive(Clone, Debug)]
+struct Seen {
+    path: String,
+    headers: HeaderMap,
+    body: String,
+}
+
+#[derive(Default)]
+struct Script {
+    replies: VecDeque<Reply>,
+    seen: Vec<Seen>,
+}
+
+/// A loopback model provider of one kind.
+struct Fake {
+    kind: &'static str,
+    url: String,
+    script: Arc<Mutex<Script>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Fake {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn ok_body(kind: &str) -> Value {
+    let text = format!("### What it means\n\nExplained by the {kind} model.");
+    match kind {
+        "openai" => {
+            json!({"id": "chatcmpl-1", "object": "chat.completion", "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}], "usage": {"prompt_tokens": 1200, "completion_tokens": 300, "total_tokens": 1500}})
+        }
+        "anthropic" => {
+            json!({"id": "msg_1", "type": "message", "role": "assistant", "content": [{"type": "text", "text": text}], "stop_reason": "end_turn", "usage": {"input_tokens": 1200, "output_tokens": 300}})
+        }
+        _ => {
+            json!({"candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP"}], "usageMetadata": {"promptTokenCount": 1200, "candidatesTokenCount": 300}})
+        }
+    }
+}
+
+fn refusal_body(kind: &str) -> Value {
+    match kind {
+        "openai" => {
+            json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": null, "refusal": "I can't help with that."}, "finish_reason": "stop"}]})
+        }
+        "anthropic" => {
+            json!({"id": "msg_2", "type": "message", "content": [], "stop_reason": "refusal", "usage": {"input_tokens": 10, "output_tokens": 0}})
+        }
+        _ => json!({"promptFeedback": {"blockReason": "SAFETY"}}),
+    }
+}
+
+fn error_body(kind: &str, status: u16) -> Value {
+    let message = if status == 429 {
+        "Rate limit reached"
+    } else {
+        "The server had an error"
+    };
+    match kind {
+        "anthropic" => json!({"type": "error", "error": {"type": "api_error", "message": message}}),
+        "gemini" => json!({"error": {"code": status, "message": message, "status": "UNAVAILABLE"}}),
+        _ => json!({"error": {"message": message, "type": "server_error"}}),
+    }
+}
+
+async fn respond(
+    State((kind, script)): State<(&'static str, Arc<Mutex<Script>>)>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let reply = {
+        let mut s = script.lock().expect("script");
+        s.seen.push(Seen {
+            path: uri.path().to_owned(),
+            headers,
+            body,
+        });
+        s.replies.pop_front().unwrap_or(Reply::Ok)
+    };
+    match reply {
+        Reply::Ok => axum::Json(ok_body(kind)).into_response(),
+        Reply::Refuse => axum::Json(refusal_body(kind)).into_response(),
+        Reply::Malformed => (
+            [("content-type", "application/json")],
+            "{\"choices\": [{\"message\": ",
+        )
+            .into_response(),
+        Reply::Hang(d) => {
+            tokio::time::sleep(d).await;
+            axum::Json(ok_body(kind)).into_response()
+        }
+        Reply::Status(code, retry_after) => {
+            let mut r = (
+                StatusCode::from_u16(code).expect("status"),
+                axum::Json(error_body(kind, code)),
+            )
+                .into_response();
+            if let Some(wait) = retry_after {
+                r.headers_mut()
+                    .insert("retry-after", wait.parse().expect("header"));
+            }
+            r
+        }
+    }
+}
+
+impl Fake {
+    async fn start(kind: &'static str) -> Self {
+        let script = Arc::new(Mutex::new(Script::default()));
+        let router = axum::Router::new()
+            .fallback(axum::routing::post(respond))
+            .with_state((kind, script.clone()));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("binds");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        Self {
+            kind,
+            url,
+            script,
+            task,
+        }
+    }
+
+    fn then(&self, replies: &[Reply]) {
+        self.script
+            .lock()
+            .expect("script")
+            .replies
+            .extend(replies.iter().cloned());
+    }
+
+    fn seen(&self) -> Vec<Seen> {
+        self.script.lock().expect("script").seen.clone()
+    }
+
+    /// The base URL as an operator would enter it.
+    fn base_url(&self) -> String {
+        match self.kind {
+            "openai" => format!("{}/v1", self.url),
+            "anthropic" => self.url.clone(),
+            _ => format!("{}/v1beta", self.url),
+        }
+    }
+}
+
+const KEY: &str = "sk-test-0123456789abcdef";
+
+async fn add_provider(app: &TestApp, owner: &User, fake: &Fake, name: &str) -> Value {
+    let model = match fake.kind {
+        "openai" => "gpt-4o-mini",
+        "anthropic" => "claude-sonnet-4-5",
+        _ => "gemini-2.0-flash",
+    };
+    let (status, body) = app
+        .call_as(
+            owner,
+            "POST",
+            &format!("/api/v1/orgs/{}/ai/providers", owner.org_slug),
+            Some(json!({
+                "name": name,
+                "kind": fake.kind,
+                "base_url": fake.base_url(),
+                "api_key": format!("{KEY}-{name}"),
+                "models": [model, "other-model"],
+                "price_in_per_1k": 0.5,
+                "price_out_per_1k": 2.0,
+            })),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    body
+}
+
+/// An analysis whose error pattern names people and addresses.
+async fn analysed(app: &TestApp, owner: &User) -> (String, String) {
+    let mut log = String::new();
+    for i in 0..40 {
+        log.push_str(&format!(
+            "2026-12-01T10:{:02}:{:02}Z ERROR Login failed for user{}@example.com from 203.0.113.{}: bad credentials\n",
+            i / 60,
+            i % 60,
+            i % 3,
+            10 + i % 5
+        ));
+        log.push_str(&format!(
+            "2026-12-01T10:{:02}:{:02}Z INFO request served in {} ms\n",
+            i / 60,
+            i % 60,
+            10 + i
+        ));
+    }
+    let r = app.upload(owner, "auth.log", "text/plain", log).await;
+    assert!(r.status == 201 || r.status == 200, "{}", r.text());
+    let (status, started) = app
+        .call_as(
+            owner,
+            "POST",
+            "/api/v1/analyses",
+            Some(json!({"upload_ids": [r.json()["id"].clone()]})),
+        )
+        .await;
+    assert_eq!(status, 202, "{started}");
+    let id = started["id"].as_str().expect("id").to_owned();
+    let done = app.wait_for(owner, &id).await;
+    assert_eq!(done["status"], "done", "{done}");
+    let (status, page) = app
+        .call_as(
+            owner,
+            "GET",
+            &format!("/api/v1/analyses/{id}/patterns?q=Login"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let pattern = page["items"][0]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a login pattern: {page}"))
+        .to_owned();
+    (id, pattern)
+}
+
+async fn explain(app: &TestApp, user: &User, id: &str, body: Value) -> (u16, Value) {
+    app.call_as(
+        user,
+        "POST",
+        &format!("/api/v1/analyses/{id}/ai/explain"),
+        Some(body),
+    )
+    .await
+}
+
+async fn save_settings(app: &TestApp, owner: &User, settings: Value) {
+    let (status, body) = app
+        .call_as(
+            owner,
+            "PUT",
+            &format!("/api/v1/orgs/{}/ai/settings", owner.org_slug),
+            Some(settings),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+async fn usage_rows(app: &TestApp, org: &str) -> Vec<(String, String, i64, f64, bool)> {
+    let org = org.to_owned();
+    server::with_db!(&app.raw, pool => sqlx::query_as::<_, (String, String, i64, f64, bool)>(
+        "select provider, outcome, tokens_in, cost, cached from ai_usage where org_id = $1 order by at_ms, id",
+    )
+    .bind(org)
+    .fetch_all(pool)
+    .await)
+    .expect("usage")
+}
+
+/// Forgets cached answers, so the next question reaches a provider.
+async fn clear_cache(app: &TestApp) {
+    server::with_db!(&app.raw, pool => sqlx::query("delete from ai_cache").execute(pool).await.map(drop))
+        .expect("clear cache");
+}
+
+/// Both backends, with a short call timeout so a hanging provider is given up quickly.
+macro_rules! ai_test {
+    ($name:ident, |$app:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($app: TestApp) $body
+
+            #[tokio::test]
+            async fn sqlite() {
+                run(TestApp::try_spawn_with(Backend::Sqlite, &[("FAULTLINE_AI_TIMEOUT_SECONDS", "2")]).await.expect("sqlite")).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                if let Some(app) = TestApp::try_spawn_with(Backend::Postgres, &[("FAULTLINE_AI_TIMEOUT_SECONDS", "2")]).await {
+                    run(app).await;
+                }
+            }
+        }
+    };
+}
+
+ai_test!(providers_keep_their_keys_sealed, |app| {
+    let owner = app.signup("owner@acme.example", "Acme").await;
+    let other = app.signup("owner@beta.example", "Beta").await;
+    let viewer = join(&app, &owner, "viewer@acme.example", "viewer").await;
+    let fake = Fake::start("openai").await;
+    let made = add_provider(&app, &owner, &fake, "OpenAI").await;
+    let id = made["id"].as_str().expect("id").to_owned();
+    let text = made.to_string();
+    assert!(!text.contains(KEY), "the key is never echoed: {text}");
+    assert_eq!(made["key_hint"], "…enAI");
+    assert_eq!(made["position"], 0);
+    let base = format!("/api/v1/orgs/{}/ai/providers", owner.org_slug);
+    let (status, list) = app.call_as(&viewer, "GET", &base, None).await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list.as_array().map(Vec::len), Some(1));
+    assert!(!list.to_string().contains(KEY));
+    // At rest: sealed, not the key.
+    let sealed: String = server::with_db!(&app.raw, pool => sqlx::query_scalar(
+        "select api_key_sealed from ai_providers where id = $1",
+    )
+    .bind(&id)
+    .fetch_one(pool)
+    .await)
+    .expect("row");
+    assert!(
+        sealed.starts_with("v1.") && !sealed.contains(KEY),
+        "{sealed}"
+    );
+
+    // Permissions and tenancy.
+    let (status, _) = app
+        .call_as(
+            &viewer,
+            "POST",
+            &base,
+            Some(json!({"name": "x", "kind": "openai", "base_url": "http://127.0.0.1:9", "api_key": "k", "models": ["m"]})),
+        )
+        .await;
+    assert_eq!(status, 403);
+    let foreign = format!("/api/v1/orgs/{}/ai/providers/{id}", other.org_slug);
+    let (status, _) = app
+        .call_as(&other, "PATCH", &foreign, Some(json!({"enabled": false})))
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = app.call_as(&other, "DELETE", &foreign, None).await;
+    assert_eq!(status, 404);
+
+    // Validation names each field.
+    let (status, body) = app
+        .call_as(
+            &owner,
+            "POST",
+            &base,
+            Some(json!({"name": "openai", "kind": "openai", "base_url": "ftp://x", "api_key": "a\nb", "models": ["bad model"], "price_in_per_1k": -1.0})),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    let fields: Vec<&str> = body["error"]["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .filter_map(|f| f["field"].as_str())
+        .collect();
+    for field in ["name", "base_url", "api_key", "models", "price_in_per_1k"] {
+        assert!(fields.contains(&field), "{field} in {body}");
+    }
+
+    // A sealed key copied onto another provider does not open there: tampering is detected, the
+    // provider is passed over with a note, and the built-in engine answers.
+    let second = add_provider(&app, &owner, &fake, "Second").await;
+    let second_id = second["id"].as_str().expect("id").to_owned();
+    let _workers = server::ingest::Workers::start(&app.state);
+    let (analysis, pattern) = analysed(&app, &owner).await;
+    server::with_db!(&app.raw, pool => sqlx::query(
+        "update ai_providers set api_key_sealed = $1 where id = $2",
+    )
+    .bind(&sealed)
+    .bind(&second_id)
+    .execute(pool)
+    .await
+    .map(drop))
+    .expect("swap");
+    let (status, answer) = explain(
+        &app,
+        &owner,
+        &analysis,
+        json!({"pattern_id": pattern, "provider": "Second"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        answer["provider"], "OpenAI",
+        "the next provider answered: {answer}"
+    );
+    assert!(
+        answer["notes"][0]
+            .as_str()
+            .unwrap_or_default()
+            .contains("did not open"),
+        "{answer}"
+    );
+    // The request carried the right key, and only to the provider whose key opened.
+    let seen = fake.seen();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(
+        seen[0].headers["authorization"],
+        format!("Bearer {KEY}-OpenAI").as_str()
+    );
+
+    // A new key replaces the sealed one; deleting removes the provider.
+    let (status, patched) = app
+        .call_as(
+            &owner,
+            "PATCH",
+            &format!("{base}/{second_id}"),
+            Some(json!({"api_key": "sk-rotated-key-9999", "position": 0})),
+        )
+        .await;
+    assert_eq!(status, 200, "{patched}");
+    assert_eq!(patched["key_hint"], "…9999");
+    let (status, _) = app
+        .call_as(&owner, "DELETE", &format!("{base}/{second_id}"), None)
+        .await;
+    assert_eq!(status, 204);
+    let (_, list) = app.call_as(&owner, "GET", &base, None).await;
+    assert_eq!(list.as_array().map(Vec::len), Some(1));
+    let r = app
+        .call(
+            "GET",
+            &format!("/api/v1/orgs/{}/audit", owner.org_slug),
+            Some(&owner.access),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let audit = r.text();
+    for action in [
+        "ai.provider_created",
+        "ai.provider_updated",
+        "ai.provider_deleted",
+        "ai.call",
+    ] {
+        assert!(audit.contains(action), "{action}");
+    }
+    assert!(
+        !audit.contains(KEY) && !audit.contains("sk-rotated"),
+        "no key in the audit log"
+    );
+});
+
+ai_test!(each_wire_format_answers_with_tokens_and_cost, |app| {
+    let owner = app.signup("owner@acme.example", "Acme").await;
+    let _workers = server::ingest::Workers::start(&app.state);
+    let (analysis, pattern) = analysed(&app, &owner).await;
+    for kind in ["openai", "anthropic", "gemini"] {
+        let fake = Fake::start(kind).await;
+        add_provider(&app, &owner, &fake, kind).await;
+        let (status, answer) = explain(
+            &app,
+            &owner,
+            &analysis,
+            json!({"pattern_id": pattern, "provider": kind}),
+        )
+        .await;
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(answer["provider"], kind, "{answer}");
+        assert_eq!(
+            answer["markdown"],
+            format!("### What it means\n\nExplained by the {kind} model.")
+        );
+        assert_eq!(
+            (answer["tokens_in"].as_u64(), answer["tokens_out"].as_u64()),
+            (Some(1200), Some(300))
+        );
+        // 1.2 × 0.5 + 0.3 × 2.0
+        assert!(
+            (answer["cost"].as_f64().expect("cost") - 1.2).abs() < 1e-9,
+            "{answer}"
+        );
+        assert_eq!(answer["cached"], false);
+        let seen = fake.seen();
+        assert_eq!(seen.len(), 1, "{kind}");
+        let request: Value = serde_json::from_str(&seen[0].body).expect("json");
+        let key = format!("{KEY}-{kind}");
+        match kind {
+            "openai" => {
+                assert_eq!(seen[0].path, "/v1/chat/completions");
+                assert_eq!(
+                    seen[0].headers["authorization"],
+                    format!("Bearer {key}").as_str()
+                );
+                assert_eq!(request["model"], "gpt-4o-mini");
+                assert_eq!(request["messages"][0]["role"], "system");
+                assert!(
+                    request["messages"][1]["content"]
+                        .as_str()
+                        .expect("prompt")
+                        .contains("Login failed")
+                );
+            }
+            "anthropic" => {
+                assert_eq!(seen[0].path, "/v1/messages");
+                assert_eq!(seen[0].headers["x-api-key"], key.as_str());
+                assert_eq!(seen[0].headers["anthropic-version"], "2023-06-01");
+                assert!(request["system"].as_str().is_some());
+                assert!(request["max_tokens"].as_u64().is_some());
+            }
+            _ => {
+                assert_eq!(
+                    seen[0].path,
+                    "/v1beta/models/gemini-2.0-flash:generateContent"
+                );
+                assert_eq!(seen[0].headers["x-goog-api-key"], key.as_str());
+                assert!(
+                    request["contents"][0]["parts"][0]["text"]
+                        .as_str()
+                        .expect("prompt")
+                        .contains("Login failed")
+                );
+            }
+        }
+    }
+    let rows = usage_rows(&app, &owner.org_id).await;
+    assert_eq!(rows.len(), 3);
+    assert!(rows.iter().all(|r| r.1 == "ok" && r.2 == 1200 && !r.4));
+});
+
+ai_test!(failures_retry_fall_back_and_rest, |app| {
+    let owner = app.signup("owner@acme.example", "Acme").await;
+    let _workers = server::ingest::Workers::start(&app.state);
+    let (analysis, pattern) = analysed(&app, &owner).await;
+    let first = Fake::start("openai").await;
+    let second = Fake::start("anthropic").await;
+    add_provider(&app, &owner, &first, "primary").await;
+    add_provider(&app, &owner, &second, "secondary").await;
+    // Different prompts each time (no cache): the provider is named, then not.
+    let ask = |provider: Option<&str>| json!({"pattern_id": pattern, "provider": provider});
+
+    // 429 with Retry-After: 1 is waited for, then the same provider answers.
+    first.then(&[Reply::Status(429, Some("1"))]);
+    let started = Instant::now();
+    let (status, answer) = explain(&app, &owner, &analysis, ask(None)).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["provider"], "primary", "{answer}");
+    assert!(
+        started.elapsed() >= Duration::from_millis(950),
+        "Retry-After honoured"
+    );
+    assert_eq!(first.seen().len(), 2);
+
+    // Three 500s exhaust the primary's attempts: the secondary answers, with a note.
+    clear_cache(&app).await;
+    first.then(&[
+        Reply::Status(500, None),
+        Reply::Status(500, None),
+        Reply::Status(500, None),
+    ]);
+    let (status, answer) = explain(&app, &owner, &analysis, ask(None)).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["provider"], "secondary", "{answer}");
+    let note = answer["notes"][0].as_str().unwrap_or_default();
+    assert!(
+        note.contains("primary") && note.contains("3 attempts") && note.contains("500"),
+        "{note}"
+    );
+    assert_eq!(first.seen().len(), 5);
+
+    // A content-filter refusal (not the provider's fault: it does not count towards its
+    // circuit), a hang past the timeout, then malformed JSON (not retried): each passes to the
+    // next provider.
+    for (reply, expect) in [
+        (Reply::Refuse, "content filter"),
+        (Reply::Hang(Duration::from_secs(5)), "timed out"),
+        (Reply::Malformed, "malformed"),
+    ] {
+        clear_cache(&app).await;
+        // A hang is retried: every attempt hangs.
+        let replies = if matches!(reply, Reply::Hang(_)) {
+            vec![reply.clone(); 3]
+        } else {
+            vec![reply.clone()]
+        };
+        first.then(&replies);
+        let before = first.seen().len();
+        let (status, answer) = explain(&app, &owner, &analysis, ask(Some("primary"))).await;
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(answer["provider"], "secondary", "{reply:?}: {answer}");
+        let note = answer["notes"][0].as_str().unwrap_or_default();
+        assert!(note.contains(expect), "{reply:?}: {note}");
+        let calls = first.seen().len() - before;
+        match reply {
+            Reply::Hang(_) => assert_eq!(calls, 3),
+            _ => assert_eq!(calls, 1, "{reply:?} is not retried"),
+        }
+    }
+    // The primary failed three requests (500s, the hang, the malformed answer): its circuit is
+    // open and it is not called.
+    clear_cache(&app).await;
+    let before = first.seen().len();
+    let (status, answer) = explain(&app, &owner, &analysis, ask(None)).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["provider"], "secondary");
+    assert!(
+        answer["notes"][0]
+            .as_str()
+            .unwrap_or_default()
+            .contains("rests"),
+        "{answer}"
+    );
+    assert_eq!(first.seen().len(), before, "an open circuit sends nothing");
+
+    // Every provider failing leaves the app usable: the built-in engine answers.
+    clear_cache(&app).await;
+    second.then(&[
+        Reply::Status(503, None),
+        Reply::Status(503, None),
+        Reply::Status(503, None),
+    ]);
+    let (status, answer) = explain(&app, &owner, &analysis, ask(None)).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["provider"], "faultline");
+    assert_eq!(answer["model"], "built-in");
+    let markdown = answer["markdown"].as_str().unwrap_or_default();
+    assert!(
+        markdown.contains("What it means") && markdown.contains("Login failed"),
+        "{markdown}"
+    );
+    let rows = usage_rows(&app, &owner.org_id).await;
+    let outcomes: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
+    for outcome in ["ok", "server_error", "timeout", "malformed", "refused"] {
+        assert!(outcomes.contains(&outcome), "{outcome} in {outcomes:?}");
+    }
+});
+
+ai_test!(
+    answers_are_cached_budgeted_switched_off_and_redacted,
+    |app| {
+        let owner = app.signup("owner@acme.example", "Acme").await;
+        let member = join(&app, &owner, "dev@acme.example", "member").await;
+        let _workers = server::ingest::Workers::start(&app.state);
+        let (analysis, pattern) = analysed(&app, &owner).await;
+        let fake = Fake::start("openai").await;
+        add_provider(&app, &owner, &fake, "OpenAI").await;
+        let ask = json!({"pattern_id": pattern});
+
+        // Redacted by default: no address or e-mail leaves.
+        let (status, first) = explain(&app, &member, &analysis, ask.clone()).await;
+        assert_eq!(status, 200, "{first}");
+        let sent = &fake.seen()[0].body;
+        assert!(
+            !sent.contains("@example.com") && !sent.contains("203.0.113."),
+            "{sent}"
+        );
+        assert!(sent.contains("[email]"), "{sent}");
+
+        // The same question again: the cache answers, at no cost, and the provider is not called.
+        let (status, again) = explain(&app, &member, &analysis, ask.clone()).await;
+        assert_eq!(status, 200);
+        assert_eq!(again["cached"], true);
+        assert_eq!(again["cost"], 0.0);
+        assert_eq!(again["markdown"], first["markdown"]);
+        assert_eq!(fake.seen().len(), 1);
+        let rows = usage_rows(&app, &owner.org_id).await;
+        assert_eq!(
+            rows.iter().filter(|r| r.4).count(),
+            1,
+            "the cached answer is recorded too"
+        );
+
+        // Without redaction the prompt differs (a new cache entry) and carries the values.
+        save_settings(&app, &owner, json!({"enabled": true, "redact_pii": false})).await;
+        let (status, _) = explain(&app, &member, &analysis, ask.clone()).await;
+        assert_eq!(status, 200);
+        assert_eq!(fake.seen().len(), 2);
+        assert!(fake.seen()[1].body.contains("@example.com"));
+
+        // The monthly ceiling: 2.4 spent, a ceiling of 2: the built-in engine answers, nothing sent.
+        save_settings(
+            &app,
+            &owner,
+            json!({"enabled": true, "redact_pii": true, "monthly_budget": 2.0}),
+        )
+        .await;
+        clear_cache(&app).await;
+        let (status, answer) = explain(&app, &member, &analysis, ask.clone()).await;
+        assert_eq!(status, 200);
+        assert_eq!(answer["provider"], "faultline", "{answer}");
+        assert!(
+            answer["notes"][0]
+                .as_str()
+                .unwrap_or_default()
+                .contains("ceiling"),
+            "{answer}"
+        );
+        assert_eq!(fake.seen().len(), 2);
+
+        // Switched off: nothing is sent.
+        save_settings(&app, &owner, json!({"enabled": false, "redact_pii": true})).await;
+        let (status, answer) = explain(&app, &member, &analysis, ask.clone()).await;
+        assert_eq!(status, 200);
+        assert_eq!(answer["provider"], "faultline");
+        assert!(
+            answer["notes"][0]
+                .as_str()
+                .unwrap_or_default()
+                .contains("turned off")
+        );
+        assert_eq!(fake.seen().len(), 2);
+
+        // Settings need configure_ai, and routes must name the organisation's providers.
+        let (status, _) = app
+            .call_as(
+                &member,
+                "PUT",
+                &format!("/api/v1/orgs/{}/ai/settings", owner.org_slug),
+                Some(json!({"enabled": true, "redact_pii": true})),
+            )
+            .await;
+        assert_eq!(status, 403);
+        let (status, body) = app
+        .call_as(
+            &owner,
+            "PUT",
+            &format!("/api/v1/orgs/{}/ai/settings", owner.org_slug),
+            Some(json!({"enabled": true, "redact_pii": true, "monthly_budget": -1.0, "routes": [{"task": "explain", "provider_id": "nope"}]})),
+        )
+        .await;
+        assert_eq!(status, 422, "{body}");
+        // Unknown provider named by the caller: 422; another organisation's analysis: 404.
+        let (status, _) = explain(
+            &app,
+            &member,
+            &analysis,
+            json!({"pattern_id": pattern, "provider": "nope"}),
+        )
+        .await;
+        assert_eq!(status, 422);
+        let stranger = app.signup("owner@beta.example", "Beta").await;
+        let (status, _) = explain(&app, &stranger, &analysis, ask.clone()).await;
+        assert_eq!(status, 404);
+        let (status, _) = explain(&app, &member, &analysis, json!({"pattern_id": "p999"})).await;
+        assert_eq!(status, 404);
+    }
+);
+
+ai_test!(routes_send_a_task_to_its_provider_and_model, |app| {
+    let owner = app.signup("owner@acme.example", "Acme").await;
+    let _workers = server::ingest::Workers::start(&app.state);
+    let (analysis, pattern) = analysed(&app, &owner).await;
+    let cheap = Fake::start("openai").await;
+    let strong = Fake::start("anthropic").await;
+    add_provider(&app, &owner, &cheap, "cheap").await;
+    let strong_provider = add_provider(&app, &owner, &strong, "strong").await;
+    save_settings(
+        &app,
+        &owner,
+        json!({"enabled": true, "redact_pii": true, "routes": [{"task": "explain", "provider_id": strong_provider["id"], "model": "other-model"}]}),
+    )
+    .await;
+    let (status, answer) = explain(&app, &owner, &analysis, json!({"pattern_id": pattern})).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["provider"], "strong");
+    assert_eq!(answer["model"], "other-model");
+    assert!(cheap.seen().is_empty());
+    let request: Value = serde_json::from_str(&strong.seen()[0].body).expect("json");
+    assert_eq!(request["model"], "other-model");
+});
