@@ -486,7 +486,10 @@ fn chain(
 }
 
 /// Records a call's usage and audits it (never its content).
-#[expect(clippy::too_many_arguments, reason = "one call's facts, recorded together")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call's facts, recorded together"
+)]
 async fn record(
     state: &AppState,
     ctx: &OrgContext,

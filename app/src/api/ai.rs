@@ -1,6 +1,7 @@
 //! Optional AI: an organisation's model providers, its AI settings, and what a model wrote.
 //! Keys go in and never come out: a provider is shown with the last characters of its key only.
 
+use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// The wire format a provider speaks.
@@ -234,4 +235,275 @@ pub struct AiAnswer {
     /// answered.
     #[serde(default)]
     pub notes: Vec<String>,
+}
+
+/// What the organisation page's AI card shows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AiAdmin {
+    /// Providers, in fallback order.
+    pub providers: Vec<Provider>,
+    /// The organisation's AI settings.
+    pub settings: AiSettings,
+}
+
+/// An answer with its Markdown rendered to HTML on the server: raw HTML in it shown as text,
+/// links only to http(s) and mail addresses, images shown as their description.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Explained {
+    /// The answer as the API gives it.
+    pub answer: AiAnswer,
+    /// Safe HTML of `answer.markdown`.
+    pub html: String,
+}
+
+/// Renders model-written Markdown as HTML that cannot run script or load anything: raw HTML
+/// becomes text, links keep only http(s) and `mailto:` targets, images become their alt text.
+#[cfg(feature = "ssr")]
+pub fn safe_html(markdown: &str) -> String {
+    use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd, html};
+    let allowed = |url: &str| {
+        let lower = url.trim().to_ascii_lowercase();
+        lower.starts_with("https://")
+            || lower.starts_with("http://")
+            || lower.starts_with("mailto:")
+    };
+    let events = Parser::new_ext(
+        markdown,
+        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH,
+    )
+    .filter_map(|event| match event {
+        Event::Html(text) | Event::InlineHtml(text) => Some(Event::Text(text)),
+        // The description stays as text; nothing is fetched.
+        Event::Start(Tag::Image { .. }) | Event::End(TagEnd::Image) => None,
+        Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) => Some(Event::Start(Tag::Link {
+            link_type,
+            dest_url: if allowed(&dest_url) {
+                dest_url
+            } else {
+                "#".into()
+            },
+            title,
+            id,
+        })),
+        other => Some(other),
+    });
+    let mut out = String::new();
+    html::push_html(&mut out, events);
+    out
+}
+
+#[cfg(feature = "ssr")]
+fn org_path(org: &str, rest: &str) -> String {
+    format!("/orgs/{}/ai/{rest}", super::account::urlencode(org))
+}
+
+/// The providers and settings, for those who may configure AI.
+#[server(prefix = "/rpc", endpoint = "ai_admin")]
+pub async fn load_ai_admin(org: String) -> Result<AiAdmin, super::error::ApiError> {
+    let providers = crate::ssr::call(http::Method::GET, &org_path(&org, "providers"), None).await?;
+    let settings = crate::ssr::call(http::Method::GET, &org_path(&org, "settings"), None).await?;
+    Ok(AiAdmin {
+        providers,
+        settings,
+    })
+}
+
+/// The organisation's providers (without keys), to pick one.
+#[server(prefix = "/rpc", endpoint = "ai_providers")]
+pub async fn load_ai_providers(org: String) -> Result<Vec<Provider>, super::error::ApiError> {
+    crate::ssr::call(http::Method::GET, &org_path(&org, "providers"), None).await
+}
+
+/// A price field: empty is free; anything else unreadable is sent as out of range, so the
+/// answer names the field.
+#[cfg(feature = "ssr")]
+fn price(raw: &str) -> f64 {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        0.0
+    } else {
+        raw.parse::<f64>()
+            .ok()
+            .filter(|p| p.is_finite())
+            .unwrap_or(-1.0)
+    }
+}
+
+/// The add-provider form as typed: models separated by commas or spaces, prices as text.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProviderForm {
+    /// Name.
+    pub name: String,
+    /// `openai`, `anthropic` or `gemini`.
+    pub kind: String,
+    /// Address.
+    pub base_url: String,
+    /// API key.
+    pub api_key: String,
+    /// Model names.
+    pub models: String,
+    /// Price per 1,000 input tokens (empty: 0).
+    #[serde(default)]
+    pub price_in: String,
+    /// Price per 1,000 output tokens (empty: 0).
+    #[serde(default)]
+    pub price_out: String,
+}
+
+/// Adds a provider from the card's form.
+#[server(prefix = "/rpc", endpoint = "add_ai_provider")]
+pub async fn add_ai_provider(
+    org: String,
+    input: ProviderForm,
+) -> Result<Provider, super::error::ApiError> {
+    let Some(kind) = ProviderKind::parse(&input.kind) else {
+        return Err(super::error::ApiError::new(
+            422,
+            "invalid",
+            "Pick the provider's kind.",
+        ));
+    };
+    let body = ProviderInput {
+        name: input.name,
+        kind,
+        base_url: input.base_url,
+        api_key: input.api_key,
+        models: input
+            .models
+            .split([',', ' ', '\n'])
+            .map(str::trim)
+            .filter(|m| !m.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        price_in_per_1k: price(&input.price_in),
+        price_out_per_1k: price(&input.price_out),
+    };
+    crate::ssr::call(
+        http::Method::POST,
+        &org_path(&org, "providers"),
+        serde_json::to_value(&body).ok(),
+    )
+    .await
+}
+
+/// Turns a provider on or off.
+#[server(prefix = "/rpc", endpoint = "set_ai_provider_enabled")]
+pub async fn set_ai_provider_enabled(
+    org: String,
+    id: String,
+    enabled: bool,
+) -> Result<Provider, super::error::ApiError> {
+    let patch = ProviderPatch {
+        enabled: Some(enabled),
+        ..ProviderPatch::default()
+    };
+    crate::ssr::call(
+        http::Method::PATCH,
+        &org_path(
+            &org,
+            &format!("providers/{}", super::account::urlencode(&id)),
+        ),
+        serde_json::to_value(&patch).ok(),
+    )
+    .await
+}
+
+/// Removes a provider.
+#[server(prefix = "/rpc", endpoint = "delete_ai_provider")]
+pub async fn delete_ai_provider(org: String, id: String) -> Result<(), super::error::ApiError> {
+    crate::ssr::call::<serde_json::Value>(
+        http::Method::DELETE,
+        &org_path(
+            &org,
+            &format!("providers/{}", super::account::urlencode(&id)),
+        ),
+        None,
+    )
+    .await
+    .map(drop)
+}
+
+/// Saves the switch, redaction and ceiling from the card's form, keeping the routing rules.
+#[server(prefix = "/rpc", endpoint = "save_ai_settings")]
+pub async fn save_ai_settings(
+    org: String,
+    enabled: bool,
+    redact_pii: bool,
+    monthly_budget: String,
+) -> Result<AiSettings, super::error::ApiError> {
+    let current: AiSettings =
+        crate::ssr::call(http::Method::GET, &org_path(&org, "settings"), None).await?;
+    let budget = monthly_budget.trim();
+    let settings = AiSettings {
+        enabled,
+        redact_pii,
+        monthly_budget: (!budget.is_empty()).then(|| price(budget)),
+        routes: current.routes,
+    };
+    crate::ssr::call(
+        http::Method::PUT,
+        &org_path(&org, "settings"),
+        serde_json::to_value(&settings).ok(),
+    )
+    .await
+}
+
+/// Explains pattern `pattern` of analysis `id`, asking `provider` first when one is named.
+#[server(prefix = "/rpc", endpoint = "explain_pattern")]
+pub async fn explain_pattern(
+    org: String,
+    id: String,
+    pattern: String,
+    provider: String,
+) -> Result<Explained, super::error::ApiError> {
+    use super::account::urlencode;
+    let request = ExplainRequest {
+        pattern_id: pattern,
+        provider: (!provider.trim().is_empty()).then(|| provider.trim().to_owned()),
+    };
+    let answer: AiAnswer = crate::ssr::call(
+        http::Method::POST,
+        &format!(
+            "/analyses/{}/ai/explain?org={}",
+            urlencode(&id),
+            urlencode(&org)
+        ),
+        serde_json::to_value(&request).ok(),
+    )
+    .await?;
+    let html = safe_html(&answer.markdown);
+    Ok(Explained { answer, html })
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_markdown_cannot_run_or_load_anything() {
+        let html = safe_html(
+            "## Cause\n\n<script>alert(1)</script> <img src=x onerror=alert(1)>\n\n[ok](https://example.com) [bad](javascript:alert(1)) ![pixel](https://tracker.example/p.gif)\n\n- **bold** `code`",
+        );
+        assert!(html.contains("<h2>Cause</h2>"), "{html}");
+        assert!(
+            !html.contains("<script") && html.contains("&lt;script&gt;"),
+            "{html}"
+        );
+        assert!(!html.contains("<img"), "{html}");
+        assert!(
+            html.contains(r#"<a href="https://example.com">ok</a>"#),
+            "{html}"
+        );
+        assert!(!html.contains("javascript:"), "{html}");
+        assert!(
+            html.contains("pixel") && !html.contains("tracker.example"),
+            "{html}"
+        );
+        assert!(html.contains("<strong>bold</strong>") && html.contains("<code>code</code>"));
+    }
 }

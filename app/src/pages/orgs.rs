@@ -8,6 +8,10 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use crate::api::account::Me;
+use crate::api::ai::{
+    AddAiProvider, DeleteAiProvider, ProviderKind, SaveAiSettings, SetAiProviderEnabled,
+    load_ai_admin,
+};
 use crate::api::error::{ApiError, field_error, form_error};
 use crate::api::orgs::{
     AcceptInvitation, AddTeamMember, AuditFilter, ChangeMemberRole, CreateOrg, CreateRole,
@@ -191,6 +195,7 @@ fn OrgAdminView(
             <TokensCard page=page.clone() bump new_token />
             {org.can("manage_members").then(|| view! { <SettingsCard page=page.clone() bump /> })}
         </div>
+        {org.can("configure_ai").then(|| view! { <AiCard org=org.slug.clone() /> })}
     }
 }
 
@@ -679,6 +684,125 @@ fn SettingsCard(page: OrgAdmin, bump: impl Fn() + Copy + Send + Sync + 'static) 
                     </ActionForm>
                 </details>
             })}
+        </Card>
+    }
+}
+
+/// Model providers (keys go in, never come out), the AI switch, PII redaction and the monthly
+/// ceiling.
+#[component]
+fn AiCard(org: String) -> impl IntoView {
+    let reload = RwSignal::new(0_u32);
+    let bump = move || reload.update(|v| *v += 1);
+    let data = Resource::new(
+        {
+            let org = org.clone();
+            move || (org.clone(), reload.get())
+        },
+        |(org, _)| load_ai_admin(org),
+    );
+    let add = ServerAction::<AddAiProvider>::new();
+    let save = ServerAction::<SaveAiSettings>::new();
+    let toggle = ServerAction::<SetAiProviderEnabled>::new();
+    let remove = ServerAction::<DeleteAiProvider>::new();
+    on_success(add, "Provider added; its key is sealed.", bump);
+    on_success(save, "AI settings saved.", bump);
+    on_success(toggle, "Provider updated.", bump);
+    on_success(remove, "Provider removed.", bump);
+    let added = add.value();
+    let saved = save.value();
+    let (org2, org3) = (org.clone(), org.clone());
+    view! {
+        <Card title="AI" subtitle="Optional: Faultline works fully without a model. Providers are tried in order, with retries, a circuit breaker and a cache; when none answers, the built-in engine does.">
+            <Transition fallback=|| view! { <Loading label="Loading the AI settings" /> }>
+                {move || {
+                    let org = org.clone();
+                    Suspend::new(async move {
+                        match data.await {
+                            Ok(admin) => {
+                                let settings = admin.settings.clone();
+                                let enabled = RwSignal::new(settings.enabled);
+                                let redact = RwSignal::new(settings.redact_pii);
+                                let budget = settings.monthly_budget.map(|b| b.to_string()).unwrap_or_default();
+                                let rows = admin.providers.iter().map(|p| {
+                                    let (org_t, org_d, id_t, id_d) = (org.clone(), org.clone(), p.id.clone(), p.id.clone());
+                                    let on = p.enabled;
+                                    view! {
+                                        <tr data-testid="ai-provider">
+                                            <td>{p.name.clone()}</td>
+                                            <td>{p.kind.label()}</td>
+                                            <td><code>{p.base_url.clone()}</code></td>
+                                            <td>{p.models.join(", ")}</td>
+                                            <td><code>{p.key_hint.clone()}</code></td>
+                                            <td class="num">{format!("{} / {}", p.price_in_per_1k, p.price_out_per_1k)}</td>
+                                            <td>{if on { view! { <Badge tone=Tone::Ok label="on" /> } } else { view! { <Badge tone=Tone::Neutral label="off" /> } }}</td>
+                                            <td>
+                                                <button class="button button--small" type="button" on:click=move |_| { toggle.dispatch(SetAiProviderEnabled { org: org_t.clone(), id: id_t.clone(), enabled: !on }); }>
+                                                    {if on { "Turn off" } else { "Turn on" }}
+                                                </button>" "
+                                                <button class="button button--small button--danger" type="button" on:click=move |_| { remove.dispatch(DeleteAiProvider { org: org_d.clone(), id: id_d.clone() }); }>"Remove"</button>
+                                            </td>
+                                        </tr>
+                                    }
+                                }).collect_view();
+                                let empty = admin.providers.is_empty();
+                                view! {
+                                    {if empty {
+                                        view! { <p class="muted" data-testid="ai-empty">"No provider yet: explanations come from the built-in engine."</p> }.into_any()
+                                    } else {
+                                        view! {
+                                            <div class="table-wrap">
+                                                <table class="table">
+                                                    <thead><tr><th scope="col">"Name"</th><th scope="col">"Kind"</th><th scope="col">"Address"</th><th scope="col">"Models"</th><th scope="col">"Key"</th><th scope="col" class="num">"Price in / out per 1k tokens"</th><th scope="col">"State"</th><th scope="col">"Actions"</th></tr></thead>
+                                                    <tbody>{rows}</tbody>
+                                                </table>
+                                            </div>
+                                        }.into_any()
+                                    }}
+                                    <ActionForm action=save attr:class="form form--inline">
+                                        <input type="hidden" name="org" value=org.clone() />
+                                        <label class="check">
+                                            <input type="checkbox" prop:checked=move || enabled.get() on:change=move |ev| enabled.set(event_target_checked(&ev)) />
+                                            "Use AI (off: nothing is sent anywhere)"
+                                        </label>
+                                        <input type="hidden" name="enabled" prop:value=move || enabled.get().to_string() />
+                                        <label class="check">
+                                            <input type="checkbox" prop:checked=move || redact.get() on:change=move |ev| redact.set(event_target_checked(&ev)) />
+                                            "Redact e-mails, IP addresses and secrets before sending"
+                                        </label>
+                                        <input type="hidden" name="redact_pii" prop:value=move || redact.get().to_string() />
+                                        <TextField id="ai-budget" label="Monthly ceiling (empty: none)" name="monthly_budget" value=budget required=false error=field(saved, "monthly_budget") />
+                                        <FormError message=Signal::derive(move || form_error(&saved.get())) />
+                                        <button class="button" type="submit">"Save AI settings"</button>
+                                    </ActionForm>
+                                }.into_any()
+                            }
+                            Err(e) => view! { <ErrorNotice title="The AI settings could not be loaded" message=e.message /> }.into_any(),
+                        }
+                    })
+                }}
+            </Transition>
+            <details>
+                <summary>"Add a provider"</summary>
+                <ActionForm action=add attr:class="form">
+                    <input type="hidden" name="org" value=org2.clone() />
+                    <TextField id="ai-name" label="Name" name="input[name]" error=field(added, "name") />
+                    <div class="field">
+                        <label for="ai-kind">"Kind"</label>
+                        <select id="ai-kind" name="input[kind]" class="input">
+                            {ProviderKind::ALL.into_iter().map(|k| view! { <option value=k.as_str()>{k.label()}</option> }).collect_view()}
+                        </select>
+                    </div>
+                    <TextField id="ai-url" label="Address" name="input[base_url]" input_type="url" help="e.g. https://api.openai.com/v1, https://api.anthropic.com, https://generativelanguage.googleapis.com/v1beta, or a local Ollama at http://127.0.0.1:11434/v1" error=field(added, "base_url") />
+                    <TextField id="ai-key" label="API key" name="input[api_key]" input_type="password" autocomplete="new-password" help="Sealed on the server and never shown again" error=field(added, "api_key") />
+                    <TextField id="ai-models" label="Models (the default first)" name="input[models]" help="Separated by commas" error=field(added, "models") />
+                    <TextField id="ai-price-in" label="Price per 1,000 input tokens" name="input[price_in]" required=false error=field(added, "price_in_per_1k") />
+                    <TextField id="ai-price-out" label="Price per 1,000 output tokens" name="input[price_out]" required=false error=field(added, "price_out_per_1k") />
+                    <FormError message=Signal::derive(move || form_error(&added.get())) />
+                    <button class="button button--primary" type="submit">"Add provider"</button>
+                </ActionForm>
+            </details>
+            <p class="muted">{format!("Usage and every call are in the audit log (ai.call); routing rules by task are set through the API (PUT /api/v1/orgs/{org3}/ai/settings).")}</p>
         </Card>
     }
 }

@@ -7,6 +7,7 @@ use leptos_router::components::{A, Form};
 use leptos_router::hooks::use_params_map;
 
 use crate::api::account::Me;
+use crate::api::ai::{ExplainPattern, Explained, load_ai_providers};
 use crate::api::comments::load_discussion;
 use crate::api::error::ApiError;
 use crate::api::patterns::{
@@ -15,7 +16,7 @@ use crate::api::patterns::{
 };
 use crate::charts::{bucket_label, bucket_name, severity_role};
 use crate::components::chart::{Chart, ChartSpec, Series, Sparkline};
-use crate::components::ui::{Badge, Card, EmptyState, ErrorNotice, Loading};
+use crate::components::ui::{Badge, Card, EmptyState, ErrorNotice, Loading, Tone};
 use crate::format::thousands;
 use crate::pages::account::RequireUser;
 use crate::pages::analyses::severity_tone;
@@ -342,6 +343,7 @@ fn PatternView(org: String, id: String, back: String, detail: PatternDetail) -> 
         {chart}
         <Variables pattern=p.clone() />
         <Risk risk=p.risk.clone() />
+        <ExplainCard org=org.clone() id=id.clone() pattern=p.id.clone() />
         <Samples org=org.clone() id=id.clone() pattern=p.clone() />
         {per_file}
         {detail.family.clone().map(|f| {
@@ -362,6 +364,97 @@ fn PatternView(org: String, id: String, back: String, detail: PatternDetail) -> 
             }
         })}
         <Chains back=back chains=detail.chains.clone() current />
+    }
+}
+
+/// Asks for an explanation of the pattern: from the organisation's model providers (one may be
+/// picked to ask first), or from the built-in engine when there are none or none answers.
+#[component]
+fn ExplainCard(org: String, id: String, pattern: String) -> impl IntoView {
+    let action = ServerAction::<ExplainPattern>::new();
+    let pending = action.pending();
+    let result = action.value();
+    let provider = RwSignal::new(String::new());
+    let providers = Resource::new(
+        {
+            let org = org.clone();
+            move || org.clone()
+        },
+        load_ai_providers,
+    );
+    let ask = move |_| {
+        action.dispatch(ExplainPattern {
+            org: org.clone(),
+            id: id.clone(),
+            pattern: pattern.clone(),
+            provider: provider.get_untracked(),
+        });
+    };
+    view! {
+        <Card title="Explanation" subtitle="What it means, the likely cause and what to do: written by the organisation's model when one is configured, else by the built-in engine">
+            <div class="form form--inline">
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match providers.await {
+                            Ok(list) if !list.is_empty() => view! {
+                                <label for="explain-provider">"Ask first"</label>
+                                <select id="explain-provider" class="input" on:change=move |ev| provider.set(event_target_value(&ev))>
+                                    <option value="">"As routed"</option>
+                                    {list.into_iter().filter(|p| p.enabled).map(|p| view! { <option value=p.id.clone()>{p.name.clone()}</option> }).collect_view()}
+                                </select>
+                            }.into_any(),
+                            _ => ().into_any(),
+                        }
+                    })}
+                </Transition>
+                <button class="button" type="button" data-testid="explain" on:click=ask disabled=move || pending.get()>
+                    {move || if pending.get() { "Explaining…" } else { "Explain this pattern" }}
+                </button>
+            </div>
+            {move || pending.get().then(|| view! { <Loading label="Asking for an explanation" /> })}
+            {move || match result.get() {
+                Some(Ok(explained)) => view! { <Explanation explained /> }.into_any(),
+                Some(Err(e)) => view! { <ErrorNotice title="No explanation" message=e.message /> }.into_any(),
+                None => ().into_any(),
+            }}
+        </Card>
+    }
+}
+
+#[component]
+fn Explanation(explained: Explained) -> impl IntoView {
+    let a = explained.answer;
+    let built_in = a.provider == "faultline";
+    let source = if built_in {
+        "built-in engine".to_owned()
+    } else {
+        format!("{} · {}", a.provider, a.model)
+    };
+    let usage = (!built_in).then(|| {
+        format!(
+            "{} tokens in, {} out · cost {:.4}",
+            thousands(a.tokens_in),
+            thousands(a.tokens_out),
+            a.cost
+        )
+    });
+    let notes = a
+        .notes
+        .iter()
+        .map(|n| view! { <li>{n.clone()}</li> })
+        .collect_view();
+    view! {
+        <div data-testid="explanation" aria-live="polite">
+            <p class="code-actions">
+                <Badge tone=if built_in { Tone::Neutral } else { Tone::Info } label=source />
+                {a.cached.then(|| view! { <Badge tone=Tone::Neutral label="from the cache" /> })}
+                {usage.map(|u| view! { <span class="muted">{u}</span> })}
+            </p>
+            {(!a.notes.is_empty()).then(|| view! { <div class="notice notice--info"><ul>{notes}</ul></div> })}
+            // Rendered on the server from the model's Markdown: raw HTML shown as text, unsafe
+            // links removed, no images.
+            <div class="markdown" inner_html=explained.html></div>
+        </div>
     }
 }
 

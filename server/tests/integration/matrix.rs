@@ -1224,6 +1224,39 @@ fn fn_cases() -> Vec<FnCase> {
             view,
             200,
         ),
+        f("ai_admin", "org={org}", Perm("configure_ai"), 200),
+        f("ai_providers", "org={org}", Perm("view_analyses"), 200),
+        f(
+            "add_ai_provider",
+            "org={org}&input[name]=fn+provider+{unique}&input[kind]=openai&input[base_url]=http%3A%2F%2F127.0.0.1%3A9%2Fv1&input[api_key]=sk-matrix-key-0000&input[models]=gpt-4o-mini&input[price_in]=&input[price_out]=",
+            Perm("configure_ai"),
+            200,
+        ),
+        f(
+            "set_ai_provider_enabled",
+            "org={org}&id={new_provider}&enabled=false",
+            Perm("configure_ai"),
+            200,
+        ),
+        f(
+            "delete_ai_provider",
+            "org={org}&id={new_provider}",
+            Perm("configure_ai"),
+            200,
+        ),
+        f(
+            "save_ai_settings",
+            "org={org}&enabled=true&redact_pii=true&monthly_budget=",
+            Perm("configure_ai"),
+            200,
+        ),
+        // A provider the organisation does not have: 422 once past the role check.
+        f(
+            "explain_pattern",
+            "org={org}&id={analysis}&pattern={pattern}&provider=none-such",
+            view,
+            422,
+        ),
         f(
             "save_test_settings",
             "org={org}&framework=pytest&ci=github&max_tests_per_pattern=3&naming=descriptive&assertion_style=assert&async_style=await&language=&framework_config=&module_paths=&base_url=&dependencies=",
