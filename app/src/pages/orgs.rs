@@ -705,7 +705,14 @@ fn AiCard(org: String) -> impl IntoView {
     let save = ServerAction::<SaveAiSettings>::new();
     let toggle = ServerAction::<SetAiProviderEnabled>::new();
     let remove = ServerAction::<DeleteAiProvider>::new();
-    on_success(add, "Provider added; its key is sealed.", bump);
+    // A provider added: the form empties, so its key does not linger in the page.
+    let add_form = NodeRef::<leptos::html::Form>::new();
+    on_success(add, "Provider added; its key is sealed.", move || {
+        bump();
+        if let Some(form) = add_form.get_untracked() {
+            form.reset();
+        }
+    });
     on_success(save, "AI settings saved.", bump);
     on_success(toggle, "Provider updated.", bump);
     on_success(remove, "Provider removed.", bump);
@@ -784,7 +791,7 @@ fn AiCard(org: String) -> impl IntoView {
             </Transition>
             <details>
                 <summary>"Add a provider"</summary>
-                <ActionForm action=add attr:class="form">
+                <ActionForm action=add node_ref=add_form attr:class="form">
                     <input type="hidden" name="org" value=org2.clone() />
                     <TextField id="ai-name" label="Name" name="input[name]" error=field(added, "name") />
                     <div class="field">

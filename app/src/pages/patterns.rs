@@ -7,7 +7,7 @@ use leptos_router::components::{A, Form};
 use leptos_router::hooks::use_params_map;
 
 use crate::api::account::Me;
-use crate::api::ai::{ExplainPattern, Explained, load_ai_providers};
+use crate::api::ai::{ExplainPattern, Explained, Provider, load_ai_providers};
 use crate::api::comments::load_discussion;
 use crate::api::error::ApiError;
 use crate::api::patterns::{
@@ -235,6 +235,7 @@ pub fn PatternPage() -> impl IntoView {
     };
     let detail = Resource::new(key, |(org, id, pattern)| load_pattern(org, id, pattern));
     let discussion = Resource::new(key, |(org, id, pattern)| load_discussion(org, id, pattern));
+    let providers = Resource::new(key, |(org, _, _)| load_ai_providers(org));
     view! {
         <Title text="Pattern" />
         <RequireUser signed_in=move |_me: Me| view! {
@@ -243,9 +244,11 @@ pub fn PatternPage() -> impl IntoView {
                     let (org, id, _) = key();
                     let back = format!("/orgs/{org}/analyses/{id}");
                     let (detail, initial) = (detail.await, discussion.await);
+                    // Without them the card still explains, with the built-in engine.
+                    let providers = providers.await.unwrap_or_default();
                     match detail {
                         Ok(d) => view! {
-                            <PatternView org=org.clone() id=id.clone() back=back.clone() detail=d.clone() />
+                            <PatternView org=org.clone() id=id.clone() back=back.clone() detail=d.clone() providers />
                             <DiscussionCard org id pattern=d.pattern.id initial />
                         }.into_any(),
                         Err(e) if e.status == 404 => view! {
@@ -262,7 +265,13 @@ pub fn PatternPage() -> impl IntoView {
 }
 
 #[component]
-fn PatternView(org: String, id: String, back: String, detail: PatternDetail) -> impl IntoView {
+fn PatternView(
+    org: String,
+    id: String,
+    back: String,
+    detail: PatternDetail,
+    providers: Vec<Provider>,
+) -> impl IntoView {
     let p = detail.pattern.clone();
     let pid = p.id.clone();
     let current = p.id.clone();
@@ -343,7 +352,7 @@ fn PatternView(org: String, id: String, back: String, detail: PatternDetail) -> 
         {chart}
         <Variables pattern=p.clone() />
         <Risk risk=p.risk.clone() />
-        <ExplainCard org=org.clone() id=id.clone() pattern=p.id.clone() />
+        <ExplainCard org=org.clone() id=id.clone() pattern=p.id.clone() providers />
         <Samples org=org.clone() id=id.clone() pattern=p.clone() />
         {per_file}
         {detail.family.clone().map(|f| {
@@ -370,18 +379,16 @@ fn PatternView(org: String, id: String, back: String, detail: PatternDetail) -> 
 /// Asks for an explanation of the pattern: from the organisation's model providers (one may be
 /// picked to ask first), or from the built-in engine when there are none or none answers.
 #[component]
-fn ExplainCard(org: String, id: String, pattern: String) -> impl IntoView {
+fn ExplainCard(
+    org: String,
+    id: String,
+    pattern: String,
+    providers: Vec<Provider>,
+) -> impl IntoView {
     let action = ServerAction::<ExplainPattern>::new();
     let pending = action.pending();
     let result = action.value();
     let provider = RwSignal::new(String::new());
-    let providers = Resource::new(
-        {
-            let org = org.clone();
-            move || org.clone()
-        },
-        load_ai_providers,
-    );
     let ask = move |_| {
         action.dispatch(ExplainPattern {
             org: org.clone(),
@@ -390,23 +397,20 @@ fn ExplainCard(org: String, id: String, pattern: String) -> impl IntoView {
             provider: provider.get_untracked(),
         });
     };
+    let enabled: Vec<Provider> = providers.into_iter().filter(|p| p.enabled).collect();
+    let choice = (!enabled.is_empty()).then(|| view! {
+        <div class="field">
+            <label for="explain-provider">"Ask first"</label>
+            <select id="explain-provider" class="input" on:change=move |ev| provider.set(event_target_value(&ev))>
+                <option value="">"As routed"</option>
+                {enabled.into_iter().map(|p| view! { <option value=p.id.clone()>{p.name.clone()}</option> }).collect_view()}
+            </select>
+        </div>
+    });
     view! {
         <Card title="Explanation" subtitle="What it means, the likely cause and what to do: written by the organisation's model when one is configured, else by the built-in engine">
             <div class="form form--inline">
-                <Transition fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        match providers.await {
-                            Ok(list) if !list.is_empty() => view! {
-                                <label for="explain-provider">"Ask first"</label>
-                                <select id="explain-provider" class="input" on:change=move |ev| provider.set(event_target_value(&ev))>
-                                    <option value="">"As routed"</option>
-                                    {list.into_iter().filter(|p| p.enabled).map(|p| view! { <option value=p.id.clone()>{p.name.clone()}</option> }).collect_view()}
-                                </select>
-                            }.into_any(),
-                            _ => ().into_any(),
-                        }
-                    })}
-                </Transition>
+                {choice}
                 <button class="button" type="button" data-testid="explain" on:click=ask disabled=move || pending.get()>
                     {move || if pending.get() { "Explaining…" } else { "Explain this pattern" }}
                 </button>

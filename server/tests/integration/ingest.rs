@@ -1179,6 +1179,10 @@ const TENANT_TABLES: &[&str] = &[
     "projects",
     "analysis_templates",
     "test_settings",
+    "test_templates",
+    "ai_providers",
+    "ai_settings",
+    "ai_usage",
 ];
 
 on_both_backends!(deleting_an_organisation_removes_all_its_data, |app| {
@@ -1232,6 +1236,29 @@ on_both_backends!(deleting_an_organisation_removes_all_its_data, |app| {
             "/api/v1/projects".to_owned(),
             Some(json!({"name": "Payments"})),
         ),
+        (
+            "POST",
+            format!(
+                "/api/v1/orgs/{}/teams/{team}/test-templates",
+                owner.org_slug
+            ),
+            Some(
+                json!({"name": "Smoke", "framework": "pytest", "test": "def {{test_name}}():\n    assert {{count}} > 0\n"}),
+            ),
+        ),
+        // Nothing listens on port 9: a call to it fails and is recorded as usage.
+        (
+            "POST",
+            format!("/api/v1/orgs/{}/ai/providers", owner.org_slug),
+            Some(
+                json!({"name": "Unreachable", "kind": "openai", "base_url": "http://127.0.0.1:9/v1", "api_key": "sk-unreachable-0000", "models": ["m"]}),
+            ),
+        ),
+        (
+            "PUT",
+            format!("/api/v1/orgs/{}/ai/settings", owner.org_slug),
+            Some(json!({"enabled": true, "redact_pii": true, "monthly_budget": 10.0})),
+        ),
     ] {
         let (status, body) = app.call_as(&owner, method, &path, body).await;
         assert!(status < 300, "{method} {path}: {status} {body}");
@@ -1258,6 +1285,16 @@ on_both_backends!(deleting_an_organisation_removes_all_its_data, |app| {
         )
         .await;
     assert_eq!(status, 201, "{body}");
+    let (status, body) = app
+        .call_as(
+            &owner,
+            "POST",
+            &format!("/api/v1/analyses/{id}/ai/explain"),
+            Some(json!({"pattern_id": "p1"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["provider"], "faultline", "{body}");
     workers.stop(Duration::from_secs(5)).await;
 
     let count = |table: &'static str, org: String| {

@@ -1,0 +1,130 @@
+// Optional AI, tried as a new user would: explain a pattern with no provider (the built-in engine
+// answers), add an OpenAI-compatible provider on the organisation page (a loopback server that
+// speaks Chat Completions), explain again and read the model's answer, rendered safely; turn AI
+// off and see the built-in engine answer again. In light and dark, checked with axe-core.
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { after, before, test } from 'node:test';
+import { analyse, api, hydrated, inspect, launchBrowser, paymentLog, startServer, watchErrors } from './server.js';
+
+let server;
+let browser;
+let provider;
+const requests = [];
+
+/** A loopback model that answers with Markdown carrying things a page must not run. */
+function startProvider() {
+  return new Promise((resolve) => {
+    const http = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => { body += c; });
+      req.on('end', () => {
+        requests.push({ url: req.url, auth: req.headers.authorization, body });
+        const content = '### What it means\n\nThe payment service cannot reach **db-1**.\n\n<script>window.pwned = 1</script>\n\n[runbook](https://runbooks.example/db) [bad](javascript:alert(1))';
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({
+          id: 'chatcmpl-e2e',
+          object: 'chat.completion',
+          choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+          usage: { prompt_tokens: 900, completion_tokens: 120 },
+        }));
+      });
+    });
+    http.listen(0, '127.0.0.1', () => resolve(http));
+  });
+}
+
+before(async () => {
+  server = await startServer({ FAULTLINE_WORKERS: '1' });
+  browser = await launchBrowser();
+  provider = await startProvider();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  provider?.close();
+});
+
+test('explain a pattern with and without a model provider', async () => {
+  await api(server, browser, 'POST', '/api/v1/auth/signup', {
+    email: 'ada@acme.example',
+    password: 'correct horse battery staple',
+    org_name: 'Acme',
+  });
+  const id = await analyse(server, browser, 'acme', 'payments.log', paymentLog());
+  const page = await browser.newPage();
+  const errors = watchErrors(page, { expected4xx: true });
+  const patternUrl = `${server.base}/orgs/acme/analyses/${id}/patterns/p1`;
+
+  // No provider yet: the built-in engine explains.
+  await page.goto(patternUrl);
+  await hydrated(page);
+  await page.getByTestId('explain').click();
+  const explanation = page.getByTestId('explanation');
+  await explanation.waitFor();
+  assert.match(await explanation.innerText(), /built-in engine/);
+  assert.match(await explanation.innerText(), /No model provider is configured/);
+  assert.match(await explanation.innerText(), /What to do/);
+
+  // Add a provider on the organisation page.
+  await page.goto(`${server.base}/orgs/acme`);
+  await hydrated(page);
+  await page.getByTestId('ai-empty').waitFor();
+  await page.getByText('Add a provider').click();
+  await page.getByLabel('Name', { exact: true }).last().fill('Local model');
+  await page.getByLabel('Kind', { exact: true }).selectOption('openai');
+  await page.getByLabel('Address', { exact: true }).fill(`http://127.0.0.1:${provider.address().port}/v1`);
+  await page.getByLabel('API key', { exact: true }).fill('sk-e2e-secret-key-4321');
+  await page.getByLabel('Models (the default first)').fill('gpt-4o-mini, gpt-4o');
+  await page.getByLabel('Price per 1,000 input tokens').fill('0.15');
+  await page.getByLabel('Price per 1,000 output tokens').fill('0.6');
+  const added = page.waitForResponse((r) => r.url().includes('/rpc/add_ai_provider'));
+  await page.getByRole('button', { name: 'Add provider' }).click();
+  assert.equal((await added).status(), 200);
+  const row = page.getByTestId('ai-provider');
+  await row.waitFor();
+  assert.match(await row.innerText(), /Local model/);
+  assert.match(await row.innerText(), /…4321/);
+  assert.doesNotMatch(await page.content(), /sk-e2e-secret-key/, 'the key is never shown again');
+  assert.equal(await page.getByLabel('API key', { exact: true }).inputValue(), '', 'the form is emptied');
+  assert.deepEqual(await inspect(page, 'org-ai'), []);
+
+  // Explain again: the model answers; its Markdown is rendered, its script and unsafe link not.
+  await page.goto(patternUrl);
+  await hydrated(page);
+  await page.getByTestId('explain').click();
+  await explanation.waitFor();
+  await page.getByText('Local model · gpt-4o-mini').waitFor();
+  assert.match(await explanation.innerText(), /900 tokens in, 120 out · cost 0\.2070/);
+  assert.equal(await explanation.locator('h3').innerText(), 'What it means');
+  assert.equal(await explanation.locator('strong').innerText(), 'db-1');
+  assert.equal(await explanation.locator('script').count(), 0);
+  assert.equal(await page.evaluate(() => window.pwned), undefined);
+  assert.equal(await explanation.locator('a[href="https://runbooks.example/db"]').count(), 1);
+  assert.equal(await explanation.locator('a[href^="javascript"]').count(), 0);
+  assert.equal(requests.length, 1);
+  assert.equal(requests[0].url, '/v1/chat/completions');
+  assert.equal(requests[0].auth, 'Bearer sk-e2e-secret-key-4321');
+  assert.deepEqual(await inspect(page, 'pattern-explained'), []);
+
+  // Asked again: the cache answers.
+  await page.getByTestId('explain').click();
+  await page.getByText('from the cache').waitFor();
+  assert.equal(requests.length, 1);
+
+  // AI off: nothing is sent; the built-in engine answers.
+  await page.goto(`${server.base}/orgs/acme`);
+  await hydrated(page);
+  await page.getByLabel('Use AI (off: nothing is sent anywhere)').uncheck();
+  const saved = page.waitForResponse((r) => r.url().includes('/rpc/save_ai_settings'));
+  await page.getByRole('button', { name: 'Save AI settings' }).click();
+  assert.equal((await saved).status(), 200);
+  await page.goto(patternUrl);
+  await hydrated(page);
+  await page.getByTestId('explain').click();
+  await explanation.waitFor();
+  assert.match(await explanation.innerText(), /AI is turned off/);
+  assert.equal(requests.length, 1);
+  assert.deepEqual(errors, []);
+});
