@@ -309,7 +309,13 @@ pub async fn ask(
                 cached: true,
                 notes,
             };
-            record(state, ctx, &ask, provider, &model, &answer, "ok", 0).await?;
+            let spent = store::Usage {
+                tokens_in: answer.tokens_in,
+                tokens_out: answer.tokens_out,
+                cached: true,
+                ..usage(ctx, ask.task, provider, &model)
+            };
+            record(state, ctx, &spent).await?;
             return Ok(answer);
         }
         if let Some(rest) = ai.resting(&provider.id) {
@@ -390,17 +396,14 @@ pub async fn ask(
                 )
                 .await?;
                 tx.commit().await?;
-                record(
-                    state,
-                    ctx,
-                    &ask,
-                    provider,
-                    &model,
-                    &answer,
-                    "ok",
+                let spent = store::Usage {
+                    tokens_in: answer.tokens_in,
+                    tokens_out: answer.tokens_out,
+                    cost: answer.cost,
                     duration_ms,
-                )
-                .await?;
+                    ..usage(ctx, ask.task, provider, &model)
+                };
+                record(state, ctx, &spent).await?;
                 return Ok(answer);
             }
             Err(e) => {
@@ -417,27 +420,12 @@ pub async fn ask(
                         String::new()
                     }
                 ));
-                let failed = AiAnswer {
-                    markdown: String::new(),
-                    provider: provider.name.clone(),
-                    model: model.clone(),
-                    tokens_in: 0,
-                    tokens_out: 0,
-                    cost: 0.0,
-                    cached: false,
-                    notes: Vec::new(),
-                };
-                record(
-                    state,
-                    ctx,
-                    &ask,
-                    provider,
-                    &model,
-                    &failed,
-                    e.kind(),
+                let failed = store::Usage {
+                    outcome: e.kind().to_owned(),
                     duration_ms,
-                )
-                .await?;
+                    ..usage(ctx, ask.task, provider, &model)
+                };
+                record(state, ctx, &failed).await?;
             }
         }
     }
@@ -485,53 +473,45 @@ fn chain(
     out
 }
 
-/// Records a call's usage and audits it (never its content).
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one call's facts, recorded together"
-)]
-async fn record(
-    state: &AppState,
+/// A usage record of a call for `task` to `provider`'s `model`, with nothing spent yet.
+fn usage(
     ctx: &OrgContext,
-    ask: &Ask<'_>,
+    task: AiTask,
     provider: &app::api::ai::Provider,
     model: &str,
-    answer: &AiAnswer,
-    outcome: &str,
-    duration_ms: u64,
-) -> Result<(), AppError> {
+) -> store::Usage {
+    store::Usage {
+        user_id: Some(ctx.caller.user.id.clone()),
+        task: task.as_str(),
+        provider_id: Some(provider.id.clone()),
+        provider: provider.name.clone(),
+        model: model.to_owned(),
+        tokens_in: 0,
+        tokens_out: 0,
+        cost: 0.0,
+        cached: false,
+        outcome: "ok".to_owned(),
+        duration_ms: 0,
+    }
+}
+
+/// Records a call's usage and audits it (who, task, provider, model, tokens; never content).
+async fn record(state: &AppState, ctx: &OrgContext, usage: &store::Usage) -> Result<(), AppError> {
     let now = state.clock.now_ms();
     let mut tx = ctx.begin(&state.db).await?;
-    store::record(
-        &mut tx,
-        &ctx.org.id,
-        &store::Usage {
-            user_id: Some(ctx.caller.user.id.clone()),
-            task: ask.task.as_str(),
-            provider_id: Some(provider.id.clone()),
-            provider: provider.name.clone(),
-            model: model.to_owned(),
-            tokens_in: answer.tokens_in,
-            tokens_out: answer.tokens_out,
-            cost: answer.cost,
-            cached: answer.cached,
-            outcome: outcome.to_owned(),
-            duration_ms,
-        },
-        now,
-    )
-    .await?;
+    store::record(&mut tx, &ctx.org.id, usage, now).await?;
     let detail = serde_json::json!({
-        "task": ask.task.as_str(),
-        "provider": provider.name,
-        "model": model,
-        "tokens_in": answer.tokens_in,
-        "tokens_out": answer.tokens_out,
-        "cost": answer.cost,
-        "cached": answer.cached,
-        "outcome": outcome,
+        "task": usage.task,
+        "provider": usage.provider,
+        "model": usage.model,
+        "tokens_in": usage.tokens_in,
+        "tokens_out": usage.tokens_out,
+        "cost": usage.cost,
+        "cached": usage.cached,
+        "outcome": usage.outcome,
     });
-    audit::append(&mut tx, &ctx.event("ai.call", &provider.id, detail), now).await?;
+    let target = usage.provider_id.clone().unwrap_or_default();
+    audit::append(&mut tx, &ctx.event("ai.call", target, detail), now).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -196,9 +196,9 @@ impl Framework {
     }
 
     /// Whether the server's sandbox can run its suites (given the toolchain on the host):
-    /// NUnit needs .NET, and Playwright and Cypress download their own browsers.
+    /// NUnit needs .NET, and Cypress downloads its own browser.
     pub fn runs_in_sandbox(self) -> bool {
-        !matches!(self, Self::Nunit | Self::Playwright | Self::Cypress)
+        !matches!(self, Self::Nunit | Self::Cypress)
     }
 
     /// The test types it writes.

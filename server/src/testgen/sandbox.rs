@@ -1,8 +1,8 @@
 //! Runs a generated suite in a sandbox and reports what passed, failed and was skipped, and
 //! which files did not compile. Every framework whose toolchain is on the host runs: pytest and
-//! Selenium (the system Python), Jest and Mocha (Node), RSpec, PHPUnit, Go testing and JUnit 5
-//! (javac and the JUnit console launcher). NUnit needs .NET, and Playwright and Cypress their
-//! own browser downloads, which are not here. The suite runs
+//! Selenium (the system Python), Jest, Mocha and Playwright (Node; Playwright with the host's
+//! Chromium), RSpec, PHPUnit, Go testing and JUnit 5 (javac and the JUnit console launcher).
+//! NUnit needs .NET and Cypress its own browser download, which are not here. The suite runs
 //! - in a separate process, in a fresh temporary directory (removed afterwards), with an empty
 //!   environment (nothing of the server's variables, a home inside the directory);
 //! - without network: in a new network namespace (`unshare --net`) that has no interface up;
@@ -30,8 +30,9 @@ const NOBODY: u32 = 65534;
 /// Where the runners come from and how long a run may take.
 #[derive(Clone, Debug)]
 pub struct RunnerConfig {
-    /// A `node_modules` directory holding `jest`, `mocha`, `chai` and `sinon`
-    /// (`FAULTLINE_TEST_NODE_MODULES`); without it only pytest suites run.
+    /// A `node_modules` directory holding `jest`, `mocha`, `chai`, `sinon` and
+    /// `@playwright/test` (`FAULTLINE_TEST_NODE_MODULES`); without it JavaScript suites do not
+    /// run.
     pub node_modules: Option<PathBuf>,
     /// Wall-clock seconds a run may take (`FAULTLINE_TEST_RUN_SECONDS`, default 120).
     pub wall_seconds: u64,
@@ -55,7 +56,7 @@ impl Default for RunnerConfig {
 /// Why a suite could not be run.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    /// NUnit, Playwright and Cypress suites do not run here.
+    /// NUnit and Cypress suites do not run here.
     #[error("{0} suites are not run here (their toolchain is not on the server)")]
     Unsupported(&'static str),
     /// The framework's toolchain is not installed on the server.
@@ -113,6 +114,34 @@ exec java -Xmx512m -jar "$JUNIT_LAUNCHER" -cp "$classes:$jars" --scan-class-path
   --reports-dir "$reports" --disable-banner --disable-ansi-colors --details=tree
 "#;
 
+/// Where Debian puts Chromium, which Playwright suites run with (Playwright's own browser
+/// downloads are not used).
+const CHROMIUM: [&str; 2] = ["/usr/bin/chromium", "/usr/bin/chromium-browser"];
+
+/// The Playwright configuration a run uses: the suite's own, with the host's Chromium, its test
+/// directory made absolute, one worker, and its output beside the suite.
+const PLAYWRIGHT_CONFIG: &str = r#"const path = require('path');
+const suite = process.cwd();
+let base = {};
+try {
+  base = require(path.join(suite, 'playwright.config.js'));
+} catch (e) {
+  if (e.code !== 'MODULE_NOT_FOUND') throw e;
+}
+base = base.default || base;
+const use = base.use || {};
+module.exports = {
+  ...base,
+  testDir: path.resolve(suite, base.testDir || 'tests/e2e'),
+  outputDir: path.join(suite, '..', 'playwright-output'),
+  workers: 1,
+  use: {
+    ...use,
+    launchOptions: { ...(use.launchOptions || {}), executablePath: process.env.PLAYWRIGHT_CHROMIUM },
+  },
+};
+"#;
+
 /// The PHPUnit bootstrap: the suite's classes load from `tests/` (as composer's autoload-dev
 /// would), and a project's own autoloader, when the suite sits in one, comes first.
 const PHP_BOOTSTRAP: &str = r#"<?php
@@ -141,8 +170,9 @@ struct Runner {
     report: PathBuf,
     /// Environment besides the sandbox's own.
     env: Vec<(&'static str, String)>,
-    /// Address space the run may map, in bytes.
-    address_space: u64,
+    /// The memory limit, as prlimit's option (`--as=…`, or `--data=…` for Chromium, which
+    /// reserves more address space than any sane limit).
+    memory_limit: String,
     /// The memory limit as the report describes it.
     memory: String,
     /// Files written beside the suite before the run (a bootstrap, a build script).
@@ -189,7 +219,7 @@ fn runner(framework: Framework, config: &RunnerConfig, dir: &Path) -> Result<Run
         args,
         report: report.clone(),
         env,
-        address_space: 64 << 30,
+        memory_limit: format!("--as={}", 64u64 << 30),
         memory: "512 MiB heap".into(),
         support: Vec::new(),
     };
@@ -197,7 +227,7 @@ fn runner(framework: Framework, config: &RunnerConfig, dir: &Path) -> Result<Run
         args,
         report: report.clone(),
         env: Vec::new(),
-        address_space: config.memory_bytes,
+        memory_limit: format!("--as={}", config.memory_bytes),
         memory: format!("{} MiB memory", config.memory_bytes >> 20),
         support: Vec::new(),
     };
@@ -239,6 +269,42 @@ fn runner(framework: Framework, config: &RunnerConfig, dir: &Path) -> Result<Run
             ],
             Vec::new(),
         ),
+        Framework::Playwright => {
+            let cli = node("@playwright/test/cli.js")?;
+            let chromium = CHROMIUM
+                .into_iter()
+                .find(|p| Path::new(p).is_file())
+                .ok_or_else(|| {
+                    RunError::NoToolchain(
+                        "Playwright suites need Chromium (Debian's chromium package)".into(),
+                    )
+                })?;
+            let config = dir.join("playwright.sandbox.config.js");
+            let mut runner = heap(
+                vec![
+                    "node".into(),
+                    "--max-old-space-size=512".into(),
+                    cli,
+                    "test".into(),
+                    "--config".into(),
+                    config.display().to_string(),
+                    "--reporter=json".into(),
+                ],
+                vec![
+                    ("PLAYWRIGHT_JSON_OUTPUT_FILE", report.display().to_string()),
+                    ("PLAYWRIGHT_JSON_OUTPUT_NAME", report.display().to_string()),
+                    ("PLAYWRIGHT_CHROMIUM", chromium.into()),
+                    (
+                        "PLAYWRIGHT_BROWSERS_PATH",
+                        dir.join("browsers").display().to_string(),
+                    ),
+                ],
+            );
+            runner.support.push((config, PLAYWRIGHT_CONFIG));
+            runner.memory_limit = format!("--data={}", 4u64 << 30);
+            runner.memory = "512 MiB Node heap, 4 GiB data per browser process".into();
+            runner
+        }
         Framework::Rspec => {
             program(framework, "rspec")?;
             mapped(vec![
@@ -347,7 +413,7 @@ fn confinement(config: &RunnerConfig, runner: &Runner) -> (Vec<String>, Vec<Stri
     prefix.extend([
         "prlimit".into(),
         format!("--cpu={}", config.cpu_seconds),
-        format!("--as={}", runner.address_space),
+        runner.memory_limit.clone(),
         format!("--fsize={}", 64u64 << 20),
         "--nofile=256".into(),
         "--".into(),
@@ -598,6 +664,19 @@ pub fn counts(framework: Framework, report: &str) -> Option<(u32, u32, u32, u32)
             ))
         }
         Framework::Gotest => go_counts(report),
+        Framework::Playwright => {
+            let doc: serde_json::Value = serde_json::from_str(report).ok()?;
+            let n = |k: &str| doc["stats"][k].as_u64().and_then(|v| u32::try_from(v).ok());
+            let errors = doc["errors"]
+                .as_array()
+                .map_or(0, |e| u32::try_from(e.len()).unwrap_or(u32::MAX));
+            Some((
+                n("expected")? + n("flaky").unwrap_or(0),
+                n("unexpected")?,
+                n("skipped")?,
+                errors,
+            ))
+        }
         _ => None,
     }
 }
@@ -704,10 +783,16 @@ mod tests {
         assert_eq!(counts(Framework::Pytest, junit), Some((4, 2, 3, 1)));
         let mocha = r#"{"stats": {"passes": 5, "failures": 1, "pending": 2}}"#;
         assert_eq!(counts(Framework::Mocha, mocha), Some((5, 1, 2, 0)));
+        let playwright = r#"{"stats": {"expected": 2, "unexpected": 1, "skipped": 4, "flaky": 1}, "errors": []}"#;
+        assert_eq!(
+            counts(Framework::Playwright, playwright),
+            Some((3, 1, 4, 0))
+        );
         let jest = r#"{"numPassedTests": 3, "numFailedTests": 0, "numPendingTests": 4, "numTodoTests": 1, "numRuntimeErrorTestSuites": 1}"#;
         assert_eq!(counts(Framework::Jest, jest), Some((3, 0, 5, 1)));
         assert_eq!(counts(Framework::Pytest, "garbage"), None);
         assert!(runs(Framework::Jest) && runs(Framework::Junit) && !runs(Framework::Nunit));
+        assert!(runs(Framework::Playwright) && !runs(Framework::Cypress));
         let rspec = r#"{"summary": {"example_count": 9, "failure_count": 2, "pending_count": 4, "errors_outside_of_examples_count": 1}}"#;
         assert_eq!(counts(Framework::Rspec, rspec), Some((3, 2, 4, 1)));
         let launcher = r#"<testsuite name="JUnit Jupiter" tests="7" skipped="5" failures="1" errors="0" time="0.1">"#;

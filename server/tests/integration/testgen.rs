@@ -1317,10 +1317,12 @@ mod sandbox {
 
     fn node_modules() -> Option<PathBuf> {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../end2end/node_modules");
-        let ok = dir.join("mocha/bin/mocha.js").exists() && dir.join("jest/bin/jest.js").exists();
+        let ok = dir.join("mocha/bin/mocha.js").exists()
+            && dir.join("jest/bin/jest.js").exists()
+            && dir.join("@playwright/test/cli.js").exists();
         assert!(
             ok || !super::required(),
-            "npm ci in end2end/ installs jest and mocha"
+            "npm ci in end2end/ installs jest, mocha and @playwright/test"
         );
         ok.then_some(dir)
     }
@@ -1463,6 +1465,7 @@ def test_cannot_write_outside():
             Framework::Gotest => Some("/usr/bin/go"),
             Framework::Junit => Some("/usr/share/java/junit-platform-console-standalone.jar"),
             Framework::Selenium => Some("/usr/lib/python3/dist-packages/selenium"),
+            Framework::Playwright => Some("/usr/bin/chromium"),
             _ => None,
         }
     }
@@ -1483,8 +1486,10 @@ def test_cannot_write_outside():
             if !framework.runs_in_sandbox() {
                 continue;
             }
-            if matches!(framework, Framework::Jest | Framework::Mocha)
-                && config().node_modules.is_none()
+            if matches!(
+                framework,
+                Framework::Jest | Framework::Mocha | Framework::Playwright
+            ) && config().node_modules.is_none()
             {
                 continue;
             }

@@ -252,7 +252,7 @@ pub async fn run(
         return Err(field(
             "framework",
             format!(
-                "{} suites are not run here: their toolchain is not on the server. pytest, Selenium, Jest, Mocha, RSpec, PHPUnit, Go and JUnit suites are.",
+                "{} suites are not run here: their toolchain is not on the server. pytest, Selenium, Jest, Mocha, Playwright, RSpec, PHPUnit, Go and JUnit suites are.",
                 body.framework.label()
             ),
         ));

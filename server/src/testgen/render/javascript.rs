@@ -128,6 +128,13 @@ fn test_file(path: String, scenarios: &[&Scenario], options: &Options) -> Draft 
             }
             Target::Page(_) => {
                 w.open(format!("{describe}({title}, () => {{"));
+                if fw == Framework::Playwright {
+                    // Without a service to visit, the pages are skipped, saying why.
+                    w.line("test.beforeEach(({ baseURL }) => {");
+                    w.line("  test.skip(!baseURL, 'set BASE_URL to the address of the service under test');");
+                    w.line("});");
+                    w.blank();
+                }
             }
         }
         let mut names = UniqueNames::default();
@@ -590,11 +597,12 @@ fn jest_config(options: &Options) -> String {
 const MOCHA_CONFIG: &str = "// Mocha configuration for the Faultline suite.\nmodule.exports = {\n  spec: ['tests/**/*.test.js'],\n  timeout: 15000,\n  recursive: true,\n};\n";
 
 fn playwright_config(options: &Options) -> String {
-    let base = q(options
+    // Without an address the pages are skipped (each spec checks), as the API tests are.
+    let base = options
         .context
         .base_url
         .as_deref()
-        .unwrap_or("http://localhost:3000"));
+        .map_or_else(|| "undefined".to_owned(), q);
     let user = user_config_comment(options);
     format!(
         "// Playwright configuration for the Faultline suite.{user}\nconst {{ defineConfig }} = require('@playwright/test');\n\nmodule.exports = defineConfig({{\n  testDir: './tests/e2e',\n  timeout: 30000,\n  use: {{\n    baseURL: process.env.BASE_URL || {base},\n    trace: 'retain-on-failure',\n  }},\n}});\n"
