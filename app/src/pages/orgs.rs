@@ -9,7 +9,7 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use crate::api::account::Me;
 use crate::api::ai::{
-    AddAiProvider, DeleteAiProvider, ProviderKind, SaveAiSettings, SetAiProviderEnabled,
+    AddAiProvider, AiAdmin, DeleteAiProvider, ProviderKind, SaveAiSettings, SetAiProviderEnabled,
     load_ai_admin,
 };
 use crate::api::error::{ApiError, field_error, form_error};
@@ -151,12 +151,16 @@ pub fn OrgAdminPage() -> impl IntoView {
         move || (org(), reload.get()),
         |(org, _)| load_org_admin(org),
     );
+    // Loaded with the page (not inside a card of its own), so the page hydrates as one; those
+    // who may not configure AI get none.
+    let ai = Resource::new(move || (org(), reload.get()), |(org, _)| load_ai_admin(org));
     view! {
         <Title text="Organisation" />
         <Transition fallback=|| view! { <Loading label="Loading the organisation" /> }>
             {move || Suspend::new(async move {
+                let ai = ai.await.ok();
                 match data.await {
-                    Ok(page) => view! { <OrgAdminView page reload new_token /> }.into_any(),
+                    Ok(page) => view! { <OrgAdminView page reload new_token ai /> }.into_any(),
                     Err(e) if e.status == 401 => view! { <EmptyState title="Sign in to continue" message="This page needs you to be signed in."><A href="/login">"Sign in"</A></EmptyState> }.into_any(),
                     Err(e) if e.code == "mfa_enrolment_required" => view! {
                         <ErrorNotice title="Two-factor authentication required" message=e.message />
@@ -175,6 +179,7 @@ fn OrgAdminView(
     page: OrgAdmin,
     reload: RwSignal<u32>,
     new_token: RwSignal<Option<String>>,
+    ai: Option<AiAdmin>,
 ) -> impl IntoView {
     let org = page.org.clone();
     let bump = move || reload.update(|v| *v += 1);
@@ -195,7 +200,7 @@ fn OrgAdminView(
             <TokensCard page=page.clone() bump new_token />
             {org.can("manage_members").then(|| view! { <SettingsCard page=page.clone() bump /> })}
         </div>
-        {org.can("configure_ai").then(|| view! { <AiCard org=org.slug.clone() /> })}
+        {ai.filter(|_| org.can("configure_ai")).map(|admin| view! { <AiCard org=org.slug.clone() admin bump /> })}
     }
 }
 
@@ -691,16 +696,11 @@ fn SettingsCard(page: OrgAdmin, bump: impl Fn() + Copy + Send + Sync + 'static) 
 /// Model providers (keys go in, never come out), the AI switch, PII redaction and the monthly
 /// ceiling.
 #[component]
-fn AiCard(org: String) -> impl IntoView {
-    let reload = RwSignal::new(0_u32);
-    let bump = move || reload.update(|v| *v += 1);
-    let data = Resource::new(
-        {
-            let org = org.clone();
-            move || (org.clone(), reload.get())
-        },
-        |(org, _)| load_ai_admin(org),
-    );
+fn AiCard(
+    org: String,
+    admin: AiAdmin,
+    bump: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     let add = ServerAction::<AddAiProvider>::new();
     let save = ServerAction::<SaveAiSettings>::new();
     let toggle = ServerAction::<SetAiProviderEnabled>::new();
@@ -721,12 +721,7 @@ fn AiCard(org: String) -> impl IntoView {
     let (org2, org3) = (org.clone(), org.clone());
     view! {
         <Card title="AI" subtitle="Optional: Faultline works fully without a model. Providers are tried in order, with retries, a circuit breaker and a cache; when none answers, the built-in engine does.">
-            <Transition fallback=|| view! { <Loading label="Loading the AI settings" /> }>
-                {move || {
-                    let org = org.clone();
-                    Suspend::new(async move {
-                        match data.await {
-                            Ok(admin) => {
+            {
                                 let settings = admin.settings.clone();
                                 let enabled = RwSignal::new(settings.enabled);
                                 let redact = RwSignal::new(settings.redact_pii);
@@ -782,13 +777,8 @@ fn AiCard(org: String) -> impl IntoView {
                                         <FormError message=Signal::derive(move || form_error(&saved.get())) />
                                         <button class="button" type="submit">"Save AI settings"</button>
                                     </ActionForm>
-                                }.into_any()
-                            }
-                            Err(e) => view! { <ErrorNotice title="The AI settings could not be loaded" message=e.message /> }.into_any(),
-                        }
-                    })
-                }}
-            </Transition>
+                }
+            }
             <details>
                 <summary>"Add a provider"</summary>
                 <ActionForm action=add node_ref=add_form attr:class="form">
