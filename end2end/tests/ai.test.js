@@ -1,7 +1,7 @@
 // Optional AI, tried as a new user would: explain a pattern with no provider (the built-in engine
 // answers), add an OpenAI-compatible provider on the organisation page (a loopback server that
-// speaks Chat Completions), explain again and read the model's answer, rendered safely; turn AI
-// off and see the built-in engine answer again. In light and dark, checked with axe-core.
+// speaks Chat Completions), explain again and read the model's answer, rendered safely; ask for
+// fixes; compare two models side by side; turn AI off and see the built-in engine answer again. In light and dark, checked with axe-core.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { after, before, test } from 'node:test';
@@ -95,7 +95,7 @@ test('explain a pattern with and without a model provider', async () => {
   await hydrated(page);
   await page.getByTestId('explain').click();
   await explanation.waitFor();
-  await page.getByText('Local model · gpt-4o-mini').waitFor();
+  await explanation.getByText('Local model · gpt-4o-mini').waitFor();
   assert.match(await explanation.innerText(), /900 tokens in, 120 out · cost 0\.2070/);
   assert.equal(await explanation.locator('h3').innerText(), 'What it means');
   assert.equal(await explanation.locator('strong').innerText(), 'db-1');
@@ -113,6 +113,34 @@ test('explain a pattern with and without a model provider', async () => {
   await page.getByText('from the cache').waitFor();
   assert.equal(requests.length, 1);
 
+  // Fix suggestions: a question of their own, so the model is asked again.
+  await page.getByTestId('recommend').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="explanation"]')?.textContent.includes('tokens in') && !document.querySelector('[data-testid="explanation"]')?.textContent.includes('from the cache'));
+  assert.equal(requests.length, 2);
+  assert.match(JSON.parse(requests[1].body).messages[0].content, /Suggest concrete fixes/);
+
+  // Compare two models beside the built-in engine: a column each, with tokens, time, cost
+  // and the checks of each answer.
+  await page.getByText('Compare models').click();
+  await page.getByLabel('Local model · gpt-4o-mini').check();
+  await page.getByLabel('Local model · gpt-4o', { exact: true }).check();
+  const compared = page.waitForResponse((r) => r.url().includes('/rpc/compare_models'));
+  await page.getByTestId('compare').click();
+  assert.equal((await compared).status(), 200);
+  const table = page.getByTestId('comparison');
+  await table.waitFor();
+  const heads = await table.locator('thead th').allInnerTexts();
+  assert.deepEqual(heads.slice(1), ['Built-in engine', 'Local model · gpt-4o-mini', 'Local model · gpt-4o']);
+  const text = await table.innerText();
+  assert.match(text, /\(cached\)/, 'the explanation asked before came from the cache');
+  assert.match(text, /Missing: Likely cause, What to do/);
+  assert.match(text, /No raw HTML — Contains "<script>/);
+  assert.equal(await table.locator('script').count(), 0);
+  assert.equal(await table.locator('.check-fail').count() >= 4, true, 'two checks fail for each model');
+  assert.equal(requests.length, 3, 'only the uncached model was called');
+  assert.equal(JSON.parse(requests[2].body).model, 'gpt-4o');
+  assert.deepEqual(await inspect(page, 'pattern-compared'), []);
+
   // AI off: nothing is sent; the built-in engine answers.
   await page.goto(`${server.base}/orgs/acme`);
   await hydrated(page);
@@ -125,6 +153,6 @@ test('explain a pattern with and without a model provider', async () => {
   await page.getByTestId('explain').click();
   await explanation.waitFor();
   assert.match(await explanation.innerText(), /AI is turned off/);
-  assert.equal(requests.length, 1);
+  assert.equal(requests.length, 3);
   assert.deepEqual(errors, []);
 });

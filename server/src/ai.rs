@@ -1,5 +1,6 @@
 //! Optional AI. Faultline works fully without it; an organisation that adds model providers
-//! gets explanations (and later recommendations, test bodies and summaries) written by a model.
+//! gets explanations, fix suggestions and summaries written by a model, and can compare
+//! models on the same task.
 //!
 //! One request goes through the router:
 //! 1. AI switched off for the organisation, no provider, or the monthly ceiling reached: the
@@ -15,7 +16,9 @@
 //!    the organisation asks for it.
 //! 5. Nothing answered: the built-in engine does, with a note per provider on what went wrong.
 
+pub mod checks;
 pub mod explain;
+pub mod prompts;
 pub mod store;
 pub mod wire;
 
@@ -23,7 +26,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use app::api::ai::{AiAnswer, AiSettings, AiTask};
+use app::api::ai::{AiAnswer, AiSettings, AiTask, CompareTarget, ComparisonRow};
 use sha2::{Digest, Sha256};
 
 use crate::audit;
@@ -220,6 +223,82 @@ struct Step {
     model: String,
 }
 
+/// What the router reads before calling anyone.
+struct Situation {
+    settings: AiSettings,
+    providers: Vec<store::Stored>,
+    /// Spent this calendar month.
+    spent: f64,
+}
+
+impl Situation {
+    async fn read(state: &AppState, ctx: &OrgContext) -> Result<Self, AppError> {
+        let org = ctx.org.id.as_str();
+        let mut tx = ctx.begin_read(&state.db).await?;
+        let settings = store::settings(&mut tx, org).await?;
+        let providers = store::list(&mut tx, org).await?;
+        let spent = store::spent_since(&mut tx, org, month_start_ms(state.clock.now_ms())).await?;
+        tx.commit().await?;
+        Ok(Self {
+            settings,
+            providers,
+            spent,
+        })
+    }
+
+    /// Why no model may be asked at all, if that is so.
+    fn held_back(&self) -> Option<String> {
+        if !self.settings.enabled {
+            return Some("AI is turned off for this organisation.".into());
+        }
+        match self.settings.monthly_budget {
+            Some(budget) if self.spent >= budget => Some(format!(
+                "This month's AI spending ({:.4}) has reached the organisation's ceiling ({budget:.4}).",
+                self.spent
+            )),
+            _ => None,
+        }
+    }
+
+    /// The prompt as it may leave the server.
+    fn outgoing(&self, prompt: &str) -> String {
+        if self.settings.redact_pii {
+            redact(prompt)
+        } else {
+            prompt.to_owned()
+        }
+    }
+
+    /// The provider named `wanted` (by id or name).
+    fn find(&self, wanted: &str) -> Option<&store::Stored> {
+        self.providers
+            .iter()
+            .find(|p| p.provider.id == wanted || p.provider.name.eq_ignore_ascii_case(wanted))
+    }
+}
+
+/// The built-in engine's answer.
+fn built_in_answer(markdown: String, notes: Vec<String>) -> AiAnswer {
+    AiAnswer {
+        markdown,
+        provider: BUILT_IN.into(),
+        model: "built-in".into(),
+        tokens_in: 0,
+        tokens_out: 0,
+        cost: 0.0,
+        cached: false,
+        notes,
+    }
+}
+
+/// What asking one provider's model came to.
+enum Outcome {
+    /// It answered (or its cached answer did); the answer has no notes yet.
+    Answered(AiAnswer),
+    /// It did not; the note says why.
+    Passed(String),
+}
+
 /// Answers `ask` for the caller's organisation through the router; `built_in` writes the
 /// answer when no model does.
 pub async fn ask(
@@ -228,209 +307,310 @@ pub async fn ask(
     ask: Ask<'_>,
     built_in: impl FnOnce() -> String,
 ) -> Result<AiAnswer, AppError> {
-    let ai = &state.ai;
-    let org = ctx.org.id.as_str();
-    let now = state.clock.now_ms();
-    let (settings, providers, spent) = {
-        let mut tx = ctx.begin_read(&state.db).await?;
-        let settings = store::settings(&mut tx, org).await?;
-        let providers = store::list(&mut tx, org).await?;
-        let spent = store::spent_since(&mut tx, org, month_start_ms(now)).await?;
-        tx.commit().await?;
-        (settings, providers, spent)
-    };
-    let fallback = |notes: Vec<String>, built_in: String| AiAnswer {
-        markdown: built_in,
-        provider: BUILT_IN.into(),
-        model: "built-in".into(),
-        tokens_in: 0,
-        tokens_out: 0,
-        cost: 0.0,
-        cached: false,
-        notes,
-    };
+    let situation = Situation::read(state, ctx).await?;
     if let Some(wanted) = ask.provider
-        && !providers
-            .iter()
-            .any(|p| p.provider.id == wanted || p.provider.name.eq_ignore_ascii_case(wanted))
+        && situation.find(wanted).is_none()
     {
         return Err(AppError::Invalid(vec![crate::http::error::FieldError {
             field: "provider",
             message: format!("This organisation has no provider {wanted:?}."),
         }]));
     }
-    if !settings.enabled {
-        return Ok(fallback(
-            vec!["AI is turned off for this organisation; the built-in engine answered.".into()],
+    if let Some(reason) = situation.held_back() {
+        return Ok(built_in_answer(
             built_in(),
+            vec![format!("{reason} The built-in engine answered.")],
         ));
     }
-    let chain = chain(&settings, providers, ask.task, ask.provider);
+    let prompt = situation.outgoing(&ask.prompt);
+    let chain = chain(
+        &situation.settings,
+        situation.providers,
+        ask.task,
+        ask.provider,
+    );
     if chain.is_empty() {
-        return Ok(fallback(
+        return Ok(built_in_answer(
+            built_in(),
             vec!["No model provider is configured (or none is enabled); the built-in engine answered.".into()],
-            built_in(),
         ));
     }
-    if let Some(budget) = settings.monthly_budget
-        && spent >= budget
-    {
-        return Ok(fallback(
-            vec![format!(
-                "This month's AI spending ({spent:.4}) has reached the organisation's ceiling ({budget:.4}); the built-in engine answered."
-            )],
-            built_in(),
-        ));
-    }
-    let prompt = if settings.redact_pii {
-        redact(&ask.prompt)
-    } else {
-        ask.prompt.clone()
-    };
     let mut notes = Vec::new();
-    for Step { stored, model } in chain {
-        let provider = &stored.provider;
-        let key = cache_key(&provider.id, &model, ask.system, &prompt);
-        let fresh_after = now - i64::try_from(ai.config.cache_ttl.as_millis()).unwrap_or(i64::MAX);
-        let hit = {
-            let mut tx = ctx.begin_read(&state.db).await?;
-            let hit = store::cached(&mut tx, org, &key, fresh_after).await?;
-            tx.commit().await?;
-            hit
-        };
-        if let Some(hit) = hit {
-            let answer = AiAnswer {
-                markdown: hit.answer,
-                provider: provider.name.clone(),
-                model: model.clone(),
-                tokens_in: u64::try_from(hit.tokens_in).unwrap_or(0),
-                tokens_out: u64::try_from(hit.tokens_out).unwrap_or(0),
-                cost: 0.0,
-                cached: true,
-                notes,
-            };
-            let spent = store::Usage {
-                tokens_in: answer.tokens_in,
-                tokens_out: answer.tokens_out,
-                cached: true,
-                ..usage(ctx, ask.task, provider, &model)
-            };
-            record(state, ctx, &spent).await?;
-            return Ok(answer);
-        }
-        if let Some(rest) = ai.resting(&provider.id) {
-            notes.push(format!(
-                "{} was skipped: it failed repeatedly and rests for another {} s.",
-                provider.name,
-                rest.as_secs().max(1)
-            ));
-            continue;
-        }
-        let api_key = match ai.open(&stored.sealed_key, &provider.id) {
-            Ok(key) => key,
-            Err(e) => {
-                tracing::error!(provider = %provider.id, error = %e, "an AI provider key did not open");
-                notes.push(format!(
-                    "{}'s stored key did not open (it was altered or the server key changed); enter the key again.",
-                    provider.name
-                ));
-                continue;
-            }
-        };
-        let call = wire::Call {
-            kind: provider.kind,
-            base_url: &provider.base_url,
-            api_key: &api_key,
-            model: &model,
-            system: ask.system,
-            prompt: &prompt,
-            max_tokens: ask.max_tokens,
-        };
-        let started = Instant::now();
-        let mut attempt = 0;
-        let outcome = loop {
-            attempt += 1;
-            match wire::complete(&ai.client, &call, ai.config.timeout).await {
-                Ok(reply) => break Ok(reply),
-                Err(e) if e.retryable() && attempt < ai.config.attempts => {
-                    let wait = ai.wait(attempt, &e);
-                    if wait > ai.config.max_retry_wait {
-                        break Err(e);
-                    }
-                    tracing::info!(provider = %provider.id, attempt, error = %e, wait_ms = wait.as_millis() as u64, "AI call failed; retrying");
-                    tokio::time::sleep(wait).await;
-                }
-                Err(e) => break Err(e),
-            }
-        };
-        let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        match outcome {
-            Ok(reply) => {
-                ai.succeeded(&provider.id);
-                let cost = (reply.tokens_in as f64 * provider.price_in_per_1k
-                    + reply.tokens_out as f64 * provider.price_out_per_1k)
-                    / 1000.0;
-                let answer = AiAnswer {
-                    markdown: reply.text,
-                    provider: provider.name.clone(),
-                    model: model.clone(),
-                    tokens_in: reply.tokens_in,
-                    tokens_out: reply.tokens_out,
-                    cost,
-                    cached: false,
-                    notes,
-                };
-                let mut tx = ctx.begin(&state.db).await?;
-                store::cache(
-                    &mut tx,
-                    org,
-                    &store::CacheEntry {
-                        key: &key,
-                        provider_id: &provider.id,
-                        model: &model,
-                        answer: &answer.markdown,
-                        tokens_in: answer.tokens_in,
-                        tokens_out: answer.tokens_out,
-                    },
-                    now,
-                )
-                .await?;
-                tx.commit().await?;
-                let spent = store::Usage {
-                    tokens_in: answer.tokens_in,
-                    tokens_out: answer.tokens_out,
-                    cost: answer.cost,
-                    duration_ms,
-                    ..usage(ctx, ask.task, provider, &model)
-                };
-                record(state, ctx, &spent).await?;
-                return Ok(answer);
-            }
-            Err(e) => {
-                // A refusal is about the content, not the provider's health.
-                let opened = !matches!(e, wire::CallError::Refused(_)) && ai.failed(&provider.id);
-                tracing::warn!(provider = %provider.id, model = %model, error = %e, attempts = attempt, "AI provider failed");
-                notes.push(format!(
-                    "{} ({model}) failed after {attempt} attempt{}: {e}{}",
-                    provider.name,
-                    if attempt == 1 { "" } else { "s" },
-                    if opened {
-                        format!("; it rests for {} s", ai.config.breaker_cooldown.as_secs())
-                    } else {
-                        String::new()
-                    }
-                ));
-                let failed = store::Usage {
-                    outcome: e.kind().to_owned(),
-                    duration_ms,
-                    ..usage(ctx, ask.task, provider, &model)
-                };
-                record(state, ctx, &failed).await?;
-            }
+    for step in &chain {
+        match try_step(state, ctx, step, &ask, &prompt).await? {
+            Outcome::Answered(answer) => return Ok(AiAnswer { notes, ..answer }),
+            Outcome::Passed(note) => notes.push(note),
         }
     }
     notes.push("No provider answered; the built-in engine did.".into());
-    Ok(fallback(notes, built_in()))
+    Ok(built_in_answer(built_in(), notes))
+}
+
+/// Asks `step`'s model `ask` (its `prompt` already redacted as the organisation wants): from
+/// the cache when a fresh answer is there, else by calling the provider with retries. Every
+/// call, cached or not, is recorded as usage.
+async fn try_step(
+    state: &AppState,
+    ctx: &OrgContext,
+    step: &Step,
+    ask: &Ask<'_>,
+    prompt: &str,
+) -> Result<Outcome, AppError> {
+    let ai = &state.ai;
+    let org = ctx.org.id.as_str();
+    let now = state.clock.now_ms();
+    let Step { stored, model } = step;
+    let provider = &stored.provider;
+    let key = cache_key(&provider.id, model, ask.system, prompt);
+    let fresh_after = now - i64::try_from(ai.config.cache_ttl.as_millis()).unwrap_or(i64::MAX);
+    let hit = {
+        let mut tx = ctx.begin_read(&state.db).await?;
+        let hit = store::cached(&mut tx, org, &key, fresh_after).await?;
+        tx.commit().await?;
+        hit
+    };
+    if let Some(hit) = hit {
+        let answer = AiAnswer {
+            markdown: hit.answer,
+            provider: provider.name.clone(),
+            model: model.clone(),
+            tokens_in: u64::try_from(hit.tokens_in).unwrap_or(0),
+            tokens_out: u64::try_from(hit.tokens_out).unwrap_or(0),
+            cost: 0.0,
+            cached: true,
+            notes: Vec::new(),
+        };
+        let spent = store::Usage {
+            tokens_in: answer.tokens_in,
+            tokens_out: answer.tokens_out,
+            cached: true,
+            ..usage(ctx, ask.task, provider, model)
+        };
+        record(state, ctx, &spent).await?;
+        return Ok(Outcome::Answered(answer));
+    }
+    if let Some(rest) = ai.resting(&provider.id) {
+        return Ok(Outcome::Passed(format!(
+            "{} was skipped: it failed repeatedly and rests for another {} s.",
+            provider.name,
+            rest.as_secs().max(1)
+        )));
+    }
+    let api_key = match ai.open(&stored.sealed_key, &provider.id) {
+        Ok(key) => key,
+        Err(e) => {
+            tracing::error!(provider = %provider.id, error = %e, "an AI provider key did not open");
+            return Ok(Outcome::Passed(format!(
+                "{}'s stored key did not open (it was altered or the server key changed); enter the key again.",
+                provider.name
+            )));
+        }
+    };
+    let call = wire::Call {
+        kind: provider.kind,
+        base_url: &provider.base_url,
+        api_key: &api_key,
+        model,
+        system: ask.system,
+        prompt,
+        max_tokens: ask.max_tokens,
+    };
+    let started = Instant::now();
+    let mut attempt = 0;
+    let outcome = loop {
+        attempt += 1;
+        match wire::complete(&ai.client, &call, ai.config.timeout).await {
+            Ok(reply) => break Ok(reply),
+            Err(e) if e.retryable() && attempt < ai.config.attempts => {
+                let wait = ai.wait(attempt, &e);
+                if wait > ai.config.max_retry_wait {
+                    break Err(e);
+                }
+                tracing::info!(provider = %provider.id, attempt, error = %e, wait_ms = wait.as_millis() as u64, "AI call failed; retrying");
+                tokio::time::sleep(wait).await;
+            }
+            Err(e) => break Err(e),
+        }
+    };
+    let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    match outcome {
+        Ok(reply) => {
+            ai.succeeded(&provider.id);
+            let cost = (reply.tokens_in as f64 * provider.price_in_per_1k
+                + reply.tokens_out as f64 * provider.price_out_per_1k)
+                / 1000.0;
+            let answer = AiAnswer {
+                markdown: reply.text,
+                provider: provider.name.clone(),
+                model: model.clone(),
+                tokens_in: reply.tokens_in,
+                tokens_out: reply.tokens_out,
+                cost,
+                cached: false,
+                notes: Vec::new(),
+            };
+            let mut tx = ctx.begin(&state.db).await?;
+            store::cache(
+                &mut tx,
+                org,
+                &store::CacheEntry {
+                    key: &key,
+                    provider_id: &provider.id,
+                    model,
+                    answer: &answer.markdown,
+                    tokens_in: answer.tokens_in,
+                    tokens_out: answer.tokens_out,
+                },
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            let spent = store::Usage {
+                tokens_in: answer.tokens_in,
+                tokens_out: answer.tokens_out,
+                cost: answer.cost,
+                duration_ms,
+                ..usage(ctx, ask.task, provider, model)
+            };
+            record(state, ctx, &spent).await?;
+            Ok(Outcome::Answered(answer))
+        }
+        Err(e) => {
+            // A refusal is about the content, not the provider's health.
+            let opened = !matches!(e, wire::CallError::Refused(_)) && ai.failed(&provider.id);
+            tracing::warn!(provider = %provider.id, model = %model, error = %e, attempts = attempt, "AI provider failed");
+            let note = format!(
+                "{} ({model}) failed after {attempt} attempt{}: {e}{}",
+                provider.name,
+                if attempt == 1 { "" } else { "s" },
+                if opened {
+                    format!("; it rests for {} s", ai.config.breaker_cooldown.as_secs())
+                } else {
+                    String::new()
+                }
+            );
+            let failed = store::Usage {
+                outcome: e.kind().to_owned(),
+                duration_ms,
+                ..usage(ctx, ask.task, provider, model)
+            };
+            record(state, ctx, &failed).await?;
+            Ok(Outcome::Passed(note))
+        }
+    }
+}
+
+/// The most models compared at once.
+pub const MAX_COMPARED: usize = 4;
+
+/// Asks each of `targets` the same question, all at once and without falling back, and puts
+/// the built-in engine's answer first. Each row says what its model wrote or why it did not,
+/// with tokens, time, cost and the task's checks. The cache, the breaker, the ceiling, the
+/// switch, redaction, usage and audit apply as to any call.
+pub async fn compare(
+    state: &AppState,
+    ctx: &OrgContext,
+    ask: Ask<'_>,
+    targets: &[CompareTarget],
+    built_in: impl FnOnce() -> String,
+) -> Result<Vec<ComparisonRow>, AppError> {
+    let situation = Situation::read(state, ctx).await?;
+    let mut steps = Vec::with_capacity(targets.len());
+    let mut problems = Vec::new();
+    if targets.is_empty() || targets.len() > MAX_COMPARED {
+        problems.push(format!(
+            "Pick between 1 and {MAX_COMPARED} models to compare."
+        ));
+    }
+    for target in targets.iter().take(MAX_COMPARED) {
+        let Some(stored) = situation.find(&target.provider) else {
+            problems.push(format!(
+                "This organisation has no provider {:?}.",
+                target.provider
+            ));
+            continue;
+        };
+        let provider = &stored.provider;
+        if !provider.enabled {
+            problems.push(format!("{} is turned off.", provider.name));
+            continue;
+        }
+        let model = match target.model.as_deref().map(str::trim) {
+            None | Some("") => provider.models.first().cloned(),
+            Some(m) => provider.models.iter().find(|x| *x == m).cloned(),
+        };
+        let Some(model) = model else {
+            problems.push(format!(
+                "{} has no model {:?}.",
+                provider.name,
+                target.model.as_deref().unwrap_or_default()
+            ));
+            continue;
+        };
+        if steps
+            .iter()
+            .any(|s: &Step| s.stored.provider.id == provider.id && s.model == model)
+        {
+            problems.push(format!("{} {model} is named twice.", provider.name));
+            continue;
+        }
+        steps.push(Step {
+            stored: stored.clone(),
+            model,
+        });
+    }
+    if !problems.is_empty() {
+        return Err(AppError::Invalid(
+            problems
+                .into_iter()
+                .map(|message| crate::http::error::FieldError {
+                    field: "targets",
+                    message,
+                })
+                .collect(),
+        ));
+    }
+    let started = Instant::now();
+    let built_in = built_in();
+    let mut rows = vec![ComparisonRow {
+        checks: checks::check(ask.task, &built_in),
+        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        ..ComparisonRow::answered(built_in_answer(built_in, Vec::new()))
+    }];
+    if let Some(reason) = situation.held_back() {
+        rows.extend(
+            steps.iter().map(|s| {
+                ComparisonRow::failed(&s.stored.provider.name, &s.model, reason.clone(), 0)
+            }),
+        );
+        return Ok(rows);
+    }
+    let prompt = situation.outgoing(&ask.prompt);
+    let calls = steps.iter().map(|step| {
+        let (ask, prompt) = (&ask, &prompt);
+        async move {
+            let started = Instant::now();
+            let outcome = try_step(state, ctx, step, ask, prompt).await;
+            let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            outcome.map(|outcome| match outcome {
+                Outcome::Answered(answer) => ComparisonRow {
+                    checks: checks::check(ask.task, &answer.markdown),
+                    duration_ms,
+                    ..ComparisonRow::answered(answer)
+                },
+                Outcome::Passed(note) => ComparisonRow::failed(
+                    &step.stored.provider.name,
+                    &step.model,
+                    note,
+                    duration_ms,
+                ),
+            })
+        }
+    });
+    for row in futures::future::join_all(calls).await {
+        rows.push(row?);
+    }
+    Ok(rows)
 }
 
 /// The providers to try, in order, each with the model to ask.

@@ -213,6 +213,138 @@ pub struct ExplainRequest {
     pub provider: Option<String>,
 }
 
+/// `POST /analyses/{id}/ai/recommend`: fix suggestions for one pattern, or for the analysis as
+/// a whole when no pattern is named.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RecommendRequest {
+    /// The pattern (`p3`); none for the whole analysis.
+    #[serde(default)]
+    pub pattern_id: Option<String>,
+    /// A provider's id or name to ask first; the routing rules otherwise.
+    #[serde(default)]
+    pub provider: Option<String>,
+}
+
+/// `POST /analyses/{id}/ai/summary`: an executive summary of the analysis.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SummaryRequest {
+    /// A provider's id or name to ask first; the routing rules otherwise.
+    #[serde(default)]
+    pub provider: Option<String>,
+}
+
+/// One model to compare: a provider and one of its models.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CompareTarget {
+    /// The provider's id or name.
+    pub provider: String,
+    /// One of its models; its first when absent.
+    #[serde(default)]
+    pub model: Option<String>,
+}
+
+/// `POST /analyses/{id}/ai/compare`: the same task on several models.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CompareRequest {
+    /// `explain` or `recommend` (both need `pattern_id`; `recommend` without one covers the
+    /// analysis), or `summary`.
+    pub task: AiTask,
+    /// The pattern, for the tasks about one.
+    #[serde(default)]
+    pub pattern_id: Option<String>,
+    /// One to four models.
+    pub targets: Vec<CompareTarget>,
+}
+
+/// One check of a model's output against what the task asked for.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Check {
+    /// What was checked, e.g. `At most 300 words`.
+    pub name: String,
+    /// Whether the output passed.
+    pub passed: bool,
+    /// What was found, when it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// One model's result in a comparison.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ComparisonRow {
+    /// The provider's name, or `faultline` for the built-in engine.
+    pub provider: String,
+    /// The model, or `built-in`.
+    pub model: String,
+    /// What it wrote (Markdown; render it sanitised); none when it failed.
+    #[serde(default)]
+    pub markdown: Option<String>,
+    /// Why it wrote nothing.
+    #[serde(default)]
+    pub error: Option<String>,
+    /// Input tokens.
+    pub tokens_in: u64,
+    /// Output tokens.
+    pub tokens_out: u64,
+    /// What the call cost.
+    pub cost: f64,
+    /// True when the answer came from the cache.
+    pub cached: bool,
+    /// Wall-clock time of the call, retries included.
+    pub duration_ms: u64,
+    /// The output checked against the task; empty when there is no output.
+    pub checks: Vec<Check>,
+}
+
+impl ComparisonRow {
+    /// A row for `answer`, before its time and checks are known.
+    pub fn answered(answer: AiAnswer) -> Self {
+        Self {
+            provider: answer.provider,
+            model: answer.model,
+            markdown: Some(answer.markdown),
+            error: None,
+            tokens_in: answer.tokens_in,
+            tokens_out: answer.tokens_out,
+            cost: answer.cost,
+            cached: answer.cached,
+            duration_ms: 0,
+            checks: Vec::new(),
+        }
+    }
+
+    /// A row for a model that did not answer.
+    pub fn failed(provider: &str, model: &str, error: String, duration_ms: u64) -> Self {
+        Self {
+            provider: provider.to_owned(),
+            model: model.to_owned(),
+            markdown: None,
+            error: Some(error),
+            tokens_in: 0,
+            tokens_out: 0,
+            cost: 0.0,
+            cached: false,
+            duration_ms,
+            checks: Vec::new(),
+        }
+    }
+}
+
+/// The answer to `POST /analyses/{id}/ai/compare`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ModelComparison {
+    /// The task.
+    pub task: AiTask,
+    /// The built-in engine first, then each model in the order asked.
+    pub rows: Vec<ComparisonRow>,
+}
+
 /// What a model (or the built-in engine) wrote.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -313,10 +445,29 @@ pub async fn load_ai_admin(org: String) -> Result<AiAdmin, super::error::ApiErro
     })
 }
 
-/// The organisation's providers (without keys), to pick one.
-#[server(prefix = "/rpc", endpoint = "ai_providers")]
-pub async fn load_ai_providers(org: String) -> Result<Vec<Provider>, super::error::ApiError> {
-    crate::ssr::call(http::Method::GET, &org_path(&org, "providers"), None).await
+/// What the pattern page's AI card needs.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PatternAi {
+    /// The organisation's providers (without keys), to pick one.
+    pub providers: Vec<Provider>,
+    /// Whether the caller may compare models (it spends on several at once).
+    pub can_compare: bool,
+}
+
+/// The providers, and whether the caller may compare them.
+#[server(prefix = "/rpc", endpoint = "pattern_ai")]
+pub async fn load_pattern_ai(org: String) -> Result<PatternAi, super::error::ApiError> {
+    let view: super::orgs::OrgView = crate::ssr::call(
+        http::Method::GET,
+        &format!("/orgs/{}", super::account::urlencode(&org)),
+        None,
+    )
+    .await?;
+    let providers = crate::ssr::call(http::Method::GET, &org_path(&org, "providers"), None).await?;
+    Ok(PatternAi {
+        providers,
+        can_compare: view.can("configure_ai"),
+    })
 }
 
 /// A price field: empty is free; anything else unreadable is sent as out of range, so the
@@ -453,31 +604,105 @@ pub async fn save_ai_settings(
     .await
 }
 
-/// Explains pattern `pattern` of analysis `id`, asking `provider` first when one is named.
-#[server(prefix = "/rpc", endpoint = "explain_pattern")]
-pub async fn explain_pattern(
+/// Asks about pattern `pattern` of analysis `id`: `explain` it or `recommend` fixes, asking
+/// `provider` first when one is named.
+#[server(prefix = "/rpc", endpoint = "ask_about_pattern")]
+pub async fn ask_about_pattern(
     org: String,
     id: String,
     pattern: String,
+    task: String,
     provider: String,
 ) -> Result<Explained, super::error::ApiError> {
     use super::account::urlencode;
-    let request = ExplainRequest {
-        pattern_id: pattern,
-        provider: (!provider.trim().is_empty()).then(|| provider.trim().to_owned()),
+    let provider = (!provider.trim().is_empty()).then(|| provider.trim().to_owned());
+    let (path, body) = match task.as_str() {
+        "recommend" => (
+            "recommend",
+            serde_json::to_value(RecommendRequest {
+                pattern_id: Some(pattern),
+                provider,
+            }),
+        ),
+        _ => (
+            "explain",
+            serde_json::to_value(ExplainRequest {
+                pattern_id: pattern,
+                provider,
+            }),
+        ),
     };
     let answer: AiAnswer = crate::ssr::call(
         http::Method::POST,
         &format!(
-            "/analyses/{}/ai/explain?org={}",
+            "/analyses/{}/ai/{path}?org={}",
+            urlencode(&id),
+            urlencode(&org)
+        ),
+        body.ok(),
+    )
+    .await?;
+    let html = safe_html(&answer.markdown);
+    Ok(Explained { answer, html })
+}
+
+/// A comparison row with its output rendered to safe HTML.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ComparedRow {
+    /// The row as the API gives it.
+    pub row: ComparisonRow,
+    /// Safe HTML of its Markdown, when it has some.
+    pub html: Option<String>,
+}
+
+/// Compares models on `task` (`explain` or `recommend`) for pattern `pattern`; `targets` are
+/// `provider-id/model` pairs as the page's checkboxes name them.
+#[server(prefix = "/rpc", endpoint = "compare_models")]
+pub async fn compare_models(
+    org: String,
+    id: String,
+    pattern: String,
+    task: String,
+    targets: Vec<String>,
+) -> Result<Vec<ComparedRow>, super::error::ApiError> {
+    use super::account::urlencode;
+    let Some(task) = AiTask::parse(&task) else {
+        return Err(super::error::ApiError::new(
+            422,
+            "invalid",
+            "Pick a task to compare.",
+        ));
+    };
+    let request = CompareRequest {
+        task,
+        pattern_id: (task != AiTask::Summary).then_some(pattern),
+        targets: targets
+            .iter()
+            .filter_map(|t| t.split_once('/'))
+            .map(|(provider, model)| CompareTarget {
+                provider: provider.to_owned(),
+                model: Some(model.to_owned()),
+            })
+            .collect(),
+    };
+    let compared: ModelComparison = crate::ssr::call(
+        http::Method::POST,
+        &format!(
+            "/analyses/{}/ai/compare?org={}",
             urlencode(&id),
             urlencode(&org)
         ),
         serde_json::to_value(&request).ok(),
     )
     .await?;
-    let html = safe_html(&answer.markdown);
-    Ok(Explained { answer, html })
+    Ok(compared
+        .rows
+        .into_iter()
+        .map(|row| ComparedRow {
+            html: row.markdown.as_deref().map(safe_html),
+            row,
+        })
+        .collect())
 }
 
 #[cfg(all(test, feature = "ssr"))]

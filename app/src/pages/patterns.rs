@@ -7,7 +7,9 @@ use leptos_router::components::{A, Form};
 use leptos_router::hooks::use_params_map;
 
 use crate::api::account::Me;
-use crate::api::ai::{ExplainPattern, Explained, Provider, load_ai_providers};
+use crate::api::ai::{
+    AskAboutPattern, CompareModels, ComparedRow, Explained, PatternAi, Provider, load_pattern_ai,
+};
 use crate::api::comments::load_discussion;
 use crate::api::error::ApiError;
 use crate::api::patterns::{
@@ -235,7 +237,7 @@ pub fn PatternPage() -> impl IntoView {
     };
     let detail = Resource::new(key, |(org, id, pattern)| load_pattern(org, id, pattern));
     let discussion = Resource::new(key, |(org, id, pattern)| load_discussion(org, id, pattern));
-    let providers = Resource::new(key, |(org, _, _)| load_ai_providers(org));
+    let ai = Resource::new(key, |(org, _, _)| load_pattern_ai(org));
     view! {
         <Title text="Pattern" />
         <RequireUser signed_in=move |_me: Me| view! {
@@ -245,10 +247,10 @@ pub fn PatternPage() -> impl IntoView {
                     let back = format!("/orgs/{org}/analyses/{id}");
                     let (detail, initial) = (detail.await, discussion.await);
                     // Without them the card still explains, with the built-in engine.
-                    let providers = providers.await.unwrap_or_default();
+                    let ai = ai.await.unwrap_or_default();
                     match detail {
                         Ok(d) => view! {
-                            <PatternView org=org.clone() id=id.clone() back=back.clone() detail=d.clone() providers />
+                            <PatternView org=org.clone() id=id.clone() back=back.clone() detail=d.clone() ai />
                             <DiscussionCard org id pattern=d.pattern.id initial />
                         }.into_any(),
                         Err(e) if e.status == 404 => view! {
@@ -270,7 +272,7 @@ fn PatternView(
     id: String,
     back: String,
     detail: PatternDetail,
-    providers: Vec<Provider>,
+    ai: PatternAi,
 ) -> impl IntoView {
     let p = detail.pattern.clone();
     let pid = p.id.clone();
@@ -352,7 +354,7 @@ fn PatternView(
         {chart}
         <Variables pattern=p.clone() />
         <Risk risk=p.risk.clone() />
-        <ExplainCard org=org.clone() id=id.clone() pattern=p.id.clone() providers />
+        <AskCard org=org.clone() id=id.clone() pattern=p.id.clone() ai />
         <Samples org=org.clone() id=id.clone() pattern=p.clone() />
         {per_file}
         {detail.family.clone().map(|f| {
@@ -376,28 +378,38 @@ fn PatternView(
     }
 }
 
-/// Asks for an explanation of the pattern: from the organisation's model providers (one may be
-/// picked to ask first), or from the built-in engine when there are none or none answers.
+/// Asks about the pattern: an explanation or fix suggestions, from the organisation's model
+/// providers (one may be picked to ask first), or from the built-in engine when there are none
+/// or none answers. Those who may configure AI can also compare models side by side.
 #[component]
-fn ExplainCard(
-    org: String,
-    id: String,
-    pattern: String,
-    providers: Vec<Provider>,
-) -> impl IntoView {
-    let action = ServerAction::<ExplainPattern>::new();
+fn AskCard(org: String, id: String, pattern: String, ai: PatternAi) -> impl IntoView {
+    let action = ServerAction::<AskAboutPattern>::new();
     let pending = action.pending();
     let result = action.value();
     let provider = RwSignal::new(String::new());
-    let ask = move |_| {
-        action.dispatch(ExplainPattern {
-            org: org.clone(),
-            id: id.clone(),
-            pattern: pattern.clone(),
-            provider: provider.get_untracked(),
-        });
+    let asked = RwSignal::new("explain");
+    let ask = {
+        let (org, id, pattern) = (org.clone(), id.clone(), pattern.clone());
+        move |task: &'static str| {
+            asked.set(task);
+            action.dispatch(AskAboutPattern {
+                org: org.clone(),
+                id: id.clone(),
+                pattern: pattern.clone(),
+                task: task.to_owned(),
+                provider: provider.get_untracked(),
+            });
+        }
     };
-    let enabled: Vec<Provider> = providers.into_iter().filter(|p| p.enabled).collect();
+    let explain = {
+        let ask = ask.clone();
+        move |_| ask("explain")
+    };
+    let recommend = move |_| ask("recommend");
+    let enabled: Vec<Provider> = ai.providers.into_iter().filter(|p| p.enabled).collect();
+    let compare = (ai.can_compare && !enabled.is_empty()).then(|| {
+        view! { <ComparePanel org id pattern providers=enabled.clone() /> }
+    });
     let choice = (!enabled.is_empty()).then(|| view! {
         <div class="field">
             <label for="explain-provider">"Ask first"</label>
@@ -408,20 +420,202 @@ fn ExplainCard(
         </div>
     });
     view! {
-        <Card title="Explanation" subtitle="What it means, the likely cause and what to do: written by the organisation's model when one is configured, else by the built-in engine">
+        <Card title="Explanation and fixes" subtitle="Written by the organisation's model when one is configured, else by the built-in engine">
             <div class="form form--inline">
                 {choice}
-                <button class="button" type="button" data-testid="explain" on:click=ask disabled=move || pending.get()>
-                    {move || if pending.get() { "Explaining…" } else { "Explain this pattern" }}
+                <button class="button" type="button" data-testid="explain" on:click=explain disabled=move || pending.get()>
+                    {move || if pending.get() && asked.get() == "explain" { "Explaining…" } else { "Explain this pattern" }}
+                </button>
+                <button class="button" type="button" data-testid="recommend" on:click=recommend disabled=move || pending.get()>
+                    {move || if pending.get() && asked.get() == "recommend" { "Suggesting…" } else { "Suggest fixes" }}
                 </button>
             </div>
-            {move || pending.get().then(|| view! { <Loading label="Asking for an explanation" /> })}
+            {move || pending.get().then(|| view! {
+                <Loading label=if asked.get() == "recommend" { "Asking for fixes" } else { "Asking for an explanation" } />
+            })}
             {move || match result.get() {
                 Some(Ok(explained)) => view! { <Explanation explained /> }.into_any(),
-                Some(Err(e)) => view! { <ErrorNotice title="No explanation" message=e.message /> }.into_any(),
+                Some(Err(e)) => view! { <ErrorNotice title="No answer" message=e.message /> }.into_any(),
                 None => ().into_any(),
             }}
+            {compare}
         </Card>
+    }
+}
+
+/// The most models compared at once (the API's limit).
+const MAX_COMPARED: usize = 4;
+
+/// Runs the same task on up to four of the organisation's models and shows them side by side
+/// with the built-in engine: output, tokens, time, cost and checks.
+#[component]
+fn ComparePanel(
+    org: String,
+    id: String,
+    pattern: String,
+    providers: Vec<Provider>,
+) -> impl IntoView {
+    let action = ServerAction::<CompareModels>::new();
+    let pending = action.pending();
+    let result = action.value();
+    let chosen = RwSignal::new(Vec::<String>::new());
+    let task = RwSignal::new("explain".to_owned());
+    let options: Vec<(String, String)> = providers
+        .iter()
+        .flat_map(|p| {
+            p.models
+                .iter()
+                .map(|m| (format!("{}/{m}", p.id), format!("{} · {m}", p.name)))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let run = move |_| {
+        action.dispatch(CompareModels {
+            org: org.clone(),
+            id: id.clone(),
+            pattern: pattern.clone(),
+            task: task.get_untracked(),
+            targets: chosen.get_untracked(),
+        });
+    };
+    let boxes = options
+        .into_iter()
+        .map(|(value, label)| {
+            let v = value.clone();
+            let checked = move || chosen.with(|c| c.contains(&v));
+            let full = {
+                let checked = checked.clone();
+                move || !checked() && chosen.with(|c| c.len() >= MAX_COMPARED)
+            };
+            let toggle = move |ev: leptos::ev::Event| {
+                let on = event_target_checked(&ev);
+                chosen.update(|c| {
+                    c.retain(|x| *x != value);
+                    if on {
+                        c.push(value.clone());
+                    }
+                });
+            };
+            view! {
+                <label class="check">
+                    <input type="checkbox" prop:checked=checked on:change=toggle disabled=full />
+                    {label}
+                </label>
+            }
+        })
+        .collect_view();
+    view! {
+        <details class="compare" data-testid="compare-models">
+            <summary>"Compare models"</summary>
+            <p class="muted">"The same question to up to four models at once, beside the built-in engine. Each call is billed and recorded like any other."</p>
+            <fieldset class="checks">
+                <legend>"Models"</legend>
+                {boxes}
+            </fieldset>
+            <div class="form form--inline">
+                <div class="field">
+                    <label for="compare-task">"Task"</label>
+                    <select id="compare-task" class="input" on:change=move |ev| task.set(event_target_value(&ev))>
+                        <option value="explain">"Explain this pattern"</option>
+                        <option value="recommend">"Suggest fixes"</option>
+                    </select>
+                </div>
+                <button class="button" type="button" data-testid="compare" on:click=run
+                    disabled=move || pending.get() || chosen.with(Vec::is_empty)>
+                    {move || if pending.get() { "Comparing…" } else { "Compare" }}
+                </button>
+            </div>
+            {move || pending.get().then(|| view! { <Loading label="Asking each model" /> })}
+            {move || match result.get() {
+                Some(Ok(rows)) => view! { <ComparisonTable rows /> }.into_any(),
+                Some(Err(e)) => view! { <ErrorNotice title="No comparison" message=e.message /> }.into_any(),
+                None => ().into_any(),
+            }}
+        </details>
+    }
+}
+
+/// Models side by side: one column each, one row per measure.
+#[component]
+fn ComparisonTable(rows: Vec<ComparedRow>) -> impl IntoView {
+    let head = rows
+        .iter()
+        .map(|r| {
+            let name = if r.row.provider == "faultline" {
+                "Built-in engine".to_owned()
+            } else {
+                format!("{} · {}", r.row.provider, r.row.model)
+            };
+            view! { <th scope="col">{name}</th> }
+        })
+        .collect_view();
+    let output = rows
+        .iter()
+        .map(|r| match (&r.html, &r.row.error) {
+            (Some(html), _) => view! { <td><div class="markdown" inner_html=html.clone()></div></td> }.into_any(),
+            (None, error) => view! {
+                <td><div class="notice notice--danger">{error.clone().unwrap_or_default()}</div></td>
+            }.into_any(),
+        })
+        .collect_view();
+    let cell = |f: &dyn Fn(&ComparedRow) -> String| {
+        rows.iter()
+            .map(|r| view! { <td class="num">{f(r)}</td> })
+            .collect_view()
+    };
+    let tokens = cell(&|r| {
+        format!(
+            "{} in · {} out",
+            thousands(r.row.tokens_in),
+            thousands(r.row.tokens_out)
+        )
+    });
+    let time = cell(&|r| {
+        if r.row.cached {
+            format!("{} ms (cached)", thousands(r.row.duration_ms))
+        } else {
+            format!("{} ms", thousands(r.row.duration_ms))
+        }
+    });
+    let cost = cell(&|r| format!("{:.4}", r.row.cost));
+    let checks = rows
+        .iter()
+        .map(|r| {
+            let items = r
+                .row
+                .checks
+                .iter()
+                .map(|c| {
+                    let mark = if c.passed { "✓" } else { "✗" };
+                    let text = match &c.detail {
+                        Some(d) => format!("{} — {d}", c.name),
+                        None => c.name.clone(),
+                    };
+                    view! {
+                        <li class=if c.passed { "check-pass" } else { "check-fail" }>
+                            <span aria-hidden="true">{mark}" "</span>
+                            <span class="visually-hidden">{if c.passed { "passed: " } else { "failed: " }}</span>
+                            {text}
+                        </li>
+                    }
+                })
+                .collect_view();
+            view! { <td><ul class="checklist">{items}</ul></td> }
+        })
+        .collect_view();
+    view! {
+        <div class="table-wrap">
+            <table class="table compare-table" data-testid="comparison">
+                <thead><tr><th scope="col">""</th>{head}</tr></thead>
+                <tbody>
+                    <tr><th scope="row">"Output"</th>{output}</tr>
+                    <tr><th scope="row">"Tokens"</th>{tokens}</tr>
+                    <tr><th scope="row">"Time"</th>{time}</tr>
+                    <tr><th scope="row">"Cost"</th>{cost}</tr>
+                    <tr><th scope="row">"Checks"</th>{checks}</tr>
+                </tbody>
+            </table>
+        </div>
     }
 }
 

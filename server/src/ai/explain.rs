@@ -98,7 +98,7 @@ pub fn prompt(detail: &PatternDetail) -> String {
 }
 
 /// What to check first for a category.
-fn advice(category: &str) -> &'static [&'static str] {
+pub fn advice(category: &str) -> &'static [&'static str] {
     match category {
         "database" => &[
             "Check the connection pool's size against the load and for connections that are never returned.",

@@ -170,6 +170,9 @@ fn json_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(ai::update_provider, ai::delete_provider))
         .routes(routes!(ai::settings, ai::save_settings))
         .routes(routes!(ai::explain))
+        .routes(routes!(ai::recommend))
+        .routes(routes!(ai::summary))
+        .routes(routes!(ai::compare))
 }
 
 #[derive(utoipa::OpenApi)]

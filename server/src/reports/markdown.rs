@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use app::api::patterns::ResultDoc;
 use app::format::thousands;
 
+use super::ModelSummary;
 use super::brief::{brief, by_risk};
 
 /// Patterns listed in the Markdown report, riskiest first.
@@ -24,6 +25,22 @@ fn md_cell(text: &str, code: bool) -> String {
     }
 }
 
+/// A model's text as a Markdown paragraph that shows exactly that text: characters Markdown
+/// or HTML would act on are escaped, a leading list marker kept as written.
+fn md_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(
+            c,
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|' | '!' | '&'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// The Markdown report of a stored result (JSON), titled `title`.
 pub fn markdown_of_json(title: &str, json: &[u8]) -> Result<String, serde_json::Error> {
     Ok(markdown(title, &serde_json::from_slice(json)?))
@@ -32,6 +49,11 @@ pub fn markdown_of_json(title: &str, json: &[u8]) -> Result<String, serde_json::
 /// Renders the report: summary, files, the riskiest patterns, families, root causes,
 /// endpoints, performance, the comparison with the previous run, context and spikes.
 pub fn markdown(title: &str, doc: &ResultDoc) -> String {
+    markdown_with(title, doc, None)
+}
+
+/// [`markdown`], with the executive summary a model wrote in place of the engine's.
+pub fn markdown_with(title: &str, doc: &ResultDoc, summary: Option<&ModelSummary>) -> String {
     let mut out = String::new();
     let s = &doc.summary;
     let _ = writeln!(out, "# {}\n", md_cell(title, false));
@@ -52,7 +74,21 @@ pub fn markdown(title: &str, doc: &ResultDoc) -> String {
     }
 
     let brief = brief(doc);
-    let _ = writeln!(out, "\n{}", brief.summary.join(" "));
+    match summary {
+        Some(written) => {
+            for block in &written.blocks {
+                let _ = writeln!(out, "\n{}", md_text(block));
+            }
+            let _ = writeln!(
+                out,
+                "\n_Summary written by {}; every figure in this report is the engine's._",
+                md_text(&written.by)
+            );
+        }
+        None => {
+            let _ = writeln!(out, "\n{}", brief.summary.join(" "));
+        }
+    }
     if !brief.recommendations.is_empty() {
         let _ = writeln!(out, "\n## Recommendations\n");
         for r in &brief.recommendations {

@@ -11,7 +11,78 @@ mod markdown;
 pub mod pdf;
 pub mod xlsx;
 
-pub use markdown::{markdown, markdown_of_json};
+pub use markdown::{markdown, markdown_of_json, markdown_with};
+
+/// An executive summary a model wrote, as the reports show it: plain text blocks (the model's
+/// Markdown read, never rendered, so nothing in it can run) and who wrote it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelSummary {
+    /// `OpenAI · gpt-4o-mini`.
+    pub by: String,
+    /// Paragraphs, headings and list items (`• …`, `1. …`), in order.
+    pub blocks: Vec<String>,
+}
+
+impl ModelSummary {
+    /// Reads `markdown` written by `provider`'s `model`.
+    pub fn new(provider: &str, model: &str, markdown: &str) -> Self {
+        Self {
+            by: format!("{provider} · {model}"),
+            blocks: text_blocks(markdown),
+        }
+    }
+}
+
+/// The text of `markdown`, one string per paragraph, heading or list item; inline markup and
+/// raw HTML become plain text.
+pub fn text_blocks(markdown: &str) -> Vec<String> {
+    use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+    let mut blocks = Vec::new();
+    let mut current = String::new();
+    // Per open list: the next number, or none for bullets.
+    let mut lists: Vec<Option<u64>> = Vec::new();
+    let flush = |current: &mut String, blocks: &mut Vec<String>| {
+        let text = current.split_whitespace().collect::<Vec<_>>().join(" ");
+        if !text.is_empty() {
+            blocks.push(text);
+        }
+        current.clear();
+    };
+    for event in Parser::new(markdown) {
+        match event {
+            Event::Start(Tag::List(start)) => {
+                flush(&mut current, &mut blocks);
+                lists.push(start);
+            }
+            Event::End(TagEnd::List(_)) => {
+                lists.pop();
+            }
+            Event::Start(Tag::Item) => {
+                flush(&mut current, &mut blocks);
+                let indent = "  ".repeat(lists.len().saturating_sub(1));
+                match lists.last_mut() {
+                    Some(Some(n)) => {
+                        current.push_str(&format!("{indent}{n}. "));
+                        *n += 1;
+                    }
+                    _ => current.push_str(&format!("{indent}• ")),
+                }
+            }
+            Event::End(
+                TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item | TagEnd::CodeBlock,
+            ) => {
+                flush(&mut current, &mut blocks);
+            }
+            Event::Text(t) | Event::Code(t) | Event::Html(t) | Event::InlineHtml(t) => {
+                current.push_str(&t);
+            }
+            Event::SoftBreak | Event::HardBreak => current.push(' '),
+            _ => {}
+        }
+    }
+    flush(&mut current, &mut blocks);
+    blocks
+}
 
 /// An analysis just made, read as the reports read a stored one.
 pub fn doc_of_analysis(

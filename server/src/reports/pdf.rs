@@ -25,6 +25,7 @@ use krilla::text::{Font, TextDirection};
 use krilla_svg::{SurfaceExt, SvgSettings};
 use skrifa::MetadataProvider;
 
+use super::ModelSummary;
 use super::brief::{brief, by_risk};
 use super::charts::{ReportChart, report_charts};
 
@@ -519,9 +520,20 @@ pub fn pdf(
     tests: &Suite,
     generated: &str,
 ) -> Result<Vec<u8>, String> {
+    pdf_with(title, doc, tests, generated, None)
+}
+
+/// [`pdf`], with the executive summary a model wrote in place of the engine's.
+pub fn pdf_with(
+    title: &str,
+    doc: &ResultDoc,
+    tests: &Suite,
+    generated: &str,
+    summary: Option<&ModelSummary>,
+) -> Result<Vec<u8>, String> {
     let fonts = fonts()?;
     let charts = report_charts(doc)?;
-    let layout = lay_out(fonts, title, doc, tests, generated, &charts);
+    let layout = lay_out(fonts, title, doc, tests, generated, &charts, summary);
     render(fonts, title, &layout, &charts)
 }
 
@@ -622,6 +634,7 @@ fn lay_out<'f>(
     tests: &Suite,
     generated: &str,
     charts: &[ReportChart],
+    summary: Option<&ModelSummary>,
 ) -> Layout<'f> {
     let mut l = Layout::new(fonts);
     let s = &doc.summary;
@@ -653,7 +666,24 @@ fn lay_out<'f>(
     );
 
     l.section("Executive summary", 60.0);
-    l.paragraph(&words.summary.join(" "), BODY, Face::Regular, INK);
+    match summary {
+        Some(written) => {
+            for block in &written.blocks {
+                l.paragraph(block, BODY, Face::Regular, INK);
+                l.gap(4.0);
+            }
+            l.paragraph(
+                &format!(
+                    "Summary written by {}; every figure in this report is the engine's.",
+                    written.by
+                ),
+                SMALL,
+                Face::Regular,
+                MUTED,
+            );
+        }
+        None => l.paragraph(&words.summary.join(" "), BODY, Face::Regular, INK),
+    }
     l.gap(6.0);
     let when = |t: &Option<String>| t.clone().unwrap_or_else(|| "–".into());
     let span = s
@@ -1220,6 +1250,7 @@ mod tests {
             &suite(doc),
             "2026-12-02 10:00 UTC",
             &charts,
+            None,
         )
         .pages
     }

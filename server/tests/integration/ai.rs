@@ -787,3 +787,418 @@ ai_test!(routes_send_a_task_to_its_provider_and_model, |app| {
     let request: Value = serde_json::from_str(&strong.seen()[0].body).expect("json");
     assert_eq!(request["model"], "other-model");
 });
+
+/// The text a fake received as its prompt, whichever wire format it speaks.
+fn prompt_of(seen: &Seen) -> String {
+    let request: Value = serde_json::from_str(&seen.body).expect("json");
+    let text = request["messages"][1]["content"]
+        .as_str()
+        .or_else(|| request["messages"][0]["content"].as_str())
+        .or_else(|| request["contents"][0]["parts"][0]["text"].as_str());
+    text.unwrap_or_else(|| panic!("a prompt in {request}"))
+        .to_owned()
+}
+
+/// The names of a comparison row's failed checks.
+fn failed_checks(row: &Value) -> Vec<String> {
+    row["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .filter(|c| c["passed"] == false)
+        .filter_map(|c| c["name"].as_str().map(str::to_owned))
+        .collect()
+}
+
+ai_test!(models_compare_side_by_side, |app| {
+    let owner = app.signup("owner@acme.example", "Acme").await;
+    let other = app.signup("owner@beta.example", "Beta").await;
+    let viewer = join(&app, &owner, "viewer@acme.example", "viewer").await;
+    let _workers = server::ingest::Workers::start(&app.state);
+    let (analysis, pattern) = analysed(&app, &owner).await;
+    let openai = Fake::start("openai").await;
+    let anthropic = Fake::start("anthropic").await;
+    let gemini = Fake::start("gemini").await;
+    add_provider(&app, &owner, &openai, "OpenAI").await;
+    add_provider(&app, &owner, &anthropic, "Claude").await;
+    add_provider(&app, &owner, &gemini, "Gemini").await;
+    // Gemini fails every attempt; the comparison does not fall back to anyone for it.
+    gemini.then(&[
+        Reply::Status(500, None),
+        Reply::Status(500, None),
+        Reply::Status(500, None),
+    ]);
+    let path = format!("/api/v1/analyses/{analysis}/ai/compare");
+    let request = json!({
+        "task": "explain",
+        "pattern_id": pattern,
+        "targets": [
+            {"provider": "OpenAI"},
+            {"provider": "claude", "model": "other-model"},
+            {"provider": "Gemini"},
+        ],
+    });
+    let (status, body) = app
+        .call_as(&owner, "POST", &path, Some(request.clone()))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["task"], "explain");
+    let rows = body["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 4, "{body}");
+    // The built-in engine first, and its own answer passes every check.
+    assert_eq!(
+        (&rows[0]["provider"], &rows[0]["model"]),
+        (&json!("faultline"), &json!("built-in"))
+    );
+    assert!(failed_checks(&rows[0]).is_empty(), "{}", rows[0]);
+    assert!(
+        rows[0]["markdown"]
+            .as_str()
+            .is_some_and(|m| m.contains("### Likely cause"))
+    );
+    // Each model with its output, tokens, cost and time; the fakes' one-section answers are
+    // caught by the sections check.
+    for (row, provider, model, kind) in [
+        (&rows[1], "OpenAI", "gpt-4o-mini", "openai"),
+        (&rows[2], "Claude", "other-model", "anthropic"),
+    ] {
+        assert_eq!(
+            (row["provider"].as_str(), row["model"].as_str()),
+            (Some(provider), Some(model)),
+            "{row}"
+        );
+        assert_eq!(
+            row["markdown"],
+            format!("### What it means\n\nExplained by the {kind} model.")
+        );
+        assert_eq!(
+            (row["tokens_in"].as_u64(), row["tokens_out"].as_u64()),
+            (Some(1200), Some(300))
+        );
+        assert!(
+            (row["cost"].as_f64().expect("cost") - 1.2).abs() < 1e-9,
+            "{row}"
+        );
+        assert_eq!(row["cached"], false);
+        assert!(row["duration_ms"].as_u64().is_some());
+        assert_eq!(
+            failed_checks(row),
+            ["Has the sections What it means, Likely cause, What to do"],
+            "{row}"
+        );
+        let sections = row["checks"]
+            .as_array()
+            .expect("checks")
+            .iter()
+            .find(|c| c["passed"] == false)
+            .expect("a failed check");
+        assert_eq!(sections["detail"], "Missing: Likely cause, What to do.");
+    }
+    let failed = &rows[3];
+    assert_eq!(failed["provider"], "Gemini");
+    assert!(failed["markdown"].is_null() && failed["checks"].as_array().is_some_and(Vec::is_empty));
+    assert!(
+        failed["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("failed after 3 attempts")),
+        "{failed}"
+    );
+    // The same prompt went to every model, redacted.
+    let prompts: Vec<String> = [&openai, &anthropic]
+        .iter()
+        .map(|f| prompt_of(&f.seen()[0]))
+        .chain(std::iter::once(prompt_of(&gemini.seen()[0])))
+        .collect();
+    assert!(prompts.iter().all(|p| p == &prompts[0]));
+    assert!(prompts[0].contains("Login failed") && prompts[0].contains("[email]"));
+    assert!(!prompts[0].contains("@example.com"));
+    let request_model: Value = serde_json::from_str(&anthropic.seen()[0].body).expect("json");
+    assert_eq!(request_model["model"], "other-model");
+    // Every call is usage: two answers and one failure.
+    let usage = usage_rows(&app, &owner.org_id).await;
+    assert_eq!(usage.len(), 3, "{usage:?}");
+    assert_eq!(usage.iter().filter(|r| r.1 == "ok").count(), 2);
+
+    // Again: from the cache, free; Gemini is asked again (it answers now).
+    let (status, again) = app
+        .call_as(&owner, "POST", &path, Some(request.clone()))
+        .await;
+    assert_eq!(status, 200, "{again}");
+    let rows = again["rows"].as_array().expect("rows");
+    assert_eq!(
+        (rows[1]["cached"].as_bool(), rows[1]["cost"].as_f64()),
+        (Some(true), Some(0.0))
+    );
+    assert_eq!(openai.seen().len(), 1, "no second call to a cached model");
+    assert_eq!(rows[3]["provider"], "Gemini");
+    assert!(rows[3]["error"].is_null(), "{}", rows[3]);
+
+    // Fix suggestions for the whole analysis compare too, with their own checks.
+    let (status, fixes) = app
+        .call_as(
+            &owner,
+            "POST",
+            &path,
+            Some(json!({"task": "recommend", "targets": [{"provider": "OpenAI"}]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{fixes}");
+    assert!(failed_checks(&fixes["rows"][0]).is_empty(), "{fixes}");
+    assert_eq!(
+        failed_checks(&fixes["rows"][1]),
+        ["A list of 1 to 5 items"],
+        "{fixes}"
+    );
+
+    // What cannot be compared is refused, naming why.
+    for (bad, says) in [
+        (
+            json!({"task": "explain", "pattern_id": pattern, "targets": []}),
+            "between 1 and 4",
+        ),
+        (
+            json!({"task": "explain", "pattern_id": pattern, "targets": [{"provider": "nobody"}]}),
+            "no provider \"nobody\"",
+        ),
+        (
+            json!({"task": "explain", "pattern_id": pattern, "targets": [{"provider": "OpenAI", "model": "gpt-9"}]}),
+            "has no model \"gpt-9\"",
+        ),
+        (
+            json!({"task": "explain", "pattern_id": pattern, "targets": [{"provider": "OpenAI"}, {"provider": "OpenAI", "model": "gpt-4o-mini"}]}),
+            "named twice",
+        ),
+        (
+            json!({"task": "explain", "pattern_id": pattern, "targets": [{"provider": "OpenAI"}, {"provider": "Claude"}, {"provider": "Gemini"}, {"provider": "OpenAI", "model": "other-model"}, {"provider": "Claude", "model": "other-model"}]}),
+            "between 1 and 4",
+        ),
+        (
+            json!({"task": "explain", "targets": [{"provider": "OpenAI"}]}),
+            "Name the pattern",
+        ),
+        (
+            json!({"task": "tests", "targets": [{"provider": "OpenAI"}]}),
+            "cannot be compared",
+        ),
+    ] {
+        let (status, body) = app.call_as(&owner, "POST", &path, Some(bad.clone())).await;
+        assert_eq!(status, 422, "{bad} → {body}");
+        let message = body["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(says), "{says} in {body}");
+    }
+    let (status, _) = app
+        .call_as(&owner, "POST", &path, Some(json!({"task": "explain", "pattern_id": "p999", "targets": [{"provider": "OpenAI"}]})))
+        .await;
+    assert_eq!(status, 404);
+
+    // Comparing spends money on several models: configure_ai, and the organisation's own.
+    let (status, _) = app
+        .call_as(&viewer, "POST", &path, Some(request.clone()))
+        .await;
+    assert_eq!(status, 403);
+    let (status, _) = app
+        .call_as(&other, "POST", &path, Some(request.clone()))
+        .await;
+    assert_eq!(status, 404);
+
+    // AI off: every model's row says so and nothing is sent.
+    save_settings(&app, &owner, json!({"enabled": false, "redact_pii": true})).await;
+    clear_cache(&app).await;
+    let before = openai.seen().len() + anthropic.seen().len() + gemini.seen().len();
+    let (status, off) = app.call_as(&owner, "POST", &path, Some(request)).await;
+    assert_eq!(status, 200, "{off}");
+    let rows = off["rows"].as_array().expect("rows");
+    assert!(rows[0]["markdown"].is_string());
+    assert!(
+        rows[1..].iter().all(|r| r["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("turned off"))),
+        "{off}"
+    );
+    assert_eq!(
+        openai.seen().len() + anthropic.seen().len() + gemini.seen().len(),
+        before
+    );
+});
+
+ai_test!(fixes_and_summaries_for_a_pattern_and_an_analysis, |app| {
+    let owner = app.signup("owner@acme.example", "Acme").await;
+    let other = app.signup("owner@beta.example", "Beta").await;
+    let viewer = join(&app, &owner, "viewer@acme.example", "viewer").await;
+    let _workers = server::ingest::Workers::start(&app.state);
+    let (analysis, pattern) = analysed(&app, &owner).await;
+    let recommend = format!("/api/v1/analyses/{analysis}/ai/recommend");
+    let summary = format!("/api/v1/analyses/{analysis}/ai/summary");
+
+    // Without a provider, the built-in engine answers each, in the shape the task asks for.
+    for (path, body, task) in [
+        (
+            &recommend,
+            json!({"pattern_id": pattern}),
+            app::api::ai::AiTask::Recommend,
+        ),
+        (&recommend, json!({}), app::api::ai::AiTask::Recommend),
+        (&summary, json!({}), app::api::ai::AiTask::Summary),
+    ] {
+        let (status, answer) = app.call_as(&viewer, "POST", path, Some(body.clone())).await;
+        assert_eq!(status, 200, "{body} → {answer}");
+        assert_eq!(answer["provider"], "faultline");
+        let markdown = answer["markdown"].as_str().expect("markdown");
+        let failed: Vec<_> = server::ai::checks::check(task, markdown)
+            .into_iter()
+            .filter(|c| !c.passed)
+            .collect();
+        assert!(failed.is_empty(), "{failed:?} in {markdown}");
+    }
+    let (_, fixes) = app
+        .call_as(
+            &owner,
+            "POST",
+            &recommend,
+            Some(json!({"pattern_id": pattern})),
+        )
+        .await;
+    assert!(
+        fixes["markdown"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("1. ")),
+        "{fixes}"
+    );
+    let (_, overall) = app.call_as(&owner, "POST", &summary, Some(json!({}))).await;
+    let overall = overall["markdown"].as_str().expect("summary");
+    assert!(
+        overall.contains("80 events") && overall.contains("### Next steps"),
+        "{overall}"
+    );
+
+    // With a provider, the model answers, asked with the task's own prompts.
+    let fake = Fake::start("openai").await;
+    add_provider(&app, &owner, &fake, "OpenAI").await;
+    let (status, answer) = app
+        .call_as(&viewer, "POST", &summary, Some(json!({})))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["provider"], "OpenAI");
+    let (status, answer) = app
+        .call_as(
+            &viewer,
+            "POST",
+            &recommend,
+            Some(json!({"pattern_id": pattern, "provider": "OpenAI"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["provider"], "OpenAI");
+    let seen = fake.seen();
+    assert_eq!(seen.len(), 2);
+    let system = |s: &Seen| {
+        let request: Value = serde_json::from_str(&s.body).expect("json");
+        request["messages"][0]["content"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(system(&seen[0]).contains("executive summary"));
+    assert!(prompt_of(&seen[0]).contains("Riskiest patterns"));
+    assert!(system(&seen[1]).contains("Suggest concrete fixes"));
+    assert!(prompt_of(&seen[1]).contains("Suggest fixes for this pattern"));
+    let usage: Vec<String> = server::with_db!(&app.raw, pool => sqlx::query_scalar(
+        "select task from ai_usage where org_id = $1 order by at_ms, id",
+    )
+    .bind(&owner.org_id)
+    .fetch_all(pool)
+    .await)
+    .expect("usage");
+    assert_eq!(usage, ["summary", "recommend"]);
+
+    // Another organisation's analysis is not there; a pattern that is not is 404.
+    let (status, _) = app.call_as(&other, "POST", &summary, Some(json!({}))).await;
+    assert_eq!(status, 404);
+    let (status, _) = app
+        .call_as(
+            &owner,
+            "POST",
+            &recommend,
+            Some(json!({"pattern_id": "p999"})),
+        )
+        .await;
+    assert_eq!(status, 404);
+});
+
+ai_test!(reports_carry_a_model_written_summary_on_request, |app| {
+    let owner = app.signup("owner@acme.example", "Acme").await;
+    let _workers = server::ingest::Workers::start(&app.state);
+    let (analysis, _) = analysed(&app, &owner).await;
+    let report = |query: &'static str| {
+        let path = format!("/api/v1/analyses/{analysis}/report.md{query}");
+        let app = &app;
+        let owner = &owner;
+        async move {
+            let sep = if path.contains('?') { '&' } else { '?' };
+            app.call(
+                "GET",
+                &format!("{path}{sep}org={}", owner.org_slug),
+                Some(&owner.access),
+                None,
+            )
+            .await
+        }
+    };
+    // Without a provider, `summary=ai` keeps the engine's summary.
+    let plain = report("").await;
+    assert_eq!(plain.status, 200, "{}", plain.text());
+    let asked = report("?summary=ai").await;
+    assert_eq!(asked.text(), plain.text());
+
+    let fake = Fake::start("openai").await;
+    add_provider(&app, &owner, &fake, "OpenAI").await;
+    let written = report("?summary=ai").await;
+    assert_eq!(written.status, 200, "{}", written.text());
+    let text = written.text();
+    assert!(
+        text.contains("\nExplained by the openai model.\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("_Summary written by OpenAI · gpt-4o-mini; every figure in this report is the engine's._"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("80 events in 80 lines"),
+        "the engine's summary is replaced: {text}"
+    );
+    // The figures stay the engine's.
+    assert!(text.contains("| Events | 80 |"), "{text}");
+    assert_eq!(fake.seen().len(), 1);
+    // The PDF takes the same answer, from the cache.
+    let pdf = app
+        .call(
+            "GET",
+            &format!(
+                "/api/v1/analyses/{analysis}/report.pdf?summary=ai&org={}",
+                owner.org_slug
+            ),
+            Some(&owner.access),
+            None,
+        )
+        .await;
+    assert_eq!(pdf.status, 200, "{}", pdf.text());
+    assert!(pdf.body.starts_with(b"%PDF-"));
+    let dir = tempfile::tempdir().expect("a directory");
+    let file = dir.path().join("report.pdf");
+    std::fs::write(&file, &pdf.body).expect("written");
+    let out = std::process::Command::new("pdftotext")
+        .arg(&file)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) runs");
+    let pdf_text = String::from_utf8_lossy(&out.stdout).replace('\n', " ");
+    assert!(
+        pdf_text.contains("Explained by the openai model."),
+        "{pdf_text}"
+    );
+    assert!(pdf_text.contains("Summary written by OpenAI"), "{pdf_text}");
+    assert_eq!(fake.seen().len(), 1, "the second report used the cache");
+    let bad = report("?summary=poem").await;
+    assert_eq!(bad.status, 422, "{}", bad.text());
+});

@@ -490,6 +490,28 @@ fn analysis_cases() -> Vec<Case> {
             422,
         ),
         c(
+            "POST",
+            "/analyses/{analysis}/ai/recommend?org={org}",
+            Some(json!({"pattern_id": "{pattern}", "provider": "none-such"})),
+            view,
+            422,
+        ),
+        c(
+            "POST",
+            "/analyses/{analysis}/ai/summary?org={org}",
+            Some(json!({"provider": "none-such"})),
+            view,
+            422,
+        ),
+        // Comparing spends on several models at once: configure_ai; no targets is 422.
+        c(
+            "POST",
+            "/analyses/{analysis}/ai/compare?org={org}",
+            Some(json!({"task": "explain", "pattern_id": "{pattern}", "targets": []})),
+            Perm("configure_ai"),
+            422,
+        ),
+        c(
             "GET",
             "/analyses/{analysis}/manual-tests.csv?org={org}",
             None,
@@ -1225,7 +1247,7 @@ fn fn_cases() -> Vec<FnCase> {
             200,
         ),
         f("ai_admin", "org={org}", Perm("configure_ai"), 200),
-        f("ai_providers", "org={org}", Perm("view_analyses"), 200),
+        f("pattern_ai", "org={org}", Perm("view_analyses"), 200),
         f(
             "add_ai_provider",
             "org={org}&input[name]=fn+provider+{unique}&input[kind]=openai&input[base_url]=http%3A%2F%2F127.0.0.1%3A9%2Fv1&input[api_key]=sk-matrix-key-0000&input[models]=gpt-4o-mini&input[price_in]=&input[price_out]=",
@@ -1252,9 +1274,16 @@ fn fn_cases() -> Vec<FnCase> {
         ),
         // A provider the organisation does not have: 422 once past the role check.
         f(
-            "explain_pattern",
-            "org={org}&id={analysis}&pattern={pattern}&provider=none-such",
+            "ask_about_pattern",
+            "org={org}&id={analysis}&pattern={pattern}&task=recommend&provider=none-such",
             view,
+            422,
+        ),
+        // Comparing spends on several models: configure_ai; an unknown provider is 422.
+        f(
+            "compare_models",
+            "org={org}&id={analysis}&pattern={pattern}&task=explain&targets[0]=none-such%2Fm",
+            Perm("configure_ai"),
             422,
         ),
         f(

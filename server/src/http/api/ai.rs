@@ -1,18 +1,23 @@
 //! `/api/v1/orgs/{org}/ai/*` and `/api/v1/analyses/{id}/ai/*`: an organisation's model
-//! providers and AI settings, and what a model (or the built-in engine) says about a pattern.
+//! providers and AI settings, and what a model (or the built-in engine) says about an analysis
+//! or one of its patterns: explanations, fix suggestions, summaries, and models compared.
+
+use std::sync::Arc;
 
 use app::api::ai::{
-    AiAnswer, AiSettings, AiTask, ExplainRequest, Provider, ProviderInput, ProviderKind,
-    ProviderPatch,
+    AiAnswer, AiSettings, AiTask, CompareRequest, ExplainRequest, ModelComparison, Provider,
+    ProviderInput, ProviderKind, ProviderPatch, RecommendRequest, SummaryRequest,
 };
+use app::api::patterns::PatternDetail;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
 use super::extract::ApiJson;
-use crate::ai::{self, store};
+use crate::ai::{self, prompts, store};
 use crate::audit;
 use crate::http::error::{AppError, FieldError};
+use crate::ingest::results::ResultIndex;
 use crate::state::AppState;
 use crate::tenancy::context::OrgContext;
 use crate::tenancy::permission::Permission;
@@ -25,6 +30,8 @@ const MAX_KEY_CHARS: usize = 4096;
 const MAX_PRICE: f64 = 1000.0;
 /// Output tokens asked for an explanation.
 const EXPLAIN_TOKENS: u32 = 800;
+/// Output tokens asked for a summary.
+const SUMMARY_TOKENS: u32 = 500;
 
 fn invalid(problems: Vec<(&'static str, String)>) -> AppError {
     AppError::Invalid(
@@ -436,19 +443,190 @@ pub async fn explain(
     ApiJson(body): ApiJson<ExplainRequest>,
 ) -> Result<Json<AiAnswer>, AppError> {
     let (_, index) = super::patterns::finished(&state, &ctx, &id).await?;
-    let detail = index.detail(&body.pattern_id).ok_or(AppError::NotFound)?;
-    let answer = ai::ask(
-        &state,
-        &ctx,
-        ai::Ask {
-            task: AiTask::Explain,
-            system: ai::explain::SYSTEM,
-            prompt: ai::explain::prompt(&detail),
-            provider: body.provider.as_deref(),
-            max_tokens: EXPLAIN_TOKENS,
-        },
-        || ai::explain::built_in(&detail),
-    )
+    let question = Question::new(&index, AiTask::Explain, Some(&body.pattern_id))?;
+    let answer = ai::ask(&state, &ctx, question.ask(body.provider.as_deref()), || {
+        question.built_in()
+    })
     .await?;
     Ok(Json(answer))
+}
+
+/// `POST /analyses/{id}/ai/recommend`.
+#[utoipa::path(post, path = "/analyses/{id}/ai/recommend", tag = "ai", summary = "Suggest fixes",
+    description = "A model suggests fixes, most effective first, for one pattern (`pattern_id`) or for the whole analysis (without it), from the analysis' evidence: chains, families, failing endpoints, security findings and the engine's own recommendations. Routing, fallback, cache, ceiling, switch, redaction, usage and audit work as for explanations; without a model the built-in engine's recommendations answer.",
+    params(("id" = String, Path, description = "Analysis id"), ("org" = Option<String>, Query, description = "Organisation slug or id, when the credential does not imply one")),
+    request_body = RecommendRequest,
+    responses(
+        (status = 200, description = "The suggestions", body = AiAnswer),
+        (status = 404, description = "No such analysis or pattern in this organisation", body = crate::http::error::ErrorEnvelope),
+        (status = 409, description = "The analysis has not finished (`not_done`)", body = crate::http::error::ErrorEnvelope),
+        (status = 422, description = "`provider` names no provider of this organisation", body = crate::http::error::ErrorEnvelope),
+    ))]
+pub async fn recommend(
+    State(state): State<AppState>,
+    ctx: OrgContext,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<RecommendRequest>,
+) -> Result<Json<AiAnswer>, AppError> {
+    let (_, index) = super::patterns::finished(&state, &ctx, &id).await?;
+    let question = Question::new(&index, AiTask::Recommend, body.pattern_id.as_deref())?;
+    let answer = ai::ask(&state, &ctx, question.ask(body.provider.as_deref()), || {
+        question.built_in()
+    })
+    .await?;
+    Ok(Json(answer))
+}
+
+/// `POST /analyses/{id}/ai/summary`.
+#[utoipa::path(post, path = "/analyses/{id}/ai/summary", tag = "ai", summary = "Summarise an analysis",
+    description = "A model writes the analysis' executive summary (a paragraph and up to three next steps) for readers who will not open the logs. Routing, fallback, cache, ceiling, switch, redaction, usage and audit work as for explanations; without a model the built-in engine's summary answers.",
+    params(("id" = String, Path, description = "Analysis id"), ("org" = Option<String>, Query, description = "Organisation slug or id, when the credential does not imply one")),
+    request_body = SummaryRequest,
+    responses(
+        (status = 200, description = "The summary", body = AiAnswer),
+        (status = 404, description = "No such analysis in this organisation", body = crate::http::error::ErrorEnvelope),
+        (status = 409, description = "The analysis has not finished (`not_done`)", body = crate::http::error::ErrorEnvelope),
+        (status = 422, description = "`provider` names no provider of this organisation", body = crate::http::error::ErrorEnvelope),
+    ))]
+pub async fn summary(
+    State(state): State<AppState>,
+    ctx: OrgContext,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<SummaryRequest>,
+) -> Result<Json<AiAnswer>, AppError> {
+    let (_, index) = super::patterns::finished(&state, &ctx, &id).await?;
+    let question = Question::new(&index, AiTask::Summary, None)?;
+    let answer = ai::ask(&state, &ctx, question.ask(body.provider.as_deref()), || {
+        question.built_in()
+    })
+    .await?;
+    Ok(Json(answer))
+}
+
+/// `POST /analyses/{id}/ai/compare`.
+#[utoipa::path(post, path = "/analyses/{id}/ai/compare", tag = "ai", summary = "Compare models on one task",
+    description = "Runs the same task (`explain` or `recommend` for `pattern_id`, `recommend` for the whole analysis without one, or `summary`) on one to four models at once, without falling back, and answers a row per model after the built-in engine's: what it wrote or why it did not, tokens, wall-clock time, cost, whether it came from the cache, and checks of the output against what the task asked for (length, sections, list, no raw HTML). The cache, breaker, ceiling, switch, redaction, usage and audit apply to each call. Needs `configure_ai`: comparing spends the organisation's money on several models at once.",
+    params(("id" = String, Path, description = "Analysis id"), ("org" = Option<String>, Query, description = "Organisation slug or id, when the credential does not imply one")),
+    request_body = CompareRequest,
+    responses(
+        (status = 200, description = "A row per model", body = ModelComparison),
+        (status = 403, description = "The caller may not configure AI", body = crate::http::error::ErrorEnvelope),
+        (status = 404, description = "No such analysis or pattern in this organisation", body = crate::http::error::ErrorEnvelope),
+        (status = 409, description = "The analysis has not finished (`not_done`)", body = crate::http::error::ErrorEnvelope),
+        (status = 422, description = "The task cannot be compared, or `targets` names an unknown or disabled provider, an unknown model, a model twice, or more than four", body = crate::http::error::ErrorEnvelope),
+    ))]
+pub async fn compare(
+    State(state): State<AppState>,
+    ctx: OrgContext,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<CompareRequest>,
+) -> Result<Json<ModelComparison>, AppError> {
+    let (_, index) = super::patterns::finished(&state, &ctx, &id).await?;
+    ctx.require(Permission::ConfigureAi)?;
+    let question = Question::new(&index, body.task, body.pattern_id.as_deref())?;
+    let rows = ai::compare(&state, &ctx, question.ask(None), &body.targets, || {
+        question.built_in()
+    })
+    .await?;
+    Ok(Json(ModelComparison {
+        task: body.task,
+        rows,
+    }))
+}
+
+/// The executive summary a model writes for a report, through the router; none when the
+/// built-in engine answered (the report then keeps its own summary).
+pub(super) async fn model_summary(
+    state: &AppState,
+    ctx: &OrgContext,
+    index: &Arc<ResultIndex>,
+) -> Result<Option<crate::reports::ModelSummary>, AppError> {
+    let question = Question::new(index, AiTask::Summary, None)?;
+    let answer = ai::ask(state, ctx, question.ask(None), || question.built_in()).await?;
+    Ok((answer.provider != ai::BUILT_IN).then(|| {
+        crate::reports::ModelSummary::new(&answer.provider, &answer.model, &answer.markdown)
+    }))
+}
+
+/// A task about an analysis or one of its patterns: what to ask and what the built-in engine
+/// answers.
+enum Question {
+    Explain(Box<PatternDetail>),
+    PatternFixes(Box<PatternDetail>),
+    AnalysisFixes(Arc<ResultIndex>),
+    Summary(Arc<ResultIndex>),
+}
+
+impl Question {
+    fn new(
+        index: &Arc<ResultIndex>,
+        task: AiTask,
+        pattern: Option<&str>,
+    ) -> Result<Self, AppError> {
+        let detail = |id: &str| index.detail(id).map(Box::new).ok_or(AppError::NotFound);
+        Ok(match (task, pattern) {
+            (AiTask::Explain, Some(id)) => Self::Explain(detail(id)?),
+            (AiTask::Explain, None) => {
+                return Err(invalid(vec![(
+                    "pattern_id",
+                    "Name the pattern to explain.".into(),
+                )]));
+            }
+            (AiTask::Recommend, Some(id)) => Self::PatternFixes(detail(id)?),
+            (AiTask::Recommend, None) => Self::AnalysisFixes(Arc::clone(index)),
+            (AiTask::Summary, _) => Self::Summary(Arc::clone(index)),
+            (AiTask::Tests, _) => {
+                return Err(invalid(vec![(
+                    "task",
+                    "Test bodies cannot be compared yet; compare explain, recommend or summary."
+                        .into(),
+                )]));
+            }
+        })
+    }
+
+    fn ask<'a>(&self, provider: Option<&'a str>) -> ai::Ask<'a> {
+        let (task, system, prompt, max_tokens) = match self {
+            Self::Explain(d) => (
+                AiTask::Explain,
+                ai::explain::SYSTEM,
+                ai::explain::prompt(d),
+                EXPLAIN_TOKENS,
+            ),
+            Self::PatternFixes(d) => (
+                AiTask::Recommend,
+                prompts::RECOMMEND_SYSTEM,
+                prompts::pattern_prompt(d),
+                EXPLAIN_TOKENS,
+            ),
+            Self::AnalysisFixes(index) => (
+                AiTask::Recommend,
+                prompts::RECOMMEND_SYSTEM,
+                prompts::analysis_prompt(&index.doc),
+                EXPLAIN_TOKENS,
+            ),
+            Self::Summary(index) => (
+                AiTask::Summary,
+                prompts::SUMMARY_SYSTEM,
+                prompts::analysis_prompt(&index.doc),
+                SUMMARY_TOKENS,
+            ),
+        };
+        ai::Ask {
+            task,
+            system,
+            prompt,
+            provider,
+            max_tokens,
+        }
+    }
+
+    fn built_in(&self) -> String {
+        match self {
+            Self::Explain(d) => ai::explain::built_in(d),
+            Self::PatternFixes(d) => prompts::pattern_fixes(d),
+            Self::AnalysisFixes(index) => prompts::analysis_fixes(&index.doc),
+            Self::Summary(index) => prompts::summary(&index.doc),
+        }
+    }
 }

@@ -2,7 +2,7 @@
 //! report, the XLSX workbook, the result JSON, the patterns as CSV, or the Markdown report).
 //! Every export is audited.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
@@ -15,9 +15,17 @@ use crate::state::AppState;
 use crate::tenancy::context::OrgContext;
 use crate::testgen;
 
+/// The query of an export.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ExportQuery {
+    /// `ai`: the report's executive summary is written by the organisation's model.
+    #[serde(default)]
+    summary: Option<String>,
+}
+
 /// `GET /analyses/{id}/report.{format}`.
 #[utoipa::path(get, path = "/analyses/{id}/report.{format}", tag = "analyses", summary = "Export an analysis",
-    params(("id" = String, Path, description = "Analysis id"), ("format" = String, Path, description = "`pdf` (the report, with charts), `xlsx` (Summary, Patterns, Findings, Tests and Timeline sheets), `json` (the result, docs/analysis-format.md), `csv` (every pattern) or `md` (the report as Markdown)"), ("org" = Option<String>, Query, description = "Organisation slug or id, when the credential does not imply one")),
+    params(("id" = String, Path, description = "Analysis id"), ("format" = String, Path, description = "`pdf` (the report, with charts), `xlsx` (Summary, Patterns, Findings, Tests and Timeline sheets), `json` (the result, docs/analysis-format.md), `csv` (every pattern) or `md` (the report as Markdown)"), ("summary" = Option<String>, Query, description = "`ai`: the PDF and Markdown reports' executive summary is written by the organisation's model (routed, cached and recorded as for `POST /analyses/{id}/ai/summary`); without a model answering, the engine's own summary stays"), ("org" = Option<String>, Query, description = "Organisation slug or id, when the credential does not imply one")),
     responses(
         (status = 200, description = "The file, as an attachment"),
         (status = 404, description = "No such analysis in this organisation, or no such format", body = crate::http::error::ErrorEnvelope),
@@ -27,6 +35,7 @@ pub async fn export(
     State(state): State<AppState>,
     ctx: OrgContext,
     Path((id, format)): Path<(String, String)>,
+    Query(query): Query<ExportQuery>,
 ) -> Result<Response, AppError> {
     let (content_type, extension) = match format.as_str() {
         "pdf" => ("application/pdf", "pdf"),
@@ -43,13 +52,29 @@ pub async fn export(
             ));
         }
     };
+    let by_model = match query.summary.as_deref() {
+        None | Some("" | "engine") => false,
+        Some("ai") => true,
+        Some(other) => {
+            return Err(AppError::Invalid(vec![crate::http::error::FieldError {
+                field: "summary",
+                message: format!("summary is `ai` or `engine`, not {other:?}."),
+            }]));
+        }
+    };
     let (row, index) = super::patterns::finished(&state, &ctx, &id).await?;
+    let summary = if by_model && matches!(extension, "pdf" | "md") {
+        super::ai::model_summary(&state, &ctx, &index).await?
+    } else {
+        None
+    };
     // The documents summarise the tests the caller's saved settings write.
     let request = if matches!(extension, "pdf" | "xlsx") {
         Some(super::testgen::saved_request(&state, &ctx).await?)
     } else {
         None
     };
+    let summary_by = summary.as_ref().map(|s| s.by.clone());
     let body = match extension {
         "json" => {
             let key = row.result_key.clone().unwrap_or_default();
@@ -62,7 +87,7 @@ pub async fn export(
                 .to_vec()
         }
         "csv" => reports::patterns_csv(&index).into_bytes(),
-        "md" => reports::markdown(&row.name, &index.doc).into_bytes(),
+        "md" => reports::markdown_with(&row.name, &index.doc, summary.as_ref()).into_bytes(),
         binary => {
             // Laying out and compressing takes a while on a large result: off the async threads.
             let (name, binary) = (row.name.clone(), binary.to_owned());
@@ -71,7 +96,13 @@ pub async fn export(
             tokio::task::spawn_blocking(move || {
                 let tests = testgen::generate(&index.doc, &request).map_err(|e| e.to_string())?;
                 match binary.as_str() {
-                    "pdf" => reports::pdf::pdf(&name, &index.doc, &tests, &generated),
+                    "pdf" => reports::pdf::pdf_with(
+                        &name,
+                        &index.doc,
+                        &tests,
+                        &generated,
+                        summary.as_ref(),
+                    ),
                     _ => reports::xlsx::xlsx(&name, &index.doc, &tests),
                 }
             })
@@ -82,7 +113,11 @@ pub async fn export(
     };
     let now = state.clock.now_ms();
     let mut tx = ctx.begin(&state.db).await?;
-    let detail = serde_json::json!({"format": extension, "name": row.name});
+    let detail = serde_json::json!({
+        "format": extension,
+        "name": row.name,
+        "summary": summary_by,
+    });
     audit::append(&mut tx, &ctx.event("analysis.exported", &id, detail), now).await?;
     tx.commit().await?;
 
