@@ -299,6 +299,19 @@ enum Outcome {
     Passed(String),
 }
 
+/// A streamed answer as it is written.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Streamed {
+    /// More of the answer.
+    Text(String),
+    /// The text so far is void (the provider failed mid-answer, as the note says); what
+    /// follows starts over.
+    Restart(String),
+}
+
+/// Where a streamed answer goes.
+pub type Live = tokio::sync::mpsc::UnboundedSender<Streamed>;
+
 /// Answers `ask` for the caller's organisation through the router; `built_in` writes the
 /// answer when no model does.
 pub async fn ask(
@@ -307,6 +320,35 @@ pub async fn ask(
     ask: Ask<'_>,
     built_in: impl FnOnce() -> String,
 ) -> Result<AiAnswer, AppError> {
+    ask_live(state, ctx, ask, built_in, None).await
+}
+
+/// Whether the organisation has a provider with this id or name (the router's 422 otherwise).
+pub async fn knows_provider(
+    state: &AppState,
+    ctx: &OrgContext,
+    wanted: &str,
+) -> Result<bool, AppError> {
+    Ok(Situation::read(state, ctx).await?.find(wanted).is_some())
+}
+
+/// [`ask`], with the answer also sent to `live` as it is written: models are asked for a
+/// stream, a cached or built-in answer goes as one piece, and a provider failing mid-answer is
+/// followed by [`Streamed::Restart`] before the next one writes.
+pub async fn ask_live(
+    state: &AppState,
+    ctx: &OrgContext,
+    ask: Ask<'_>,
+    built_in: impl FnOnce() -> String,
+    live: Option<&Live>,
+) -> Result<AiAnswer, AppError> {
+    let built_in = move || {
+        let text = built_in();
+        if let Some(live) = live {
+            let _ = live.send(Streamed::Text(text.clone()));
+        }
+        text
+    };
     let situation = Situation::read(state, ctx).await?;
     if let Some(wanted) = ask.provider
         && situation.find(wanted).is_none()
@@ -337,7 +379,7 @@ pub async fn ask(
     }
     let mut notes = Vec::new();
     for step in &chain {
-        match try_step(state, ctx, step, &ask, &prompt).await? {
+        match try_step(state, ctx, step, &ask, &prompt, live).await? {
             Outcome::Answered(answer) => return Ok(AiAnswer { notes, ..answer }),
             Outcome::Passed(note) => notes.push(note),
         }
@@ -355,6 +397,7 @@ async fn try_step(
     step: &Step,
     ask: &Ask<'_>,
     prompt: &str,
+    live: Option<&Live>,
 ) -> Result<Outcome, AppError> {
     let ai = &state.ai;
     let org = ctx.org.id.as_str();
@@ -380,6 +423,9 @@ async fn try_step(
             cached: true,
             notes: Vec::new(),
         };
+        if let Some(live) = live {
+            let _ = live.send(Streamed::Text(answer.markdown.clone()));
+        }
         let spent = store::Usage {
             tokens_in: answer.tokens_in,
             tokens_out: answer.tokens_out,
@@ -417,9 +463,29 @@ async fn try_step(
     };
     let started = Instant::now();
     let mut attempt = 0;
+    // Whether text of a failed attempt reached the stream, to be taken back.
+    let mut sent = false;
     let outcome = loop {
         attempt += 1;
-        match wire::complete(&ai.client, &call, ai.config.timeout).await {
+        let result = match live {
+            Some(live) => {
+                let mut forward = |text: &str| {
+                    sent = true;
+                    let _ = live.send(Streamed::Text(text.to_owned()));
+                };
+                wire::stream(&ai.client, &call, ai.config.timeout, &mut forward).await
+            }
+            None => wire::complete(&ai.client, &call, ai.config.timeout).await,
+        };
+        if let (Err(e), Some(live)) = (&result, live)
+            && std::mem::take(&mut sent)
+        {
+            let _ = live.send(Streamed::Restart(format!(
+                "{} ({model}) stopped mid-answer: {e}",
+                provider.name
+            )));
+        }
+        match result {
             Ok(reply) => break Ok(reply),
             Err(e) if e.retryable() && attempt < ai.config.attempts => {
                 let wait = ai.wait(attempt, &e);
@@ -590,7 +656,7 @@ pub async fn compare(
         let (ask, prompt) = (&ask, &prompt);
         async move {
             let started = Instant::now();
-            let outcome = try_step(state, ctx, step, ask, prompt).await;
+            let outcome = try_step(state, ctx, step, ask, prompt, None).await;
             let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
             outcome.map(|outcome| match outcome {
                 Outcome::Answered(answer) => ComparisonRow {

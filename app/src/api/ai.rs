@@ -235,6 +235,21 @@ pub struct SummaryRequest {
     pub provider: Option<String>,
 }
 
+/// `POST /analyses/{id}/ai/stream`: one task, its answer streamed as it is written.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct StreamRequest {
+    /// `explain` or `recommend` (with `pattern_id`; `recommend` without one covers the
+    /// analysis), or `summary`.
+    pub task: AiTask,
+    /// The pattern, for the tasks about one.
+    #[serde(default)]
+    pub pattern_id: Option<String>,
+    /// A provider's id or name to ask first; the routing rules otherwise.
+    #[serde(default)]
+    pub provider: Option<String>,
+}
+
 /// One model to compare: a provider and one of its models.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -173,6 +173,7 @@ fn json_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(ai::recommend))
         .routes(routes!(ai::summary))
         .routes(routes!(ai::compare))
+        .routes(routes!(ai::stream))
 }
 
 #[derive(utoipa::OpenApi)]

@@ -22,6 +22,8 @@ use crate::tenancy::join;
 #[derive(Clone, Debug)]
 enum Reply {
     Ok,
+    /// A stream that stops after its first piece, without its end marker.
+    Cut,
     Status(u16, Option<&'static str>),
     Hang(Duration),
     Malformed,
@@ -102,6 +104,8 @@ async fn respond(
     headers: HeaderMap,
     body: String,
 ) -> Response {
+    let streaming =
+        body.contains("\"stream\":true") || uri.path().contains(":streamGenerateContent");
     let reply = {
         let mut s = script.lock().expect("script");
         s.seen.push(Seen {
@@ -112,6 +116,8 @@ async fn respond(
         s.replies.pop_front().unwrap_or(Reply::Ok)
     };
     match reply {
+        Reply::Ok if streaming => sse(stream_body(kind, false)),
+        Reply::Cut => sse(stream_body(kind, true)),
         Reply::Ok => axum::Json(ok_body(kind)).into_response(),
         Reply::Refuse => axum::Json(refusal_body(kind)).into_response(),
         Reply::Malformed => (
@@ -136,6 +142,59 @@ async fn respond(
             r
         }
     }
+}
+
+/// The OK answer's text in three pieces.
+const PIECES: [&str; 3] = [
+    "### What it means\n\n",
+    "Explained by the ",
+    "streaming model.",
+];
+
+/// The OK answer as the provider's stream; `cut` stops after the first piece.
+fn stream_body(kind: &str, cut: bool) -> String {
+    let pieces: &[&str] = if cut { &PIECES[..1] } else { &PIECES };
+    let mut out = String::new();
+    match kind {
+        "openai" => {
+            for p in pieces {
+                out.push_str(&format!(
+                    "data: {}\n\n",
+                    json!({"choices": [{"index": 0, "delta": {"content": p}}]})
+                ));
+            }
+            if !cut {
+                out.push_str(&format!("data: {}\n\n", json!({"choices": [], "usage": {"prompt_tokens": 1200, "completion_tokens": 300}})));
+                out.push_str("data: [DONE]\n\n");
+            }
+        }
+        "anthropic" => {
+            out.push_str(&format!("event: message_start\ndata: {}\n\n", json!({"type": "message_start", "message": {"usage": {"input_tokens": 1200, "output_tokens": 1}}})));
+            for p in pieces {
+                out.push_str(&format!("event: content_block_delta\ndata: {}\n\n", json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": p}})));
+            }
+            if !cut {
+                out.push_str(&format!("event: message_delta\ndata: {}\n\n", json!({"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 300}})));
+                out.push_str("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
+            }
+        }
+        _ => {
+            for (i, p) in pieces.iter().enumerate() {
+                let last = i + 1 == pieces.len();
+                let usage = if last {
+                    json!({"promptTokenCount": 1200, "candidatesTokenCount": 300})
+                } else {
+                    json!({"promptTokenCount": 1200})
+                };
+                out.push_str(&format!("data: {}\r\n\r\n", json!({"candidates": [{"content": {"role": "model", "parts": [{"text": p}]}}], "usageMetadata": usage})));
+            }
+        }
+    }
+    out
+}
+
+fn sse(body: String) -> Response {
+    ([("content-type", "text/event-stream")], body).into_response()
 }
 
 impl Fake {
@@ -1201,4 +1260,165 @@ ai_test!(reports_carry_a_model_written_summary_on_request, |app| {
     assert_eq!(fake.seen().len(), 1, "the second report used the cache");
     let bad = report("?summary=poem").await;
     assert_eq!(bad.status, 422, "{}", bad.text());
+});
+
+/// A streamed answer's events, as `(event, data)`.
+fn events_of(body: &str) -> Vec<(String, Value)> {
+    body.split("\n\n")
+        .filter(|e| !e.trim().is_empty())
+        .filter_map(|e| {
+            let mut name = String::new();
+            let mut data = String::new();
+            for line in e.lines() {
+                if let Some(v) = line.strip_prefix("event:") {
+                    name = v.trim().to_owned();
+                } else if let Some(v) = line.strip_prefix("data:") {
+                    data.push_str(v.trim_start());
+                }
+            }
+            // Keep-alive comments carry no event.
+            (!name.is_empty()).then(|| (name, serde_json::from_str(&data).expect("JSON data")))
+        })
+        .collect()
+}
+
+ai_test!(answers_stream_as_they_are_written, |app| {
+    let owner = app.signup("owner@acme.example", "Acme").await;
+    let other = app.signup("owner@beta.example", "Beta").await;
+    let _workers = server::ingest::Workers::start(&app.state);
+    let (analysis, pattern) = analysed(&app, &owner).await;
+    let path = format!(
+        "/api/v1/analyses/{analysis}/ai/stream?org={}",
+        owner.org_slug
+    );
+    let stream = |body: Value| {
+        let (app, path, owner) = (&app, &path, &owner);
+        async move {
+            let r = app
+                .call("POST", path, Some(&owner.access), Some(body))
+                .await;
+            (
+                r.status,
+                r.header("content-type").map(str::to_owned),
+                r.text(),
+            )
+        }
+    };
+
+    // No provider: the built-in answer comes as one piece, then `done` with safe HTML.
+    let (status, kind, body) = stream(json!({"task": "explain", "pattern_id": pattern})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(kind.as_deref(), Some("text/event-stream"));
+    let events = events_of(&body);
+    assert_eq!(
+        events.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(),
+        ["text", "done"],
+        "{body}"
+    );
+    let done = &events[1].1;
+    assert_eq!(done["answer"]["provider"], "faultline");
+    assert_eq!(events[0].1, done["answer"]["markdown"]);
+    assert!(
+        done["html"]
+            .as_str()
+            .is_some_and(|h| h.contains("<h3>What it means</h3>")),
+        "{done}"
+    );
+
+    // Each wire format streams: the pieces arrive in order and add up to the answer, with the
+    // tokens and cost the stream reported.
+    for kind in ["openai", "anthropic", "gemini"] {
+        let fake = Fake::start(kind).await;
+        add_provider(&app, &owner, &fake, kind).await;
+        let (status, _, body) = stream(json!({"task": "summary", "provider": kind})).await;
+        assert_eq!(status, 200, "{body}");
+        let events = events_of(&body);
+        let texts: Vec<&str> = events
+            .iter()
+            .filter(|e| e.0 == "text")
+            .filter_map(|e| e.1.as_str())
+            .collect();
+        assert_eq!(texts, PIECES, "{kind}: {body}");
+        let (name, done) = events.last().expect("events");
+        assert_eq!(name, "done");
+        let answer = &done["answer"];
+        assert_eq!(answer["provider"], kind);
+        assert_eq!(answer["markdown"], PIECES.concat());
+        assert_eq!(
+            (answer["tokens_in"].as_u64(), answer["tokens_out"].as_u64()),
+            (Some(1200), Some(300)),
+            "{kind}"
+        );
+        assert!((answer["cost"].as_f64().expect("cost") - 1.2).abs() < 1e-9);
+        let seen = fake.seen();
+        assert_eq!(seen.len(), 1);
+        match kind {
+            "gemini" => assert_eq!(
+                seen[0].path,
+                "/v1beta/models/gemini-2.0-flash:streamGenerateContent"
+            ),
+            _ => assert!(seen[0].body.contains("\"stream\":true"), "{kind}"),
+        }
+        // Asked again: the cache answers, in one piece.
+        let (_, _, again) = stream(json!({"task": "summary", "provider": kind})).await;
+        let events = events_of(&again);
+        assert_eq!(events.len(), 2, "{again}");
+        assert_eq!(events[1].1["answer"]["cached"], true);
+        assert_eq!(fake.seen().len(), 1);
+    }
+
+    // A provider that stops mid-answer: `restart`, and the next provider writes from the start.
+    server::with_db!(&app.raw, pool => sqlx::query("delete from ai_providers").execute(pool).await.map(drop))
+        .expect("providers removed");
+    let first = Fake::start("openai").await;
+    let second = Fake::start("anthropic").await;
+    add_provider(&app, &owner, &first, "primary").await;
+    add_provider(&app, &owner, &second, "secondary").await;
+    first.then(&[Reply::Cut]);
+    let (status, _, body) = stream(json!({"task": "recommend", "pattern_id": pattern})).await;
+    assert_eq!(status, 200, "{body}");
+    let events = events_of(&body);
+    let names: Vec<&str> = events.iter().map(|e| e.0.as_str()).collect();
+    assert_eq!(
+        names,
+        ["text", "restart", "text", "text", "text", "done"],
+        "{body}"
+    );
+    assert!(
+        events[1]
+            .1
+            .as_str()
+            .is_some_and(|n| n.contains("primary") && n.contains("end marker")),
+        "{body}"
+    );
+    let done = &events[5].1["answer"];
+    assert_eq!(done["provider"], "secondary");
+    assert_eq!(done["markdown"], PIECES.concat());
+    assert!(
+        done["notes"][0]
+            .as_str()
+            .is_some_and(|n| n.contains("primary")),
+        "{done}"
+    );
+
+    // Problems found before anything is asked keep their status.
+    let (status, _, body) =
+        stream(json!({"task": "explain", "pattern_id": pattern, "provider": "nobody"})).await;
+    assert_eq!(status, 422, "{body}");
+    let (status, _, _) = stream(json!({"task": "explain"})).await;
+    assert_eq!(status, 422);
+    let (status, _, _) = stream(json!({"task": "explain", "pattern_id": "p999"})).await;
+    assert_eq!(status, 404);
+    let r = app
+        .call(
+            "POST",
+            &format!(
+                "/api/v1/analyses/{analysis}/ai/stream?org={}",
+                other.org_slug
+            ),
+            Some(&other.access),
+            Some(json!({"task": "summary"})),
+        )
+        .await;
+    assert_eq!(r.status, 404);
 });

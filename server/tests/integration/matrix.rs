@@ -503,6 +503,13 @@ fn analysis_cases() -> Vec<Case> {
             view,
             422,
         ),
+        c(
+            "POST",
+            "/analyses/{analysis}/ai/stream?org={org}",
+            Some(json!({"task": "summary", "provider": "none-such"})),
+            view,
+            422,
+        ),
         // Comparing spends on several models at once: configure_ai; no targets is 422.
         c(
             "POST",

@@ -2,16 +2,21 @@
 //! providers and AI settings, and what a model (or the built-in engine) says about an analysis
 //! or one of its patterns: explanations, fix suggestions, summaries, and models compared.
 
+use std::convert::Infallible;
 use std::sync::Arc;
+use std::time::Duration;
 
 use app::api::ai::{
     AiAnswer, AiSettings, AiTask, CompareRequest, ExplainRequest, ModelComparison, Provider,
-    ProviderInput, ProviderKind, ProviderPatch, RecommendRequest, SummaryRequest,
+    ProviderInput, ProviderKind, ProviderPatch, RecommendRequest, StreamRequest, SummaryRequest,
 };
 use app::api::patterns::PatternDetail;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures::SinkExt;
 
 use super::extract::ApiJson;
 use crate::ai::{self, prompts, store};
@@ -532,6 +537,90 @@ pub async fn compare(
         task: body.task,
         rows,
     }))
+}
+
+/// `POST /analyses/{id}/ai/stream`.
+#[utoipa::path(post, path = "/analyses/{id}/ai/stream", tag = "ai", summary = "Ask and stream the answer",
+    description = "The same tasks as `explain`, `recommend` and `summary`, with the answer sent as server-sent events while the model writes it: `text` events (data: a JSON string, the next piece), `restart` when a provider failed mid-answer and the next one starts over (data: a JSON string saying why; drop the text so far), then one `done` event whose data is `{answer, html}`: the whole answer as the other endpoints give it, and its Markdown rendered to safe HTML. A cached or built-in answer comes as one `text` event. An `error` event (data: `{message}`) ends a stream that failed on the server's side. Problems found before anything is asked (no such analysis or pattern, an unknown provider) answer with their status, as the other endpoints do.",
+    params(("id" = String, Path, description = "Analysis id"), ("org" = Option<String>, Query, description = "Organisation slug or id, when the credential does not imply one")),
+    request_body = StreamRequest,
+    responses(
+        (status = 200, description = "`text/event-stream` of `text`, `restart`, `done` and `error` events", content_type = "text/event-stream"),
+        (status = 404, description = "No such analysis or pattern in this organisation", body = crate::http::error::ErrorEnvelope),
+        (status = 409, description = "The analysis has not finished (`not_done`)", body = crate::http::error::ErrorEnvelope),
+        (status = 422, description = "`provider` names no provider of this organisation, or the task needs a pattern", body = crate::http::error::ErrorEnvelope),
+    ))]
+pub async fn stream(
+    State(state): State<AppState>,
+    ctx: OrgContext,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<StreamRequest>,
+) -> Result<Response, AppError> {
+    let (_, index) = super::patterns::finished(&state, &ctx, &id).await?;
+    let question = Question::new(&index, body.task, body.pattern_id.as_deref())?;
+    if let Some(wanted) = body.provider.as_deref()
+        && !ai::knows_provider(&state, &ctx, wanted).await?
+    {
+        return Err(invalid(vec![(
+            "provider",
+            format!("This organisation has no provider {wanted:?}."),
+        )]));
+    }
+    let (live, mut written) = tokio::sync::mpsc::unbounded_channel::<ai::Streamed>();
+    let (mut sink, events) = futures::channel::mpsc::channel::<Result<Event, Infallible>>(64);
+    tokio::spawn(async move {
+        let asking = ai::ask_live(
+            &state,
+            &ctx,
+            question.ask(body.provider.as_deref()),
+            || question.built_in(),
+            Some(&live),
+        );
+        tokio::pin!(asking);
+        // Pieces are passed on while the router works; the answer closes the stream. A reader
+        // that went away does not stop the call: its answer is cached and recorded all the same.
+        let result = loop {
+            tokio::select! {
+                result = &mut asking => break result,
+                Some(piece) = written.recv() => {
+                    let _ = sink.send(Ok(piece_event(piece))).await;
+                }
+            }
+        };
+        while let Ok(piece) = written.try_recv() {
+            let _ = sink.send(Ok(piece_event(piece))).await;
+        }
+        let last = match result {
+            Ok(answer) => {
+                let html = app::api::ai::safe_html(&answer.markdown);
+                Event::default()
+                    .event("done")
+                    .json_data(serde_json::json!({"answer": answer, "html": html}))
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "a streamed AI answer failed");
+                Event::default().event("error").json_data(
+                    serde_json::json!({"message": "The answer could not be completed; try again."}),
+                )
+            }
+        };
+        let _ = sink.send(Ok(last.unwrap_or_default())).await;
+    });
+    Ok(Sse::new(events)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response())
+}
+
+/// A piece of a streamed answer as a server-sent event.
+fn piece_event(piece: ai::Streamed) -> Event {
+    let (name, text) = match piece {
+        ai::Streamed::Text(text) => ("text", text),
+        ai::Streamed::Restart(note) => ("restart", note),
+    };
+    Event::default()
+        .event(name)
+        .json_data(text)
+        .unwrap_or_default()
 }
 
 /// The executive summary a model writes for a report, through the router; none when the
