@@ -12,22 +12,34 @@ let browser;
 let provider;
 const requests = [];
 
-/** A loopback model that answers with Markdown carrying things a page must not run. */
+/** A loopback model that answers with Markdown carrying things a page must not run; asked for
+ * a stream, it sends the answer in three pieces, 300 ms apart, as Chat Completions chunks. */
 function startProvider() {
   return new Promise((resolve) => {
     const http = createServer((req, res) => {
       let body = '';
       req.on('data', (c) => { body += c; });
-      req.on('end', () => {
+      req.on('end', async () => {
         requests.push({ url: req.url, auth: req.headers.authorization, body });
-        const content = '### What it means\n\nThe payment service cannot reach **db-1**.\n\n<script>window.pwned = 1</script>\n\n[runbook](https://runbooks.example/db) [bad](javascript:alert(1))';
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({
-          id: 'chatcmpl-e2e',
-          object: 'chat.completion',
-          choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
-          usage: { prompt_tokens: 900, completion_tokens: 120 },
-        }));
+        const pieces = ['### What it means\n\n', 'The payment service cannot reach **db-1**.\n\n<script>window.pwned = 1</script>\n\n', '[runbook](https://runbooks.example/db) [bad](javascript:alert(1))'];
+        const usage = { prompt_tokens: 900, completion_tokens: 120 };
+        if (!JSON.parse(body).stream) {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({
+            id: 'chatcmpl-e2e',
+            object: 'chat.completion',
+            choices: [{ index: 0, message: { role: 'assistant', content: pieces.join('') }, finish_reason: 'stop' }],
+            usage,
+          }));
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        for (const content of pieces) {
+          res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content } }] })}\n\n`);
+          await new Promise((r) => setTimeout(r, 300));
+        }
+        res.write(`data: ${JSON.stringify({ choices: [], usage })}\n\n`);
+        res.end('data: [DONE]\n\n');
       });
     });
     http.listen(0, '127.0.0.1', () => resolve(http));
@@ -90,10 +102,14 @@ test('explain a pattern with and without a model provider', async () => {
   assert.equal(await page.getByLabel('API key', { exact: true }).inputValue(), '', 'the form is emptied');
   assert.deepEqual(await inspect(page, 'org-ai'), []);
 
-  // Explain again: the model answers; its Markdown is rendered, its script and unsafe link not.
+  // Explain again: the answer shows while the model writes it, as plain text; once written,
+  // its Markdown is rendered, its script and unsafe link not.
   await page.goto(patternUrl);
   await hydrated(page);
   await page.getByTestId('explain').click();
+  const writing = page.getByTestId('writing');
+  await writing.getByText('What it means').waitFor();
+  assert.doesNotMatch(await writing.innerText(), /runbook/, 'the last piece has not come yet');
   await explanation.waitFor();
   await explanation.getByText('Local model · gpt-4o-mini').waitFor();
   assert.match(await explanation.innerText(), /900 tokens in, 120 out · cost 0\.2070/);
@@ -105,6 +121,7 @@ test('explain a pattern with and without a model provider', async () => {
   assert.equal(await explanation.locator('a[href^="javascript"]').count(), 0);
   assert.equal(requests.length, 1);
   assert.equal(requests[0].url, '/v1/chat/completions');
+  assert.equal(JSON.parse(requests[0].body).stream, true, 'the answer was streamed');
   assert.equal(requests[0].auth, 'Bearer sk-e2e-secret-key-4321');
   assert.deepEqual(await inspect(page, 'pattern-explained'), []);
 

@@ -619,48 +619,6 @@ pub async fn save_ai_settings(
     .await
 }
 
-/// Asks about pattern `pattern` of analysis `id`: `explain` it or `recommend` fixes, asking
-/// `provider` first when one is named.
-#[server(prefix = "/rpc", endpoint = "ask_about_pattern")]
-pub async fn ask_about_pattern(
-    org: String,
-    id: String,
-    pattern: String,
-    task: String,
-    provider: String,
-) -> Result<Explained, super::error::ApiError> {
-    use super::account::urlencode;
-    let provider = (!provider.trim().is_empty()).then(|| provider.trim().to_owned());
-    let (path, body) = match task.as_str() {
-        "recommend" => (
-            "recommend",
-            serde_json::to_value(RecommendRequest {
-                pattern_id: Some(pattern),
-                provider,
-            }),
-        ),
-        _ => (
-            "explain",
-            serde_json::to_value(ExplainRequest {
-                pattern_id: pattern,
-                provider,
-            }),
-        ),
-    };
-    let answer: AiAnswer = crate::ssr::call(
-        http::Method::POST,
-        &format!(
-            "/analyses/{}/ai/{path}?org={}",
-            urlencode(&id),
-            urlencode(&org)
-        ),
-        body.ok(),
-    )
-    .await?;
-    let html = safe_html(&answer.markdown);
-    Ok(Explained { answer, html })
-}
-
 /// A comparison row with its output rendered to safe HTML.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ComparedRow {

@@ -8,7 +8,8 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::account::Me;
 use crate::api::ai::{
-    AskAboutPattern, CompareModels, ComparedRow, Explained, PatternAi, Provider, load_pattern_ai,
+    AiTask, CompareModels, ComparedRow, Explained, PatternAi, Provider, StreamRequest,
+    load_pattern_ai,
 };
 use crate::api::comments::load_discussion;
 use crate::api::error::ApiError;
@@ -17,6 +18,7 @@ use crate::api::patterns::{
     SampleContext, SortKey, load_pattern, load_patterns, load_sample_context,
 };
 use crate::charts::{bucket_label, bucket_name, severity_role};
+use crate::components::ai_stream::Asking;
 use crate::components::chart::{Chart, ChartSpec, Series, Sparkline};
 use crate::components::ui::{Badge, Card, EmptyState, ErrorNotice, Loading, Tone};
 use crate::format::thousands;
@@ -383,29 +385,31 @@ fn PatternView(
 /// or none answers. Those who may configure AI can also compare models side by side.
 #[component]
 fn AskCard(org: String, id: String, pattern: String, ai: PatternAi) -> impl IntoView {
-    let action = ServerAction::<AskAboutPattern>::new();
-    let pending = action.pending();
-    let result = action.value();
+    let state = RwSignal::new(Asking::Idle);
+    let busy = move || state.with(Asking::busy);
     let provider = RwSignal::new(String::new());
-    let asked = RwSignal::new("explain");
+    let asked = RwSignal::new(AiTask::Explain);
     let ask = {
         let (org, id, pattern) = (org.clone(), id.clone(), pattern.clone());
-        move |task: &'static str| {
+        move |task: AiTask| {
             asked.set(task);
-            action.dispatch(AskAboutPattern {
-                org: org.clone(),
-                id: id.clone(),
-                pattern: pattern.clone(),
-                task: task.to_owned(),
-                provider: provider.get_untracked(),
-            });
+            let provider = provider.get_untracked();
+            let request = StreamRequest {
+                task,
+                pattern_id: Some(pattern.clone()),
+                provider: (!provider.is_empty()).then_some(provider),
+            };
+            #[cfg(feature = "hydrate")]
+            crate::components::ai_stream::ask(&org, &id, &request, state);
+            #[cfg(not(feature = "hydrate"))]
+            let _ = (&org, &id, request);
         }
     };
     let explain = {
         let ask = ask.clone();
-        move |_| ask("explain")
+        move |_| ask(AiTask::Explain)
     };
-    let recommend = move |_| ask("recommend");
+    let recommend = move |_| ask(AiTask::Recommend);
     let enabled: Vec<Provider> = ai.providers.into_iter().filter(|p| p.enabled).collect();
     let compare = (ai.can_compare && !enabled.is_empty()).then(|| {
         view! { <ComparePanel org id pattern providers=enabled.clone() /> }
@@ -419,24 +423,36 @@ fn AskCard(org: String, id: String, pattern: String, ai: PatternAi) -> impl Into
             </select>
         </div>
     });
+    let writing = move |task: AiTask| busy() && asked.get() == task;
     view! {
         <Card title="Explanation and fixes" subtitle="Written by the organisation's model when one is configured, else by the built-in engine">
             <div class="form form--inline">
                 {choice}
-                <button class="button" type="button" data-testid="explain" on:click=explain disabled=move || pending.get()>
-                    {move || if pending.get() && asked.get() == "explain" { "Explaining…" } else { "Explain this pattern" }}
+                <button class="button" type="button" data-testid="explain" on:click=explain disabled=busy>
+                    {move || if writing(AiTask::Explain) { "Explaining…" } else { "Explain this pattern" }}
                 </button>
-                <button class="button" type="button" data-testid="recommend" on:click=recommend disabled=move || pending.get()>
-                    {move || if pending.get() && asked.get() == "recommend" { "Suggesting…" } else { "Suggest fixes" }}
+                <button class="button" type="button" data-testid="recommend" on:click=recommend disabled=busy>
+                    {move || if writing(AiTask::Recommend) { "Suggesting…" } else { "Suggest fixes" }}
                 </button>
             </div>
-            {move || pending.get().then(|| view! {
-                <Loading label=if asked.get() == "recommend" { "Asking for fixes" } else { "Asking for an explanation" } />
-            })}
-            {move || match result.get() {
-                Some(Ok(explained)) => view! { <Explanation explained /> }.into_any(),
-                Some(Err(e)) => view! { <ErrorNotice title="No answer" message=e.message /> }.into_any(),
-                None => ().into_any(),
+            {move || match state.get() {
+                Asking::Idle => ().into_any(),
+                Asking::Writing { text, restarts } => view! {
+                    <div data-testid="writing" aria-live="polite" aria-busy="true">
+                        {(!restarts.is_empty()).then(|| view! {
+                            <div class="notice notice--info"><ul>{restarts.into_iter().map(|n| view! { <li>{n}" — starting over."</li> }).collect_view()}</ul></div>
+                        })}
+                        {if text.is_empty() {
+                            view! { <Loading label=if asked.get_untracked() == AiTask::Recommend { "Asking for fixes" } else { "Asking for an explanation" } /> }.into_any()
+                        } else {
+                            // Shown as plain text while it is written; the finished answer is
+                            // rendered from its Markdown on the server.
+                            view! { <p class="muted">"Writing…"</p><div class="streaming-text">{text}</div> }.into_any()
+                        }}
+                    </div>
+                }.into_any(),
+                Asking::Done(explained) => view! { <Explanation explained /> }.into_any(),
+                Asking::Failed(message) => view! { <ErrorNotice title="No answer" message /> }.into_any(),
             }}
             {compare}
         </Card>

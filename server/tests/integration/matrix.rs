@@ -1280,12 +1280,6 @@ fn fn_cases() -> Vec<FnCase> {
             200,
         ),
         // A provider the organisation does not have: 422 once past the role check.
-        f(
-            "ask_about_pattern",
-            "org={org}&id={analysis}&pattern={pattern}&task=recommend&provider=none-such",
-            view,
-            422,
-        ),
         // Comparing spends on several models: configure_ai; an unknown provider is 422.
         f(
             "compare_models",
