@@ -1,7 +1,7 @@
 // Optional AI, tried as a new user would: explain a pattern with no provider (the built-in engine
 // answers), add an OpenAI-compatible provider on the organisation page (a loopback server that
 // speaks Chat Completions), explain again and read the model's answer, rendered safely; ask for
-// fixes; compare two models side by side; turn AI off and see the built-in engine answer again. In light and dark, checked with axe-core.
+// fixes; compare two models side by side; download a report whose summary the model wrote; turn AI off and see the built-in engine answer again. In light and dark, checked with axe-core.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { after, before, test } from 'node:test';
@@ -158,6 +158,21 @@ test('explain a pattern with and without a model provider', async () => {
   assert.equal(JSON.parse(requests[2].body).model, 'gpt-4o');
   assert.deepEqual(await inspect(page, 'pattern-compared'), []);
 
+  // The report's executive summary by the model: the analysis page's download links ask for it.
+  await page.goto(`${server.base}/orgs/acme/analyses/${id}`);
+  await hydrated(page);
+  await page.getByTestId('summary-by-model').check();
+  const pdfLink = page.getByRole('link', { name: 'Report (PDF)' });
+  assert.match(await pdfLink.getAttribute('href'), /summary=ai/);
+  const mdHref = await page.getByRole('link', { name: 'Markdown' }).getAttribute('href');
+  const report = await page.request.get(`${server.base}${mdHref}`);
+  assert.equal(report.status(), 200);
+  const markdown = await report.text();
+  assert.match(markdown, /Summary written by Local model · gpt-4o-mini/);
+  assert.match(markdown, /The payment service cannot reach/);
+  assert.equal(requests.length, 4);
+  assert.match(JSON.parse(requests[3].body).messages[0].content, /executive summary/);
+
   // AI off: nothing is sent; the built-in engine answers.
   await page.goto(`${server.base}/orgs/acme`);
   await hydrated(page);
@@ -170,6 +185,6 @@ test('explain a pattern with and without a model provider', async () => {
   await page.getByTestId('explain').click();
   await explanation.waitFor();
   assert.match(await explanation.innerText(), /AI is turned off/);
-  assert.equal(requests.length, 3);
+  assert.equal(requests.length, 4);
   assert.deepEqual(errors, []);
 });

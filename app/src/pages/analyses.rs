@@ -160,15 +160,22 @@ fn AnalysisView(
                 {(item.status == "done").then(|| {
                     let file = |ext: &str| format!("/api/v1/analyses/{}/report.{ext}?org={}", urlencode(&item.id), urlencode(&org));
                     let tests = format!("/orgs/{}/analyses/{}/tests", org, item.id);
+                    // The reports' executive summary by the organisation's model, when it has one.
+                    let by_model = RwSignal::new(false);
+                    let report = move |plain: String| move || if by_model.get() { format!("{plain}&summary=ai") } else { plain.clone() };
                     view! {
                         <A href=tests attr:class="button button--primary">"Generate tests"</A>
                         <nav class="downloads" aria-label="Download">
                             <span class="muted">"Download"</span>
-                            <a class="button" href=file("pdf") download>"Report (PDF)"</a>
+                            <a class="button" href=report(file("pdf")) download>"Report (PDF)"</a>
                             <a class="button" href=file("xlsx") download>"Workbook (XLSX)"</a>
-                            <a class="button" href=file("md") download>"Markdown"</a>
+                            <a class="button" href=report(file("md")) download>"Markdown"</a>
                             <a class="button" href=file("csv") download>"Patterns (CSV)"</a>
                             <a class="button" href=file("json") download>"JSON"</a>
+                            <label class="check" title="The PDF and Markdown reports' executive summary is written by the organisation's model; without one, the engine's stays">
+                                <input type="checkbox" data-testid="summary-by-model" prop:checked=move || by_model.get() on:change=move |ev| by_model.set(event_target_checked(&ev)) />
+                                "Summary by AI"
+                            </label>
                         </nav>
                     }
                 })}
