@@ -353,10 +353,10 @@ pub async fn ask_live(
     if let Some(wanted) = ask.provider
         && situation.find(wanted).is_none()
     {
-        return Err(AppError::Invalid(vec![crate::http::error::FieldError {
-            field: "provider",
-            message: format!("This organisation has no provider {wanted:?}."),
-        }]));
+        return Err(AppError::field(
+            "provider",
+            format!("This organisation has no provider {wanted:?}."),
+        ));
     }
     if let Some(reason) = situation.held_back() {
         return Ok(built_in_answer(
@@ -626,14 +626,8 @@ pub async fn compare(
         });
     }
     if !problems.is_empty() {
-        return Err(AppError::Invalid(
-            problems
-                .into_iter()
-                .map(|message| crate::http::error::FieldError {
-                    field: "targets",
-                    message,
-                })
-                .collect(),
+        return Err(AppError::fields(
+            problems.into_iter().map(|m| ("targets", m)).collect(),
         ));
     }
     let started = Instant::now();

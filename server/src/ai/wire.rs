@@ -227,6 +227,12 @@ pub async fn complete(
         builder = builder.header(name, value);
     }
     let response = builder.send().await.map_err(transport)?;
+    whole_reply(call.kind, response).await
+}
+
+/// Reads an answer sent as one body: an error status as the matching [`CallError`], else the
+/// reply in `kind`'s format.
+async fn whole_reply(kind: ProviderKind, response: reqwest::Response) -> Result<Reply, CallError> {
     let status = response.status().as_u16();
     let wait = response
         .headers()
@@ -249,7 +255,7 @@ pub async fn complete(
     }
     let doc: Value =
         serde_json::from_str(&text).map_err(|e| CallError::Malformed(format!("not JSON ({e})")))?;
-    parse(call.kind, &doc)
+    parse(kind, &doc)
 }
 
 /// Sends `call` asking for a stream and hands each piece of text to `on_text` as it arrives,
@@ -278,28 +284,7 @@ pub async fn stream(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/event-stream"));
     if !(200..300).contains(&status) || !is_stream {
-        let wait = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| retry_after(v, std::time::SystemTime::now()));
-        let bytes = read_body(response).await?;
-        if status == 429 {
-            return Err(CallError::RateLimited { retry_after: wait });
-        }
-        if status >= 500 {
-            return Err(CallError::Server(status));
-        }
-        let text = String::from_utf8_lossy(&bytes);
-        if !(200..300).contains(&status) {
-            return Err(CallError::Rejected {
-                status,
-                message: error_message(&text),
-            });
-        }
-        let doc: Value = serde_json::from_str(&text)
-            .map_err(|e| CallError::Malformed(format!("not JSON ({e})")))?;
-        let reply = parse(call.kind, &doc)?;
+        let reply = whole_reply(call.kind, response).await?;
         on_text(&reply.text);
         return Ok(reply);
     }

@@ -66,6 +66,16 @@ pub struct FieldError {
 }
 
 impl AppError {
+    /// Invalid fields, each with what to fix.
+    pub fn fields(problems: Vec<(&'static str, String)>) -> Self {
+        Self::Invalid(
+            problems
+                .into_iter()
+                .map(|(field, message)| FieldError { field, message })
+                .collect(),
+        )
+    }
+
     /// One invalid field.
     pub fn field(field: &'static str, message: impl Into<String>) -> Self {
         Self::Invalid(vec![FieldError {

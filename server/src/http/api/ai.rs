@@ -21,7 +21,7 @@ use futures::SinkExt;
 use super::extract::ApiJson;
 use crate::ai::{self, prompts, store};
 use crate::audit;
-use crate::http::error::{AppError, FieldError};
+use crate::http::error::AppError;
 use crate::ingest::results::ResultIndex;
 use crate::state::AppState;
 use crate::tenancy::context::OrgContext;
@@ -37,15 +37,6 @@ const MAX_PRICE: f64 = 1000.0;
 const EXPLAIN_TOKENS: u32 = 800;
 /// Output tokens asked for a summary.
 const SUMMARY_TOKENS: u32 = 500;
-
-fn invalid(problems: Vec<(&'static str, String)>) -> AppError {
-    AppError::Invalid(
-        problems
-            .into_iter()
-            .map(|(field, message)| FieldError { field, message })
-            .collect(),
-    )
-}
 
 /// The problems of a provider's fields (absent ones are not checked).
 struct Fields<'a> {
@@ -202,7 +193,7 @@ pub async fn create_provider(
         found.push(("name", "Another provider has that name.".into()));
     }
     if !found.is_empty() {
-        return Err(invalid(found));
+        return Err(AppError::fields(found));
     }
     let stored = store::Stored {
         provider: Provider {
@@ -265,7 +256,7 @@ pub async fn update_provider(
         found.push(("name", "Another provider has that name.".into()));
     }
     if !found.is_empty() {
-        return Err(invalid(found));
+        return Err(AppError::fields(found));
     }
     let mut changed = Vec::new();
     let p = &mut stored.provider;
@@ -416,7 +407,7 @@ pub async fn save_settings(
         }
     }
     if !found.is_empty() {
-        return Err(invalid(found));
+        return Err(AppError::fields(found));
     }
     store::save_settings(&mut tx, &ctx.org.id, &body, now).await?;
     let detail = serde_json::json!({"enabled": body.enabled, "redact_pii": body.redact_pii, "monthly_budget": body.monthly_budget, "routes": body.routes.len()});
@@ -561,7 +552,7 @@ pub async fn stream(
     if let Some(wanted) = body.provider.as_deref()
         && !ai::knows_provider(&state, &ctx, wanted).await?
     {
-        return Err(invalid(vec![(
+        return Err(AppError::fields(vec![(
             "provider",
             format!("This organisation has no provider {wanted:?}."),
         )]));
@@ -656,7 +647,7 @@ impl Question {
         Ok(match (task, pattern) {
             (AiTask::Explain, Some(id)) => Self::Explain(detail(id)?),
             (AiTask::Explain, None) => {
-                return Err(invalid(vec![(
+                return Err(AppError::fields(vec![(
                     "pattern_id",
                     "Name the pattern to explain.".into(),
                 )]));
@@ -665,7 +656,7 @@ impl Question {
             (AiTask::Recommend, None) => Self::AnalysisFixes(Arc::clone(index)),
             (AiTask::Summary, _) => Self::Summary(Arc::clone(index)),
             (AiTask::Tests, _) => {
-                return Err(invalid(vec![(
+                return Err(AppError::fields(vec![(
                     "task",
                     "Test bodies cannot be compared yet; compare explain, recommend or summary."
                         .into(),

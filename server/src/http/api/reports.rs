@@ -56,10 +56,10 @@ pub async fn export(
         None | Some("" | "engine") => false,
         Some("ai") => true,
         Some(other) => {
-            return Err(AppError::Invalid(vec![crate::http::error::FieldError {
-                field: "summary",
-                message: format!("summary is `ai` or `engine`, not {other:?}."),
-            }]));
+            return Err(AppError::field(
+                "summary",
+                format!("summary is `ai` or `engine`, not {other:?}."),
+            ));
         }
     };
     let (row, index) = super::patterns::finished(&state, &ctx, &id).await?;

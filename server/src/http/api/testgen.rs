@@ -15,7 +15,6 @@ use serde::Deserialize;
 use super::extract::ApiJson;
 use crate::audit;
 use crate::http::error::AppError;
-use crate::http::error::FieldError;
 use crate::state::AppState;
 use crate::tenancy::context::OrgContext;
 use crate::tenancy::permission::Permission;
@@ -54,12 +53,7 @@ fn check(settings: &TestSettings) -> Result<(), AppError> {
     if problems.is_empty() {
         return Ok(());
     }
-    Err(AppError::Invalid(
-        problems
-            .into_iter()
-            .map(|(field, message)| crate::http::error::FieldError { field, message })
-            .collect(),
-    ))
+    Err(AppError::fields(problems))
 }
 
 /// The settings the caller's query starts from: the team's or the caller's own.
@@ -615,15 +609,6 @@ pub async fn delete_template(
 }
 
 /// 422 with one message per field.
-fn invalid(problems: Vec<(&'static str, String)>) -> AppError {
-    AppError::Invalid(
-        problems
-            .into_iter()
-            .map(|(field, message)| FieldError { field, message })
-            .collect(),
-    )
-}
-
 async fn save_template(
     state: &AppState,
     ctx: &OrgContext,
@@ -654,7 +639,7 @@ async fn save_template(
         ));
     }
     if !problems.is_empty() {
-        return Err(invalid(problems));
+        return Err(AppError::fields(problems));
     }
     templates::put(
         &mut tx,
@@ -699,7 +684,7 @@ pub async fn preview_template(
 ) -> Result<Json<GeneratedFile>, AppError> {
     let problems = custom::problems(&body);
     if !problems.is_empty() {
-        return Err(invalid(problems));
+        return Err(AppError::fields(problems));
     }
     let path = custom::path(body.framework, &body.name);
     let mut request = saved_request(&state, &ctx).await?;
