@@ -188,6 +188,11 @@ pub fn ask(
     if xhr.send_with_opt_str(Some(&body)).is_err() {
         return failed(());
     }
+    // Leaving the page stops reading; the server still finishes and caches the answer.
+    let leaving = send_wrapper::SendWrapper::new(xhr.clone());
+    on_cleanup(move || {
+        let _ = leaving.abort();
+    });
     leptos::task::spawn_local(async move {
         let _ = finished.await;
         drop((on_progress, on_end));
@@ -204,7 +209,7 @@ pub fn ask(
                     _ => format!("The server answered {status}."),
                 });
             state.set(Asking::Failed(message));
-        } else if state.with_untracked(Asking::busy) {
+        } else if state.try_with_untracked(Asking::busy).unwrap_or(false) {
             state.set(Asking::Failed(
                 "The answer stopped before it was complete; ask again.".into(),
             ));

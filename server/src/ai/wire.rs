@@ -302,6 +302,10 @@ pub async fn stream(
             on_text(&piece);
         }
     }
+    // A last event without its blank line.
+    for piece in parser.feed(b"\n\n")? {
+        on_text(&piece);
+    }
     parser.finish()
 }
 
@@ -343,15 +347,10 @@ impl StreamParser {
         Ok(pieces)
     }
 
-    /// The whole reply once the stream has ended.
-    pub fn finish(mut self) -> Result<Reply, CallError> {
-        // A last event without its blank line.
-        if !self.pending.is_empty() {
-            let event = String::from_utf8_lossy(&std::mem::take(&mut self.pending)).into_owned();
-            self.event(&event)?;
-        }
-        // Gemini has no end marker: the body's end is the end.
-        if !self.ended && self.kind != ProviderKind::Gemini {
+    /// The whole reply once the stream has ended (feed it a blank line first, so an event
+    /// without its own is read and its text handed on).
+    pub fn finish(self) -> Result<Reply, CallError> {
+        if !self.ended {
             return Err(CallError::Malformed(
                 "the stream ended before its end marker".into(),
             ));
@@ -478,11 +477,14 @@ impl StreamParser {
         let Some(candidate) = doc["candidates"].get(0) else {
             return Ok(None);
         };
-        if let Some(
-            reason @ ("SAFETY" | "BLOCKLIST" | "PROHIBITED_CONTENT" | "SPII" | "RECITATION"),
-        ) = candidate["finishReason"].as_str()
-        {
-            return Err(CallError::Refused(format!("finishReason {reason}")));
+        match candidate["finishReason"].as_str() {
+            Some(
+                reason @ ("SAFETY" | "BLOCKLIST" | "PROHIBITED_CONTENT" | "SPII" | "RECITATION"),
+            ) => return Err(CallError::Refused(format!("finishReason {reason}"))),
+            // Gemini's stream has no end marker of its own: the chunk with a finish reason is
+            // the last, and a body that ends before one was cut.
+            Some(_) => self.ended = true,
+            None => {}
         }
         let text: String = candidate["content"]["parts"]
             .as_array()
@@ -696,7 +698,7 @@ mod tests {
     ) -> (Vec<String>, Result<Reply, CallError>) {
         let mut parser = StreamParser::new(kind);
         let mut pieces = Vec::new();
-        for chunk in body.as_bytes().chunks(step) {
+        for chunk in body.as_bytes().chunks(step).chain([&b"\n\n"[..]]) {
             match parser.feed(chunk) {
                 Ok(p) => pieces.extend(p),
                 Err(e) => return (pieces, Err(e)),
@@ -772,8 +774,19 @@ data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"lo é\"}],\"role\":\
         ));
         assert!(matches!(
             streamed(ProviderKind::Gemini, "", 1).1,
-            Err(CallError::Malformed(m)) if m.contains("no text")
+            Err(CallError::Malformed(_))
         ));
+        // Gemini's last chunk carries the finish reason; a body that stops before it was cut.
+        let cut = "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"Hel\"}]}}]}\r\n\r\n";
+        assert!(matches!(
+            streamed(ProviderKind::Gemini, cut, 4).1,
+            Err(CallError::Malformed(m)) if m.contains("end marker")
+        ));
+        // A last event without its blank line still counts, its text included.
+        let unended = "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"lo\"}]},\"finishReason\":\"STOP\"}]}";
+        let (pieces, reply) = streamed(ProviderKind::Gemini, unended, 8);
+        assert_eq!(pieces, ["lo"]);
+        assert_eq!(reply.map(|r| r.text), Ok("lo".into()));
     }
 
     #[test]

@@ -186,7 +186,16 @@ fn stream_body(kind: &str, cut: bool) -> String {
                 } else {
                     json!({"promptTokenCount": 1200})
                 };
-                out.push_str(&format!("data: {}\r\n\r\n", json!({"candidates": [{"content": {"role": "model", "parts": [{"text": p}]}}], "usageMetadata": usage})));
+                // The last chunk carries the finish reason, as Gemini's do.
+                let candidate = if last && !cut {
+                    json!({"content": {"role": "model", "parts": [{"text": p}]}, "finishReason": "STOP"})
+                } else {
+                    json!({"content": {"role": "model", "parts": [{"text": p}]}})
+                };
+                out.push_str(&format!(
+                    "data: {}\r\n\r\n",
+                    json!({"candidates": [candidate], "usageMetadata": usage})
+                ));
             }
         }
     }
@@ -1037,7 +1046,7 @@ ai_test!(models_compare_side_by_side, |app| {
         ),
         (
             json!({"task": "tests", "targets": [{"provider": "OpenAI"}]}),
-            "cannot be compared",
+            "do not write test bodies yet",
         ),
     ] {
         let (status, body) = app.call_as(&owner, "POST", &path, Some(bad.clone())).await;
@@ -1260,6 +1269,21 @@ ai_test!(reports_carry_a_model_written_summary_on_request, |app| {
     assert_eq!(fake.seen().len(), 1, "the second report used the cache");
     let bad = report("?summary=poem").await;
     assert_eq!(bad.status, 422, "{}", bad.text());
+    // A paid call is not made for a link followed from another site.
+    let forged = app
+        .send(
+            axum::http::Request::builder()
+                .uri(format!(
+                    "/api/v1/analyses/{analysis}/report.md?summary=ai&org={}",
+                    owner.org_slug
+                ))
+                .header("authorization", format!("Bearer {}", owner.access))
+                .header("sec-fetch-site", "cross-site")
+                .body(axum::body::Body::empty())
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(forged.status, 403, "{}", forged.text());
 });
 
 /// A streamed answer's events, as `(event, data)`.

@@ -16,7 +16,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use futures::SinkExt;
 
 use super::extract::ApiJson;
 use crate::ai::{self, prompts, store};
@@ -558,7 +557,9 @@ pub async fn stream(
         )]));
     }
     let (live, mut written) = tokio::sync::mpsc::unbounded_channel::<ai::Streamed>();
-    let (mut sink, events) = futures::channel::mpsc::channel::<Result<Event, Infallible>>(64);
+    // Unbounded, so a reader that stops reading never holds up the call; what it holds is
+    // bounded by the answer's size.
+    let (sink, events) = futures::channel::mpsc::unbounded::<Result<Event, Infallible>>();
     tokio::spawn(async move {
         let asking = ai::ask_live(
             &state,
@@ -574,12 +575,12 @@ pub async fn stream(
             tokio::select! {
                 result = &mut asking => break result,
                 Some(piece) = written.recv() => {
-                    let _ = sink.send(Ok(piece_event(piece))).await;
+                    let _ = sink.unbounded_send(Ok(piece_event(piece)));
                 }
             }
         };
         while let Ok(piece) = written.try_recv() {
-            let _ = sink.send(Ok(piece_event(piece))).await;
+            let _ = sink.unbounded_send(Ok(piece_event(piece)));
         }
         let last = match result {
             Ok(answer) => {
@@ -595,7 +596,7 @@ pub async fn stream(
                 )
             }
         };
-        let _ = sink.send(Ok(last.unwrap_or_default())).await;
+        let _ = sink.unbounded_send(Ok(last.unwrap_or_default()));
     });
     Ok(Sse::new(events)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
@@ -658,7 +659,7 @@ impl Question {
             (AiTask::Tests, _) => {
                 return Err(AppError::fields(vec![(
                     "task",
-                    "Test bodies cannot be compared yet; compare explain, recommend or summary."
+                    "Models do not write test bodies yet; ask for explain, recommend or summary."
                         .into(),
                 )]));
             }

@@ -3,7 +3,7 @@
 //! Every export is audited.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
 use app::pages::status::format_date;
@@ -36,6 +36,7 @@ pub async fn export(
     ctx: OrgContext,
     Path((id, format)): Path<(String, String)>,
     Query(query): Query<ExportQuery>,
+    headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let (content_type, extension) = match format.as_str() {
         "pdf" => ("application/pdf", "pdf"),
@@ -54,6 +55,14 @@ pub async fn export(
     };
     let by_model = match query.summary.as_deref() {
         None | Some("" | "engine") => false,
+        // A paid model call: not on a link followed from another site (a GET passes the CSRF
+        // layer, and `SameSite=Lax` cookies go along with top-level navigation).
+        Some("ai") if cross_site(&headers) => {
+            return Err(AppError::Forbidden(
+                "csrf",
+                "A report with a model-written summary is asked for from Faultline's own pages or with an API token.".into(),
+            ));
+        }
         Some("ai") => true,
         Some(other) => {
             return Err(AppError::field(
@@ -129,6 +138,14 @@ pub async fn export(
         headers.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(response)
+}
+
+/// Whether a browser says the request came from another site.
+fn cross_site(headers: &HeaderMap) -> bool {
+    headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|site| !matches!(site, "same-origin" | "none"))
 }
 
 /// A file name from an analysis name: letters, digits, `-`, `_` and `.` kept, the rest `-`.
