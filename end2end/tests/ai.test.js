@@ -1,7 +1,8 @@
 // Optional AI, tried as a new user would: explain a pattern with no provider (the built-in engine
 // answers), add an OpenAI-compatible provider on the organisation page (a loopback server that
 // speaks Chat Completions), explain again and read the model's answer, rendered safely; ask for
-// fixes; compare two models side by side; download a report whose summary the model wrote; turn AI off and see the built-in engine answer again. In light and dark, checked with axe-core.
+// fixes; compare two models side by side; have the model write the pattern's tests, validated
+// like the generator's; download a report whose summary the model wrote; turn AI off and see the built-in engine answer again. In light and dark, checked with axe-core.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { after, before, test } from 'node:test';
@@ -21,6 +22,17 @@ function startProvider() {
       req.on('data', (c) => { body += c; });
       req.on('end', async () => {
         requests.push({ url: req.url, auth: req.headers.authorization, body });
+        if (JSON.parse(body).messages?.[0]?.content?.includes('test engineer')) {
+          const file = "```python\nimport pytest\n\n\ndef test_payment_timeout_is_raised():\n    with pytest.raises(TimeoutError):\n        raise TimeoutError('db-1')\n```\n";
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({
+            id: 'chatcmpl-e2e-tests',
+            object: 'chat.completion',
+            choices: [{ index: 0, message: { role: 'assistant', content: file }, finish_reason: 'stop' }],
+            usage: { prompt_tokens: 1500, completion_tokens: 200 },
+          }));
+          return;
+        }
         const pieces = ['### What it means\n\n', 'The payment service cannot reach **db-1**.\n\n<script>window.pwned = 1</script>\n\n', '[runbook](https://runbooks.example/db) [bad](javascript:alert(1))'];
         const usage = { prompt_tokens: 900, completion_tokens: 120 };
         if (!JSON.parse(body).stream) {
@@ -158,6 +170,25 @@ test('explain a pattern with and without a model provider', async () => {
   assert.equal(JSON.parse(requests[2].body).model, 'gpt-4o');
   assert.deepEqual(await inspect(page, 'pattern-compared'), []);
 
+  // The pattern's tests by the model: validated like the generator's and shown as a file. The
+  // generator writes tests for error patterns; this one is not.
+  assert.match(await page.getByTestId('no-tests').innerText(), /error patterns/);
+  const failures = await api(server, browser, 'GET', `/api/v1/analyses/${id}/patterns?q=connection%20refused`);
+  await page.goto(`${server.base}/orgs/acme/analyses/${id}/patterns/${failures.items[0].id}`);
+  await hydrated(page);
+  const wrote = page.waitForResponse((r) => r.url().includes('/rpc/write_tests'));
+  await page.getByTestId('write-tests').click();
+  const wroteResponse = await wrote;
+  assert.equal(wroteResponse.status(), 200, await wroteResponse.text());
+  const written = page.getByTestId('written-tests');
+  await written.waitFor();
+  assert.match(await written.innerText(), /Local model · gpt-4o-mini/);
+  assert.match(await page.getByTestId('test-attempts').innerText(), /first\s+1\s+valid/i);
+  assert.match(await page.getByTestId('code-view').innerText(), /def test_payment_timeout_is_raised/);
+  assert.equal(requests.length, 4);
+  assert.match(JSON.parse(requests[3].body).messages[1].content, /The generator's file:/);
+  assert.deepEqual(await inspect(page, 'pattern-tests-by-model'), []);
+
   // The report's executive summary by the model: the analysis page's download links ask for it.
   await page.goto(`${server.base}/orgs/acme/analyses/${id}`);
   await hydrated(page);
@@ -170,8 +201,8 @@ test('explain a pattern with and without a model provider', async () => {
   const markdown = await report.text();
   assert.match(markdown, /Summary written by Local model · gpt-4o-mini/);
   assert.match(markdown, /The payment service cannot reach/);
-  assert.equal(requests.length, 4);
-  assert.match(JSON.parse(requests[3].body).messages[0].content, /executive summary/);
+  assert.equal(requests.length, 5);
+  assert.match(JSON.parse(requests[4].body).messages[0].content, /executive summary/);
 
   // AI off: nothing is sent; the built-in engine answers.
   await page.goto(`${server.base}/orgs/acme`);
@@ -185,6 +216,6 @@ test('explain a pattern with and without a model provider', async () => {
   await page.getByTestId('explain').click();
   await explanation.waitFor();
   assert.match(await explanation.innerText(), /AI is turned off/);
-  assert.equal(requests.length, 4);
+  assert.equal(requests.length, 5);
   assert.deepEqual(errors, []);
 });

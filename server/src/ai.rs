@@ -1,6 +1,6 @@
 //! Optional AI. Faultline works fully without it; an organisation that adds model providers
-//! gets explanations, fix suggestions and summaries written by a model, and can compare
-//! models on the same task.
+//! gets explanations, fix suggestions, summaries and test bodies written by a model, and can
+//! compare models on the same task.
 //!
 //! One request goes through the router:
 //! 1. AI switched off for the organisation, no provider, or the monthly ceiling reached: the
@@ -20,6 +20,7 @@ pub mod checks;
 pub mod explain;
 pub mod prompts;
 pub mod store;
+pub mod test_bodies;
 pub mod wire;
 
 use std::collections::HashMap;
@@ -213,6 +214,8 @@ pub struct Ask<'a> {
     pub prompt: String,
     /// A provider's id or name to try first.
     pub provider: Option<&'a str>,
+    /// The model of that provider to ask (its first when none, or when it has no such model).
+    pub model: Option<&'a str>,
     /// The most tokens to write.
     pub max_tokens: u32,
 }
@@ -369,7 +372,7 @@ pub async fn ask_live(
         &situation.settings,
         situation.providers,
         ask.task,
-        ask.provider,
+        ask.provider.map(|p| (p, ask.model)),
     );
     if chain.is_empty() {
         return Ok(built_in_answer(
@@ -572,13 +575,15 @@ pub const MAX_COMPARED: usize = 4;
 /// Asks each of `targets` the same question, all at once and without falling back, and puts
 /// the built-in engine's answer first. Each row says what its model wrote or why it did not,
 /// with tokens, time, cost and the task's checks. The cache, the breaker, the ceiling, the
-/// switch, redaction, usage and audit apply as to any call.
+/// switch, redaction, usage and audit apply as to any call. `check` checks an output against
+/// what the task asked for.
 pub async fn compare(
     state: &AppState,
     ctx: &OrgContext,
     ask: Ask<'_>,
     targets: &[CompareTarget],
     built_in: impl FnOnce() -> String,
+    check: impl Fn(&str) -> Vec<app::api::ai::Check>,
 ) -> Result<Vec<ComparisonRow>, AppError> {
     let situation = Situation::read(state, ctx).await?;
     let mut steps = Vec::with_capacity(targets.len());
@@ -633,7 +638,7 @@ pub async fn compare(
     let started = Instant::now();
     let built_in = built_in();
     let mut rows = vec![ComparisonRow {
-        checks: checks::check(ask.task, &built_in),
+        checks: check(&built_in),
         duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         ..ComparisonRow::answered(built_in_answer(built_in, Vec::new()))
     }];
@@ -647,14 +652,14 @@ pub async fn compare(
     }
     let prompt = situation.outgoing(&ask.prompt);
     let calls = steps.iter().map(|step| {
-        let (ask, prompt) = (&ask, &prompt);
+        let (ask, prompt, check) = (&ask, &prompt, &check);
         async move {
             let started = Instant::now();
             let outcome = try_step(state, ctx, step, ask, prompt, None).await;
             let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
             outcome.map(|outcome| match outcome {
                 Outcome::Answered(answer) => ComparisonRow {
-                    checks: checks::check(ask.task, &answer.markdown),
+                    checks: check(&answer.markdown),
                     duration_ms,
                     ..ComparisonRow::answered(answer)
                 },
@@ -678,7 +683,7 @@ fn chain(
     settings: &AiSettings,
     providers: Vec<store::Stored>,
     task: AiTask,
-    wanted: Option<&str>,
+    wanted: Option<(&str, Option<&str>)>,
 ) -> Vec<Step> {
     let mut enabled: Vec<store::Stored> = providers
         .into_iter()
@@ -693,12 +698,12 @@ fn chain(
             .unwrap_or_else(|| stored.provider.models[0].clone());
         Step { stored, model }
     };
-    if let Some(wanted) = wanted
+    if let Some((wanted, model)) = wanted
         && let Some(at) = enabled
             .iter()
             .position(|p| p.provider.id == wanted || p.provider.name.eq_ignore_ascii_case(wanted))
     {
-        first = Some(take(&mut enabled, at, None));
+        first = Some(take(&mut enabled, at, model));
     } else if let Some(route) = settings.routes.iter().find(|r| r.task == task)
         && let Some(at) = enabled
             .iter()

@@ -273,6 +273,79 @@ pub struct CompareRequest {
     pub pattern_id: Option<String>,
     /// One to four models.
     pub targets: Vec<CompareTarget>,
+    /// For `tests`: the framework to write in (default: the caller's saved test settings).
+    #[serde(default)]
+    pub framework: Option<crate::api::testgen::Framework>,
+}
+
+/// `POST /analyses/{id}/ai/tests`: a model writes (improves) the regression tests of one
+/// pattern, starting from the built-in generator's file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AiTestsRequest {
+    /// The pattern.
+    pub pattern_id: String,
+    /// The framework (default: the caller's saved test settings).
+    #[serde(default)]
+    pub framework: Option<crate::api::testgen::Framework>,
+    /// A provider's id or name to ask first.
+    #[serde(default)]
+    pub provider: Option<String>,
+}
+
+/// One model's try at a test file, and what validation made of it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TestAttempt {
+    /// The provider's name.
+    pub provider: String,
+    /// The model.
+    pub model: String,
+    /// True for the second try, which was shown the first one's problems.
+    pub repair: bool,
+    /// Whether the file passed validation.
+    pub valid: bool,
+    /// Tests found in the file.
+    pub tests: u32,
+    /// What validation found wrong (at most 20).
+    pub errors: Vec<crate::api::testgen::Problem>,
+    /// Input tokens.
+    pub tokens_in: u64,
+    /// Output tokens.
+    pub tokens_out: u64,
+    /// What the call cost.
+    pub cost: f64,
+    /// True when the answer came from the cache.
+    pub cached: bool,
+}
+
+/// The answer to `POST /analyses/{id}/ai/tests`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AiTests {
+    /// The pattern.
+    pub pattern_id: String,
+    /// The framework.
+    pub framework: crate::api::testgen::Framework,
+    /// The file kept: the model's when it passed validation (at once or after its one
+    /// repair), else the built-in generator's.
+    pub file: crate::api::testgen::GeneratedFile,
+    /// Who wrote the kept file: the provider's name, or `faultline` for the generator.
+    pub provider: String,
+    /// The model, or `built-in`.
+    pub model: String,
+    /// The built-in generator's file for the pattern, for comparison.
+    pub engine: crate::api::testgen::GeneratedFile,
+    /// Each model answer and its validation, in order (empty when no model answered).
+    pub attempts: Vec<TestAttempt>,
+    /// What happened: fallbacks, repairs, a discarded file and why.
+    pub notes: Vec<String>,
+    /// Input tokens over every attempt.
+    pub tokens_in: u64,
+    /// Output tokens over every attempt.
+    pub tokens_out: u64,
+    /// What the attempts cost together.
+    pub cost: f64,
 }
 
 /// One check of a model's output against what the task asked for.
@@ -657,6 +730,7 @@ pub async fn compare_models(
                 model: Some(model.to_owned()),
             })
             .collect(),
+        framework: None,
     };
     let compared: ModelComparison = crate::ssr::call(
         http::Method::POST,
@@ -676,6 +750,40 @@ pub async fn compare_models(
             row,
         })
         .collect())
+}
+
+/// A model improves the built-in generator's tests for `pattern`; `framework` empty means the
+/// caller's saved test settings, `provider` empty means as routed.
+#[server(prefix = "/rpc", endpoint = "write_tests")]
+pub async fn write_tests(
+    org: String,
+    id: String,
+    pattern: String,
+    framework: String,
+    provider: String,
+) -> Result<AiTests, super::error::ApiError> {
+    use super::account::urlencode;
+    let framework = match framework.trim() {
+        "" => None,
+        raw => Some(crate::api::testgen::Framework::parse(raw).ok_or_else(|| {
+            super::error::ApiError::new(422, "invalid", "Pick a test framework.")
+        })?),
+    };
+    let request = AiTestsRequest {
+        pattern_id: pattern,
+        framework,
+        provider: (!provider.trim().is_empty()).then_some(provider),
+    };
+    crate::ssr::call(
+        http::Method::POST,
+        &format!(
+            "/analyses/{}/ai/tests?org={}",
+            urlencode(&id),
+            urlencode(&org)
+        ),
+        serde_json::to_value(&request).ok(),
+    )
+    .await
 }
 
 #[cfg(all(test, feature = "ssr"))]

@@ -23,6 +23,7 @@ use crate::components::chart::{Chart, ChartSpec, Series, Sparkline};
 use crate::components::ui::{Badge, Card, EmptyState, ErrorNotice, Loading, Tone};
 use crate::format::thousands;
 use crate::pages::account::RequireUser;
+use crate::pages::ai_tests::ModelTestsCard;
 use crate::pages::analyses::severity_tone;
 use crate::pages::discussion::DiscussionCard;
 
@@ -278,6 +279,7 @@ fn PatternView(
 ) -> impl IntoView {
     let p = detail.pattern.clone();
     let pid = p.id.clone();
+    let enabled: Vec<Provider> = ai.providers.iter().filter(|p| p.enabled).cloned().collect();
     let current = p.id.clone();
     let for_template = p.clone();
     let files = p.files.clone();
@@ -357,6 +359,8 @@ fn PatternView(
         <Variables pattern=p.clone() />
         <Risk risk=p.risk.clone() />
         <AskCard org=org.clone() id=id.clone() pattern=p.id.clone() ai />
+        <ModelTestsCard org=org.clone() id=id.clone() pattern=p.id.clone() providers=enabled
+            testable=p.is_error || matches!(p.severity.as_str(), "critical" | "high") />
         <Samples org=org.clone() id=id.clone() pattern=p.clone() />
         {per_file}
         {detail.family.clone().map(|f| {
@@ -534,6 +538,7 @@ fn ComparePanel(
                     <select id="compare-task" class="input" on:change=move |ev| task.set(event_target_value(&ev))>
                         <option value="explain">"Explain this pattern"</option>
                         <option value="recommend">"Suggest fixes"</option>
+                        <option value="tests">"Write tests"</option>
                     </select>
                 </div>
                 <button class="button" type="button" data-testid="compare" on:click=run

@@ -487,7 +487,7 @@ fn data_url(text: &str) -> String {
 }
 
 #[component]
-fn CodeView(file: GeneratedFile) -> impl IntoView {
+pub(crate) fn CodeView(file: GeneratedFile) -> impl IntoView {
     let name = file
         .path
         .rsplit('/')

@@ -172,6 +172,7 @@ fn json_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(ai::explain))
         .routes(routes!(ai::recommend))
         .routes(routes!(ai::summary))
+        .routes(routes!(ai::tests))
         .routes(routes!(ai::compare))
         .routes(routes!(ai::stream))
 }

@@ -18,7 +18,7 @@ pub fn validate(
     content: &str,
 ) -> Validation {
     if let Some(language) = language {
-        return validate_code(framework, kind, language, content);
+        return validate_code(framework, kind, language, content).0;
     }
     if path.ends_with(".json") {
         return match serde_json::from_str::<serde_json::Value>(content) {
@@ -32,6 +32,12 @@ pub fn validate(
         };
     }
     Validation::default()
+}
+
+/// Validates a test file of a `framework` suite, and counts the tests in it (0 when it does not
+/// parse).
+pub fn validate_tests(framework: Framework, content: &str) -> (Validation, u32) {
+    validate_code(framework, FileKind::Test, framework.language(), content)
 }
 
 fn valid(checker: &str) -> Validation {
@@ -80,23 +86,25 @@ fn validate_code(
     kind: FileKind,
     language: Language,
     content: &str,
-) -> Validation {
+) -> (Validation, u32) {
     let Some((_, checker)) = grammar(language) else {
-        return Validation::default();
+        return (Validation::default(), 0);
     };
     let Some(tree) = parse(language, content) else {
-        return Validation {
+        let gave_up = Validation {
             valid: false,
             checker: checker.into(),
             errors: vec![problem(1, 1, "the parser gave up on this file")],
             warnings: Vec::new(),
         };
+        return (gave_up, 0);
     };
     let mut errors = syntax_errors(tree.root_node(), content);
     let mut warnings = Vec::new();
+    let mut tests = 0;
     if errors.is_empty() && kind == FileKind::Test {
         let source = content.as_bytes();
-        match language {
+        tests = match language {
             Language::Python => check_pytest(
                 tree.root_node(),
                 source,
@@ -112,16 +120,17 @@ fn validate_code(
                 &mut warnings,
             ),
             other => check_static(other, tree.root_node(), source, &mut errors, &mut warnings),
-        }
+        };
     }
     errors.truncate(MAX_PROBLEMS);
     warnings.truncate(MAX_PROBLEMS);
-    Validation {
+    let validation = Validation {
         valid: errors.is_empty(),
         checker: checker.into(),
         errors,
         warnings,
-    }
+    };
+    (validation, tests)
 }
 
 /// Every `ERROR` and `MISSING` node, in order.
@@ -189,7 +198,7 @@ fn check_pytest(
     framework: Framework,
     errors: &mut Vec<Problem>,
     warnings: &mut Vec<Problem>,
-) {
+) -> u32 {
     let mut imports_pytest = false;
     let mut tests = 0;
     let mut cursor = root.walk();
@@ -210,7 +219,7 @@ fn check_pytest(
                     .child_by_field_name("name")
                     .map(|n| text(n, source))
                     .unwrap_or_default();
-                tests += usize::from(name.starts_with("test"));
+                tests += u32::from(name.starts_with("test"));
             }
             "class_definition" => {
                 let name = node
@@ -277,6 +286,7 @@ fn check_pytest(
             "a Selenium test file that never uses the browser fixture",
         ));
     }
+    tests
 }
 
 /// Jest, Mocha, Playwright and Cypress: CommonJS only, tests are `test`/`it` calls with a
@@ -288,7 +298,7 @@ fn check_javascript(
     framework: Framework,
     errors: &mut Vec<Problem>,
     warnings: &mut Vec<Problem>,
-) {
+) -> u32 {
     let mut tests = 0;
     let mut requires: Vec<String> = Vec::new();
     let mut stack = vec![root];
@@ -365,6 +375,7 @@ fn check_javascript(
     if tests == 0 {
         warnings.push(problem(1, 1, "no tests in this file"));
     }
+    tests
 }
 
 /// Every node of the tree, depth first.
@@ -388,7 +399,7 @@ fn check_static(
     source: &[u8],
     errors: &mut Vec<Problem>,
     warnings: &mut Vec<Problem>,
-) {
+) -> u32 {
     let all = nodes(root);
     let whole = text(root, source);
     let mut tests = 0;
@@ -517,6 +528,7 @@ fn check_static(
     if tests == 0 {
         warnings.push(problem(1, 1, "no tests in this file"));
     }
+    tests
 }
 
 /// Whether `name` (such as `pytest.`) appears in `source` outside comments, at the start of an

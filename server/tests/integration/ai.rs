@@ -22,6 +22,8 @@ use crate::tenancy::join;
 #[derive(Clone, Debug)]
 enum Reply {
     Ok,
+    /// An answer of this text.
+    Text(String),
     /// A stream that stops after its first piece, without its end marker.
     Cut,
     Status(u16, Option<&'static str>),
@@ -59,7 +61,13 @@ impl Drop for Fake {
 }
 
 fn ok_body(kind: &str) -> Value {
-    let text = format!("### What it means\n\nExplained by the {kind} model.");
+    text_body(
+        kind,
+        &format!("### What it means\n\nExplained by the {kind} model."),
+    )
+}
+
+fn text_body(kind: &str, text: &str) -> Value {
     match kind {
         "openai" => {
             json!({"id": "chatcmpl-1", "object": "chat.completion", "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}], "usage": {"prompt_tokens": 1200, "completion_tokens": 300, "total_tokens": 1500}})
@@ -119,6 +127,7 @@ async fn respond(
         Reply::Ok if streaming => sse(stream_body(kind, false)),
         Reply::Cut => sse(stream_body(kind, true)),
         Reply::Ok => axum::Json(ok_body(kind)).into_response(),
+        Reply::Text(text) => axum::Json(text_body(kind, &text)).into_response(),
         Reply::Refuse => axum::Json(refusal_body(kind)).into_response(),
         Reply::Malformed => (
             [("content-type", "application/json")],
@@ -1046,7 +1055,7 @@ ai_test!(models_compare_side_by_side, |app| {
         ),
         (
             json!({"task": "tests", "targets": [{"provider": "OpenAI"}]}),
-            "do not write test bodies yet",
+            "Name the pattern to write tests for",
         ),
     ] {
         let (status, body) = app.call_as(&owner, "POST", &path, Some(bad.clone())).await;
@@ -1446,3 +1455,303 @@ ai_test!(answers_stream_as_they_are_written, |app| {
         .await;
     assert_eq!(r.status, 404);
 });
+
+/// A pytest file that passes the generator's validation: two tests.
+const GOOD_PYTEST: &str = "import pytest\n\n\ndef test_login_failure_is_refused():\n    with pytest.raises(PermissionError):\n        raise PermissionError(\"bad credentials\")\n\n\ndef test_login_failure_keeps_the_address_out():\n    assert \"203.0.113\" not in \"Login failed: bad credentials\"\n";
+
+fn fenced(code: &str) -> String {
+    format!("Here is the improved file.\n\n```python\n{code}```\n")
+}
+
+async fn write_tests(app: &TestApp, user: &User, id: &str, body: Value) -> (u16, Value) {
+    app.call_as(
+        user,
+        "POST",
+        &format!("/api/v1/analyses/{id}/ai/tests"),
+        Some(body),
+    )
+    .await
+}
+
+ai_test!(
+    models_write_tests_that_pass_validation_or_are_discarded,
+    |app| {
+        let owner = app.signup("owner@acme.example", "Acme").await;
+        let other = app.signup("owner@beta.example", "Beta").await;
+        let _workers = server::ingest::Workers::start(&app.state);
+        let (analysis, pattern) = analysed(&app, &owner).await;
+
+        // No provider: the built-in generator's file, as the tests page would show it.
+        let (status, engine) =
+            write_tests(&app, &owner, &analysis, json!({"pattern_id": pattern})).await;
+        assert_eq!(status, 200, "{engine}");
+        assert_eq!(engine["provider"], "faultline");
+        assert_eq!(engine["framework"], "pytest");
+        assert_eq!(engine["file"], engine["engine"]);
+        assert_eq!(engine["attempts"], json!([]));
+        let engine_file = engine["engine"].clone();
+        let path = engine_file["path"].as_str().expect("path").to_owned();
+        assert!(path.ends_with(".py"), "{path}");
+        assert_eq!(engine_file["validation"]["valid"], true, "{engine_file}");
+        assert_eq!(engine_file["patterns"], json!([pattern]));
+
+        let openai = Fake::start("openai").await;
+        add_provider(&app, &owner, &openai, "OpenAI").await;
+
+        // A valid file is kept as the model wrote it, in the generator's place.
+        openai.then(&[Reply::Text(fenced(GOOD_PYTEST))]);
+        let (status, body) =
+            write_tests(&app, &owner, &analysis, json!({"pattern_id": pattern})).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            (body["provider"].as_str(), body["model"].as_str()),
+            (Some("OpenAI"), Some("gpt-4o-mini"))
+        );
+        assert_eq!(body["file"]["content"], GOOD_PYTEST);
+        assert_eq!(body["file"]["path"], path.as_str());
+        assert_eq!(body["file"]["tests"], 2);
+        assert_eq!(body["file"]["validation"]["valid"], true);
+        assert_eq!(body["file"]["validation"]["checker"], "tree-sitter python");
+        assert_eq!(body["engine"], engine_file);
+        let attempts = body["attempts"].as_array().expect("attempts");
+        assert_eq!(attempts.len(), 1, "{body}");
+        assert_eq!(
+            (
+                &attempts[0]["valid"],
+                &attempts[0]["repair"],
+                &attempts[0]["tests"]
+            ),
+            (&json!(true), &json!(false), &json!(2))
+        );
+        assert!(
+            (body["cost"].as_f64().expect("cost") - 1.2).abs() < 1e-9,
+            "{body}"
+        );
+        // The model saw the evidence, the framework and the generator's file.
+        let asked = prompt_of(&openai.seen()[0]);
+        assert!(asked.contains("Login failed for user"), "{asked}");
+        assert!(asked.contains("Test framework: pytest."), "{asked}");
+        assert!(asked.contains(&format!("File: {path}.")), "{asked}");
+        let engine_code = engine_file["content"].as_str().expect("content");
+        let first_test = engine_code
+            .lines()
+            .find(|l| l.trim_start().starts_with("def test_"))
+            .expect("a test in the generator's file");
+        assert!(
+            asked.contains("The generator's file:\n```python\n"),
+            "{asked}"
+        );
+        assert!(asked.contains(first_test), "{first_test} in {asked}");
+        // Redaction applies to the file as to the evidence.
+        assert!(!asked.contains("203.0.113."), "{asked}");
+
+        // Asked again: the cache answers, nothing reaches the provider.
+        let (status, again) =
+            write_tests(&app, &owner, &analysis, json!({"pattern_id": pattern})).await;
+        assert_eq!(status, 200, "{again}");
+        assert_eq!(again["attempts"][0]["cached"], true);
+        assert_eq!(again["file"]["content"], GOOD_PYTEST);
+        assert_eq!(openai.seen().len(), 1);
+
+        // A broken file is sent back once with its problems; the repair is kept.
+        clear_cache(&app).await;
+        let broken = "import pytest\n\n\ndef test_login_failure(:\n    assert True\n";
+        openai.then(&[
+            Reply::Text(fenced(broken)),
+            Reply::Text(fenced(GOOD_PYTEST)),
+        ]);
+        let (status, body) =
+            write_tests(&app, &owner, &analysis, json!({"pattern_id": pattern})).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["provider"], "OpenAI");
+        assert_eq!(body["file"]["content"], GOOD_PYTEST);
+        let attempts = body["attempts"].as_array().expect("attempts");
+        assert_eq!(attempts.len(), 2, "{body}");
+        assert_eq!(
+            (&attempts[0]["valid"], &attempts[1]["valid"]),
+            (&json!(false), &json!(true))
+        );
+        assert_eq!(attempts[1]["repair"], true);
+        assert!(
+            attempts[0]["errors"][0]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("syntax error") || m.starts_with("missing")),
+            "{body}"
+        );
+        assert_eq!(body["tokens_in"], 2400);
+        let notes = body["notes"].to_string();
+        assert!(
+            notes.contains("asked to repair it once") && notes.contains("repaired the file"),
+            "{notes}"
+        );
+        let repair = prompt_of(&openai.seen()[2]);
+        assert!(
+            repair.contains("Your previous reply:") && repair.contains("def test_login_failure(:"),
+            "{repair}"
+        );
+        assert!(
+            repair.contains("It failed validation:\n- line 4"),
+            "{repair}"
+        );
+
+        // A repair that fails too is discarded: the generator's file stays, and the notes say why.
+        clear_cache(&app).await;
+        openai.then(&[
+            Reply::Text(fenced(broken)),
+            Reply::Text("```python\nvalue = 1\n```".into()),
+        ]);
+        let (status, body) =
+            write_tests(&app, &owner, &analysis, json!({"pattern_id": pattern})).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["provider"], "faultline");
+        assert_eq!(body["file"], engine_file);
+        let attempts = body["attempts"].as_array().expect("attempts");
+        assert_eq!(attempts.len(), 2, "{body}");
+        assert!(attempts.iter().all(|a| a["valid"] == false), "{body}");
+        assert_eq!(attempts[1]["errors"][0]["message"], "no tests in this file");
+        assert!(body["notes"].to_string().contains("discarded"), "{body}");
+        // Both calls were paid for and recorded.
+        assert!(
+            (body["cost"].as_f64().expect("cost") - 2.4).abs() < 1e-9,
+            "{body}"
+        );
+
+        // Another framework: the generator's Jest file is where the model starts.
+        clear_cache(&app).await;
+        openai.then(&[
+            Reply::Text(fenced(GOOD_PYTEST)),
+            Reply::Text(fenced(GOOD_PYTEST)),
+        ]);
+        let (status, body) = write_tests(
+            &app,
+            &owner,
+            &analysis,
+            json!({"pattern_id": pattern, "framework": "jest"}),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["framework"], "jest");
+        assert!(
+            body["engine"]["path"]
+                .as_str()
+                .is_some_and(|p| p.ends_with(".test.js")),
+            "{body}"
+        );
+        // Python is not JavaScript: both tries fail the Jest file's validation.
+        assert_eq!(body["provider"], "faultline", "{body}");
+        assert!(
+            prompt_of(&openai.seen().last().cloned().expect("seen"))
+                .contains("Test framework: Jest.")
+        );
+
+        // Compared across models, tests are checked by validation.
+        clear_cache(&app).await;
+        let anthropic = Fake::start("anthropic").await;
+        add_provider(&app, &owner, &anthropic, "Claude").await;
+        openai.then(&[Reply::Text(fenced(GOOD_PYTEST))]);
+        anthropic.then(&[Reply::Text(fenced(broken))]);
+        let (status, compared) = app
+        .call_as(
+            &owner,
+            "POST",
+            &format!("/api/v1/analyses/{analysis}/ai/compare"),
+            Some(json!({"task": "tests", "pattern_id": pattern, "targets": [{"provider": "OpenAI"}, {"provider": "Claude"}]})),
+        )
+        .await;
+        assert_eq!(status, 200, "{compared}");
+        let rows = compared["rows"].as_array().expect("rows");
+        assert_eq!(rows.len(), 3, "{compared}");
+        assert!(failed_checks(&rows[0]).is_empty(), "{}", rows[0]);
+        assert!(
+            rows[0]["markdown"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("```python\n"))
+        );
+        assert!(failed_checks(&rows[1]).is_empty(), "{}", rows[1]);
+        assert_eq!(
+            failed_checks(&rows[2]),
+            [
+                "Passes tree-sitter python and pytest's rules",
+                "Holds tests"
+            ],
+            "{}",
+            rows[2]
+        );
+
+        // What cannot be asked.
+        let (status, page) = app
+            .call_as(
+                &owner,
+                "GET",
+                &format!("/api/v1/analyses/{analysis}/patterns?q=served"),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200);
+        let info = page["items"][0]["id"]
+            .as_str()
+            .expect("an info pattern")
+            .to_owned();
+        let (status, body) =
+            write_tests(&app, &owner, &analysis, json!({"pattern_id": info})).await;
+        assert_eq!(status, 422, "{body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("writes no pytest test for this pattern")),
+            "{body}"
+        );
+        let (status, body) = write_tests(
+            &app,
+            &owner,
+            &analysis,
+            json!({"pattern_id": pattern, "provider": "nobody"}),
+        )
+        .await;
+        assert_eq!(status, 422, "{body}");
+        let (status, body) = write_tests(
+            &app,
+            &owner,
+            &analysis,
+            json!({"pattern_id": pattern, "framework": "cobol"}),
+        )
+        .await;
+        // An unknown framework does not fit the body: 400 naming the choices.
+        assert_eq!(status, 400, "{body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("pytest")),
+            "{body}"
+        );
+        let (status, _) = write_tests(&app, &owner, &analysis, json!({"pattern_id": "p999"})).await;
+        assert_eq!(status, 404);
+        let (status, _) =
+            write_tests(&app, &other, &analysis, json!({"pattern_id": pattern})).await;
+        assert_eq!(status, 404);
+        let (status, body) = app
+            .call_as(
+                &owner,
+                "POST",
+                &format!("/api/v1/analyses/{analysis}/ai/stream"),
+                Some(json!({"task": "tests", "pattern_id": pattern})),
+            )
+            .await;
+        assert_eq!(status, 422, "{body}");
+
+        // AI off: the generator's file, and no call.
+        let calls = openai.seen().len();
+        save_settings(
+            &app,
+            &owner,
+            json!({"enabled": false, "redact_pii": false, "routes": []}),
+        )
+        .await;
+        let (status, body) =
+            write_tests(&app, &owner, &analysis, json!({"pattern_id": pattern})).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["provider"], "faultline");
+        assert!(body["notes"].to_string().contains("turned off"), "{body}");
+        assert_eq!(openai.seen().len(), calls);
+    }
+);

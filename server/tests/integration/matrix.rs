@@ -510,6 +510,13 @@ fn analysis_cases() -> Vec<Case> {
             view,
             422,
         ),
+        c(
+            "POST",
+            "/analyses/{analysis}/ai/tests?org={org}",
+            Some(json!({"pattern_id": "{pattern}", "provider": "none-such"})),
+            view,
+            422,
+        ),
         // Comparing spends on several models at once: configure_ai; no targets is 422.
         c(
             "POST",
@@ -1281,6 +1288,12 @@ fn fn_cases() -> Vec<FnCase> {
         ),
         // A provider the organisation does not have: 422 once past the role check.
         // Comparing spends on several models: configure_ai; an unknown provider is 422.
+        f(
+            "write_tests",
+            "org={org}&id={analysis}&pattern={pattern}&framework=&provider=none-such",
+            view,
+            422,
+        ),
         f(
             "compare_models",
             "org={org}&id={analysis}&pattern={pattern}&task=explain&targets[0]=none-such%2Fm",

@@ -1,16 +1,19 @@
 //! `/api/v1/orgs/{org}/ai/*` and `/api/v1/analyses/{id}/ai/*`: an organisation's model
 //! providers and AI settings, and what a model (or the built-in engine) says about an analysis
-//! or one of its patterns: explanations, fix suggestions, summaries, and models compared.
+//! or one of its patterns: explanations, fix suggestions, summaries, test bodies, and models
+//! compared.
 
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
 use app::api::ai::{
-    AiAnswer, AiSettings, AiTask, CompareRequest, ExplainRequest, ModelComparison, Provider,
-    ProviderInput, ProviderKind, ProviderPatch, RecommendRequest, StreamRequest, SummaryRequest,
+    AiAnswer, AiSettings, AiTask, AiTests, AiTestsRequest, Check, CompareRequest, ExplainRequest,
+    ModelComparison, Provider, ProviderInput, ProviderKind, ProviderPatch, RecommendRequest,
+    StreamRequest, SummaryRequest,
 };
 use app::api::patterns::PatternDetail;
+use app::api::testgen::Framework;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -18,7 +21,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 
 use super::extract::ApiJson;
-use crate::ai::{self, prompts, store};
+use crate::ai::{self, checks, prompts, store, test_bodies};
 use crate::audit;
 use crate::http::error::AppError;
 use crate::ingest::results::ResultIndex;
@@ -498,6 +501,31 @@ pub async fn summary(
     Ok(Json(answer))
 }
 
+/// `POST /analyses/{id}/ai/tests`.
+#[utoipa::path(post, path = "/analyses/{id}/ai/tests", tag = "ai", summary = "Write a pattern's tests with a model",
+    description = "A model improves the built-in generator's test file for one pattern, in `framework` (default: the caller's saved test settings), through the organisation's routing, fallback chain and cache. The reply must pass the same validation as the generator's files (the language's grammar and the framework's rules) and hold at least one test; a file that fails is sent back once with its problems, and a repair that fails too is discarded: the generator's file is kept and `notes` say why. `attempts` lists each answer with its validation; `engine` is the generator's file. Nothing a model writes is run on the server. Without a provider, with AI off or over the ceiling, the generator's file answers (`provider: faultline`).",
+    params(("id" = String, Path, description = "Analysis id"), ("org" = Option<String>, Query, description = "Organisation slug or id, when the credential does not imply one")),
+    request_body = AiTestsRequest,
+    responses(
+        (status = 200, description = "The file kept, the generator's, each attempt and notes", body = AiTests),
+        (status = 404, description = "No such analysis or pattern in this organisation", body = crate::http::error::ErrorEnvelope),
+        (status = 409, description = "The analysis has not finished (`not_done`)", body = crate::http::error::ErrorEnvelope),
+        (status = 422, description = "`provider` names no provider of this organisation, or the generator writes no test for the pattern in this framework (saying why)", body = crate::http::error::ErrorEnvelope),
+    ))]
+pub async fn tests(
+    State(state): State<AppState>,
+    ctx: OrgContext,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<AiTestsRequest>,
+) -> Result<Json<AiTests>, AppError> {
+    let (_, index) = super::patterns::finished(&state, &ctx, &id).await?;
+    let (detail, base) =
+        test_base(&state, &ctx, &index, Some(&body.pattern_id), body.framework).await?;
+    let written =
+        test_bodies::write(&state, &ctx, &detail, &base, body.provider.as_deref()).await?;
+    Ok(Json(written))
+}
+
 /// `POST /analyses/{id}/ai/compare`.
 #[utoipa::path(post, path = "/analyses/{id}/ai/compare", tag = "ai", summary = "Compare models on one task",
     description = "Runs the same task (`explain` or `recommend` for `pattern_id`, `recommend` for the whole analysis without one, or `summary`) on one to four models at once, without falling back, and answers a row per model after the built-in engine's: what it wrote or why it did not, tokens, wall-clock time, cost, whether it came from the cache, and checks of the output against what the task asked for (length, sections, list, no raw HTML). The cache, breaker, ceiling, switch, redaction, usage and audit apply to each call. Needs `configure_ai`: comparing spends the organisation's money on several models at once.",
@@ -518,10 +546,28 @@ pub async fn compare(
 ) -> Result<Json<ModelComparison>, AppError> {
     let (_, index) = super::patterns::finished(&state, &ctx, &id).await?;
     ctx.require(Permission::ConfigureAi)?;
-    let question = Question::new(&index, body.task, body.pattern_id.as_deref())?;
-    let rows = ai::compare(&state, &ctx, question.ask(None), &body.targets, || {
-        question.built_in()
-    })
+    let question = match body.task {
+        AiTask::Tests => {
+            let (detail, base) = test_base(
+                &state,
+                &ctx,
+                &index,
+                body.pattern_id.as_deref(),
+                body.framework,
+            )
+            .await?;
+            Question::Tests(Box::new((detail, base)))
+        }
+        task => Question::new(&index, task, body.pattern_id.as_deref())?,
+    };
+    let rows = ai::compare(
+        &state,
+        &ctx,
+        question.ask(None),
+        &body.targets,
+        || question.built_in(),
+        |text| question.checks(text),
+    )
     .await?;
     Ok(Json(ModelComparison {
         task: body.task,
@@ -547,6 +593,12 @@ pub async fn stream(
     ApiJson(body): ApiJson<StreamRequest>,
 ) -> Result<Response, AppError> {
     let (_, index) = super::patterns::finished(&state, &ctx, &id).await?;
+    if body.task == AiTask::Tests {
+        return Err(AppError::field(
+            "task",
+            "Test files are written with POST /analyses/{id}/ai/tests, which validates them; stream explain, recommend or summary.",
+        ));
+    }
     let question = Question::new(&index, body.task, body.pattern_id.as_deref())?;
     if let Some(wanted) = body.provider.as_deref()
         && !ai::knows_provider(&state, &ctx, wanted).await?
@@ -629,16 +681,52 @@ pub(super) async fn model_summary(
     }))
 }
 
-/// A task about an analysis or one of its patterns: what to ask and what the built-in engine
-/// answers.
+/// The pattern `pattern` and the built-in generator's test file for it, in `framework` or the
+/// caller's saved one: where a model writing its tests starts.
+async fn test_base(
+    state: &AppState,
+    ctx: &OrgContext,
+    index: &Arc<ResultIndex>,
+    pattern: Option<&str>,
+    framework: Option<Framework>,
+) -> Result<(PatternDetail, test_bodies::Base), AppError> {
+    let Some(pattern) = pattern else {
+        return Err(AppError::field(
+            "pattern_id",
+            "Name the pattern to write tests for.",
+        ));
+    };
+    let detail = index.detail(pattern).ok_or(AppError::NotFound)?;
+    let mut request = super::testgen::saved_request(state, ctx).await?;
+    if let Some(framework) = framework {
+        request.framework = framework;
+    }
+    let label = request.framework.label();
+    let (index, id) = (Arc::clone(index), pattern.to_owned());
+    let base = tokio::task::spawn_blocking(move || test_bodies::base(&index.doc, &id, &request))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?
+        .map_err(|why| {
+            AppError::field(
+                "pattern_id",
+                format!("The built-in generator writes no {label} test for this pattern: {why}."),
+            )
+        })?;
+    Ok((detail, base))
+}
+
+/// A task about an analysis or one of its patterns: what to ask, what the built-in engine
+/// answers, and how an answer is checked.
 enum Question {
     Explain(Box<PatternDetail>),
     PatternFixes(Box<PatternDetail>),
     AnalysisFixes(Arc<ResultIndex>),
     Summary(Arc<ResultIndex>),
+    Tests(Box<(PatternDetail, test_bodies::Base)>),
 }
 
 impl Question {
+    /// Any task but `tests`, which needs the caller's test settings ([`Self::tests`]).
     fn new(
         index: &Arc<ResultIndex>,
         task: AiTask,
@@ -648,20 +736,19 @@ impl Question {
         Ok(match (task, pattern) {
             (AiTask::Explain, Some(id)) => Self::Explain(detail(id)?),
             (AiTask::Explain, None) => {
-                return Err(AppError::fields(vec![(
+                return Err(AppError::field(
                     "pattern_id",
-                    "Name the pattern to explain.".into(),
-                )]));
+                    "Name the pattern to explain.",
+                ));
             }
             (AiTask::Recommend, Some(id)) => Self::PatternFixes(detail(id)?),
             (AiTask::Recommend, None) => Self::AnalysisFixes(Arc::clone(index)),
             (AiTask::Summary, _) => Self::Summary(Arc::clone(index)),
             (AiTask::Tests, _) => {
-                return Err(AppError::fields(vec![(
+                return Err(AppError::field(
                     "task",
-                    "Models do not write test bodies yet; ask for explain, recommend or summary."
-                        .into(),
-                )]));
+                    "Ask for explain, recommend or summary.",
+                ));
             }
         })
     }
@@ -692,12 +779,19 @@ impl Question {
                 prompts::analysis_prompt(&index.doc),
                 SUMMARY_TOKENS,
             ),
+            Self::Tests(t) => (
+                AiTask::Tests,
+                test_bodies::SYSTEM,
+                test_bodies::prompt(&t.0, &t.1),
+                test_bodies::TOKENS,
+            ),
         };
         ai::Ask {
             task,
             system,
             prompt,
             provider,
+            model: None,
             max_tokens,
         }
     }
@@ -708,6 +802,19 @@ impl Question {
             Self::PatternFixes(d) => prompts::pattern_fixes(d),
             Self::AnalysisFixes(index) => prompts::analysis_fixes(&index.doc),
             Self::Summary(index) => prompts::summary(&index.doc),
+            Self::Tests(t) => test_bodies::built_in(&t.1),
+        }
+    }
+
+    /// `text` checked against what the task asked for.
+    fn checks(&self, text: &str) -> Vec<Check> {
+        match self {
+            Self::Explain(_) => checks::check(AiTask::Explain, text),
+            Self::PatternFixes(_) | Self::AnalysisFixes(_) => {
+                checks::check(AiTask::Recommend, text)
+            }
+            Self::Summary(_) => checks::check(AiTask::Summary, text),
+            Self::Tests(t) => test_bodies::checks(&t.1, text),
         }
     }
 }
