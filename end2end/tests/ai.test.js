@@ -204,6 +204,42 @@ test('explain a pattern with and without a model provider', async () => {
   assert.equal(requests.length, 5);
   assert.match(JSON.parse(requests[4].body).messages[0].content, /executive summary/);
 
+  // A team's own prompts: saved as a version on the organisation page, previewed with the
+  // latest analysis, then used when the pattern page asks with the team.
+  await api(server, browser, 'POST', '/api/v1/orgs/acme/teams', { name: 'Payments' });
+  await page.goto(`${server.base}/orgs/acme`);
+  await hydrated(page);
+  const opened = page.waitForResponse((r) => r.url().includes('/rpc/team_prompts'));
+  await page.getByTestId('open-prompts').click();
+  assert.equal((await opened).status(), 200);
+  const system = page.getByTestId('prompt-system');
+  await system.waitFor();
+  assert.match(await system.innerText(), /Built-in \(no version saved\)/);
+  assert.equal(await page.getByLabel('Analysis prompt', { exact: true }).inputValue(), '{{evidence}}');
+  await page.getByLabel('System prompt', { exact: true }).fill('We are the {{team}} team of {{org}}; keep to our runbooks.');
+  const savedPrompt = page.waitForResponse((r) => r.url().includes('/rpc/save_team_prompt'));
+  await page.getByTestId('save-prompt-system').click();
+  assert.equal((await savedPrompt).status(), 200);
+  await system.getByText(/Version 1 by ada@acme\.example/).waitFor();
+  await page.getByLabel('Analysis prompt', { exact: true }).fill('Draft for {{pattern.id}}:\n{{evidence}}');
+  await page.getByTestId('preview-prompts').click();
+  const shown = page.getByTestId('prompt-preview');
+  await shown.waitFor();
+  const previewText = await shown.innerText();
+  assert.match(previewText, /system: v1 · analysis: draft/);
+  assert.match(previewText, /We are the Payments team of Acme; keep to our runbooks\./);
+  assert.match(previewText, /Draft for p\d+:\nLog pattern/);
+  assert.equal(requests.length, 5, 'a preview calls no model');
+  assert.deepEqual(await inspect(page, 'org-prompts'), []);
+
+  await page.goto(patternUrl);
+  await hydrated(page);
+  await page.getByLabel('Prompts', { exact: true }).first().selectOption({ label: 'Team Payments' });
+  await page.getByTestId('explain').click();
+  await explanation.waitFor();
+  assert.equal(requests.length, 6);
+  assert.match(JSON.parse(requests[5].body).messages[0].content, /^We are the Payments team of Acme; keep to our runbooks\.\n\n/);
+
   // AI off: nothing is sent; the built-in engine answers.
   await page.goto(`${server.base}/orgs/acme`);
   await hydrated(page);
@@ -216,6 +252,6 @@ test('explain a pattern with and without a model provider', async () => {
   await page.getByTestId('explain').click();
   await explanation.waitFor();
   assert.match(await explanation.innerText(), /AI is turned off/);
-  assert.equal(requests.length, 5);
+  assert.equal(requests.length, 6);
   assert.deepEqual(errors, []);
 });

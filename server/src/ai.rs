@@ -20,6 +20,7 @@ pub mod checks;
 pub mod explain;
 pub mod prompts;
 pub mod store;
+pub mod team_prompts;
 pub mod test_bodies;
 pub mod wire;
 
@@ -209,7 +210,7 @@ pub struct Ask<'a> {
     /// What it is for (routing and usage name it).
     pub task: AiTask,
     /// The system prompt.
-    pub system: &'a str,
+    pub system: String,
     /// The prompt, before redaction.
     pub prompt: String,
     /// A provider's id or name to try first.
@@ -218,7 +219,16 @@ pub struct Ask<'a> {
     pub model: Option<&'a str>,
     /// The most tokens to write.
     pub max_tokens: u32,
+    /// Whether other providers may answer when the one named fails (false: only it, then the
+    /// built-in engine).
+    pub fallback: bool,
+    /// Which answers are worth caching (all when none): an answer that failed its task's
+    /// validation is not replayed.
+    pub keep: Option<Keep>,
 }
+
+/// Decides whether an answer goes into the cache.
+pub type Keep = std::sync::Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
 /// A step of the chain: a provider and one of its models.
 struct Step {
@@ -326,6 +336,23 @@ pub async fn ask(
     ask_live(state, ctx, ask, built_in, None).await
 }
 
+/// `prompt` as it would leave the server for the caller's organisation (redacted when it asks
+/// for that), for previews.
+pub async fn outgoing(
+    state: &AppState,
+    ctx: &OrgContext,
+    prompt: &str,
+) -> Result<String, AppError> {
+    let mut tx = ctx.begin_read(&state.db).await?;
+    let settings = store::settings(&mut tx, &ctx.org.id).await?;
+    tx.commit().await?;
+    Ok(if settings.redact_pii {
+        redact(prompt)
+    } else {
+        prompt.to_owned()
+    })
+}
+
 /// Whether the organisation has a provider with this id or name (the router's 422 otherwise).
 pub async fn knows_provider(
     state: &AppState,
@@ -368,12 +395,19 @@ pub async fn ask_live(
         ));
     }
     let prompt = situation.outgoing(&ask.prompt);
-    let chain = chain(
+    let mut chain = chain(
         &situation.settings,
         situation.providers,
         ask.task,
         ask.provider.map(|p| (p, ask.model)),
     );
+    if let Some(wanted) = ask.provider.filter(|_| !ask.fallback) {
+        chain.retain(|s| {
+            let p = &s.stored.provider;
+            p.id == wanted || p.name.eq_ignore_ascii_case(wanted)
+        });
+        chain.truncate(1);
+    }
     if chain.is_empty() {
         return Ok(built_in_answer(
             built_in(),
@@ -407,7 +441,7 @@ async fn try_step(
     let now = state.clock.now_ms();
     let Step { stored, model } = step;
     let provider = &stored.provider;
-    let key = cache_key(&provider.id, model, ask.system, prompt);
+    let key = cache_key(&provider.id, model, &ask.system, prompt);
     let fresh_after = now - i64::try_from(ai.config.cache_ttl.as_millis()).unwrap_or(i64::MAX);
     let hit = {
         let mut tx = ctx.begin_read(&state.db).await?;
@@ -460,7 +494,7 @@ async fn try_step(
         base_url: &provider.base_url,
         api_key: &api_key,
         model,
-        system: ask.system,
+        system: &ask.system,
         prompt,
         max_tokens: ask.max_tokens,
     };
@@ -518,21 +552,24 @@ async fn try_step(
                 cached: false,
                 notes: Vec::new(),
             };
+            let worth = ask.keep.as_ref().is_none_or(|keep| keep(&answer.markdown));
             let mut tx = ctx.begin(&state.db).await?;
-            store::cache(
-                &mut tx,
-                org,
-                &store::CacheEntry {
-                    key: &key,
-                    provider_id: &provider.id,
-                    model,
-                    answer: &answer.markdown,
-                    tokens_in: answer.tokens_in,
-                    tokens_out: answer.tokens_out,
-                },
-                now,
-            )
-            .await?;
+            if worth {
+                store::cache(
+                    &mut tx,
+                    org,
+                    &store::CacheEntry {
+                        key: &key,
+                        provider_id: &provider.id,
+                        model,
+                        answer: &answer.markdown,
+                        tokens_in: answer.tokens_in,
+                        tokens_out: answer.tokens_out,
+                    },
+                    now,
+                )
+                .await?;
+            }
             tx.commit().await?;
             let spent = store::Usage {
                 tokens_in: answer.tokens_in,

@@ -211,6 +211,9 @@ pub struct ExplainRequest {
     /// A provider's id or name to ask first; the routing rules otherwise.
     #[serde(default)]
     pub provider: Option<String>,
+    /// A team whose custom prompts to use (its id); the built-in prompts otherwise.
+    #[serde(default)]
+    pub team: Option<String>,
 }
 
 /// `POST /analyses/{id}/ai/recommend`: fix suggestions for one pattern, or for the analysis as
@@ -224,6 +227,9 @@ pub struct RecommendRequest {
     /// A provider's id or name to ask first; the routing rules otherwise.
     #[serde(default)]
     pub provider: Option<String>,
+    /// A team whose custom prompts to use (its id); the built-in prompts otherwise.
+    #[serde(default)]
+    pub team: Option<String>,
 }
 
 /// `POST /analyses/{id}/ai/summary`: an executive summary of the analysis.
@@ -233,6 +239,9 @@ pub struct SummaryRequest {
     /// A provider's id or name to ask first; the routing rules otherwise.
     #[serde(default)]
     pub provider: Option<String>,
+    /// A team whose custom prompts to use (its id); the built-in prompts otherwise.
+    #[serde(default)]
+    pub team: Option<String>,
 }
 
 /// `POST /analyses/{id}/ai/stream`: one task, its answer streamed as it is written.
@@ -248,6 +257,9 @@ pub struct StreamRequest {
     /// A provider's id or name to ask first; the routing rules otherwise.
     #[serde(default)]
     pub provider: Option<String>,
+    /// A team whose custom prompts to use (its id); the built-in prompts otherwise.
+    #[serde(default)]
+    pub team: Option<String>,
 }
 
 /// One model to compare: a provider and one of its models.
@@ -276,6 +288,9 @@ pub struct CompareRequest {
     /// For `tests`: the framework to write in (default: the caller's saved test settings).
     #[serde(default)]
     pub framework: Option<crate::api::testgen::Framework>,
+    /// A team whose custom prompts to use (its id); the built-in prompts otherwise.
+    #[serde(default)]
+    pub team: Option<String>,
 }
 
 /// `POST /analyses/{id}/ai/tests`: a model writes (improves) the regression tests of one
@@ -291,6 +306,9 @@ pub struct AiTestsRequest {
     /// A provider's id or name to ask first.
     #[serde(default)]
     pub provider: Option<String>,
+    /// A team whose custom prompts to use (its id); the built-in prompts otherwise.
+    #[serde(default)]
+    pub team: Option<String>,
 }
 
 /// One model's try at a test file, and what validation made of it.
@@ -346,6 +364,150 @@ pub struct AiTests {
     pub tokens_out: u64,
     /// What the attempts cost together.
     pub cost: f64,
+}
+
+/// Which of a team's custom prompts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PromptKind {
+    /// Standing instructions put before every task's own.
+    System,
+    /// The question about an analysis or a pattern (explanations, fixes, summaries).
+    Analysis,
+    /// The question for test bodies.
+    Test,
+}
+
+impl PromptKind {
+    /// Every kind.
+    pub const ALL: [Self; 3] = [Self::System, Self::Analysis, Self::Test];
+
+    /// The name in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::System => "system",
+            Self::Analysis => "analysis",
+            Self::Test => "test",
+        }
+    }
+
+    /// Parses an API name.
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == raw)
+    }
+
+    /// For people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::System => "System prompt",
+            Self::Analysis => "Analysis prompt",
+            Self::Test => "Test prompt",
+        }
+    }
+}
+
+/// One saved version of a team's prompt.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PromptVersion {
+    /// 1, 2, … per team and kind.
+    pub version: u32,
+    /// The text, with `{{variables}}`; empty means the built-in prompt.
+    pub body: String,
+    /// Who saved it (their e-mail address then).
+    pub author: String,
+    /// When.
+    pub created_at_ms: i64,
+}
+
+/// A variable a prompt may use.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PromptVariable {
+    /// Its name, written `{{name}}`.
+    pub name: String,
+    /// What it holds.
+    pub meaning: String,
+}
+
+/// A team's prompt of one kind: the version in use, the built-in text, and the variables.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TeamPrompt {
+    /// The kind.
+    pub kind: PromptKind,
+    /// The latest version; none until one is saved.
+    #[serde(default)]
+    pub current: Option<PromptVersion>,
+    /// What is used without a version (or with an empty one).
+    pub built_in: String,
+    /// The variables it may use.
+    pub variables: Vec<PromptVariable>,
+}
+
+/// `GET /orgs/{org}/teams/{team}/ai/prompts`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TeamPrompts {
+    /// The team's id.
+    pub team_id: String,
+    /// Its name.
+    pub team: String,
+    /// System, analysis and test prompts, in that order.
+    pub prompts: Vec<TeamPrompt>,
+}
+
+/// `POST /orgs/{org}/teams/{team}/ai/prompts/{kind}`: a new version.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PromptInput {
+    /// The text, with `{{variables}}`; empty goes back to the built-in prompt.
+    pub body: String,
+}
+
+/// `POST /analyses/{id}/ai/preview`: what a task would send, with this analysis' real inputs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PromptPreviewRequest {
+    /// The task.
+    pub task: AiTask,
+    /// The pattern, for the tasks about one.
+    #[serde(default)]
+    pub pattern_id: Option<String>,
+    /// For `tests`: the framework (default: the caller's saved test settings).
+    #[serde(default)]
+    pub framework: Option<crate::api::testgen::Framework>,
+    /// The team whose saved prompts to use.
+    #[serde(default)]
+    pub team: Option<String>,
+    /// Drafts to try in place of the saved prompts, by kind.
+    #[serde(default)]
+    pub drafts: Vec<PromptDraft>,
+}
+
+/// A draft prompt for a preview.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PromptDraft {
+    /// Which prompt it replaces.
+    pub kind: PromptKind,
+    /// Its text; empty means the built-in prompt.
+    pub body: String,
+}
+
+/// What a task would send to a model, after redaction as the organisation has it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PromptPreview {
+    /// The task.
+    pub task: AiTask,
+    /// The system prompt.
+    pub system: String,
+    /// The prompt.
+    pub prompt: String,
+    /// Which versions were used (`analysis v3`), or `built-in`, or `draft`.
+    pub sources: Vec<String>,
 }
 
 /// One check of a model's output against what the task asked for.
@@ -540,6 +702,9 @@ pub struct PatternAi {
     pub providers: Vec<Provider>,
     /// Whether the caller may compare models (it spends on several at once).
     pub can_compare: bool,
+    /// The organisation's teams, whose custom prompts may be used.
+    #[serde(default)]
+    pub teams: Vec<super::orgs::TeamView>,
 }
 
 /// The providers, and whether the caller may compare them.
@@ -552,9 +717,16 @@ pub async fn load_pattern_ai(org: String) -> Result<PatternAi, super::error::Api
     )
     .await?;
     let providers = crate::ssr::call(http::Method::GET, &org_path(&org, "providers"), None).await?;
+    let teams = crate::ssr::call(
+        http::Method::GET,
+        &format!("/orgs/{}/teams", super::account::urlencode(&org)),
+        None,
+    )
+    .await?;
     Ok(PatternAi {
         providers,
         can_compare: view.can("configure_ai"),
+        teams,
     })
 }
 
@@ -710,6 +882,7 @@ pub async fn compare_models(
     pattern: String,
     task: String,
     targets: Vec<String>,
+    team: String,
 ) -> Result<Vec<ComparedRow>, super::error::ApiError> {
     use super::account::urlencode;
     let Some(task) = AiTask::parse(&task) else {
@@ -731,6 +904,7 @@ pub async fn compare_models(
             })
             .collect(),
         framework: None,
+        team: (!team.is_empty()).then_some(team),
     };
     let compared: ModelComparison = crate::ssr::call(
         http::Method::POST,
@@ -753,7 +927,8 @@ pub async fn compare_models(
 }
 
 /// A model improves the built-in generator's tests for `pattern`; `framework` empty means the
-/// caller's saved test settings, `provider` empty means as routed.
+/// caller's saved test settings, `provider` empty means as routed, `team` empty means the
+/// built-in prompts.
 #[server(prefix = "/rpc", endpoint = "write_tests")]
 pub async fn write_tests(
     org: String,
@@ -761,6 +936,7 @@ pub async fn write_tests(
     pattern: String,
     framework: String,
     provider: String,
+    team: String,
 ) -> Result<AiTests, super::error::ApiError> {
     use super::account::urlencode;
     let framework = match framework.trim() {
@@ -773,6 +949,7 @@ pub async fn write_tests(
         pattern_id: pattern,
         framework,
         provider: (!provider.trim().is_empty()).then_some(provider),
+        team: (!team.is_empty()).then_some(team),
     };
     crate::ssr::call(
         http::Method::POST,
@@ -784,6 +961,161 @@ pub async fn write_tests(
         serde_json::to_value(&request).ok(),
     )
     .await
+}
+
+/// The team prompt editor's data: the prompts, and each one's versions (newest first), in the
+/// order of `prompts.prompts`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PromptsEditor {
+    /// The prompts in use, the built-in texts and the variables.
+    pub prompts: TeamPrompts,
+    /// Versions of each prompt.
+    pub history: Vec<Vec<PromptVersion>>,
+}
+
+#[cfg(feature = "ssr")]
+fn team_prompts_path(org: &str, team: &str, rest: &str) -> String {
+    use super::account::urlencode;
+    format!(
+        "/orgs/{}/teams/{}/ai/prompts{rest}",
+        urlencode(org),
+        urlencode(team)
+    )
+}
+
+/// Team `team`'s prompts and their versions.
+#[server(prefix = "/rpc", endpoint = "team_prompts")]
+pub async fn load_team_prompts(
+    org: String,
+    team: String,
+) -> Result<PromptsEditor, super::error::ApiError> {
+    let prompts: TeamPrompts =
+        crate::ssr::call(http::Method::GET, &team_prompts_path(&org, &team, ""), None).await?;
+    let mut history = Vec::with_capacity(prompts.prompts.len());
+    for p in &prompts.prompts {
+        let path = team_prompts_path(&org, &team, &format!("/{}", p.kind.as_str()));
+        history.push(crate::ssr::call(http::Method::GET, &path, None).await?);
+    }
+    Ok(PromptsEditor { prompts, history })
+}
+
+/// Saves `body` as the next version of team `team`'s prompt of `kind`.
+#[server(prefix = "/rpc", endpoint = "save_team_prompt")]
+pub async fn save_team_prompt(
+    org: String,
+    team: String,
+    kind: String,
+    body: String,
+) -> Result<PromptVersion, super::error::ApiError> {
+    let Some(kind) = PromptKind::parse(&kind) else {
+        return Err(super::error::ApiError::new(
+            422,
+            "invalid",
+            "Pick the prompt to save.",
+        ));
+    };
+    crate::ssr::call(
+        http::Method::POST,
+        &team_prompts_path(&org, &team, &format!("/{}", kind.as_str())),
+        serde_json::to_value(PromptInput { body }).ok(),
+    )
+    .await
+}
+
+/// A preview in the prompt editor: what `task` would send for the organisation's latest
+/// finished analysis (and its riskiest pattern), with the team's prompts and the drafts given.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EditorPreview {
+    /// The analysis used.
+    pub analysis: String,
+    /// The pattern used, for tasks about one.
+    pub pattern: Option<String>,
+    /// What would be sent.
+    pub preview: PromptPreview,
+}
+
+/// Previews `task` with team `team`'s prompts, the drafts given (`system`, `analysis`, `test`)
+/// tried in their place, on the latest finished analysis of the organisation.
+#[server(prefix = "/rpc", endpoint = "preview_team_prompts")]
+pub async fn preview_team_prompts(
+    org: String,
+    team: String,
+    task: String,
+    system: Option<String>,
+    analysis: Option<String>,
+    test: Option<String>,
+) -> Result<EditorPreview, super::error::ApiError> {
+    use super::account::urlencode;
+    let invalid = |m: &str| super::error::ApiError::new(422, "invalid", m);
+    let task = AiTask::parse(&task).ok_or_else(|| invalid("Pick a task to preview."))?;
+    let drafts: Vec<PromptDraft> = [
+        (PromptKind::System, system),
+        (PromptKind::Analysis, analysis),
+        (PromptKind::Test, test),
+    ]
+    .into_iter()
+    .filter_map(|(kind, body)| body.map(|body| PromptDraft { kind, body }))
+    .collect();
+    let page: super::analyses::HistoryPage = crate::ssr::call(
+        http::Method::GET,
+        &format!("/analyses?status=done&per_page=1&org={}", urlencode(&org)),
+        None,
+    )
+    .await?;
+    let Some(latest) = page.items.into_iter().next() else {
+        return Err(invalid(
+            "The preview uses the latest finished analysis, and there is none yet: upload a log first.",
+        ));
+    };
+    let pattern = if task == AiTask::Summary {
+        None
+    } else {
+        let patterns: super::patterns::PatternPage = crate::ssr::call(
+            http::Method::GET,
+            &format!(
+                "/analyses/{}/patterns?sort=risk&org={}",
+                urlencode(&latest.id),
+                urlencode(&org)
+            ),
+            None,
+        )
+        .await?;
+        patterns
+            .items
+            .into_iter()
+            // Tests are written for error patterns and high or critical ones.
+            .find(|p| {
+                task != AiTask::Tests
+                    || matches!(p.severity.as_str(), "critical" | "high")
+                    || matches!(
+                        p.level.as_deref(),
+                        Some("error" | "fatal" | "critical" | "warn" | "warning")
+                    )
+            })
+            .map(|p| p.id)
+    };
+    let request = PromptPreviewRequest {
+        task,
+        pattern_id: pattern.clone(),
+        framework: None,
+        team: Some(team),
+        drafts,
+    };
+    let preview = crate::ssr::call(
+        http::Method::POST,
+        &format!(
+            "/analyses/{}/ai/preview?org={}",
+            urlencode(&latest.id),
+            urlencode(&org)
+        ),
+        serde_json::to_value(&request).ok(),
+    )
+    .await?;
+    Ok(EditorPreview {
+        analysis: latest.name,
+        pattern,
+        preview,
+    })
 }
 
 #[cfg(all(test, feature = "ssr"))]

@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 
 use crate::api::ai::{AiTests, Provider, TestAttempt, WriteTests};
+use crate::api::orgs::TeamView;
 use crate::api::testgen::Framework;
 use crate::components::ui::{Badge, Card, ErrorNotice, Loading, Tone};
 use crate::format::thousands;
@@ -17,6 +18,8 @@ pub fn ModelTestsCard(
     id: String,
     pattern: String,
     providers: Vec<Provider>,
+    /// The organisation's teams, whose prompts may be used.
+    teams: Vec<TeamView>,
     /// Whether the generator writes tests for the pattern (errors, and high or critical
     /// severity).
     testable: bool,
@@ -34,6 +37,7 @@ pub fn ModelTestsCard(
     let result = action.value();
     let framework = RwSignal::new(String::new());
     let provider = RwSignal::new(String::new());
+    let team = RwSignal::new(String::new());
     let write = move |_| {
         action.dispatch(WriteTests {
             org: org.clone(),
@@ -41,6 +45,7 @@ pub fn ModelTestsCard(
             pattern: pattern.clone(),
             framework: framework.get_untracked(),
             provider: provider.get_untracked(),
+            team: team.get_untracked(),
         });
     };
     let frameworks = Framework::ALL
@@ -69,6 +74,7 @@ pub fn ModelTestsCard(
                     </select>
                 </div>
                 {choice}
+                <PromptsChoice id="tests-prompts" teams team />
                 <button class="button" type="button" data-testid="write-tests" on:click=write disabled=pending>
                     {move || if pending.get() { "Writing tests…" } else { "Write tests" }}
                 </button>
@@ -176,4 +182,25 @@ fn attempt_row(a: &TestAttempt) -> impl IntoView + use<> {
             <td class="num">{format!("{:.4}", a.cost)}</td>
         </tr>
     }
+}
+
+/// Which prompts to ask with: the built-in ones or a team's (shown when there are teams).
+#[component]
+pub fn PromptsChoice(
+    /// The select's id.
+    id: &'static str,
+    teams: Vec<TeamView>,
+    team: RwSignal<String>,
+) -> impl IntoView {
+    (!teams.is_empty()).then(|| {
+        view! {
+            <div class="field">
+                <label for=id>"Prompts"</label>
+                <select id=id class="input" on:change=move |ev| team.set(event_target_value(&ev))>
+                    <option value="">"Built-in"</option>
+                    {teams.into_iter().map(|t| view! { <option value=t.id.clone()>{format!("Team {}", t.name)}</option> }).collect_view()}
+                </select>
+            </div>
+        }
+    })
 }

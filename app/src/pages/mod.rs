@@ -14,6 +14,7 @@ pub mod landing;
 pub mod not_found;
 pub mod orgs;
 pub mod patterns;
+pub mod prompts;
 pub mod sharing;
 pub mod status;
 pub mod testgen;

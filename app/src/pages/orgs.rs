@@ -24,6 +24,7 @@ use crate::components::session::use_session;
 use crate::components::toast::use_toasts;
 use crate::components::ui::{Badge, Card, EmptyState, ErrorNotice, Loading, Tone};
 use crate::pages::account::RequireUser;
+use crate::pages::prompts::PromptsCard;
 use crate::pages::status::format_date;
 
 /// Each time `action` succeeds: says `done` in a toast (toasts outlive the reload) and calls
@@ -200,7 +201,10 @@ fn OrgAdminView(
             <TokensCard page=page.clone() bump new_token />
             {org.can("manage_members").then(|| view! { <SettingsCard page=page.clone() bump /> })}
         </div>
-        {ai.filter(|_| org.can("configure_ai")).map(|admin| view! { <AiCard org=org.slug.clone() admin bump /> })}
+        {ai.filter(|_| org.can("configure_ai")).map(|admin| view! {
+            <AiCard org=org.slug.clone() admin bump />
+            <PromptsCard org=org.slug.clone() teams=page.teams.clone() />
+        })}
     }
 }
 

@@ -23,7 +23,7 @@ use crate::components::chart::{Chart, ChartSpec, Series, Sparkline};
 use crate::components::ui::{Badge, Card, EmptyState, ErrorNotice, Loading, Tone};
 use crate::format::thousands;
 use crate::pages::account::RequireUser;
-use crate::pages::ai_tests::ModelTestsCard;
+use crate::pages::ai_tests::{ModelTestsCard, PromptsChoice};
 use crate::pages::analyses::severity_tone;
 use crate::pages::discussion::DiscussionCard;
 
@@ -280,6 +280,7 @@ fn PatternView(
     let p = detail.pattern.clone();
     let pid = p.id.clone();
     let enabled: Vec<Provider> = ai.providers.iter().filter(|p| p.enabled).cloned().collect();
+    let teams = ai.teams.clone();
     let current = p.id.clone();
     let for_template = p.clone();
     let files = p.files.clone();
@@ -359,7 +360,7 @@ fn PatternView(
         <Variables pattern=p.clone() />
         <Risk risk=p.risk.clone() />
         <AskCard org=org.clone() id=id.clone() pattern=p.id.clone() ai />
-        <ModelTestsCard org=org.clone() id=id.clone() pattern=p.id.clone() providers=enabled
+        <ModelTestsCard org=org.clone() id=id.clone() pattern=p.id.clone() providers=enabled teams=teams
             testable=p.is_error || matches!(p.severity.as_str(), "critical" | "high") />
         <Samples org=org.clone() id=id.clone() pattern=p.clone() />
         {per_file}
@@ -392,6 +393,7 @@ fn AskCard(org: String, id: String, pattern: String, ai: PatternAi) -> impl Into
     let state = RwSignal::new(Asking::Idle);
     let busy = move || state.with(Asking::busy);
     let provider = RwSignal::new(String::new());
+    let team = RwSignal::new(String::new());
     let asked = RwSignal::new(AiTask::Explain);
     let ask = {
         let (org, id, pattern) = (org.clone(), id.clone(), pattern.clone());
@@ -402,6 +404,7 @@ fn AskCard(org: String, id: String, pattern: String, ai: PatternAi) -> impl Into
                 task,
                 pattern_id: Some(pattern.clone()),
                 provider: (!provider.is_empty()).then_some(provider),
+                team: Some(team.get_untracked()).filter(|t| !t.is_empty()),
             };
             #[cfg(feature = "hydrate")]
             crate::components::ai_stream::ask(&org, &id, &request, state);
@@ -416,7 +419,7 @@ fn AskCard(org: String, id: String, pattern: String, ai: PatternAi) -> impl Into
     let recommend = move |_| ask(AiTask::Recommend);
     let enabled: Vec<Provider> = ai.providers.into_iter().filter(|p| p.enabled).collect();
     let compare = (ai.can_compare && !enabled.is_empty()).then(|| {
-        view! { <ComparePanel org id pattern providers=enabled.clone() /> }
+        view! { <ComparePanel org id pattern providers=enabled.clone() team /> }
     });
     let choice = (!enabled.is_empty()).then(|| view! {
         <div class="field">
@@ -432,6 +435,7 @@ fn AskCard(org: String, id: String, pattern: String, ai: PatternAi) -> impl Into
         <Card title="Explanation and fixes" subtitle="Written by the organisation's model when one is configured, else by the built-in engine">
             <div class="form form--inline">
                 {choice}
+                <PromptsChoice id="explain-prompts" teams=ai.teams.clone() team />
                 <button class="button" type="button" data-testid="explain" on:click=explain disabled=busy>
                     {move || if writing(AiTask::Explain) { "Explaining…" } else { "Explain this pattern" }}
                 </button>
@@ -474,6 +478,8 @@ fn ComparePanel(
     id: String,
     pattern: String,
     providers: Vec<Provider>,
+    /// The team whose prompts to use (empty: the built-in ones).
+    team: RwSignal<String>,
 ) -> impl IntoView {
     let action = ServerAction::<CompareModels>::new();
     let pending = action.pending();
@@ -496,6 +502,7 @@ fn ComparePanel(
             pattern: pattern.clone(),
             task: task.get_untracked(),
             targets: chosen.get_untracked(),
+            team: team.get_untracked(),
         });
     };
     let boxes = options

@@ -6,11 +6,12 @@
 
 use std::fmt::Write as _;
 
-use app::api::ai::{AiAnswer, AiTask, AiTests, Check, TestAttempt};
+use app::api::ai::{AiAnswer, AiTask, AiTests, Check, PromptKind, TestAttempt};
 use app::api::patterns::{PatternDetail, ResultDoc};
 use app::api::testgen::{Framework, GeneratedFile, Problem, Validation};
 use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag, TagEnd};
 
+use super::team_prompts::{Chosen, Values};
 use super::{Ask, BUILT_IN};
 use crate::http::error::AppError;
 use crate::state::AppState;
@@ -52,6 +53,12 @@ pub fn base(doc: &ResultDoc, pattern: &str, request: &testgen::Request) -> Resul
     let Some(found) = doc.patterns.iter().find(|p| p.id == pattern) else {
         return Err("the analysis has no such pattern".into());
     };
+    if !found.is_error && !matches!(found.severity.as_str(), "critical" | "high") {
+        return Err(
+            "tests are written for error patterns and for high or critical ones, and it is neither"
+                .into(),
+        );
+    }
     // The plan reads only the patterns: a document of this one gives its files alone.
     let alone = ResultDoc {
         patterns: vec![found.clone()],
@@ -67,7 +74,7 @@ pub fn base(doc: &ResultDoc, pattern: &str, request: &testgen::Request) -> Resul
         .uncovered
         .first()
         .map(|u| u.suggestion.clone())
-        .unwrap_or_else(|| "the generator writes tests for error patterns only".into());
+        .unwrap_or_else(|| "the chosen test types do not reach it".into());
     let mut file = None;
     let mut helpers = Vec::new();
     for f in suite.files {
@@ -104,29 +111,26 @@ pub fn built_in(base: &Base) -> String {
     fenced(base, &base.file.content)
 }
 
-/// The question: the pattern's evidence, the suite's helpers and the generator's file.
-pub fn prompt(detail: &PatternDetail, base: &Base) -> String {
-    let mut out = super::explain::prompt(detail);
-    let _ = writeln!(
-        out,
-        "\nTest framework: {}. File: {}.",
-        base.framework.label(),
-        base.file.path
-    );
+/// The question: the pattern's evidence, the suite's helpers and the generator's file, in the
+/// test prompt `prompts` chose.
+pub fn prompt(detail: &PatternDetail, base: &Base, prompts: &Chosen) -> String {
+    let mut helpers = String::new();
     for helper in &base.helpers {
         let _ = writeln!(
-            out,
+            helpers,
             "\nHelper file {} (it exists beside the tests):\n{}",
             helper.path,
             fenced(base, cut_bytes(&helper.content, HELPER_BYTES))
         );
     }
-    let _ = writeln!(
-        out,
-        "\nThe generator's file:\n{}\nImprove the tests in this file for this pattern.",
-        built_in(base)
-    );
-    out
+    let values = Values::default()
+        .with("evidence", super::explain::prompt(detail))
+        .with("framework", base.framework.label())
+        .with("file.path", base.file.path.clone())
+        .with("file", built_in(base))
+        .with("helpers", helpers)
+        .pattern(&detail.pattern);
+    prompts.question(PromptKind::Test, &values)
 }
 
 /// The repair question: the first question, the file written and what validation found.
@@ -148,8 +152,8 @@ pub fn repair_prompt(first: &str, base: &Base, code: Option<&str>, problems: &[P
     out
 }
 
-/// The code of a reply: its first fenced block, or the whole reply when it has no block (some
-/// models answer with the file alone). None when there is nothing.
+/// The code of a reply: its first fenced block that holds something, or the whole reply when it
+/// has no block (some models answer with the file alone). None when there is nothing.
 pub fn code_of(reply: &str) -> Option<String> {
     let mut inside = false;
     let mut code = String::new();
@@ -158,7 +162,10 @@ pub fn code_of(reply: &str) -> Option<String> {
             Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(_))) => inside = true,
             Event::Text(text) if inside => code.push_str(&text),
             Event::End(TagEnd::CodeBlock) if inside => {
-                return (!code.trim().is_empty()).then_some(code);
+                if !code.trim().is_empty() {
+                    return Some(code);
+                }
+                inside = false;
             }
             _ => {}
         }
@@ -167,12 +174,35 @@ pub fn code_of(reply: &str) -> Option<String> {
         // A block cut off before its closing fence (the reply hit its token limit).
         return (!code.trim().is_empty()).then_some(code);
     }
+    if fences(reply) > 0 {
+        // Every block was empty.
+        return None;
+    }
     let whole = reply.trim();
     (!whole.is_empty()).then(|| format!("{whole}\n"))
 }
 
-fn has_fence(reply: &str) -> bool {
-    Parser::new(reply).any(|e| matches!(e, Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(_)))))
+/// How many fenced code blocks a reply has.
+fn fences(reply: &str) -> usize {
+    Parser::new(reply)
+        .filter(|e| matches!(e, Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(_)))))
+        .count()
+}
+
+/// Whether `reply` is worth caching: its file passes validation (a failed one is asked again
+/// next time, not replayed).
+pub fn keep(base: &Base) -> super::Keep {
+    let base = base.clone();
+    std::sync::Arc::new(move |reply: &str| evaluate(&base, reply).1.valid)
+}
+
+/// Redaction placeholders in the model's file that the generator's file did not have: the
+/// model saw them in place of the logs' values.
+fn placeholders(base: &Base, code: &str) -> Vec<&'static str> {
+    ["[email]", "[ip]", "[card]", "[secret]"]
+        .into_iter()
+        .filter(|p| code.contains(p) && !base.file.content.contains(p))
+        .collect()
 }
 
 /// A reply's code with its validation and test count; a file without tests fails.
@@ -218,6 +248,7 @@ fn quoted(problems: &[Problem]) -> String {
 /// Checks of a reply for a model comparison: code in a block, validation, tests.
 pub fn checks(base: &Base, reply: &str) -> Vec<Check> {
     let (code, validation, tests) = evaluate(base, reply);
+    let blocks = fences(reply);
     let checker = if validation.checker.is_empty() {
         "validation".to_owned()
     } else {
@@ -226,14 +257,13 @@ pub fn checks(base: &Base, reply: &str) -> Vec<Check> {
     vec![
         Check {
             name: "The file in one code block".into(),
-            passed: has_fence(reply),
-            detail: (!has_fence(reply)).then(|| {
-                if code.is_some() {
-                    "The code came without a fence.".into()
-                } else {
-                    "No code.".into()
-                }
-            }),
+            passed: blocks == 1,
+            detail: match (blocks, code.is_some()) {
+                (1, _) => None,
+                (0, true) => Some("The code came without a fence.".into()),
+                (0, false) => Some("No code.".into()),
+                (n, _) => Some(format!("{n} code blocks; the first with code was checked.")),
+            },
         },
         Check {
             name: format!("Passes {checker} and {}'s rules", base.framework.label()),
@@ -282,18 +312,22 @@ pub async fn write(
     detail: &PatternDetail,
     base: &Base,
     provider: Option<&str>,
+    prompts: &Chosen,
 ) -> Result<AiTests, AppError> {
-    let question = prompt(detail, base);
+    let question = prompt(detail, base, prompts);
+    let system = prompts.system(AiTask::Tests, SYSTEM);
     let first = super::ask(
         state,
         ctx,
         Ask {
             task: AiTask::Tests,
-            system: SYSTEM,
+            system: system.clone(),
             prompt: question.clone(),
             provider,
             model: None,
             max_tokens: TOKENS,
+            fallback: true,
+            keep: Some(keep(base)),
         },
         || built_in(base),
     )
@@ -319,10 +353,9 @@ pub async fn write(
     let (code, validation, tests) = evaluate(base, &first.markdown);
     out.add(attempt(&first, false, &validation, tests));
     if validation.valid {
-        out.keep(
-            &first,
-            kept(base, code.unwrap_or_default(), validation, tests),
-        );
+        let code = code.unwrap_or_default();
+        out.note_placeholders(&placeholders(base, &code));
+        out.keep(&first, kept(base, code, validation, tests));
         return Ok(out);
     }
     out.notes.push(format!(
@@ -336,21 +369,24 @@ pub async fn write(
         ctx,
         Ask {
             task: AiTask::Tests,
-            system: SYSTEM,
+            system,
             prompt: repair_prompt(&question, base, code.as_deref(), &validation.errors),
             provider: Some(&first.provider),
             model: Some(&first.model),
             max_tokens: TOKENS,
+            // The repair goes to the model that wrote the file, or to no one.
+            fallback: false,
+            keep: Some(keep(base)),
         },
         || built_in(base),
     )
     .await?;
     out.notes.extend(second.notes.iter().cloned());
     if second.provider == BUILT_IN {
-        out.notes.push(
-            "No model answered the repair; the model's file was discarded and the built-in generator's is kept."
-                .into(),
-        );
+        out.notes.push(format!(
+            "{} ({}) did not answer the repair; its file was discarded and the built-in generator's is kept.",
+            first.provider, first.model
+        ));
         return Ok(out);
     }
     let (code, validation, tests) = evaluate(base, &second.markdown);
@@ -360,10 +396,9 @@ pub async fn write(
             "{} ({}) repaired the file; it passes validation.",
             second.provider, second.model
         ));
-        out.keep(
-            &second,
-            kept(base, code.unwrap_or_default(), validation, tests),
-        );
+        let code = code.unwrap_or_default();
+        out.note_placeholders(&placeholders(base, &code));
+        out.keep(&second, kept(base, code, validation, tests));
     } else {
         out.notes.push(format!(
             "The repaired file failed validation too ({}); it was discarded and the built-in generator's file is kept.",
@@ -376,13 +411,17 @@ pub async fn write(
 trait Tally {
     fn add(&mut self, attempt: TestAttempt);
     fn keep(&mut self, answer: &AiAnswer, file: GeneratedFile);
+    fn note_placeholders(&mut self, found: &[&str]);
 }
 
 impl Tally for AiTests {
     fn add(&mut self, attempt: TestAttempt) {
-        self.tokens_in += attempt.tokens_in;
-        self.tokens_out += attempt.tokens_out;
-        self.cost += attempt.cost;
+        // Totals count what this request spent; a cached answer cost nothing now.
+        if !attempt.cached {
+            self.tokens_in += attempt.tokens_in;
+            self.tokens_out += attempt.tokens_out;
+            self.cost += attempt.cost;
+        }
         self.attempts.push(attempt);
     }
 
@@ -390,6 +429,15 @@ impl Tally for AiTests {
         self.provider = answer.provider.clone();
         self.model = answer.model.clone();
         self.file = file;
+    }
+
+    fn note_placeholders(&mut self, found: &[&str]) {
+        if !found.is_empty() {
+            self.notes.push(format!(
+                "The file uses {} where the logs had real values: the organisation redacts prompts, so the model never saw them. Put real values in before running it.",
+                found.join(", ")
+            ));
+        }
     }
 }
 
@@ -446,6 +494,11 @@ mod tests {
         );
         assert_eq!(code_of("   "), None);
         assert_eq!(code_of("```python\n```"), None);
+        // An empty block first: the next one holds the file.
+        assert_eq!(
+            code_of("```\n```\n\n```python\ndef test_a():\n    pass\n```").as_deref(),
+            Some("def test_a():\n    pass\n")
+        );
     }
 
     #[test]

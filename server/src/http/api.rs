@@ -175,6 +175,9 @@ fn json_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(ai::tests))
         .routes(routes!(ai::compare))
         .routes(routes!(ai::stream))
+        .routes(routes!(ai::team_prompts_of))
+        .routes(routes!(ai::prompt_history, ai::save_prompt))
+        .routes(routes!(ai::preview))
 }
 
 #[derive(utoipa::OpenApi)]

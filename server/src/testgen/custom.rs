@@ -70,7 +70,7 @@ pub fn problems(input: &TemplateInput) -> Vec<(&'static str, String)> {
 }
 
 /// The variable names in `text`, in order, each once.
-fn slots(text: &str) -> Vec<String> {
+pub(crate) fn slots(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut rest = text;
     while let Some(start) = rest.find("{{") {
@@ -86,7 +86,7 @@ fn slots(text: &str) -> Vec<String> {
 }
 
 /// `text` with each `{{name}}` replaced by `value(name)`.
-fn fill(text: &str, value: impl Fn(&str) -> Option<String>) -> String {
+pub(crate) fn fill(text: &str, value: impl Fn(&str) -> Option<String>) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find("{{") {

@@ -1543,6 +1543,7 @@ ai_test!(
         );
         assert!(asked.contains(first_test), "{first_test} in {asked}");
         // Redaction applies to the file as to the evidence.
+        assert!(engine_code.contains("203.0.113."), "{engine_code}");
         assert!(!asked.contains("203.0.113."), "{asked}");
 
         // Asked again: the cache answers, nothing reaches the provider.
@@ -1615,6 +1616,33 @@ ai_test!(
             (body["cost"].as_f64().expect("cost") - 2.4).abs() < 1e-9,
             "{body}"
         );
+        let recorded = usage_rows(&app, &owner.org_id).await;
+        assert_eq!(
+            recorded.iter().filter(|r| r.0 == "OpenAI" && !r.4).count(),
+            5,
+            "{recorded:?}"
+        );
+
+        // Files that failed validation were not cached: asked again, the model writes afresh; the
+        // kept file names a redaction placeholder, and a note says so.
+        let calls = openai.seen().len();
+        let placeholder = GOOD_PYTEST.replace("203.0.113", "[ip]");
+        openai.then(&[
+            Reply::Text(fenced(broken)),
+            Reply::Text(fenced(&placeholder)),
+        ]);
+        let (status, body) =
+            write_tests(&app, &owner, &analysis, json!({"pattern_id": pattern})).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(openai.seen().len(), calls + 2);
+        assert_eq!(body["provider"], "OpenAI");
+        assert_eq!(body["file"]["content"], placeholder.as_str());
+        assert!(
+            body["notes"]
+                .to_string()
+                .contains("uses [ip] where the logs had real values"),
+            "{body}"
+        );
 
         // Another framework: the generator's Jest file is where the model starts.
         clear_cache(&app).await;
@@ -1639,6 +1667,18 @@ ai_test!(
         );
         // Python is not JavaScript: both tries fail the Jest file's validation.
         assert_eq!(body["provider"], "faultline", "{body}");
+        let attempts = body["attempts"].as_array().expect("attempts");
+        assert_eq!(attempts.len(), 2, "{body}");
+        assert_eq!(
+            (&attempts[0]["repair"], &attempts[1]["repair"]),
+            (&json!(false), &json!(true))
+        );
+        assert!(
+            attempts
+                .iter()
+                .all(|a| a["valid"] == false && a["provider"] == "OpenAI"),
+            "{body}"
+        );
         assert!(
             prompt_of(&openai.seen().last().cloned().expect("seen"))
                 .contains("Test framework: Jest.")
@@ -1678,6 +1718,40 @@ ai_test!(
             rows[2]
         );
 
+        // The repair goes to the model that wrote the file or to no one: with OpenAI failing, Claude
+        // is not shown a file it did not write.
+        clear_cache(&app).await;
+        let claude_calls = anthropic.seen().len();
+        openai.then(&[
+            Reply::Text(fenced(broken)),
+            Reply::Status(500, None),
+            Reply::Status(500, None),
+            Reply::Status(500, None),
+        ]);
+        let (status, body) =
+            write_tests(&app, &owner, &analysis, json!({"pattern_id": pattern})).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["provider"], "faultline");
+        assert_eq!(anthropic.seen().len(), claude_calls);
+        assert!(
+            body["notes"]
+                .to_string()
+                .contains("did not answer the repair"),
+            "{body}"
+        );
+        assert_eq!(body["attempts"].as_array().map(Vec::len), Some(1));
+
+        // The built-in engine's name is not a provider's.
+        let (status, body) = app
+            .call_as(
+                &owner,
+                "POST",
+                &format!("/api/v1/orgs/{}/ai/providers", owner.org_slug),
+                Some(json!({"name": "Faultline", "kind": "openai", "base_url": openai.base_url(), "api_key": KEY, "models": ["m"], "price_in_per_1k": 0, "price_out_per_1k": 0})),
+            )
+            .await;
+        assert_eq!(status, 422, "{body}");
+
         // What cannot be asked.
         let (status, page) = app
             .call_as(
@@ -1698,7 +1772,7 @@ ai_test!(
         assert!(
             body["error"]["message"]
                 .as_str()
-                .is_some_and(|m| m.contains("writes no pytest test for this pattern")),
+                .is_some_and(|m| m.contains("writes no pytest test for this pattern: tests are written for error patterns and for high or critical ones")),
             "{body}"
         );
         let (status, body) = write_tests(
@@ -1755,3 +1829,311 @@ ai_test!(
         assert_eq!(openai.seen().len(), calls);
     }
 );
+
+fn system_of(seen: &Seen) -> String {
+    let request: Value = serde_json::from_str(&seen.body).expect("json");
+    request["messages"][0]["content"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a system prompt in {request}"))
+        .to_owned()
+}
+
+ai_test!(teams_keep_versioned_prompts_used_by_every_task, |app| {
+    let owner = app.signup("owner@acme.example", "Acme").await;
+    let other = app.signup("owner@beta.example", "Beta").await;
+    let viewer = join(&app, &owner, "viewer@acme.example", "viewer").await;
+    let _workers = server::ingest::Workers::start(&app.state);
+    let (analysis, pattern) = analysed(&app, &owner).await;
+    let (status, team) = app
+        .call_as(
+            &owner,
+            "POST",
+            &format!("/api/v1/orgs/{}/teams", owner.org_slug),
+            Some(json!({"name": "Payments"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{team}");
+    let team = team["id"].as_str().expect("team id").to_owned();
+    let base = format!("/api/v1/orgs/{}/teams/{team}/ai/prompts", owner.org_slug);
+
+    // Nothing saved: the built-in prompts, with their variables.
+    let (status, listed) = app.call_as(&viewer, "GET", &base, None).await;
+    assert_eq!(status, 200, "{listed}");
+    assert_eq!(listed["team"], "Payments");
+    let kinds: Vec<&str> = listed["prompts"]
+        .as_array()
+        .expect("prompts")
+        .iter()
+        .filter_map(|p| p["kind"].as_str())
+        .collect();
+    assert_eq!(kinds, ["system", "analysis", "test"]);
+    assert_eq!(listed["prompts"][1]["built_in"], "{{evidence}}");
+    assert!(listed["prompts"][1]["current"].is_null());
+    assert!(
+        listed["prompts"][2]["variables"]
+            .to_string()
+            .contains("file.path")
+    );
+
+    // Saving: versions, refusals, permissions and tenancy.
+    let save = |kind: &str, body: &str| (format!("{base}/{kind}"), json!({"body": body}));
+    let (path, body) = save(
+        "system",
+        "You work for {{org}}'s {{team}} team; the task is {{task}}.",
+    );
+    let (status, v1) = app.call_as(&owner, "POST", &path, Some(body)).await;
+    assert_eq!(status, 201, "{v1}");
+    assert_eq!(
+        (&v1["version"], &v1["author"]),
+        (&json!(1), &json!("owner@acme.example"))
+    );
+    let (path, body) = save("analysis", "First draft {{evidence}}");
+    assert_eq!(app.call_as(&owner, "POST", &path, Some(body)).await.0, 201);
+    let (path, body) = save(
+        "analysis",
+        "Team question on {{pattern.id}} ({{pattern.count}} events, task {{task}}):\n{{evidence}}",
+    );
+    let (status, v2) = app.call_as(&owner, "POST", &path, Some(body)).await;
+    assert_eq!((status, &v2["version"]), (201, &json!(2)), "{v2}");
+    let (status, history) = app
+        .call_as(&viewer, "GET", &format!("{base}/analysis"), None)
+        .await;
+    assert_eq!(status, 200);
+    let versions: Vec<u64> = history
+        .as_array()
+        .expect("history")
+        .iter()
+        .filter_map(|v| v["version"].as_u64())
+        .collect();
+    assert_eq!(versions, [2, 1]);
+    for (kind, text, says) in [
+        (
+            "analysis",
+            "{{evidence}} {{secret}}",
+            "Unknown variable {{secret}}",
+        ),
+        ("system", "{{evidence}}", "Unknown variable {{evidence}}"),
+        ("test", &"x".repeat(8001), "8000 characters"),
+    ] {
+        let (path, body) = save(kind, text);
+        let (status, answer) = app.call_as(&owner, "POST", &path, Some(body)).await;
+        assert_eq!(status, 422, "{answer}");
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains(says)),
+            "{says}: {answer}"
+        );
+    }
+    let (path, body) = save("system", "mine now");
+    assert_eq!(
+        app.call_as(&viewer, "POST", &path, Some(body.clone()))
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        app.call_as(&other, "POST", &path, Some(body.clone()))
+            .await
+            .0,
+        404
+    );
+    assert_eq!(app.call_as(&other, "GET", &base, None).await.0, 404);
+    assert_eq!(
+        app.call_as(&owner, "GET", &format!("{base}/poem"), None)
+            .await
+            .0,
+        404
+    );
+    let (status, _) = app
+        .call_as(
+            &owner,
+            "GET",
+            &format!("/api/v1/orgs/{}/teams/nope/ai/prompts", owner.org_slug),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+
+    // Every task asked with the team's prompts uses them; without `team`, the built-in ones.
+    let openai = Fake::start("openai").await;
+    add_provider(&app, &owner, &openai, "OpenAI").await;
+    let (status, answer) = explain(
+        &app,
+        &owner,
+        &analysis,
+        json!({"pattern_id": pattern, "team": team}),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    let seen = openai.seen();
+    let system = system_of(&seen[0]);
+    assert!(
+        system.starts_with("You work for Acme's Payments team; the task is explain.\n\nYou are"),
+        "{system}"
+    );
+    let asked = prompt_of(&seen[0]);
+    assert!(
+        asked.starts_with(&format!(
+            "Team question on {pattern} (14 events, task explain):\nLog pattern"
+        )),
+        "{asked}"
+    );
+    let (status, _) = explain(&app, &owner, &analysis, json!({"pattern_id": pattern})).await;
+    assert_eq!(status, 200);
+    let plain = openai.seen();
+    assert_eq!(
+        plain.len(),
+        2,
+        "a different prompt is not answered from the cache"
+    );
+    assert!(system_of(&plain[1]).starts_with("You are"));
+    assert!(prompt_of(&plain[1]).starts_with("Log pattern"));
+    // Summaries and the test prompt.
+    let (status, _) = app
+        .call_as(
+            &owner,
+            "POST",
+            &format!("/api/v1/analyses/{analysis}/ai/summary"),
+            Some(json!({"team": team})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let summary = prompt_of(&openai.seen()[2]);
+    assert!(
+        summary.starts_with("Team question on  ( events, task summary):\n"),
+        "{summary}"
+    );
+    let (path, body) = save(
+        "test",
+        "Write {{framework}} tests for {{file.path}}.\n{{file}}",
+    );
+    assert_eq!(app.call_as(&owner, "POST", &path, Some(body)).await.0, 201);
+    openai.then(&[Reply::Text(fenced(GOOD_PYTEST))]);
+    let (status, written) = write_tests(
+        &app,
+        &owner,
+        &analysis,
+        json!({"pattern_id": pattern, "team": team}),
+    )
+    .await;
+    assert_eq!(status, 200, "{written}");
+    let test_prompt = prompt_of(&openai.seen()[3]);
+    assert!(
+        test_prompt.starts_with(&format!(
+            "Write pytest tests for {}.\n```python\n",
+            written["engine"]["path"].as_str().expect("path")
+        )),
+        "{test_prompt}"
+    );
+    // Another organisation's team is not found.
+    let (status, _) = explain(
+        &app,
+        &owner,
+        &analysis,
+        json!({"pattern_id": pattern, "team": "nope"}),
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    // The preview shows exactly what is sent, redacted, without calling anyone.
+    let calls = openai.seen().len();
+    let preview_path = format!("/api/v1/analyses/{analysis}/ai/preview");
+    let (status, preview) = app
+        .call_as(
+            &viewer,
+            "POST",
+            &preview_path,
+            Some(json!({"task": "explain", "pattern_id": pattern, "team": team})),
+        )
+        .await;
+    assert_eq!(status, 200, "{preview}");
+    assert_eq!(preview["system"], system_of(&seen[0]));
+    assert_eq!(preview["prompt"], prompt_of(&seen[0]));
+    assert_eq!(
+        preview["sources"],
+        json!(["team Payments", "system: v1", "analysis: v2"])
+    );
+    let (status, preview) = app
+        .call_as(
+            &owner,
+            "POST",
+            &preview_path,
+            Some(json!({"task": "tests", "pattern_id": pattern, "team": team, "drafts": [{"kind": "test", "body": "Draft for {{pattern.template}}"}, {"kind": "system", "body": ""}]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{preview}");
+    assert!(
+        preview["prompt"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("Draft for Login failed for")),
+        "{preview}"
+    );
+    assert!(
+        preview["system"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("You are a senior test engineer")),
+        "{preview}"
+    );
+    assert_eq!(
+        preview["sources"],
+        json!(["team Payments", "system: draft", "test: draft"])
+    );
+    let (status, refused) = app
+        .call_as(
+            &owner,
+            "POST",
+            &preview_path,
+            Some(json!({"task": "summary", "drafts": [{"kind": "analysis", "body": "{{nope}}"}]})),
+        )
+        .await;
+    assert_eq!(status, 422, "{refused}");
+    assert_eq!(
+        app.call_as(
+            &other,
+            "POST",
+            &preview_path,
+            Some(json!({"task": "summary"}))
+        )
+        .await
+        .0,
+        404
+    );
+    assert_eq!(openai.seen().len(), calls, "a preview calls no model");
+
+    // An empty version goes back to the built-in prompt, kept in the history.
+    let (path, body) = save("analysis", "");
+    assert_eq!(app.call_as(&owner, "POST", &path, Some(body)).await.0, 201);
+    let (status, preview) = app
+        .call_as(
+            &owner,
+            "POST",
+            &preview_path,
+            Some(json!({"task": "explain", "pattern_id": pattern, "team": team})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        preview["prompt"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("Log pattern")),
+        "{preview}"
+    );
+    assert_eq!(preview["sources"][2], "analysis: built-in (v3)");
+
+    // Audited without the text.
+    let r = app
+        .call(
+            "GET",
+            &format!("/api/v1/orgs/{}/audit", owner.org_slug),
+            Some(&owner.access),
+            None,
+        )
+        .await;
+    let audit = r.text();
+    assert!(audit.contains("ai.prompt_saved"), "{audit}");
+    assert!(
+        !audit.contains("Team question on"),
+        "the text stays out of the audit log"
+    );
+});

@@ -279,6 +279,27 @@ fn organisation_cases() -> Vec<Case> {
             200,
         ),
         c(
+            "GET",
+            "/orgs/{org}/teams/{team}/ai/prompts",
+            None,
+            Member,
+            200,
+        ),
+        c(
+            "GET",
+            "/orgs/{org}/teams/{team}/ai/prompts/system",
+            None,
+            Member,
+            200,
+        ),
+        c(
+            "POST",
+            "/orgs/{org}/teams/{team}/ai/prompts/system",
+            Some(json!({"body": "We run {{team}}'s services."})),
+            Perm("configure_ai"),
+            201,
+        ),
+        c(
             "POST",
             "/orgs/{org}/teams/{team}/test-templates",
             Some(template_body()),
@@ -509,6 +530,13 @@ fn analysis_cases() -> Vec<Case> {
             Some(json!({"task": "summary", "provider": "none-such"})),
             view,
             422,
+        ),
+        c(
+            "POST",
+            "/analyses/{analysis}/ai/preview?org={org}",
+            Some(json!({"task": "summary"})),
+            view,
+            200,
         ),
         c(
             "POST",
@@ -1077,7 +1105,8 @@ fn operation(case: &Case) -> String {
         .replace("{new_comment}", "{comment}")
         .replace("/samples/0/", "/samples/{n}/")
         .replace("/report.md", "/report.{format}")
-        .replace("/manual-tests.csv", "/manual-tests.{format}");
+        .replace("/manual-tests.csv", "/manual-tests.{format}")
+        .replace("/ai/prompts/system", "/ai/prompts/{kind}");
     format!("{} {named}", case.method)
 }
 
@@ -1288,15 +1317,28 @@ fn fn_cases() -> Vec<FnCase> {
         ),
         // A provider the organisation does not have: 422 once past the role check.
         // Comparing spends on several models: configure_ai; an unknown provider is 422.
+        f("team_prompts", "org={org}&team={team}", Member, 200),
+        f(
+            "save_team_prompt",
+            "org={org}&team={team}&kind=system&body=We%20run%20payments.",
+            Perm("configure_ai"),
+            200,
+        ),
+        f(
+            "preview_team_prompts",
+            "org={org}&team={team}&task=summary",
+            view,
+            200,
+        ),
         f(
             "write_tests",
-            "org={org}&id={analysis}&pattern={pattern}&framework=&provider=none-such",
+            "org={org}&id={analysis}&pattern={pattern}&framework=&provider=none-such&team=",
             view,
             422,
         ),
         f(
             "compare_models",
-            "org={org}&id={analysis}&pattern={pattern}&task=explain&targets[0]=none-such%2Fm",
+            "org={org}&id={analysis}&pattern={pattern}&task=explain&targets[0]=none-such%2Fm&team=",
             Perm("configure_ai"),
             422,
         ),

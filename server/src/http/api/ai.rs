@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use app::api::ai::{
     AiAnswer, AiSettings, AiTask, AiTests, AiTestsRequest, Check, CompareRequest, ExplainRequest,
-    ModelComparison, Provider, ProviderInput, ProviderKind, ProviderPatch, RecommendRequest,
-    StreamRequest, SummaryRequest,
+    ModelComparison, PromptInput, PromptKind, PromptPreview, PromptPreviewRequest, PromptVersion,
+    Provider, ProviderInput, ProviderKind, ProviderPatch, RecommendRequest, StreamRequest,
+    SummaryRequest, TeamPrompt, TeamPrompts,
 };
 use app::api::patterns::PatternDetail;
 use app::api::testgen::Framework;
@@ -21,6 +22,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 
 use super::extract::ApiJson;
+use crate::ai::team_prompts::{self, Chosen, Values};
 use crate::ai::{self, checks, prompts, store, test_bodies};
 use crate::audit;
 use crate::http::error::AppError;
@@ -28,6 +30,7 @@ use crate::ingest::results::ResultIndex;
 use crate::state::AppState;
 use crate::tenancy::context::OrgContext;
 use crate::tenancy::permission::Permission;
+use crate::tenancy::teams;
 
 /// Models a provider may list.
 const MAX_MODELS: usize = 20;
@@ -59,6 +62,14 @@ fn problems(f: &Fields) -> Vec<(&'static str, String)> {
             out.push((
                 "name",
                 "Give the provider a name of 1 to 80 characters.".into(),
+            ));
+        } else if name.eq_ignore_ascii_case(ai::BUILT_IN) {
+            out.push((
+                "name",
+                format!(
+                    "{} is the built-in engine's name; choose another.",
+                    ai::BUILT_IN
+                ),
             ));
         }
     }
@@ -442,9 +453,13 @@ pub async fn explain(
 ) -> Result<Json<AiAnswer>, AppError> {
     let (_, index) = super::patterns::finished(&state, &ctx, &id).await?;
     let question = Question::new(&index, AiTask::Explain, Some(&body.pattern_id))?;
-    let answer = ai::ask(&state, &ctx, question.ask(body.provider.as_deref()), || {
-        question.built_in()
-    })
+    let prompts = chosen(&state, &ctx, body.team.as_deref()).await?;
+    let answer = ai::ask(
+        &state,
+        &ctx,
+        question.ask(body.provider.as_deref(), &prompts),
+        || question.built_in(),
+    )
     .await?;
     Ok(Json(answer))
 }
@@ -468,9 +483,13 @@ pub async fn recommend(
 ) -> Result<Json<AiAnswer>, AppError> {
     let (_, index) = super::patterns::finished(&state, &ctx, &id).await?;
     let question = Question::new(&index, AiTask::Recommend, body.pattern_id.as_deref())?;
-    let answer = ai::ask(&state, &ctx, question.ask(body.provider.as_deref()), || {
-        question.built_in()
-    })
+    let prompts = chosen(&state, &ctx, body.team.as_deref()).await?;
+    let answer = ai::ask(
+        &state,
+        &ctx,
+        question.ask(body.provider.as_deref(), &prompts),
+        || question.built_in(),
+    )
     .await?;
     Ok(Json(answer))
 }
@@ -494,9 +513,13 @@ pub async fn summary(
 ) -> Result<Json<AiAnswer>, AppError> {
     let (_, index) = super::patterns::finished(&state, &ctx, &id).await?;
     let question = Question::new(&index, AiTask::Summary, None)?;
-    let answer = ai::ask(&state, &ctx, question.ask(body.provider.as_deref()), || {
-        question.built_in()
-    })
+    let prompts = chosen(&state, &ctx, body.team.as_deref()).await?;
+    let answer = ai::ask(
+        &state,
+        &ctx,
+        question.ask(body.provider.as_deref(), &prompts),
+        || question.built_in(),
+    )
     .await?;
     Ok(Json(answer))
 }
@@ -521,14 +544,22 @@ pub async fn tests(
     let (_, index) = super::patterns::finished(&state, &ctx, &id).await?;
     let (detail, base) =
         test_base(&state, &ctx, &index, Some(&body.pattern_id), body.framework).await?;
-    let written =
-        test_bodies::write(&state, &ctx, &detail, &base, body.provider.as_deref()).await?;
+    let prompts = chosen(&state, &ctx, body.team.as_deref()).await?;
+    let written = test_bodies::write(
+        &state,
+        &ctx,
+        &detail,
+        &base,
+        body.provider.as_deref(),
+        &prompts,
+    )
+    .await?;
     Ok(Json(written))
 }
 
 /// `POST /analyses/{id}/ai/compare`.
 #[utoipa::path(post, path = "/analyses/{id}/ai/compare", tag = "ai", summary = "Compare models on one task",
-    description = "Runs the same task (`explain` or `recommend` for `pattern_id`, `recommend` for the whole analysis without one, or `summary`) on one to four models at once, without falling back, and answers a row per model after the built-in engine's: what it wrote or why it did not, tokens, wall-clock time, cost, whether it came from the cache, and checks of the output against what the task asked for (length, sections, list, no raw HTML). The cache, breaker, ceiling, switch, redaction, usage and audit apply to each call. Needs `configure_ai`: comparing spends the organisation's money on several models at once.",
+    description = "Runs the same task (`explain` or `recommend` for `pattern_id`, `recommend` for the whole analysis without one, `summary`, or `tests` for `pattern_id` in `framework` or the caller's saved one) on one to four models at once, without falling back, and answers a row per model after the built-in engine's: what it wrote or why it did not, tokens, wall-clock time, cost, whether it came from the cache, and checks of the output against what the task asked for (length, sections, list, no raw HTML; for `tests`, the file in one code block, its validation and its tests). `team` picks a team's custom prompts. The cache, breaker, ceiling, switch, redaction, usage and audit apply to each call. Needs `configure_ai`: comparing spends the organisation's money on several models at once.",
     params(("id" = String, Path, description = "Analysis id"), ("org" = Option<String>, Query, description = "Organisation slug or id, when the credential does not imply one")),
     request_body = CompareRequest,
     responses(
@@ -560,10 +591,11 @@ pub async fn compare(
         }
         task => Question::new(&index, task, body.pattern_id.as_deref())?,
     };
+    let prompts = chosen(&state, &ctx, body.team.as_deref()).await?;
     let rows = ai::compare(
         &state,
         &ctx,
-        question.ask(None),
+        question.ask(None, &prompts),
         &body.targets,
         || question.built_in(),
         |text| question.checks(text),
@@ -600,6 +632,7 @@ pub async fn stream(
         ));
     }
     let question = Question::new(&index, body.task, body.pattern_id.as_deref())?;
+    let prompts = chosen(&state, &ctx, body.team.as_deref()).await?;
     if let Some(wanted) = body.provider.as_deref()
         && !ai::knows_provider(&state, &ctx, wanted).await?
     {
@@ -616,7 +649,7 @@ pub async fn stream(
         let asking = ai::ask_live(
             &state,
             &ctx,
-            question.ask(body.provider.as_deref()),
+            question.ask(body.provider.as_deref(), &prompts),
             || question.built_in(),
             Some(&live),
         );
@@ -675,9 +708,209 @@ pub(super) async fn model_summary(
     index: &Arc<ResultIndex>,
 ) -> Result<Option<crate::reports::ModelSummary>, AppError> {
     let question = Question::new(index, AiTask::Summary, None)?;
-    let answer = ai::ask(state, ctx, question.ask(None), || question.built_in()).await?;
+    let prompts = chosen(state, ctx, None).await?;
+    let answer = ai::ask(state, ctx, question.ask(None, &prompts), || {
+        question.built_in()
+    })
+    .await?;
     Ok((answer.provider != ai::BUILT_IN).then(|| {
         crate::reports::ModelSummary::new(&answer.provider, &answer.model, &answer.markdown)
+    }))
+}
+
+/// The prompts a request uses: team `team`'s (404 when the organisation has no such team), or
+/// the built-in ones.
+async fn chosen(
+    state: &AppState,
+    ctx: &OrgContext,
+    team: Option<&str>,
+) -> Result<Chosen, AppError> {
+    let mut out = Chosen {
+        org: ctx.org.name.clone(),
+        ..Chosen::default()
+    };
+    let Some(team) = team.filter(|t| !t.is_empty()) else {
+        return Ok(out);
+    };
+    let mut tx = ctx.begin_read(&state.db).await?;
+    let found = teams::get(&mut tx, &ctx.org.id, team)
+        .await?
+        .ok_or_else(|| AppError::Missing("No such team in this organisation.".into()))?;
+    let current = team_prompts::current(&mut tx, &ctx.org.id, team).await?;
+    tx.commit().await?;
+    out.team = Some(found.name);
+    for (kind, version) in current {
+        *out.source_mut(kind) = team_prompts::Source::Saved(version.version, version.body);
+    }
+    Ok(out)
+}
+
+/// The prompt kind named in a path (404 for another name).
+fn kind_of(raw: &str) -> Result<PromptKind, AppError> {
+    PromptKind::parse(raw).ok_or(AppError::NotFound)
+}
+
+/// Team `team` of the caller's organisation, or 404.
+async fn team_named(
+    tx: &mut crate::db::Tx,
+    ctx: &OrgContext,
+    team: &str,
+) -> Result<crate::tenancy::teams::Team, AppError> {
+    teams::get(tx, &ctx.org.id, team)
+        .await?
+        .ok_or_else(|| AppError::Missing("No such team in this organisation.".into()))
+}
+
+/// `GET /orgs/{org}/teams/{team}/ai/prompts`.
+#[utoipa::path(get, path = "/orgs/{org}/teams/{team}/ai/prompts", tag = "ai", summary = "A team's custom prompts",
+    description = "The team's system, analysis and test prompts: the version in use (none until one is saved), the built-in text used without one, and the `{{variables}}` each may use. The AI routes use them when given `team`.",
+    params(("org" = String, Path, description = "Organisation slug or id"), ("team" = String, Path, description = "Team id")),
+    responses(
+        (status = 200, description = "The prompts", body = TeamPrompts),
+        (status = 404, description = "No such team in this organisation", body = crate::http::error::ErrorEnvelope),
+    ))]
+pub async fn team_prompts_of(
+    State(state): State<AppState>,
+    ctx: OrgContext,
+    Path((_, team)): Path<(String, String)>,
+) -> Result<Json<TeamPrompts>, AppError> {
+    let mut tx = ctx.begin_read(&state.db).await?;
+    let found = team_named(&mut tx, &ctx, &team).await?;
+    let current = team_prompts::current(&mut tx, &ctx.org.id, &team).await?;
+    tx.commit().await?;
+    let prompts = PromptKind::ALL
+        .into_iter()
+        .map(|kind| TeamPrompt {
+            kind,
+            current: current
+                .iter()
+                .find(|(k, _)| *k == kind)
+                .map(|(_, v)| v.clone()),
+            built_in: team_prompts::built_in(kind).to_owned(),
+            variables: team_prompts::variables(kind),
+        })
+        .collect();
+    Ok(Json(TeamPrompts {
+        team_id: found.id,
+        team: found.name,
+        prompts,
+    }))
+}
+
+/// `GET /orgs/{org}/teams/{team}/ai/prompts/{kind}`.
+#[utoipa::path(get, path = "/orgs/{org}/teams/{team}/ai/prompts/{kind}", tag = "ai", summary = "Every version of a team's prompt",
+    params(("org" = String, Path, description = "Organisation slug or id"), ("team" = String, Path, description = "Team id"), ("kind" = String, Path, description = "`system`, `analysis` or `test`")),
+    responses(
+        (status = 200, description = "Versions, newest first", body = Vec<PromptVersion>),
+        (status = 404, description = "No such team in this organisation, or no such kind", body = crate::http::error::ErrorEnvelope),
+    ))]
+pub async fn prompt_history(
+    State(state): State<AppState>,
+    ctx: OrgContext,
+    Path((_, team, kind)): Path<(String, String, String)>,
+) -> Result<Json<Vec<PromptVersion>>, AppError> {
+    let kind = kind_of(&kind)?;
+    let mut tx = ctx.begin_read(&state.db).await?;
+    team_named(&mut tx, &ctx, &team).await?;
+    let versions = team_prompts::history(&mut tx, &ctx.org.id, &team, kind).await?;
+    tx.commit().await?;
+    Ok(Json(versions))
+}
+
+/// `POST /orgs/{org}/teams/{team}/ai/prompts/{kind}`.
+#[utoipa::path(post, path = "/orgs/{org}/teams/{team}/ai/prompts/{kind}", tag = "ai", summary = "Save a new version of a team's prompt",
+    description = "The text becomes the next version and is used from now on; an empty text goes back to the built-in prompt (as a version of its own, so the history stays whole). Unknown `{{variables}}` and texts over 8,000 characters are refused. Needs `configure_ai`; audited as `ai.prompt_saved` (team, kind, version and length, not the text).",
+    params(("org" = String, Path, description = "Organisation slug or id"), ("team" = String, Path, description = "Team id"), ("kind" = String, Path, description = "`system`, `analysis` or `test`")),
+    request_body = PromptInput,
+    responses(
+        (status = 201, description = "The new version", body = PromptVersion),
+        (status = 403, description = "The caller may not configure AI", body = crate::http::error::ErrorEnvelope),
+        (status = 404, description = "No such team in this organisation, or no such kind", body = crate::http::error::ErrorEnvelope),
+        (status = 422, description = "Unknown variables, or too long", body = crate::http::error::ErrorEnvelope),
+    ))]
+pub async fn save_prompt(
+    State(state): State<AppState>,
+    ctx: OrgContext,
+    Path((_, team, kind)): Path<(String, String, String)>,
+    ApiJson(body): ApiJson<PromptInput>,
+) -> Result<(StatusCode, Json<PromptVersion>), AppError> {
+    ctx.require(Permission::ConfigureAi)?;
+    let kind = kind_of(&kind)?;
+    let problems = team_prompts::problems(kind, &body.body);
+    if !problems.is_empty() {
+        return Err(AppError::fields(
+            problems.into_iter().map(|m| ("body", m)).collect(),
+        ));
+    }
+    let now = state.clock.now_ms();
+    let mut tx = ctx.begin(&state.db).await?;
+    team_named(&mut tx, &ctx, &team).await?;
+    let author = team_prompts::Author {
+        user_id: &ctx.caller.user.id,
+        email: &ctx.caller.user.email,
+    };
+    let saved =
+        team_prompts::save(&mut tx, &ctx.org.id, &team, kind, &body.body, &author, now).await?;
+    let detail = serde_json::json!({"team": team, "kind": kind.as_str(), "version": saved.version, "chars": body.body.chars().count()});
+    audit::append(&mut tx, &ctx.event("ai.prompt_saved", &team, detail), now).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(saved)))
+}
+
+/// `POST /analyses/{id}/ai/preview`.
+#[utoipa::path(post, path = "/analyses/{id}/ai/preview", tag = "ai", summary = "Preview what a task sends",
+    description = "The system prompt and the prompt a task would send for this analysis (and pattern), with its real inputs, in the team's saved prompts or in `drafts` tried in their place, after redaction as the organisation has it. Nothing is sent to any model. Drafts with unknown `{{variables}}` are refused as saving would refuse them.",
+    params(("id" = String, Path, description = "Analysis id"), ("org" = Option<String>, Query, description = "Organisation slug or id, when the credential does not imply one")),
+    request_body = PromptPreviewRequest,
+    responses(
+        (status = 200, description = "What would be sent", body = PromptPreview),
+        (status = 404, description = "No such analysis, pattern or team in this organisation", body = crate::http::error::ErrorEnvelope),
+        (status = 409, description = "The analysis has not finished (`not_done`)", body = crate::http::error::ErrorEnvelope),
+        (status = 422, description = "A draft with unknown variables, a task that needs a pattern, or a pattern the generator writes no test for", body = crate::http::error::ErrorEnvelope),
+    ))]
+pub async fn preview(
+    State(state): State<AppState>,
+    ctx: OrgContext,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<PromptPreviewRequest>,
+) -> Result<Json<PromptPreview>, AppError> {
+    let (_, index) = super::patterns::finished(&state, &ctx, &id).await?;
+    let mut problems = Vec::new();
+    for draft in &body.drafts {
+        problems.extend(
+            team_prompts::problems(draft.kind, &draft.body)
+                .into_iter()
+                .map(|m| ("drafts", m)),
+        );
+    }
+    if !problems.is_empty() {
+        return Err(AppError::fields(problems));
+    }
+    let question = match body.task {
+        AiTask::Tests => {
+            let (detail, base) = test_base(
+                &state,
+                &ctx,
+                &index,
+                body.pattern_id.as_deref(),
+                body.framework,
+            )
+            .await?;
+            Question::Tests(Box::new((detail, base)))
+        }
+        task => Question::new(&index, task, body.pattern_id.as_deref())?,
+    };
+    let mut prompts = chosen(&state, &ctx, body.team.as_deref()).await?;
+    for draft in body.drafts {
+        *prompts.source_mut(draft.kind) = team_prompts::Source::Draft(draft.body);
+    }
+    let ask = question.ask(None, &prompts);
+    let prompt = ai::outgoing(&state, &ctx, &ask.prompt).await?;
+    Ok(Json(PromptPreview {
+        task: ask.task,
+        system: ask.system,
+        prompt,
+        sources: prompts.sources(ask.task),
     }))
 }
 
@@ -753,46 +986,67 @@ impl Question {
         })
     }
 
-    fn ask<'a>(&self, provider: Option<&'a str>) -> ai::Ask<'a> {
+    /// The question in the prompts `using` chose.
+    fn ask<'a>(&self, provider: Option<&'a str>, using: &Chosen) -> ai::Ask<'a> {
+        let analysis = |task: AiTask, evidence: String, pattern: Option<&PatternDetail>| {
+            let values = Values::default()
+                .with("evidence", evidence)
+                .with("task", task.as_str());
+            let values = match pattern {
+                Some(d) => values.pattern(&d.pattern),
+                None => values,
+            };
+            using.question(PromptKind::Analysis, &values)
+        };
         let (task, system, prompt, max_tokens) = match self {
             Self::Explain(d) => (
                 AiTask::Explain,
                 ai::explain::SYSTEM,
-                ai::explain::prompt(d),
+                analysis(AiTask::Explain, ai::explain::prompt(d), Some(d)),
                 EXPLAIN_TOKENS,
             ),
             Self::PatternFixes(d) => (
                 AiTask::Recommend,
                 prompts::RECOMMEND_SYSTEM,
-                prompts::pattern_prompt(d),
+                analysis(AiTask::Recommend, prompts::pattern_prompt(d), Some(d)),
                 EXPLAIN_TOKENS,
             ),
             Self::AnalysisFixes(index) => (
                 AiTask::Recommend,
                 prompts::RECOMMEND_SYSTEM,
-                prompts::analysis_prompt(&index.doc),
+                analysis(
+                    AiTask::Recommend,
+                    prompts::analysis_prompt(&index.doc),
+                    None,
+                ),
                 EXPLAIN_TOKENS,
             ),
             Self::Summary(index) => (
                 AiTask::Summary,
                 prompts::SUMMARY_SYSTEM,
-                prompts::analysis_prompt(&index.doc),
+                analysis(AiTask::Summary, prompts::analysis_prompt(&index.doc), None),
                 SUMMARY_TOKENS,
             ),
             Self::Tests(t) => (
                 AiTask::Tests,
                 test_bodies::SYSTEM,
-                test_bodies::prompt(&t.0, &t.1),
+                test_bodies::prompt(&t.0, &t.1, using),
                 test_bodies::TOKENS,
             ),
         };
+        let keep = match self {
+            Self::Tests(t) => Some(test_bodies::keep(&t.1)),
+            _ => None,
+        };
         ai::Ask {
             task,
-            system,
+            system: using.system(task, system),
             prompt,
             provider,
             model: None,
             max_tokens,
+            fallback: true,
+            keep,
         }
     }
 

@@ -1,0 +1,15 @@
+-- Teams' custom AI prompts: a system prompt, an analysis prompt and a test prompt, each kept as
+-- numbered versions (the latest is used; an empty body means the built-in prompt).
+
+create table ai_prompts (
+    id text primary key,
+    org_id text not null references orgs (id) on delete cascade,
+    team_id text not null references teams (id) on delete cascade,
+    kind text not null,
+    version integer not null,
+    body text not null,
+    created_by text not null,
+    author text not null,
+    created_at_ms bigint not null,
+    unique (org_id, team_id, kind, version)
+);
