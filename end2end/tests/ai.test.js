@@ -2,7 +2,8 @@
 // answers), add an OpenAI-compatible provider on the organisation page (a loopback server that
 // speaks Chat Completions), explain again and read the model's answer, rendered safely; ask for
 // fixes; compare two models side by side; have the model write the pattern's tests, validated
-// like the generator's; download a report whose summary the model wrote; turn AI off and see the built-in engine answer again. In light and dark, checked with axe-core.
+// like the generator's; read the month's usage, route summaries to another model, keep a team's
+// own prompts and preview them; download a report whose summary the model wrote; turn AI off and see the built-in engine answer again. In light and dark, checked with axe-core.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { after, before, test } from 'node:test';
@@ -209,6 +210,21 @@ test('explain a pattern with and without a model provider', async () => {
   await api(server, browser, 'POST', '/api/v1/orgs/acme/teams', { name: 'Payments' });
   await page.goto(`${server.base}/orgs/acme`);
   await hydrated(page);
+
+  // The month's usage: every call so far, the cached ones, a chart of cost per day.
+  const usage = page.getByTestId('ai-usage');
+  assert.match(await usage.getByTestId('usage-headline').innerText(), /^7 calls \(2 from the cache, 0 failed\)/);
+  assert.match(await usage.innerText(), /Local model · gpt-4o-mini/);
+  assert.equal(await usage.locator('canvas').count(), 1);
+  // Routing: summaries to the second model, kept after a reload.
+  await page.getByLabel('Summaries', { exact: true }).selectOption({ label: 'Local model · gpt-4o' });
+  const routed = page.waitForResponse((r) => r.url().includes('/rpc/save_ai_routes'));
+  await page.getByRole('button', { name: 'Save routing' }).click();
+  assert.equal((await routed).status(), 200);
+  await page.reload();
+  await hydrated(page);
+  assert.match(await page.getByLabel('Summaries', { exact: true }).inputValue(), /\/gpt-4o$/);
+
   const opened = page.waitForResponse((r) => r.url().includes('/rpc/team_prompts'));
   await page.getByTestId('open-prompts').click();
   assert.equal((await opened).status(), 200);

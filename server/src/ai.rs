@@ -406,6 +406,9 @@ pub async fn ask_live(
             let p = &s.stored.provider;
             p.id == wanted || p.name.eq_ignore_ascii_case(wanted)
         });
+        if let Some(model) = ask.model {
+            chain.retain(|s| s.model == model);
+        }
         chain.truncate(1);
     }
     if chain.is_empty() {
@@ -449,7 +452,8 @@ async fn try_step(
         tx.commit().await?;
         hit
     };
-    if let Some(hit) = hit {
+    // An answer the task no longer accepts (cached before its check existed) is asked afresh.
+    if let Some(hit) = hit.filter(|h| ask.keep.as_ref().is_none_or(|keep| keep(&h.answer))) {
         let answer = AiAnswer {
             markdown: hit.answer,
             provider: provider.name.clone(),

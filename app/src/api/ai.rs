@@ -619,6 +619,63 @@ pub struct AiAnswer {
     pub notes: Vec<String>,
 }
 
+/// Calls of one model, or of one task, over a month.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct UsageRow {
+    /// The provider's name (empty in the rows by task).
+    pub provider: String,
+    /// The model (empty in the rows by task).
+    pub model: String,
+    /// The task (empty in the rows by model).
+    pub task: String,
+    /// Calls, cached and failed ones included.
+    pub calls: u64,
+    /// Calls the cache answered.
+    pub cached: u64,
+    /// Calls that failed.
+    pub failed: u64,
+    /// Input tokens billed (cached answers' not counted).
+    pub tokens_in: u64,
+    /// Output tokens billed.
+    pub tokens_out: u64,
+    /// What they cost.
+    pub cost: f64,
+}
+
+/// One day's calls and cost.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct UsageDay {
+    /// `YYYY-MM-DD` (UTC).
+    pub day: String,
+    /// Calls.
+    pub calls: u64,
+    /// Cost.
+    pub cost: f64,
+}
+
+/// `GET /orgs/{org}/ai/usage`: a calendar month of AI calls.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AiUsage {
+    /// `YYYY-MM` (UTC).
+    pub month: String,
+    /// What the month's calls cost.
+    pub spent: f64,
+    /// The organisation's monthly ceiling, if it has one.
+    #[serde(default)]
+    pub ceiling: Option<f64>,
+    /// Every call of the month, as one row.
+    pub total: UsageRow,
+    /// By provider and model, costliest first.
+    pub by_model: Vec<UsageRow>,
+    /// By task, costliest first.
+    pub by_task: Vec<UsageRow>,
+    /// Every day of the month, in order.
+    pub days: Vec<UsageDay>,
+}
+
 /// What the organisation page's AI card shows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AiAdmin {
@@ -626,6 +683,8 @@ pub struct AiAdmin {
     pub providers: Vec<Provider>,
     /// The organisation's AI settings.
     pub settings: AiSettings,
+    /// This month's calls.
+    pub usage: AiUsage,
 }
 
 /// An answer with its Markdown rendered to HTML on the server: raw HTML in it shown as text,
@@ -689,10 +748,26 @@ fn org_path(org: &str, rest: &str) -> String {
 pub async fn load_ai_admin(org: String) -> Result<AiAdmin, super::error::ApiError> {
     let providers = crate::ssr::call(http::Method::GET, &org_path(&org, "providers"), None).await?;
     let settings = crate::ssr::call(http::Method::GET, &org_path(&org, "settings"), None).await?;
+    let usage = crate::ssr::call(http::Method::GET, &org_path(&org, "usage"), None).await?;
     Ok(AiAdmin {
         providers,
         settings,
+        usage,
     })
+}
+
+/// Calendar month `month` (`YYYY-MM`) of the organisation's AI calls.
+#[server(prefix = "/rpc", endpoint = "ai_usage")]
+pub async fn load_ai_usage(org: String, month: String) -> Result<AiUsage, super::error::ApiError> {
+    crate::ssr::call(
+        http::Method::GET,
+        &org_path(
+            &org,
+            &format!("usage?month={}", super::account::urlencode(&month)),
+        ),
+        None,
+    )
+    .await
 }
 
 /// What the pattern page's AI card needs.
@@ -856,6 +931,43 @@ pub async fn save_ai_settings(
         monthly_budget: (!budget.is_empty()).then(|| price(budget)),
         routes: current.routes,
     };
+    crate::ssr::call(
+        http::Method::PUT,
+        &org_path(&org, "settings"),
+        serde_json::to_value(&settings).ok(),
+    )
+    .await
+}
+
+/// Saves the routing rules from the card's form, keeping the other settings: each task's value
+/// is `provider-id/model`, or empty to use the providers in their order.
+#[server(prefix = "/rpc", endpoint = "save_ai_routes")]
+pub async fn save_ai_routes(
+    org: String,
+    explain: String,
+    recommend: String,
+    tests: String,
+    summary: String,
+) -> Result<AiSettings, super::error::ApiError> {
+    let current: AiSettings =
+        crate::ssr::call(http::Method::GET, &org_path(&org, "settings"), None).await?;
+    let routes = [
+        (AiTask::Explain, explain),
+        (AiTask::Recommend, recommend),
+        (AiTask::Tests, tests),
+        (AiTask::Summary, summary),
+    ]
+    .into_iter()
+    .filter_map(|(task, choice)| {
+        let (provider, model) = choice.split_once('/')?;
+        Some(Route {
+            task,
+            provider_id: provider.to_owned(),
+            model: (!model.is_empty()).then(|| model.to_owned()),
+        })
+    })
+    .collect();
+    let settings = AiSettings { routes, ..current };
     crate::ssr::call(
         http::Method::PUT,
         &org_path(&org, "settings"),
@@ -1086,11 +1198,8 @@ pub async fn preview_team_prompts(
             // Tests are written for error patterns and high or critical ones.
             .find(|p| {
                 task != AiTask::Tests
+                    || p.is_error
                     || matches!(p.severity.as_str(), "critical" | "high")
-                    || matches!(
-                        p.level.as_deref(),
-                        Some("error" | "fatal" | "critical" | "warn" | "warning")
-                    )
             })
             .map(|p| p.id)
     };

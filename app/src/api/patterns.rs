@@ -635,6 +635,9 @@ pub struct PatternItem {
     pub last_seen: Option<String>,
     /// Events per timeline bucket, every bucket (empty without timestamps).
     pub spark: Vec<u64>,
+    /// Whether it counts as an error (WARN or above, or error signals).
+    #[serde(default)]
+    pub is_error: bool,
 }
 
 /// How many patterns have each value of a column, over the whole analysis.

@@ -1,6 +1,7 @@
 //! One module per route.
 
 pub mod account;
+pub mod ai_admin;
 pub mod ai_tests;
 pub mod analyses;
 pub mod api_docs;

@@ -24,6 +24,7 @@ use crate::components::session::use_session;
 use crate::components::toast::use_toasts;
 use crate::components::ui::{Badge, Card, EmptyState, ErrorNotice, Loading, Tone};
 use crate::pages::account::RequireUser;
+use crate::pages::ai_admin::{RoutingForm, UsageSection};
 use crate::pages::prompts::PromptsCard;
 use crate::pages::status::format_date;
 
@@ -803,7 +804,9 @@ fn AiCard(
                     <button class="button button--primary" type="submit">"Add provider"</button>
                 </ActionForm>
             </details>
-            <p class="muted">{format!("Usage and every call are in the audit log (ai.call); routing rules by task are set through the API (PUT /api/v1/orgs/{org3}/ai/settings).")}</p>
+            <RoutingForm org=org3.clone() settings=admin.settings.clone() providers=admin.providers.clone() bump />
+            <UsageSection org=org3 initial=admin.usage.clone() />
+            <p class="muted">"Every call is also in the audit log (ai.call), with who asked, the task, the model and the tokens."</p>
         </Card>
     }
 }

@@ -21,13 +21,23 @@ pub fn PromptsCard(org: String, teams: Vec<TeamView>) -> impl IntoView {
     let load = ServerAction::<LoadTeamPrompts>::new();
     let pending = load.pending();
     let team = RwSignal::new(teams.first().map(|t| t.id.clone()).unwrap_or_default());
-    let open = {
+    // Texts edited and not saved yet, by kind: they outlive the reload after another prompt of
+    // the same team is saved.
+    let edits = RwSignal::new(Vec::<(PromptKind, String)>::new());
+    let reload = {
         let org = org.clone();
-        move || {
+        move |team: String| {
             load.dispatch(LoadTeamPrompts {
                 org: org.clone(),
-                team: team.get_untracked(),
+                team,
             });
+        }
+    };
+    let open = {
+        let reload = reload.clone();
+        move || {
+            edits.set(Vec::new());
+            reload(team.get_untracked());
         }
     };
     let body = if teams.is_empty() {
@@ -46,7 +56,7 @@ pub fn PromptsCard(org: String, teams: Vec<TeamView>) -> impl IntoView {
             </div>
             {move || pending.get().then(|| view! { <Loading label="Loading the prompts" /> })}
             {move || match load.value().get() {
-                Some(Ok(editor)) => view! { <Editor org=org.clone() editor reload=open.clone() /> }.into_any(),
+                Some(Ok(editor)) => view! { <Editor org=org.clone() editor edits reload=reload.clone() /> }.into_any(),
                 Some(Err(e)) => view! { <ErrorNotice title="The prompts could not be loaded" message=e.message /> }.into_any(),
                 None => ().into_any(),
             }}
@@ -75,19 +85,41 @@ fn in_use(prompt: &TeamPrompt) -> String {
 fn Editor(
     org: String,
     editor: PromptsEditor,
-    reload: impl Fn() + Clone + Send + Sync + 'static,
+    edits: RwSignal<Vec<(PromptKind, String)>>,
+    reload: impl Fn(String) + Clone + Send + Sync + 'static,
 ) -> impl IntoView {
     let save = ServerAction::<SaveTeamPrompt>::new();
     let preview = ServerAction::<PreviewTeamPrompts>::new();
-    on_success(save, "Prompt saved as a new version.", reload);
     let team = editor.prompts.team_id.clone();
+    // Which prompt the last save was for.
+    let saving = RwSignal::new(None::<PromptKind>);
+    {
+        // The saved prompt's edit is done; the others stay as typed.
+        let team = team.clone();
+        on_success(save, "Prompt saved as a new version.", move || {
+            if let Some(kind) = saving.get_untracked() {
+                edits.update(|e| e.retain(|(k, _)| *k != kind));
+            }
+            reload(team.clone());
+        });
+    }
     let saved = save.value();
-    // The texts being edited, by kind, starting from what is in use.
+    // The texts being edited, by kind: an unsaved edit, else what is in use.
     let drafts: Vec<(TeamPrompt, RwSignal<String>)> = editor
         .prompts
         .prompts
         .iter()
-        .map(|p| (p.clone(), RwSignal::new(in_use(p))))
+        .map(|p| {
+            let edited = edits.with_untracked(|e| {
+                e.iter()
+                    .find(|(k, _)| *k == p.kind)
+                    .map(|(_, text)| text.clone())
+            });
+            (
+                p.clone(),
+                RwSignal::new(edited.unwrap_or_else(|| in_use(p))),
+            )
+        })
         .collect();
     let sections = drafts
         .iter()
@@ -138,6 +170,7 @@ fn Editor(
             let count = history.len();
             let (org, team) = (org.clone(), team.clone());
             let submit = move |_| {
+                saving.set(Some(kind));
                 save.dispatch(SaveTeamPrompt {
                     org: org.clone(),
                     team: team.clone(),
@@ -157,7 +190,14 @@ fn Editor(
                     <div class="field">
                         <label for=id.clone() class="visually-hidden">{kind.label()}</label>
                         <textarea id=id class="input code-input" rows="6" placeholder=placeholder
-                            prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+                            prop:value=move || text.get() on:input=move |ev| {
+                                let typed = event_target_value(&ev);
+                                edits.update(|e| {
+                                    e.retain(|(k, _)| *k != kind);
+                                    e.push((kind, typed.clone()));
+                                });
+                                text.set(typed);
+                            }></textarea>
                     </div>
                     <details>
                         <summary>"Variables"</summary>
@@ -191,7 +231,15 @@ fn Editor(
                     .find(|(p, _)| p.kind == kind)
                     .map(|(p, text)| (in_use(p), text.get_untracked()))
                     .filter(|(used, text)| text.trim() != used.trim())
-                    .map(|(_, text)| text)
+                    // A blank draft means the built-in prompt; it is sent as one space, since
+                    // an empty form value would read as no draft at all.
+                    .map(|(_, text)| {
+                        if text.trim().is_empty() {
+                            " ".to_owned()
+                        } else {
+                            text
+                        }
+                    })
             };
             preview.dispatch(PreviewTeamPrompts {
                 org: org.clone(),

@@ -363,3 +363,103 @@ pub async fn spent_since(tx: &mut Tx, org_id: &str, since_ms: i64) -> Result<f64
     .await)?;
     Ok(total.unwrap_or(0.0))
 }
+
+/// What usage rows are summed by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum By {
+    /// Provider and model.
+    Model,
+    /// Task.
+    Task,
+}
+
+#[derive(sqlx::FromRow)]
+struct TotalsRow {
+    provider: String,
+    model: String,
+    task: String,
+    calls: i64,
+    cached: i64,
+    failed: i64,
+    tokens_in: i64,
+    tokens_out: i64,
+    cost: f64,
+}
+
+impl From<TotalsRow> for app::api::ai::UsageRow {
+    fn from(r: TotalsRow) -> Self {
+        let n = |v: i64| u64::try_from(v).unwrap_or(0);
+        Self {
+            provider: r.provider,
+            model: r.model,
+            task: r.task,
+            calls: n(r.calls),
+            cached: n(r.cached),
+            failed: n(r.failed),
+            tokens_in: n(r.tokens_in),
+            tokens_out: n(r.tokens_out),
+            cost: r.cost,
+        }
+    }
+}
+
+/// The sums of every usage column, as SQL both databases read alike; tokens count what was
+/// billed (a cached answer's were not).
+const SUMS: &str = r"cast(count(*) as bigint) as calls,
+    cast(coalesce(sum(case when cached then 1 else 0 end), 0) as bigint) as cached,
+    cast(coalesce(sum(case when outcome <> 'ok' then 1 else 0 end), 0) as bigint) as failed,
+    cast(coalesce(sum(case when cached then 0 else tokens_in end), 0) as bigint) as tokens_in,
+    cast(coalesce(sum(case when cached then 0 else tokens_out end), 0) as bigint) as tokens_out,
+    coalesce(sum(cost), 0.0) as cost";
+
+/// Usage of `org_id` in `[since_ms, until_ms)`, summed `by` model or task (costliest first),
+/// or as one row when `by` is none.
+pub async fn usage(
+    tx: &mut Tx,
+    org_id: &str,
+    since_ms: i64,
+    until_ms: i64,
+    by: Option<By>,
+) -> Result<Vec<app::api::ai::UsageRow>, sqlx::Error> {
+    let (keys, group) = match by {
+        Some(By::Model) => (
+            "provider, model, '' as task",
+            "group by provider, model order by cost desc, calls desc, provider, model",
+        ),
+        Some(By::Task) => (
+            "'' as provider, '' as model, task",
+            "group by task order by cost desc, calls desc, task",
+        ),
+        None => ("'' as provider, '' as model, '' as task", ""),
+    };
+    let sql = format!(
+        "select {keys}, {SUMS} from ai_usage where org_id = $1 and at_ms >= $2 and at_ms < $3 {group}"
+    );
+    let rows: Vec<TotalsRow> = with_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(org_id)
+        .bind(since_ms)
+        .bind(until_ms)
+        .fetch_all(&mut *c)
+        .await)?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
+/// Calls and cost of `org_id` per UTC day (days since 1970) in `[since_ms, until_ms)`.
+pub async fn usage_by_day(
+    tx: &mut Tx,
+    org_id: &str,
+    since_ms: i64,
+    until_ms: i64,
+) -> Result<Vec<(i64, i64, f64)>, sqlx::Error> {
+    with_tx!(tx, c => sqlx::query_as(
+        r"select cast(at_ms / 86400000 as bigint) as day, cast(count(*) as bigint) as calls,
+              coalesce(sum(cost), 0.0) as cost
+          from ai_usage where org_id = $1 and at_ms >= $2 and at_ms < $3
+          group by cast(at_ms / 86400000 as bigint) order by day",
+    )
+    .bind(org_id)
+    .bind(since_ms)
+    .bind(until_ms)
+    .fetch_all(&mut *c)
+    .await)
+}

@@ -169,6 +169,7 @@ fn json_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(ai::list_providers, ai::create_provider))
         .routes(routes!(ai::update_provider, ai::delete_provider))
         .routes(routes!(ai::settings, ai::save_settings))
+        .routes(routes!(ai::usage))
         .routes(routes!(ai::explain))
         .routes(routes!(ai::recommend))
         .routes(routes!(ai::summary))

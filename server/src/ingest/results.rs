@@ -188,6 +188,7 @@ impl ResultIndex {
                     risk: p.risk.score,
                     last_seen: p.last_seen.clone(),
                     spark: self.spark[i].clone(),
+                    is_error: p.is_error,
                 }
             })
             .collect();

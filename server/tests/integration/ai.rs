@@ -2137,3 +2137,163 @@ ai_test!(teams_keep_versioned_prompts_used_by_every_task, |app| {
         "the text stays out of the audit log"
     );
 });
+
+ai_test!(usage_is_summed_by_month_model_task_and_day, |app| {
+    let owner = app.signup("owner@acme.example", "Acme").await;
+    let other = app.signup("owner@beta.example", "Beta").await;
+    let viewer = join(&app, &owner, "viewer@acme.example", "viewer").await;
+    let _workers = server::ingest::Workers::start(&app.state);
+    let (analysis, pattern) = analysed(&app, &owner).await;
+    let base = format!("/api/v1/orgs/{}/ai/usage", owner.org_slug);
+
+    // Nothing yet: every day of the month at zero.
+    let (status, empty) = app.call_as(&owner, "GET", &base, None).await;
+    assert_eq!(status, 200, "{empty}");
+    assert_eq!(empty["total"]["calls"], 0);
+    let days = empty["days"].as_array().expect("days").len();
+    assert!((28..=31).contains(&days), "{empty}");
+
+    let openai = Fake::start("openai").await;
+    let claude = Fake::start("anthropic").await;
+    add_provider(&app, &owner, &openai, "OpenAI").await;
+    add_provider(&app, &owner, &claude, "Claude").await;
+    // An explanation, the same from the cache, fixes after OpenAI fails (Claude answers).
+    assert_eq!(
+        explain(&app, &owner, &analysis, json!({"pattern_id": pattern}))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        explain(&app, &owner, &analysis, json!({"pattern_id": pattern}))
+            .await
+            .0,
+        200
+    );
+    openai.then(&[
+        Reply::Status(500, None),
+        Reply::Status(500, None),
+        Reply::Status(500, None),
+    ]);
+    let (status, fixes) = app
+        .call_as(
+            &owner,
+            "POST",
+            &format!("/api/v1/analyses/{analysis}/ai/recommend"),
+            Some(json!({"pattern_id": pattern})),
+        )
+        .await;
+    assert_eq!(status, 200, "{fixes}");
+    assert_eq!(fixes["provider"], "Claude");
+    save_settings(
+        &app,
+        &owner,
+        json!({"enabled": true, "redact_pii": true, "monthly_budget": 10.0, "routes": []}),
+    )
+    .await;
+
+    let (status, usage) = app.call_as(&owner, "GET", &base, None).await;
+    assert_eq!(status, 200, "{usage}");
+    let total = &usage["total"];
+    assert_eq!(
+        (&total["calls"], &total["cached"], &total["failed"]),
+        (&json!(4), &json!(1), &json!(1)),
+        "{usage}"
+    );
+    // Tokens and cost are what was billed: two answers of 1,200 in and 300 out at 0.5 and 2.0
+    // per 1,000; the cached answer and the failure cost nothing.
+    assert_eq!(
+        (&total["tokens_in"], &total["tokens_out"]),
+        (&json!(2400), &json!(600))
+    );
+    assert!(
+        (usage["spent"].as_f64().expect("spent") - 2.4).abs() < 1e-9,
+        "{usage}"
+    );
+    assert_eq!(usage["ceiling"], 10.0);
+    let by_model: Vec<(String, u64)> = usage["by_model"]
+        .as_array()
+        .expect("by model")
+        .iter()
+        .map(|r| {
+            (
+                format!(
+                    "{} {}",
+                    r["provider"].as_str().unwrap_or_default(),
+                    r["model"].as_str().unwrap_or_default()
+                ),
+                r["calls"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        by_model,
+        [
+            ("OpenAI gpt-4o-mini".to_owned(), 3),
+            ("Claude claude-sonnet-4-5".to_owned(), 1)
+        ],
+        "{usage}"
+    );
+    let by_task: Vec<(&str, u64)> = usage["by_task"]
+        .as_array()
+        .expect("by task")
+        .iter()
+        .map(|r| {
+            (
+                r["task"].as_str().unwrap_or_default(),
+                r["calls"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(by_task, [("explain", 2), ("recommend", 2)], "{usage}");
+    let busy: Vec<&Value> = usage["days"]
+        .as_array()
+        .expect("days")
+        .iter()
+        .filter(|d| d["calls"] != 0)
+        .collect();
+    assert_eq!(busy.len(), 1, "{usage}");
+    assert_eq!(busy[0]["calls"], 4);
+    let month = usage["month"].as_str().expect("month").to_owned();
+    assert!(
+        busy[0]["day"]
+            .as_str()
+            .is_some_and(|d| d.starts_with(&month))
+    );
+
+    // Another month, a bad month, permissions and tenancy.
+    let (status, old) = app
+        .call_as(&owner, "GET", &format!("{base}?month=2020-02"), None)
+        .await;
+    assert_eq!(status, 200, "{old}");
+    assert_eq!(
+        (&old["month"], &old["total"]["calls"]),
+        (&json!("2020-02"), &json!(0))
+    );
+    assert_eq!(
+        old["days"].as_array().map(Vec::len),
+        Some(29),
+        "2020 was a leap year"
+    );
+    for bad in ["2026-13", "26-01", "december"] {
+        let (status, body) = app
+            .call_as(&owner, "GET", &format!("{base}?month={bad}"), None)
+            .await;
+        assert_eq!(status, 422, "{bad}: {body}");
+    }
+    assert_eq!(app.call_as(&viewer, "GET", &base, None).await.0, 403);
+    assert_eq!(app.call_as(&other, "GET", &base, None).await.0, 404);
+    let (status, theirs) = app
+        .call_as(
+            &other,
+            "GET",
+            &format!("/api/v1/orgs/{}/ai/usage", other.org_slug),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        theirs["total"]["calls"], 0,
+        "another organisation's calls are not counted"
+    );
+});

@@ -280,6 +280,13 @@ fn organisation_cases() -> Vec<Case> {
         ),
         c(
             "GET",
+            "/orgs/{org}/ai/usage",
+            None,
+            Perm("configure_ai"),
+            200,
+        ),
+        c(
+            "GET",
             "/orgs/{org}/teams/{team}/ai/prompts",
             None,
             Member,
@@ -1318,6 +1325,18 @@ fn fn_cases() -> Vec<FnCase> {
         // A provider the organisation does not have: 422 once past the role check.
         // Comparing spends on several models: configure_ai; an unknown provider is 422.
         f("team_prompts", "org={org}&team={team}", Member, 200),
+        f(
+            "ai_usage",
+            "org={org}&month=2026-11",
+            Perm("configure_ai"),
+            200,
+        ),
+        f(
+            "save_ai_routes",
+            "org={org}&explain=&recommend=&tests=&summary=",
+            Perm("configure_ai"),
+            200,
+        ),
         f(
             "save_team_prompt",
             "org={org}&team={team}&kind=system&body=We%20run%20payments.",

@@ -8,15 +8,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::api::ai::{
-    AiAnswer, AiSettings, AiTask, AiTests, AiTestsRequest, Check, CompareRequest, ExplainRequest,
-    ModelComparison, PromptInput, PromptKind, PromptPreview, PromptPreviewRequest, PromptVersion,
-    Provider, ProviderInput, ProviderKind, ProviderPatch, RecommendRequest, StreamRequest,
-    SummaryRequest, TeamPrompt, TeamPrompts,
+    AiAnswer, AiSettings, AiTask, AiTests, AiTestsRequest, AiUsage, Check, CompareRequest,
+    ExplainRequest, ModelComparison, PromptInput, PromptKind, PromptPreview, PromptPreviewRequest,
+    PromptVersion, Provider, ProviderInput, ProviderKind, ProviderPatch, RecommendRequest,
+    StreamRequest, SummaryRequest, TeamPrompt, TeamPrompts, UsageDay,
 };
 use app::api::patterns::PatternDetail;
 use app::api::testgen::Framework;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -358,6 +358,90 @@ pub async fn settings(
     let settings = store::settings(&mut tx, &ctx.org.id).await?;
     tx.commit().await?;
     Ok(Json(settings))
+}
+
+/// Which month of usage.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(default)]
+pub struct UsageQuery {
+    /// `YYYY-MM` (UTC); the current month when absent.
+    month: Option<String>,
+}
+
+/// `GET /orgs/{org}/ai/usage`.
+#[utoipa::path(get, path = "/orgs/{org}/ai/usage", tag = "ai", summary = "A month of AI calls and their cost",
+    description = "Every call of a calendar month (UTC) summed: in all, by provider and model, by task, and per day, each with calls, cached and failed calls, tokens and cost, beside the monthly ceiling. Needs configure_ai.",
+    params(("org" = String, Path, description = "Organisation slug or id"), UsageQuery),
+    responses(
+        (status = 200, description = "The month's usage", body = AiUsage),
+        (status = 403, description = "The caller may not configure AI", body = crate::http::error::ErrorEnvelope),
+        (status = 422, description = "`month` is not `YYYY-MM`", body = crate::http::error::ErrorEnvelope),
+    ))]
+pub async fn usage(
+    State(state): State<AppState>,
+    ctx: OrgContext,
+    Query(query): Query<UsageQuery>,
+) -> Result<Json<AiUsage>, AppError> {
+    ctx.require(Permission::ConfigureAi)?;
+    let (year, month) = match query.month.as_deref().map(str::trim) {
+        None | Some("") => {
+            let today = state.clock.now_ms().div_euclid(86_400_000);
+            let (y, m, _) = app::time::civil_from_days(today);
+            (y, m)
+        }
+        Some(raw) => parse_month(raw)
+            .ok_or_else(|| AppError::field("month", "Give the month as YYYY-MM, e.g. 2026-12."))?,
+    };
+    let first = app::time::days_from_civil(year, month, 1);
+    let next = if month == 12 {
+        app::time::days_from_civil(year + 1, 1, 1)
+    } else {
+        app::time::days_from_civil(year, month + 1, 1)
+    };
+    let (since, until) = (first * 86_400_000, next * 86_400_000);
+    let mut tx = ctx.begin_read(&state.db).await?;
+    let total = store::usage(&mut tx, &ctx.org.id, since, until, None)
+        .await?
+        .pop()
+        .unwrap_or_default();
+    let by_model = store::usage(&mut tx, &ctx.org.id, since, until, Some(store::By::Model)).await?;
+    let by_task = store::usage(&mut tx, &ctx.org.id, since, until, Some(store::By::Task)).await?;
+    let per_day = store::usage_by_day(&mut tx, &ctx.org.id, since, until).await?;
+    let settings = store::settings(&mut tx, &ctx.org.id).await?;
+    tx.commit().await?;
+    let days = (first..next)
+        .map(|day| {
+            let (y, m, d) = app::time::civil_from_days(day);
+            let (calls, cost) = per_day
+                .iter()
+                .find(|(n, _, _)| *n == day)
+                .map_or((0, 0.0), |(_, calls, cost)| (*calls, *cost));
+            UsageDay {
+                day: format!("{y:04}-{m:02}-{d:02}"),
+                calls: u64::try_from(calls).unwrap_or(0),
+                cost,
+            }
+        })
+        .collect();
+    Ok(Json(AiUsage {
+        month: format!("{year:04}-{month:02}"),
+        spent: total.cost,
+        ceiling: settings.monthly_budget,
+        total,
+        by_model,
+        by_task,
+        days,
+    }))
+}
+
+/// `YYYY-MM` → (year, month).
+fn parse_month(raw: &str) -> Option<(i64, i64)> {
+    let (y, m) = raw.split_once('-')?;
+    if y.len() != 4 || m.len() != 2 {
+        return None;
+    }
+    let (y, m) = (y.parse::<i64>().ok()?, m.parse::<i64>().ok()?);
+    ((1970..=9999).contains(&y) && (1..=12).contains(&m)).then_some((y, m))
 }
 
 /// `PUT /orgs/{org}/ai/settings`.
@@ -826,6 +910,7 @@ pub async fn prompt_history(
         (status = 201, description = "The new version", body = PromptVersion),
         (status = 403, description = "The caller may not configure AI", body = crate::http::error::ErrorEnvelope),
         (status = 404, description = "No such team in this organisation, or no such kind", body = crate::http::error::ErrorEnvelope),
+        (status = 409, description = "Another version was saved at the same moment (`conflict`)", body = crate::http::error::ErrorEnvelope),
         (status = 422, description = "Unknown variables, or too long", body = crate::http::error::ErrorEnvelope),
     ))]
 pub async fn save_prompt(
@@ -850,7 +935,17 @@ pub async fn save_prompt(
         email: &ctx.caller.user.email,
     };
     let saved =
-        team_prompts::save(&mut tx, &ctx.org.id, &team, kind, &body.body, &author, now).await?;
+        match team_prompts::save(&mut tx, &ctx.org.id, &team, kind, &body.body, &author, now).await
+        {
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                return Err(AppError::Conflict(
+                    "conflict",
+                    "Someone saved this prompt at the same moment; reload it and save again."
+                        .into(),
+                ));
+            }
+            other => other?,
+        };
     let detail = serde_json::json!({"team": team, "kind": kind.as_str(), "version": saved.version, "chars": body.body.chars().count()});
     audit::append(&mut tx, &ctx.event("ai.prompt_saved", &team, detail), now).await?;
     tx.commit().await?;
