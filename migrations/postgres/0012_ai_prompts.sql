@@ -14,6 +14,9 @@ create table ai_prompts (
     unique (org_id, team_id, kind, version)
 );
 
+-- `faultline` names the built-in engine in AI answers; a provider named so is renamed.
+update ai_providers set name = name || ' (provider)' where lower(name) = 'faultline';
+
 alter table ai_prompts enable row level security;
 alter table ai_prompts force row level security;
 create policy tenant on ai_prompts using (faultline_visible(org_id)) with check (faultline_visible(org_id));

@@ -13,3 +13,6 @@ create table ai_prompts (
     created_at_ms bigint not null,
     unique (org_id, team_id, kind, version)
 );
+
+-- `faultline` names the built-in engine in AI answers; a provider named so is renamed.
+update ai_providers set name = name || ' (provider)' where lower(name) = 'faultline';

@@ -410,6 +410,15 @@ pub async fn ask_live(
             chain.retain(|s| s.model == model);
         }
         chain.truncate(1);
+        if chain.is_empty() {
+            let model = ask.model.map(|m| format!(" ({m})")).unwrap_or_default();
+            return Ok(built_in_answer(
+                built_in(),
+                vec![format!(
+                    "{wanted}{model} is no longer available (turned off, removed, or without that model); the built-in engine answered."
+                )],
+            ));
+        }
     }
     if chain.is_empty() {
         return Ok(built_in_answer(

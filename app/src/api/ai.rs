@@ -676,6 +676,19 @@ pub struct AiUsage {
     pub days: Vec<UsageDay>,
 }
 
+/// Every model of `providers` as (`provider-id/model`, `Provider · model`), as the pages'
+/// choices name them.
+pub fn model_options(providers: &[Provider]) -> Vec<(String, String)> {
+    providers
+        .iter()
+        .flat_map(|p| {
+            p.models
+                .iter()
+                .map(|m| (format!("{}/{m}", p.id), format!("{} · {m}", p.name)))
+        })
+        .collect()
+}
+
 /// What the organisation page's AI card shows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AiAdmin {

@@ -128,6 +128,41 @@ impl ChartSpec {
             .unwrap_or(0.0)
     }
 
+    /// Whether any value has a fractional part (costs, not counts).
+    fn fractional(&self) -> bool {
+        self.series
+            .iter()
+            .flat_map(|s| &s.values)
+            .any(|v| v.is_finite() && v.fract() != 0.0)
+    }
+
+    /// Decimals that show values of this chart: none for counts, more for small amounts.
+    fn decimals(&self) -> usize {
+        if !self.fractional() {
+            return 0;
+        }
+        match self.max_total() {
+            m if m < 0.1 => 4,
+            m if m < 10.0 => 2,
+            _ => 1,
+        }
+    }
+
+    /// `value` as this chart shows it.
+    pub fn show(&self, value: f64) -> String {
+        format!("{value:.*}", self.decimals())
+    }
+
+    /// The top of the y axis: a little over the tallest bar; at least 1 for counts.
+    fn top(&self) -> f64 {
+        let top = self.max_total() * 1.1;
+        if self.fractional() {
+            if top > 0.0 { top } else { 1.0 }
+        } else {
+            top.max(1.0)
+        }
+    }
+
     /// The height of the tallest bar (stacked, or single when grouped).
     pub fn max_total(&self) -> f64 {
         (0..self.labels.len())
@@ -152,7 +187,8 @@ pub fn draw<DB: DrawingBackend>(
     let error = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     area.fill(&palette.background).map_err(error)?;
     let bars = u32::try_from(spec.labels.len().max(1)).unwrap_or(u32::MAX);
-    let top = (spec.max_total() * 1.1).max(1.0);
+    let top = spec.top();
+    let decimals = spec.decimals();
     let label_style = ("sans-serif", 12).into_font().color(&palette.text);
     let mut chart = ChartBuilder::on(area)
         .margin(12)
@@ -171,7 +207,7 @@ pub fn draw<DB: DrawingBackend>(
         .x_labels(labels.len().min(12))
         .x_label_formatter(&x_formatter)
         .y_labels(6)
-        .y_label_formatter(&|y: &f64| format!("{y:.0}"))
+        .y_label_formatter(&|y: &f64| format!("{y:.decimals$}"))
         .x_desc(spec.x_label.as_str())
         .y_desc(spec.y_label.as_str())
         .label_style(label_style.clone())
@@ -419,7 +455,13 @@ pub fn Chart(spec: ChartSpec) -> impl IntoView {
                 let rows = s
                     .series
                     .iter()
-                    .map(|series| (series.name.clone(), series.role, ChartSpec::value(series, bar)))
+                    .map(|series| {
+                        (
+                            series.name.clone(),
+                            series.role,
+                            s.show(ChartSpec::value(series, bar)),
+                        )
+                    })
                     .collect::<Vec<_>>();
                 (s.labels.get(bar).cloned().unwrap_or_default(), rows)
             });
@@ -610,7 +652,7 @@ fn ChartTable(spec: ChartSpec) -> impl IntoView {
             let cells = spec
                 .series
                 .iter()
-                .map(|s| view! { <td class="num">{format!("{}", ChartSpec::value(s, i))}</td> })
+                .map(|s| view! { <td class="num">{spec.show(ChartSpec::value(s, i))}</td> })
                 .collect_view();
             view! { <tr><th scope="row">{label.clone()}</th>{cells}</tr> }
         })
@@ -709,6 +751,31 @@ mod tests {
                 },
             ],
         }
+    }
+
+    #[test]
+    fn small_amounts_keep_their_scale_and_decimals() {
+        let counts = spec();
+        assert_eq!((counts.top(), counts.show(3.0)), (4.4, "3".to_owned()));
+        let costs = ChartSpec {
+            series: vec![Series {
+                name: "cost".into(),
+                role: ColorRole::Info,
+                values: vec![0.02, 0.3, 0.0],
+            }],
+            ..spec()
+        };
+        assert!((costs.top() - 0.33).abs() < 1e-9, "{}", costs.top());
+        assert_eq!(costs.show(0.1 + 0.2), "0.30");
+        let tiny = ChartSpec {
+            series: vec![Series {
+                name: "cost".into(),
+                role: ColorRole::Info,
+                values: vec![0.0012],
+            }],
+            ..spec()
+        };
+        assert_eq!(tiny.show(0.0012), "0.0012");
     }
 
     #[test]

@@ -3,7 +3,9 @@
 
 use leptos::prelude::*;
 
-use crate::api::ai::{AiSettings, AiTask, AiUsage, LoadAiUsage, Provider, SaveAiRoutes, UsageRow};
+use crate::api::ai::{
+    AiSettings, AiTask, AiUsage, LoadAiUsage, Provider, SaveAiRoutes, UsageRow, model_options,
+};
 use crate::api::error::form_error;
 use crate::components::chart::{Chart, ChartSpec, ColorRole, Series};
 use crate::components::form::FormError;
@@ -31,34 +33,38 @@ pub fn RoutingForm(
     let save = ServerAction::<SaveAiRoutes>::new();
     on_success(save, "Routing rules saved.", bump);
     let saved = save.value();
-    let options: Vec<(String, String)> = providers
-        .iter()
-        .flat_map(|p| {
-            p.models
-                .iter()
-                .map(|m| (format!("{}/{m}", p.id), format!("{} · {m}", p.name)))
-                .collect::<Vec<_>>()
-        })
-        .collect();
+    let options = model_options(&providers);
     let rows = AiTask::ALL
         .into_iter()
         .map(|task| {
-            let current = settings
-                .routes
-                .iter()
-                .find(|r| r.task == task)
-                .map(|r| {
-                    let model = r.model.clone().or_else(|| {
-                        providers
-                            .iter()
-                            .find(|p| p.id == r.provider_id)
-                            .and_then(|p| p.models.first().cloned())
-                    });
-                    format!("{}/{}", r.provider_id, model.unwrap_or_default())
-                })
+            let rule = settings.routes.iter().find(|r| r.task == task);
+            // A rule without a model follows its provider's first; it stays so when saved.
+            let current = rule
+                .map(|r| format!("{}/{}", r.provider_id, r.model.clone().unwrap_or_default()))
                 .unwrap_or_default();
+            let mut choices = options.clone();
+            if let Some(r) = rule {
+                let name = providers
+                    .iter()
+                    .find(|p| p.id == r.provider_id)
+                    .map(|p| p.name.clone());
+                if r.model.is_none() {
+                    choices.insert(
+                        0,
+                        (
+                            current.clone(),
+                            format!("{} · its first model", name.clone().unwrap_or_default()),
+                        ),
+                    );
+                }
+                if !choices.iter().any(|(v, _)| *v == current) {
+                    // A rule the list cannot show (its model or provider is gone) is kept
+                    // until changed, not dropped by saving another.
+                    choices.insert(0, (current.clone(), format!("(current: {current})")));
+                }
+            }
             let id = format!("route-{}", task.as_str());
-            let choices = options
+            let choices = choices
                 .iter()
                 .map(|(value, label)| {
                     view! { <option value=value.clone() selected=*value == current>{label.clone()}</option> }

@@ -9,7 +9,7 @@ use leptos_router::hooks::use_params_map;
 use crate::api::account::Me;
 use crate::api::ai::{
     AiTask, CompareModels, ComparedRow, Explained, PatternAi, Provider, StreamRequest,
-    load_pattern_ai,
+    load_pattern_ai, model_options,
 };
 use crate::api::comments::load_discussion;
 use crate::api::error::ApiError;
@@ -486,15 +486,7 @@ fn ComparePanel(
     let result = action.value();
     let chosen = RwSignal::new(Vec::<String>::new());
     let task = RwSignal::new("explain".to_owned());
-    let options: Vec<(String, String)> = providers
-        .iter()
-        .flat_map(|p| {
-            p.models
-                .iter()
-                .map(|m| (format!("{}/{m}", p.id), format!("{} · {m}", p.name)))
-                .collect::<Vec<_>>()
-        })
-        .collect();
+    let options = model_options(&providers);
     let run = move |_| {
         action.dispatch(CompareModels {
             org: org.clone(),

@@ -210,7 +210,7 @@ fn Editor(
                         </details>
                     })}
                     <p>
-                        <button class="button" type="button" data-testid=format!("save-prompt-{}", kind.as_str()) on:click=submit>
+                        <button class="button" type="button" data-testid=format!("save-prompt-{}", kind.as_str()) on:click=submit disabled=save.pending()>
                             {format!("Save as version {next}")}
                         </button>
                         <span class="muted">" Empty text goes back to the built-in prompt."</span>

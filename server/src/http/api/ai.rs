@@ -661,20 +661,15 @@ pub async fn compare(
 ) -> Result<Json<ModelComparison>, AppError> {
     let (_, index) = super::patterns::finished(&state, &ctx, &id).await?;
     ctx.require(Permission::ConfigureAi)?;
-    let question = match body.task {
-        AiTask::Tests => {
-            let (detail, base) = test_base(
-                &state,
-                &ctx,
-                &index,
-                body.pattern_id.as_deref(),
-                body.framework,
-            )
-            .await?;
-            Question::Tests(Box::new((detail, base)))
-        }
-        task => Question::new(&index, task, body.pattern_id.as_deref())?,
-    };
+    let question = Question::any(
+        &state,
+        &ctx,
+        &index,
+        body.task,
+        body.pattern_id.as_deref(),
+        body.framework,
+    )
+    .await?;
     let prompts = chosen(&state, &ctx, body.team.as_deref()).await?;
     let rows = ai::compare(
         &state,
@@ -981,20 +976,15 @@ pub async fn preview(
     if !problems.is_empty() {
         return Err(AppError::fields(problems));
     }
-    let question = match body.task {
-        AiTask::Tests => {
-            let (detail, base) = test_base(
-                &state,
-                &ctx,
-                &index,
-                body.pattern_id.as_deref(),
-                body.framework,
-            )
-            .await?;
-            Question::Tests(Box::new((detail, base)))
-        }
-        task => Question::new(&index, task, body.pattern_id.as_deref())?,
-    };
+    let question = Question::any(
+        &state,
+        &ctx,
+        &index,
+        body.task,
+        body.pattern_id.as_deref(),
+        body.framework,
+    )
+    .await?;
     let mut prompts = chosen(&state, &ctx, body.team.as_deref()).await?;
     for draft in body.drafts {
         *prompts.source_mut(draft.kind) = team_prompts::Source::Draft(draft.body);
@@ -1054,7 +1044,23 @@ enum Question {
 }
 
 impl Question {
-    /// Any task but `tests`, which needs the caller's test settings ([`Self::tests`]).
+    /// Any task: `tests` in `framework` or the caller's saved one.
+    async fn any(
+        state: &AppState,
+        ctx: &OrgContext,
+        index: &Arc<ResultIndex>,
+        task: AiTask,
+        pattern: Option<&str>,
+        framework: Option<Framework>,
+    ) -> Result<Self, AppError> {
+        if task == AiTask::Tests {
+            let found = test_base(state, ctx, index, pattern, framework).await?;
+            return Ok(Self::Tests(Box::new(found)));
+        }
+        Self::new(index, task, pattern)
+    }
+
+    /// Any task but `tests`, which needs the caller's test settings ([`Self::any`]).
     fn new(
         index: &Arc<ResultIndex>,
         task: AiTask,
