@@ -215,23 +215,33 @@ impl TestApp {
     }
 }
 
+/// The longest any request may take in a test, its body included (a sandboxed test run is the
+/// slowest); a request past it fails the test, naming it, instead of holding up the suite.
+const REQUEST_LIMIT: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// Sends `request` to `router` and reads the whole response.
 pub async fn send(router: &Router, request: Request<Body>) -> TestResponse {
-    let response: Response<Body> = router.clone().oneshot(request).await.expect("infallible");
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let body = response
-        .into_body()
-        .collect()
+    let what = format!("{} {}", request.method(), request.uri());
+    let answer = async {
+        let response: Response<Body> = router.clone().oneshot(request).await.expect("infallible");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body reads")
+            .to_bytes()
+            .to_vec();
+        TestResponse {
+            status,
+            headers,
+            body,
+        }
+    };
+    tokio::time::timeout(REQUEST_LIMIT, answer)
         .await
-        .expect("body reads")
-        .to_bytes()
-        .to_vec();
-    TestResponse {
-        status,
-        headers,
-        body,
-    }
+        .unwrap_or_else(|_| panic!("{what} was not answered within {REQUEST_LIMIT:?}"))
 }
 
 /// The role tests connect as: an ordinary one, as production should use, so row-level security
