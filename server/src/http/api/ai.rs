@@ -812,9 +812,7 @@ async fn chosen(
         return Ok(out);
     };
     let mut tx = ctx.begin_read(&state.db).await?;
-    let found = teams::get(&mut tx, &ctx.org.id, team)
-        .await?
-        .ok_or_else(|| AppError::Missing("No such team in this organisation.".into()))?;
+    let found = team_named(&mut tx, ctx, team).await?;
     let current = team_prompts::current(&mut tx, &ctx.org.id, team).await?;
     tx.commit().await?;
     out.team = Some(found.name);
