@@ -9,6 +9,7 @@ pub mod inspect;
 pub mod jobs;
 pub mod projects;
 pub mod results;
+pub mod search_index;
 pub mod uploads;
 pub mod worker;
 

@@ -302,17 +302,18 @@ const MAX_SEARCH_TEMPLATE: usize = 2_000;
 /// Templates written per statement.
 const TEMPLATE_BATCH: usize = 200;
 
-/// Records what analysis `id` is searched by, and files it under the project named like its
-/// service when it has no project yet and such a project exists.
+/// Records (at `now`) what analysis `id` is searched by, and files it under the project named
+/// like its service when it has no project yet and such a project exists.
 pub async fn record_findings(
     tx: &mut Tx,
     org_id: &str,
     id: &str,
     findings: &Findings<'_>,
+    now: i64,
 ) -> Result<(), sqlx::Error> {
     let events = i64::try_from(findings.events).unwrap_or(i64::MAX);
     with_tx!(tx, c => sqlx::query(
-        r"update analyses set top_severity = $3, events = $4, service = $5,
+        r"update analyses set top_severity = $3, events = $4, service = $5, indexed_at_ms = $6,
             project_id = coalesce(project_id,
               (select p.id from projects p where p.org_id = $1 and lower(p.name) = lower($5)))
           where org_id = $1 and id = $2",
@@ -322,6 +323,7 @@ pub async fn record_findings(
     .bind(findings.top_severity)
     .bind(events)
     .bind(findings.service)
+    .bind(now)
     .execute(&mut *c)
     .await
     .map(drop))?;

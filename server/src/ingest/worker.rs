@@ -64,13 +64,14 @@ pub struct Workers {
 }
 
 impl Workers {
-    /// Starts `state.config.ingest.workers` workers and, on PostgreSQL, the notification
-    /// listener.
+    /// Starts `state.config.ingest.workers` workers, the indexing of earlier analyses for
+    /// search and, on PostgreSQL, the notification listener.
     pub fn start(state: &AppState) -> Self {
         let (shutdown, watching) = watch::channel(false);
-        let mut handles = vec![tokio::spawn(
-            state.ingest.hub.clone().listen(watching.clone()),
-        )];
+        let mut handles = vec![
+            tokio::spawn(state.ingest.hub.clone().listen(watching.clone())),
+            tokio::spawn(super::search_index::run(state.clone(), watching.clone())),
+        ];
         for slot in 0..state.config.ingest.workers {
             let state = state.clone();
             let watching = watching.clone();
@@ -510,7 +511,14 @@ async fn analyze_job(
         now,
     )
     .await?;
-    analyses::record_findings(&mut tx, &job.org_id, &job.subject_id, &searched.findings()).await?;
+    analyses::record_findings(
+        &mut tx,
+        &job.org_id,
+        &job.subject_id,
+        &searched.findings(),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(job = %job.id, analysis = %job.subject_id, ms = now - started, "analysis done");
     if let Some(seq) = seq {

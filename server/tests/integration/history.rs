@@ -430,3 +430,81 @@ on_both_backends!(history_searches_filters_sorts_and_pages, |app| {
     );
     workers.stop(std::time::Duration::from_secs(5)).await;
 });
+
+/// Makes analysis `id` look like one finished before its templates were recorded.
+async fn forget_index(app: &TestApp, id: &str) {
+    server::with_db!(&app.raw, pool => async {
+        sqlx::query("delete from analysis_templates where analysis_id = $1")
+            .bind(id)
+            .execute(pool)
+            .await?;
+        sqlx::query(
+            "update analyses set indexed_at_ms = null, top_severity = null, service = null where id = $1",
+        )
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(drop)
+    }.await)
+    .expect("forget the index");
+}
+
+on_both_backends!(earlier_analyses_are_indexed_for_search_once, |app| {
+    let owner = app.signup("owner@acme.example", "Acme").await;
+    let stranger = app.signup("owner@beta.example", "Beta").await;
+    let workers = server::ingest::Workers::start(&app.state);
+    let payments = analyse(
+        &app,
+        &owner,
+        "eu.log",
+        PAYMENTS,
+        json!({"name": "Payments"}),
+    )
+    .await;
+    let search = analyse(
+        &app,
+        &owner,
+        "search.jsonl",
+        SEARCH,
+        json!({"name": "Search"}),
+    )
+    .await;
+    workers.stop(std::time::Duration::from_secs(5)).await;
+    forget_index(&app, &payments).await;
+    forget_index(&app, &search).await;
+    // The search result is gone from storage: it is marked, not read again, and not an error.
+    let key: String = server::with_db!(&app.raw, pool => sqlx::query_scalar("select result_key from analyses where id = $1")
+        .bind(&search)
+        .fetch_one(pool)
+        .await)
+    .expect("result key");
+    app.state.ingest.storage.delete(&key).await.expect("delete");
+    assert!(
+        names(&app, &owner, "?q=connection%20refused")
+            .await
+            .is_empty()
+    );
+
+    let indexed = server::ingest::search_index::index_earlier(&app.state)
+        .await
+        .expect("index");
+    assert_eq!(indexed, 2);
+    assert_eq!(
+        names(&app, &owner, "?q=connection%20refused").await,
+        ["Payments"]
+    );
+    assert!(names(&app, &owner, "?q=shard%20lagging").await.is_empty());
+    // Its worst severity came back with it; another organisation still finds nothing.
+    let (_, page) = history(&app, &owner, "?q=payment").await;
+    assert!(page["items"][0]["top_severity"].is_string(), "{page}");
+    assert!(
+        names(&app, &stranger, "?q=connection%20refused")
+            .await
+            .is_empty()
+    );
+    // Done once: a second pass (another start) finds nothing left.
+    let again = server::ingest::search_index::index_earlier(&app.state)
+        .await
+        .expect("index again");
+    assert_eq!(again, 0);
+});
