@@ -72,6 +72,7 @@ impl AppState {
             ),
             scratch: config.data_dir.join("scratch"),
             results: ingest::results::ResultCache::default(),
+            comparisons: ingest::results::Recent::new(ingest::compare::CACHED_MATRICES),
         });
         let assets = load_asset_manifest(&config.site_root);
         let leptos = LeptosOptions::builder()

@@ -2,6 +2,7 @@
 //! across the files of one), counted, turned into rates so columns of different sizes compare
 //! fairly, and classified by how they moved from the first column to the last.
 
+use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use app::api::compare::{
@@ -9,6 +10,10 @@ use app::api::compare::{
 };
 use app::api::patterns::ResultDoc;
 use app::charts::{SEVERITIES, severity_index};
+
+/// Comparisons kept built; a matrix of two results of 10,000 patterns each takes tens of
+/// milliseconds to build, while filtering and sorting it again takes a few.
+pub const CACHED_MATRICES: usize = 8;
 
 /// One analysis to compare.
 pub struct Input<'a> {
@@ -60,10 +65,24 @@ impl Rows {
     }
 }
 
-/// Compares `inputs` as `query` asks. One input with several files compares its files;
-/// otherwise each input is a column, ordered by the earliest timestamp in its logs when every
-/// one has one, else by when it was started.
+/// Every row of a comparison, built once for its inputs; each request then filters, sorts and
+/// cuts it.
+pub struct Matrix {
+    columns: Vec<CompareColumn>,
+    by_file: bool,
+    rows: Vec<CompareRow>,
+    changes: Vec<(Change, usize)>,
+}
+
+/// Compares `inputs` as `query` asks (see [`build`]).
 pub fn compare(inputs: &[Input<'_>], query: &CompareQuery) -> Comparison {
+    build(inputs).select(query)
+}
+
+/// The matrix of `inputs`. One input with several files compares its files; otherwise each
+/// input is a column, ordered by the earliest timestamp in its logs when every one has one,
+/// else by when it was started.
+pub fn build(inputs: &[Input<'_>]) -> Matrix {
     let by_file = inputs.len() == 1 && inputs[0].doc.files.len() > 1;
     let mut columns = Vec::new();
     let mut order: Vec<&Input<'_>> = inputs.iter().collect();
@@ -133,12 +152,11 @@ pub fn compare(inputs: &[Input<'_>], query: &CompareQuery) -> Comparison {
     }
 
     let events: Vec<u64> = columns.iter().map(|c| c.events).collect();
-    let mut all: Vec<CompareRow> = matrix
+    let rows: Vec<CompareRow> = matrix
         .rows
         .into_iter()
         .map(|acc| row(acc, &events))
         .collect();
-    let total = all.len();
     let changes = [
         Change::New,
         Change::Gone,
@@ -146,25 +164,42 @@ pub fn compare(inputs: &[Input<'_>], query: &CompareQuery) -> Comparison {
         Change::Down,
         Change::Steady,
     ]
-    .map(|kind| (kind, all.iter().filter(|r| r.change == kind).count()))
+    .map(|kind| (kind, rows.iter().filter(|r| r.change == kind).count()))
     .to_vec();
-    let words: Vec<String> = query.q.split_whitespace().map(str::to_lowercase).collect();
-    all.retain(|r| {
-        (!query.changed || r.change.is_change()) && {
-            let lower = r.template.to_lowercase();
-            words.iter().all(|w| lower.contains(w.as_str()))
-        }
-    });
-    let matched = all.len();
-    sort(&mut all, query.sort);
-    all.truncate(query.rows());
-    Comparison {
+    Matrix {
         columns,
         by_file,
-        rows: all,
-        matched,
-        total,
+        rows,
         changes,
+    }
+}
+
+impl Matrix {
+    /// The rows `query` asks for: matching its words and change filter, sorted, at most
+    /// its row count.
+    pub fn select(&self, query: &CompareQuery) -> Comparison {
+        let words: Vec<String> = query.q.split_whitespace().map(str::to_lowercase).collect();
+        let mut chosen: Vec<&CompareRow> = self
+            .rows
+            .iter()
+            .filter(|r| {
+                (!query.changed || r.change.is_change()) && {
+                    let lower = r.template.to_lowercase();
+                    words.iter().all(|w| lower.contains(w.as_str()))
+                }
+            })
+            .collect();
+        let matched = chosen.len();
+        chosen.sort_by(|a, b| order(a, b, query.sort));
+        chosen.truncate(query.rows());
+        Comparison {
+            columns: self.columns.clone(),
+            by_file: self.by_file,
+            rows: chosen.into_iter().cloned().collect(),
+            matched,
+            total: self.rows.len(),
+            changes: self.changes.clone(),
+        }
     }
 }
 
@@ -210,10 +245,11 @@ fn row(acc: Acc, events: &[u64]) -> CompareRow {
     }
 }
 
-fn sort(rows: &mut [CompareRow], by: CompareSort) {
+/// How rows are ordered when sorted `by`.
+fn order(a: &CompareRow, b: &CompareRow, by: CompareSort) -> Ordering {
     let total = |r: &CompareRow| r.counts.iter().sum::<u64>();
     match by {
-        CompareSort::Change => rows.sort_by(|a, b| {
+        CompareSort::Change => {
             let key = |r: &CompareRow| -> (u8, f64) {
                 match r.change {
                     Change::New => (0, 0.0),
@@ -227,19 +263,15 @@ fn sort(rows: &mut [CompareRow], by: CompareSort) {
                 .then(ka.1.total_cmp(&kb.1))
                 .then(total(b).cmp(&total(a)))
                 .then_with(|| a.template.cmp(&b.template))
-        }),
-        CompareSort::Count => rows.sort_by(|a, b| {
-            total(b)
-                .cmp(&total(a))
-                .then_with(|| a.template.cmp(&b.template))
-        }),
-        CompareSort::Severity => rows.sort_by(|a, b| {
-            severity_index(&a.severity)
-                .cmp(&severity_index(&b.severity))
-                .then(total(b).cmp(&total(a)))
-                .then_with(|| a.template.cmp(&b.template))
-        }),
-        CompareSort::Template => rows.sort_by(|a, b| a.template.cmp(&b.template)),
+        }
+        CompareSort::Count => total(b)
+            .cmp(&total(a))
+            .then_with(|| a.template.cmp(&b.template)),
+        CompareSort::Severity => severity_index(&a.severity)
+            .cmp(&severity_index(&b.severity))
+            .then(total(b).cmp(&total(a)))
+            .then_with(|| a.template.cmp(&b.template)),
+        CompareSort::Template => a.template.cmp(&b.template),
     }
 }
 

@@ -303,10 +303,56 @@ fn facets(patterns: &[PatternDoc]) -> Facets {
     }
 }
 
-/// Parsed results by storage key, least recently used dropped first.
-#[derive(Default)]
-pub struct ResultCache {
-    entries: Mutex<Vec<(String, Arc<ResultIndex>)>>,
+/// The last few values built from something costly, by key; the least recently used is
+/// dropped first.
+pub struct Recent<V> {
+    entries: Mutex<Vec<(String, Arc<V>)>>,
+    capacity: usize,
+}
+
+impl<V> Recent<V> {
+    /// Keeps at most `capacity` values.
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            entries: Mutex::new(Vec::with_capacity(capacity + 1)),
+            capacity,
+        }
+    }
+
+    /// The value kept for `key`, now the most recently used.
+    pub fn get(&self, key: &str) -> Option<Arc<V>> {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let at = entries.iter().position(|(k, _)| k == key)?;
+        let entry = entries.remove(at);
+        let hit = entry.1.clone();
+        entries.push(entry);
+        Some(hit)
+    }
+
+    /// Keeps `value` for `key`, replacing what was kept for it.
+    pub fn put(&self, key: &str, value: Arc<V>) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.retain(|(k, _)| k != key);
+        entries.push((key.to_owned(), value));
+        if entries.len() > self.capacity {
+            entries.remove(0);
+        }
+    }
+
+    /// Forgets what was kept for `key`.
+    pub fn forget(&self, key: &str) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.retain(|(k, _)| k != key);
+    }
+}
+
+/// Parsed results by storage key.
+pub struct ResultCache(Recent<ResultIndex>);
+
+impl Default for ResultCache {
+    fn default() -> Self {
+        Self(Recent::new(CACHED_RESULTS))
+    }
 }
 
 impl ResultCache {
@@ -316,7 +362,7 @@ impl ResultCache {
         storage: &crate::storage::Storage,
         key: &str,
     ) -> Result<Arc<ResultIndex>, ResultError> {
-        if let Some(hit) = self.lookup(key) {
+        if let Some(hit) = self.0.get(key) {
             return Ok(hit);
         }
         let bytes = storage.get(key).await.map_err(ResultError::Storage)?;
@@ -326,28 +372,13 @@ impl ResultCache {
             .map_err(|e| ResultError::Damaged(e.to_string()))?
             .map_err(|e| ResultError::Damaged(e.to_string()))?;
         let index = Arc::new(index);
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.retain(|(k, _)| k != key);
-        entries.push((key.to_owned(), index.clone()));
-        if entries.len() > CACHED_RESULTS {
-            entries.remove(0);
-        }
+        self.0.put(key, index.clone());
         Ok(index)
-    }
-
-    fn lookup(&self, key: &str) -> Option<Arc<ResultIndex>> {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let at = entries.iter().position(|(k, _)| k == key)?;
-        let entry = entries.remove(at);
-        let hit = entry.1.clone();
-        entries.push(entry);
-        Some(hit)
     }
 
     /// Forgets the result at `key` (its analysis was deleted).
     pub fn forget(&self, key: &str) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.retain(|(k, _)| k != key);
+        self.0.forget(key);
     }
 }
 
@@ -566,5 +597,24 @@ mod tests {
             ]
         );
         assert!(quiet.chains.is_empty());
+    }
+
+    #[test]
+    fn recent_values_drop_the_least_recently_used() {
+        let recent = Recent::new(2);
+        recent.put("a", Arc::new(1));
+        recent.put("b", Arc::new(2));
+        // Reading `a` makes `b` the oldest, so `c` pushes `b` out.
+        assert_eq!(recent.get("a").as_deref(), Some(&1));
+        recent.put("c", Arc::new(3));
+        assert_eq!(recent.get("b"), None);
+        assert_eq!(recent.get("a").as_deref(), Some(&1));
+        assert_eq!(recent.get("c").as_deref(), Some(&3));
+        // Putting a key again replaces its value without growing.
+        recent.put("c", Arc::new(4));
+        assert_eq!(recent.get("c").as_deref(), Some(&4));
+        assert_eq!(recent.get("a").as_deref(), Some(&1));
+        recent.forget("a");
+        assert_eq!(recent.get("a"), None);
     }
 }

@@ -689,4 +689,6 @@ pub struct Ingest {
     pub scratch: PathBuf,
     /// Finished results, parsed.
     pub results: super::results::ResultCache,
+    /// Comparisons lately built, by the analyses compared.
+    pub comparisons: super::results::Recent<super::compare::Matrix>,
 }

@@ -45,19 +45,35 @@ pub async fn compare(
     for id in &ids {
         loaded.push(finished(&state, &ctx, id).await?);
     }
-    let comparison = tokio::task::spawn_blocking(move || {
-        let inputs: Vec<Input<'_>> = loaded
-            .iter()
-            .map(|(row, index)| Input {
-                analysis_id: &row.id,
-                name: &row.name,
-                created_at_ms: row.created_at_ms,
-                doc: &index.doc,
+    // Names are part of the key: a renamed analysis shows its new name.
+    let key = loaded
+        .iter()
+        .map(|(row, _)| format!("{}\u{1f}{}\u{1f}{}", row.id, row.name, row.created_at_ms))
+        .collect::<Vec<_>>()
+        .join("\u{1e}");
+    let comparisons = &state.ingest.comparisons;
+    let matrix = match comparisons.get(&key) {
+        Some(matrix) => matrix,
+        None => {
+            let matrix = tokio::task::spawn_blocking(move || {
+                let inputs: Vec<Input<'_>> = loaded
+                    .iter()
+                    .map(|(row, index)| Input {
+                        analysis_id: &row.id,
+                        name: &row.name,
+                        created_at_ms: row.created_at_ms,
+                        doc: &index.doc,
+                    })
+                    .collect();
+                compare::build(&inputs)
             })
-            .collect();
-        compare::compare(&inputs, &query)
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.into()))?;
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
+            let matrix = std::sync::Arc::new(matrix);
+            comparisons.put(&key, matrix.clone());
+            matrix
+        }
+    };
+    let comparison = matrix.select(&query);
     Ok(Json(comparison))
 }
