@@ -165,6 +165,8 @@ test('search, filter and sort the patterns, then open one in detail', async () =
   await page.getByLabel('Search templates').fill('refused');
   await page.getByLabel('Search templates').press('Enter');
   await page.waitForURL(/[?&]q=refused/);
+  // Only the fields that hold something are in the address (no `severity=`, no bare `=`).
+  assert.equal(new URL(page.url()).search, '?q=refused');
   await page.getByTestId('pattern-count').filter({ hasText: 'match' }).waitFor();
   let rows = await page.getByTestId('patterns').locator('tbody tr').allInnerTexts();
   assert.ok(rows.length > 0 && rows.every((r) => r.includes('refused')), rows.join('\n'));

@@ -45,6 +45,8 @@ test('search, filter by project and file an analysis under a project', async () 
   await search.fill('connection refused');
   await search.press('Enter');
   await page.waitForURL(/q=connection/);
+  // Fields left empty stay out of the address.
+  assert.doesNotMatch(page.url(), /[?&][^=&]*=(&|$)/);
   await page.getByText('1 analysis match').waitFor();
   const rows = page.getByTestId('analyses').locator('tbody tr');
   assert.equal(await rows.count(), 1);

@@ -81,3 +81,39 @@ pub fn FormError(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView
         })
     }
 }
+
+/// A search or filter form that puts its fields in the URL and navigates there without
+/// reloading: the router's `Form`, minus empty parameters. Its nameless submit button would add
+/// a bare `=`, and a field left empty means the same as one left out.
+#[component]
+pub fn QueryForm(
+    /// The page the query is for.
+    #[prop(into)]
+    action: String,
+    children: Children,
+) -> impl IntoView {
+    let on_form_data: std::sync::Arc<dyn Fn(&leptos::web_sys::FormData)> =
+        std::sync::Arc::new(drop_empty_fields);
+    view! {
+        <leptos_router::components::Form method="GET" action=action noscroll=true on_form_data>
+            {children()}
+        </leptos_router::components::Form>
+    }
+}
+
+/// Removes the entries of `data` whose values are all empty.
+fn drop_empty_fields(data: &leptos::web_sys::FormData) {
+    let empty: Vec<String> = data
+        .keys()
+        .into_iter()
+        .filter_map(|key| key.ok()?.as_string())
+        .filter(|key| {
+            data.get_all(key)
+                .iter()
+                .all(|v| v.as_string().is_some_and(|s| s.is_empty()))
+        })
+        .collect();
+    for key in empty {
+        data.delete(&key);
+    }
+}

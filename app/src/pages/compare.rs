@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::{A, Form};
+use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::account::Me;
@@ -13,6 +13,7 @@ use crate::api::compare::{
 };
 use crate::charts::{self, severity_role};
 use crate::components::chart::{Chart, Sparkline};
+use crate::components::form::QueryForm;
 use crate::components::ui::{Badge, Card, EmptyState, ErrorNotice, Loading, Tone};
 use crate::format::{format_rate, thousands};
 use crate::pages::account::RequireUser;
@@ -155,7 +156,7 @@ fn CompareView(org: String, query: CompareQuery, comparison: Comparison) -> impl
 #[component]
 fn CompareFilters(base: String, query: CompareQuery) -> impl IntoView {
     view! {
-        <Form method="GET" action=base noscroll=true>
+        <QueryForm action=base>
             <input type="hidden" name="ids" value=query.ids.clone() />
             <div class="filters" role="search" aria-label="Filter the comparison">
                 <label class="field field--grow">
@@ -176,7 +177,7 @@ fn CompareFilters(base: String, query: CompareQuery) -> impl IntoView {
                 </label>
                 <button class="button" type="submit">"Apply"</button>
             </div>
-        </Form>
+        </QueryForm>
     }
 }
 

@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::{A, Form};
+use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::account::Me;
@@ -15,7 +15,7 @@ use crate::api::history::{
     BUILT_IN, CreateProject, DeleteProject, HistoryFacets, HistoryQuery, HistorySort, PRESETS,
     Project,
 };
-use crate::components::form::{FormError, TextField, field};
+use crate::components::form::{FormError, QueryForm, TextField, field};
 use crate::components::ui::{Badge, Card, EmptyState, ErrorNotice, Loading, Tone};
 use crate::components::upload::UploadPanel;
 use crate::format::{capitalised, thousands};
@@ -205,7 +205,7 @@ fn HistoryFilters(base: String, query: HistoryQuery, facets: HistoryFacets) -> i
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();
     view! {
-        <Form method="GET" action=base.clone() noscroll=true>
+        <QueryForm action=base.clone()>
             <div class="filters" role="search" aria-label="Search analyses">
                 <label class="field field--grow">
                     <span class="field__label">"Search"</span>
@@ -239,7 +239,7 @@ fn HistoryFilters(base: String, query: HistoryQuery, facets: HistoryFacets) -> i
                 <button class="button button--primary" type="submit">"Search"</button>
                 <A href=base attr:class="button">"Clear"</A>
             </div>
-        </Form>
+        </QueryForm>
     }
 }
 

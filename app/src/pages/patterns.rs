@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::{A, Form};
+use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::account::Me;
@@ -20,6 +20,7 @@ use crate::api::patterns::{
 use crate::charts::{bucket_label, bucket_name, severity_role};
 use crate::components::ai_stream::Asking;
 use crate::components::chart::{Chart, ChartSpec, Series, Sparkline};
+use crate::components::form::QueryForm;
 use crate::components::ui::{Badge, Card, EmptyState, ErrorNotice, Loading, Tone};
 use crate::format::thousands;
 use crate::pages::account::RequireUser;
@@ -115,7 +116,7 @@ fn Filters(base: String, query: PatternQuery, facets: Facets) -> impl IntoView {
     let sort = (query.sort != SortKey::Count).then(|| query.sort.as_str());
     let asc = query.asc.map(|a| if a { "true" } else { "false" });
     view! {
-        <Form method="GET" action=base.clone() noscroll=true>
+        <QueryForm action=base.clone()>
             <div class="filters" role="search">
                 <label class="field field--grow">
                     <span class="field__label">"Search templates"</span>
@@ -129,7 +130,7 @@ fn Filters(base: String, query: PatternQuery, facets: Facets) -> impl IntoView {
                 <button class="button button--primary" type="submit">"Filter"</button>
                 <A href=base attr:class="button">"Clear"</A>
             </div>
-        </Form>
+        </QueryForm>
     }
 }
 

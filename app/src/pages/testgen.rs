@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::{A, Form};
+use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::account::{Me, urlencode};
@@ -17,7 +17,7 @@ use crate::api::testgen::{
     Suite, TEST_VARIABLES, TemplateInput, TestTemplate, TestType, TestsQuery, list_test_templates,
     load_test_settings, load_tests,
 };
-use crate::components::form::{FormError, field};
+use crate::components::form::{FormError, QueryForm, field};
 use crate::components::ui::{Badge, Card, EmptyState, ErrorNotice, Loading, ProgressBar, Tone};
 use crate::format::thousands;
 use crate::highlight;
@@ -241,7 +241,7 @@ fn Chooser(
     };
     let ci = query.ci.clone();
     view! {
-        <Form method="GET" action=format!("/orgs/{org}/analyses/{id}/tests") noscroll=true>
+        <QueryForm action=format!("/orgs/{org}/analyses/{id}/tests")>
             <div class="filters" role="group" aria-label="What to generate">
                 <label class="field field--inline">
                     <span class="field__label">"Test type"</span>
@@ -290,7 +290,7 @@ fn Chooser(
                 })}
                 <button class="button" type="submit">"Generate"</button>
             </div>
-        </Form>
+        </QueryForm>
     }
 }
 
