@@ -5,6 +5,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Faultline turns production logs into findings and runnable regression tests.
 #[derive(Debug, Parser)]
 #[command(name = "faultline", version, about, long_about = None)]
