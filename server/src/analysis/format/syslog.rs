@@ -38,7 +38,7 @@ pub fn parse_5424(line: &str, ctx: TimeContext) -> Option<Parsed> {
     ];
     for (k, v) in [("pid", procid), ("msgid", msgid)] {
         if v != "-" {
-            fields.push((k.to_owned().into(), v.to_owned()));
+            fields.push((k.into(), v.to_owned()));
         }
     }
     if !structured.is_empty() {
