@@ -295,6 +295,10 @@ pub struct Findings<'a> {
     pub service: Option<&'a str>,
     /// Every pattern's template.
     pub templates: Vec<&'a str>,
+    /// Whether an analysis in no project joins the project named like its service (when it
+    /// finishes; not when an earlier one is indexed later, which may have been taken out of
+    /// its project on purpose).
+    pub file_by_service: bool,
 }
 
 /// Longest template kept for searching, in bytes; longer ones are cut at a character boundary.
@@ -302,8 +306,8 @@ const MAX_SEARCH_TEMPLATE: usize = 2_000;
 /// Templates written per statement.
 const TEMPLATE_BATCH: usize = 200;
 
-/// Records (at `now`) what analysis `id` is searched by, and files it under the project named
-/// like its service when it has no project yet and such a project exists.
+/// Records (at `now`) what analysis `id` is searched by and, when `file_by_service` asks, files
+/// it under the project named like its service if it has no project yet and one exists.
 pub async fn record_findings(
     tx: &mut Tx,
     org_id: &str,
@@ -314,8 +318,9 @@ pub async fn record_findings(
     let events = i64::try_from(findings.events).unwrap_or(i64::MAX);
     with_tx!(tx, c => sqlx::query(
         r"update analyses set top_severity = $3, events = $4, service = $5, indexed_at_ms = $6,
-            project_id = coalesce(project_id,
+            project_id = case when $7 then coalesce(project_id,
               (select p.id from projects p where p.org_id = $1 and lower(p.name) = lower($5)))
+              else project_id end
           where org_id = $1 and id = $2",
     )
     .bind(org_id)
@@ -324,6 +329,7 @@ pub async fn record_findings(
     .bind(events)
     .bind(findings.service)
     .bind(now)
+    .bind(findings.file_by_service)
     .execute(&mut *c)
     .await
     .map(drop))?;

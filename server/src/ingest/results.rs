@@ -341,8 +341,13 @@ impl<V> Recent<V> {
 
     /// Forgets what was kept for `key`.
     pub fn forget(&self, key: &str) {
+        self.forget_where(|k| k == key);
+    }
+
+    /// Forgets what was kept for every key `stale` picks.
+    pub fn forget_where(&self, stale: impl Fn(&str) -> bool) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.retain(|(k, _)| k != key);
+        entries.retain(|(k, _)| !stale(k));
     }
 }
 

@@ -76,13 +76,18 @@ async fn pending(state: &AppState) -> Result<Vec<Pending>, sqlx::Error> {
 /// or unreadable is marked indexed with nothing to find, so it is not read again.
 async fn index(state: &AppState, analysis: &Pending) -> anyhow::Result<bool> {
     let doc = match state.ingest.storage.get(&analysis.result_key).await {
-        Ok(bytes) => match serde_json::from_slice::<ResultDoc>(&bytes) {
-            Ok(doc) => Some(doc),
-            Err(e) => {
-                tracing::warn!(analysis = %analysis.id, error = %e, "an earlier result cannot be read; it stays unsearched by pattern");
-                None
+        // Parsing a large result takes a while; keep it off the async workers.
+        Ok(bytes) => {
+            match tokio::task::spawn_blocking(move || serde_json::from_slice::<ResultDoc>(&bytes))
+                .await?
+            {
+                Ok(doc) => Some(doc),
+                Err(e) => {
+                    tracing::warn!(analysis = %analysis.id, error = %e, "an earlier result cannot be read; it stays unsearched by pattern");
+                    None
+                }
             }
-        },
+        }
         Err(StorageError::Store(object_store::Error::NotFound { .. })) => {
             tracing::warn!(analysis = %analysis.id, "an earlier result is missing; it stays unsearched by pattern");
             None
@@ -132,5 +137,6 @@ fn findings(doc: &ResultDoc) -> Findings<'_> {
         events: doc.summary.events,
         service,
         templates: doc.patterns.iter().map(|p| p.template.as_str()).collect(),
+        file_by_service: false,
     }
 }

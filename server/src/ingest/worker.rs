@@ -620,6 +620,7 @@ impl Searched {
             events: self.events,
             service: self.service.as_deref(),
             templates: self.templates.iter().map(String::as_str).collect(),
+            file_by_service: true,
         }
     }
 }

@@ -469,34 +469,49 @@ on_both_backends!(earlier_analyses_are_indexed_for_search_once, |app| {
         json!({"name": "Search"}),
     )
     .await;
+    let gone = analyse(&app, &owner, "gone.log", PAYMENTS, json!({"name": "Gone"})).await;
     workers.stop(std::time::Duration::from_secs(5)).await;
-    forget_index(&app, &payments).await;
-    forget_index(&app, &search).await;
-    // The search result is gone from storage: it is marked, not read again, and not an error.
+    for id in [&payments, &search, &gone] {
+        forget_index(&app, id).await;
+    }
+    // One result is gone from storage: it is marked, not read again, and not an error.
     let key: String = server::with_db!(&app.raw, pool => sqlx::query_scalar("select result_key from analyses where id = $1")
-        .bind(&search)
+        .bind(&gone)
         .fetch_one(pool)
         .await)
     .expect("result key");
     app.state.ingest.storage.delete(&key).await.expect("delete");
+    // A project named like the search logs' service appeared since; indexing does not file
+    // the earlier analysis there (it may have been taken out on purpose).
+    let (status, project) = app
+        .call_as(
+            &owner,
+            "POST",
+            "/api/v1/projects",
+            Some(json!({"name": "Search"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{project}");
     assert!(
         names(&app, &owner, "?q=connection%20refused")
             .await
             .is_empty()
     );
+    assert!(names(&app, &owner, "?q=shard%20lagging").await.is_empty());
 
     let indexed = server::ingest::search_index::index_earlier(&app.state)
         .await
         .expect("index");
-    assert_eq!(indexed, 2);
+    assert_eq!(indexed, 3);
     assert_eq!(
         names(&app, &owner, "?q=connection%20refused").await,
         ["Payments"]
     );
-    assert!(names(&app, &owner, "?q=shard%20lagging").await.is_empty());
-    // Its worst severity came back with it; another organisation still finds nothing.
-    let (_, page) = history(&app, &owner, "?q=payment").await;
+    assert_eq!(names(&app, &owner, "?q=shard%20lagging").await, ["Search"]);
+    // Its worst severity and service came back with it; it stays out of the project.
+    let (_, page) = history(&app, &owner, "?q=shard").await;
     assert!(page["items"][0]["top_severity"].is_string(), "{page}");
+    assert!(page["items"][0]["project_id"].is_null(), "{page}");
     assert!(
         names(&app, &stranger, "?q=connection%20refused")
             .await

@@ -673,6 +673,12 @@ pub async fn remove(
     // The result object may exist even when the row has no key yet (a worker was storing it).
     let key = analyses::result_key(&ctx.org.id, &id);
     state.ingest.results.forget(&key);
+    // Comparisons are keyed by the JSON of their analyses' ids (UUIDs), names and times.
+    let quoted = format!("\"{id}\"");
+    state
+        .ingest
+        .comparisons
+        .forget_where(|k| k.contains(&quoted));
     if let Err(e) = state.ingest.storage.delete(&key).await {
         tracing::warn!(key, error = %e, "cannot remove a deleted analysis' result");
     }

@@ -45,12 +45,13 @@ pub async fn compare(
     for id in &ids {
         loaded.push(finished(&state, &ctx, id).await?);
     }
-    // Names are part of the key: a renamed analysis shows its new name.
-    let key = loaded
+    // Names are part of the key: a renamed analysis shows its new name. JSON keeps the parts
+    // apart whatever the names hold.
+    let parts: Vec<(&str, &str, i64)> = loaded
         .iter()
-        .map(|(row, _)| format!("{}\u{1f}{}\u{1f}{}", row.id, row.name, row.created_at_ms))
-        .collect::<Vec<_>>()
-        .join("\u{1e}");
+        .map(|(row, _)| (row.id.as_str(), row.name.as_str(), row.created_at_ms))
+        .collect();
+    let key = serde_json::to_string(&parts).map_err(|e| AppError::Internal(e.into()))?;
     let comparisons = &state.ingest.comparisons;
     let matrix = match comparisons.get(&key) {
         Some(matrix) => matrix,
