@@ -111,7 +111,11 @@ export function watchErrors(page, { expected4xx = false } = {}) {
   const errors = [];
   page.on('console', (msg) => {
     const clientError = /status of 4\d\d/.test(msg.text());
-    if (msg.type() === 'error' && !(expected4xx && clientError)) errors.push(msg.text());
+    // A failed load names its address, so a refused request says which one it was.
+    const where = msg.location()?.url;
+    if (msg.type() === 'error' && !(expected4xx && clientError)) {
+      errors.push(where ? `${msg.text()} (${where})` : msg.text());
+    }
   });
   page.on('pageerror', (err) => errors.push(String(err)));
   return errors;
