@@ -6,6 +6,7 @@
 
 use leptos::prelude::*;
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -178,6 +179,61 @@ impl ChartSpec {
     }
 }
 
+/// Labels drawn under a chart at most; more slots get every n-th label.
+const MAX_LABELS: usize = 12;
+
+/// An axis of `n` equal slots: slot `i` spans `i..i + 1` and its label sits at its centre. The
+/// slots fill the plot exactly, so the pointer's position maps back to a slot by division
+/// (the tooltips of [`Chart`] and [`Heatmap`]). At most `labels` labels, evenly spread.
+#[derive(Clone, Copy, Debug)]
+struct Slots {
+    n: usize,
+    labels: usize,
+}
+
+/// Slots with at most [`MAX_LABELS`] labels (a chart's x axis).
+fn slots(n: usize) -> Slots {
+    Slots {
+        n: n.max(1),
+        labels: MAX_LABELS,
+    }
+}
+
+/// Slots, every one labelled (the rows of a heat map).
+fn all_slots(n: usize) -> Slots {
+    Slots {
+        n: n.max(1),
+        labels: n.max(1),
+    }
+}
+
+impl Ranged for Slots {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        let share = value / self.n as f64;
+        limit.0 + (f64::from(limit.1 - limit.0) * share + 1e-3).floor() as i32
+    }
+
+    fn key_points<H: KeyPointHint>(&self, _: H) -> Vec<f64> {
+        let step = self.n.div_ceil(self.labels.max(1));
+        (0..self.n).step_by(step).map(|i| i as f64 + 0.5).collect()
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        0.0..self.n as f64
+    }
+}
+
+/// The label of the slot at `x`.
+fn slot_label(labels: &[String], x: f64) -> String {
+    if x < 0.0 {
+        return String::new();
+    }
+    labels.get(x.floor() as usize).cloned().unwrap_or_default()
+}
+
 /// Draws `spec` as stacked bars on any plotters drawing area.
 pub fn draw<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
@@ -194,17 +250,13 @@ pub fn draw<DB: DrawingBackend>(
         .margin(12)
         .x_label_area_size(32)
         .y_label_area_size(48)
-        .build_cartesian_2d((0..bars).into_segmented(), 0f64..top)
+        .build_cartesian_2d(slots(spec.labels.len()), 0f64..top)
         .map_err(error)?;
     let labels = &spec.labels;
-    let x_formatter = |x: &SegmentValue<u32>| match x {
-        SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
-        _ => String::new(),
-    };
+    let x_formatter = |x: &f64| slot_label(labels, *x);
     chart
         .configure_mesh()
         .disable_x_mesh()
-        .x_labels(labels.len().min(12))
         .x_label_formatter(&x_formatter)
         .y_labels(6)
         .y_label_formatter(&|y: &f64| format!("{y:.decimals$}"))
@@ -222,7 +274,8 @@ pub fn draw<DB: DrawingBackend>(
     let gap = if plot_width / bars >= 8 { 3 } else { 0 };
     let groups = u32::try_from(spec.series.len().max(1)).unwrap_or(1);
     let slot = plot_width / bars / groups;
-    for (index, x) in (0..bars).enumerate() {
+    for index in 0..spec.labels.len() {
+        let x = index as f64;
         let mut base = 0.0;
         for (k, series) in spec.series.iter().enumerate() {
             let value = ChartSpec::value(series, index);
@@ -235,10 +288,7 @@ pub fn draw<DB: DrawingBackend>(
                 (base, base + value)
             };
             let mut bar = Rectangle::new(
-                [
-                    (SegmentValue::Exact(x), bottom),
-                    (SegmentValue::Exact(x + 1), top),
-                ],
+                [(x, bottom), (x + 1.0, top)],
                 palette.role(series.role).filled(),
             );
             if spec.grouped {
@@ -344,36 +394,23 @@ pub fn draw_heatmap<DB: DrawingBackend>(
 ) -> Result<(), String> {
     let error = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     area.fill(&palette.background).map_err(error)?;
-    let columns = u32::try_from(spec.columns.len().max(1)).unwrap_or(u32::MAX);
-    let rows = u32::try_from(spec.rows.len().max(1)).unwrap_or(u32::MAX);
+    let rows = spec.rows.len().max(1);
     let label_style = ("sans-serif", 12).into_font().color(&palette.text);
     let mut chart = ChartBuilder::on(area)
         .margin(HEAT_MARGIN)
         .x_label_area_size(HEAT_BOTTOM)
         .y_label_area_size(HEAT_LEFT - HEAT_MARGIN)
-        .build_cartesian_2d((0..columns).into_segmented(), (0..rows).into_segmented())
+        .build_cartesian_2d(slots(spec.columns.len()), all_slots(rows))
         .map_err(error)?;
     let labels = &spec.columns;
-    let x_formatter = |x: &SegmentValue<u32>| match x {
-        SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
-        _ => String::new(),
-    };
+    let x_formatter = |x: &f64| slot_label(labels, *x);
     // Row 0 is drawn at the top.
-    let y_formatter = |y: &SegmentValue<u32>| match y {
-        // plotters also asks for the segment past the last.
-        SegmentValue::CenterOf(i) => rows
-            .checked_sub(i + 1)
-            .and_then(|row| spec.rows.get(row as usize))
-            .map(|r| r.name.clone())
-            .unwrap_or_default(),
-        _ => String::new(),
-    };
+    let names: Vec<String> = spec.rows.iter().rev().map(|r| r.name.clone()).collect();
+    let y_formatter = |y: &f64| slot_label(&names, *y);
     chart
         .configure_mesh()
         .disable_mesh()
-        .x_labels(labels.len().min(12))
         .x_label_formatter(&x_formatter)
-        .y_labels(spec.rows.len())
         .y_label_formatter(&y_formatter)
         .x_desc(spec.x_label.as_str())
         .label_style(label_style.clone())
@@ -393,14 +430,8 @@ pub fn draw_heatmap<DB: DrawingBackend>(
             } else {
                 mix(palette.background, palette.role(role), t)
             };
-            let (x, y) = (column as u32, rows - 1 - row as u32);
-            let mut cell = Rectangle::new(
-                [
-                    (SegmentValue::Exact(x), SegmentValue::Exact(y)),
-                    (SegmentValue::Exact(x + 1), SegmentValue::Exact(y + 1)),
-                ],
-                colour.filled(),
-            );
+            let (x, y) = (column as f64, (rows - 1 - row) as f64);
+            let mut cell = Rectangle::new([(x, y), (x + 1.0, y + 1.0)], colour.filled());
             cell.set_margin(1, 1, 1, 1);
             cell
         }))
@@ -788,13 +819,28 @@ mod tests {
         assert_eq!(grouped.max_total(), 3.0, "grouped bars stand alone");
     }
 
-    /// A backend that records how many filled rectangles were drawn.
-    struct Counting(std::rc::Rc<std::cell::Cell<usize>>);
+    /// Filled rectangles as drawn: upper left and bottom right corners.
+    type Fills = std::rc::Rc<std::cell::RefCell<Vec<((i32, i32), (i32, i32))>>>;
 
-    impl DrawingBackend for Counting {
+    /// A backend of a given size that records the filled rectangles drawn on it.
+    struct Recording {
+        size: (u32, u32),
+        fills: Fills,
+    }
+
+    fn recording(size: (u32, u32)) -> (DrawingArea<Recording, Shift>, Fills) {
+        let fills = Fills::default();
+        let backend = Recording {
+            size,
+            fills: fills.clone(),
+        };
+        (backend.into_drawing_area(), fills)
+    }
+
+    impl DrawingBackend for Recording {
         type ErrorType = std::io::Error;
         fn get_size(&self) -> (u32, u32) {
-            (400, 200)
+            self.size
         }
         fn ensure_prepared(&mut self) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
             Ok(())
@@ -811,12 +857,14 @@ mod tests {
         }
         fn draw_rect<S: BackendStyle>(
             &mut self,
-            _: (i32, i32),
-            _: (i32, i32),
+            upper_left: (i32, i32),
+            bottom_right: (i32, i32),
             _: &S,
             fill: bool,
         ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
-            self.0.set(self.0.get() + usize::from(fill));
+            if fill {
+                self.fills.borrow_mut().push((upper_left, bottom_right));
+            }
             Ok(())
         }
         fn draw_text<S: BackendTextStyle>(
@@ -831,15 +879,13 @@ mod tests {
 
     #[test]
     fn sparklines_draw_a_bar_per_non_empty_bucket() {
-        let fills = std::rc::Rc::new(std::cell::Cell::new(0));
-        let area = Counting(fills.clone()).into_drawing_area();
+        let (area, fills) = recording((400, 200));
         draw_sparkline(&area, &[0, 5, 0, 1, 9], ColorRole::High, &Palette::DARK).expect("draws");
         // background + 3 bars
-        assert_eq!(fills.get(), 4);
-        let fills = std::rc::Rc::new(std::cell::Cell::new(0));
-        let area = Counting(fills.clone()).into_drawing_area();
+        assert_eq!(fills.borrow().len(), 4);
+        let (area, fills) = recording((400, 200));
         draw_sparkline(&area, &[0, 0], ColorRole::High, &Palette::DARK).expect("draws");
-        assert_eq!(fills.get(), 1, "nothing but the background");
+        assert_eq!(fills.borrow().len(), 1, "nothing but the background");
     }
 
     #[test]
@@ -856,19 +902,88 @@ mod tests {
         assert_eq!(heat.intensity(1, 1), 0.0, "negative is nothing");
         assert_eq!(heat.intensity(1, 2), 0.0, "missing is nothing");
         assert_eq!(heat.intensity(5, 0), 0.0, "no such row");
-        let fills = std::rc::Rc::new(std::cell::Cell::new(0));
-        let area = Counting(fills.clone()).into_drawing_area();
+        let (area, fills) = recording((720, HEAT_HEIGHT));
         draw_heatmap(&area, &heat, &Palette::LIGHT).expect("draws");
         // background + every cell, empty ones included
-        assert_eq!(fills.get(), 1 + 6);
+        let fills = fills.borrow();
+        assert_eq!(fills.len(), 1 + 6);
+        // The cells tile the plot the tooltip divides: three columns from HEAT_LEFT to the
+        // right margin, two rows from the top margin to the label area, each cell inset by 1.
+        let (left, right) = (HEAT_LEFT as f64, (720 - HEAT_MARGIN) as f64);
+        let (top, bottom) = (
+            HEAT_MARGIN as f64,
+            (HEAT_HEIGHT - HEAT_MARGIN - HEAT_BOTTOM) as f64,
+        );
+        let (w, h) = ((right - left) / 3.0, (bottom - top) / 2.0);
+        for (k, &((x0, y0), (x1, y1))) in fills[1..].iter().enumerate() {
+            let (row, column) = ((k / 3) as f64, (k % 3) as f64);
+            let near = |a: i32, b: f64| (f64::from(a) - b).abs() <= 2.0;
+            assert!(
+                near(x0, left + column * w) && near(x1, left + (column + 1.0) * w),
+                "cell {k} spans {x0}..{x1}"
+            );
+            assert!(
+                near(y0, top + row * h) && near(y1, top + (row + 1.0) * h),
+                "cell {k} spans {y0}..{y1} vertically"
+            );
+        }
     }
 
     #[test]
     fn draws_one_segment_per_positive_value_on_any_backend() {
-        let fills = std::rc::Rc::new(std::cell::Cell::new(0));
-        let area = Counting(fills.clone()).into_drawing_area();
+        let (area, fills) = recording((400, 200));
         draw(&area, &spec(), &Palette::LIGHT).expect("draws");
         // background + 3 positive segments (1, 3, 2)
-        assert_eq!(fills.get(), 4);
+        assert_eq!(fills.borrow().len(), 4);
+    }
+
+    #[test]
+    fn bars_fill_the_plot_the_tooltip_divides() {
+        // Two bars on the page's 720-pixel canvas: each takes half the plot, none is left
+        // empty at the end, and the pointer over either half names the bar drawn there.
+        let two = ChartSpec {
+            labels: vec!["before".into(), "after".into()],
+            series: vec![Series {
+                name: "errors".into(),
+                role: ColorRole::High,
+                values: vec![4.0, 2.0],
+            }],
+            ..spec()
+        };
+        let (area, fills) = recording((720, 240));
+        draw(&area, &two, &Palette::LIGHT).expect("draws");
+        let fills = fills.borrow();
+        let bars: Vec<(i32, i32)> = fills[1..]
+            .iter()
+            .map(|&((x0, _), (x1, _))| (x0, x1))
+            .collect();
+        let half = (PLOT_RIGHT - PLOT_LEFT) / 2.0;
+        let near = |a: i32, b: f64| (f64::from(a) - b).abs() <= 4.0;
+        assert_eq!(bars.len(), 2);
+        assert!(
+            near(bars[0].0, PLOT_LEFT) && near(bars[0].1, PLOT_LEFT + half),
+            "{bars:?}"
+        );
+        assert!(
+            near(bars[1].0, PLOT_LEFT + half) && near(bars[1].1, PLOT_RIGHT),
+            "{bars:?}"
+        );
+    }
+
+    #[test]
+    fn at_most_twelve_labels_and_each_names_its_slot() {
+        let labels: Vec<String> = (0..30).map(|i| format!("b{i}")).collect();
+        let axis = slots(labels.len());
+        let centres = axis.key_points(MAX_LABELS);
+        assert!(
+            centres.len() <= MAX_LABELS && centres.len() >= 10,
+            "{centres:?}"
+        );
+        for c in centres {
+            let i = c.floor() as usize;
+            assert_eq!(slot_label(&labels, c), format!("b{i}"));
+        }
+        assert_eq!(slot_label(&labels, -0.5), "");
+        assert_eq!(slot_label(&labels, 30.5), "");
     }
 }
