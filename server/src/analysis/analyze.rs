@@ -526,11 +526,7 @@ pub fn analyze_observed(
     let mut budget = stats::Budget::default();
     let mut files = Vec::with_capacity(sources.len());
     let (mut lines, mut truncated, mut index) = (0u64, 0u64, 0u64);
-    let literals: Vec<Vec<&str>> = mined
-        .templates
-        .iter()
-        .map(|t| t.split(VAR).collect())
-        .collect();
+    let literals: Vec<Literals> = mined.templates.iter().map(|t| Literals::of(t)).collect();
 
     for (file_index, source) in sources.iter().enumerate() {
         let mut events = events_of(source, options, &tracker.read)?;
@@ -557,8 +553,11 @@ pub fn analyze_observed(
                 index,
             };
             record(p, &event, &request, &literals[template], &at, &mut budget);
-            if let (Some(method), Some(path)) = (&request.method, &request.path) {
-                let e = endpoints.entry((method.clone(), path.clone())).or_default();
+            timeline.add(event.timestamp, event.level, template);
+            security.add(&event, request.status);
+            context.add(&event, &source.name);
+            if let (Some(method), Some(path)) = (request.method, request.path) {
+                let e = endpoints.entry((method, path)).or_default();
                 e.count += 1;
                 if let Some(status) = request.status {
                     *e.statuses.entry(status).or_default() += 1;
@@ -567,9 +566,6 @@ pub fn analyze_observed(
                     e.latency.add(ms);
                 }
             }
-            timeline.add(event.timestamp, event.level, template);
-            security.add(&event, request.status);
-            context.add(&event, &source.name);
             truncated += u64::from(event.truncated);
             file_events += 1;
             index += 1;
@@ -632,7 +628,7 @@ fn record(
     p: &mut PatternAcc,
     event: &Event,
     request: &http::Request,
-    literals: &[&str],
+    literals: &Literals,
     at: &At,
     budget: &mut stats::Budget,
 ) {
@@ -678,19 +674,20 @@ fn record(
                 .map(|s| s.chars().take(SAMPLE_CHARS * 4).collect()),
         });
     }
-    if literals.len() > 1 {
+    let variables = literals.variables();
+    if variables > 0 {
         let message = collapse_whitespace(&event.message);
-        let values = variable_values(literals, &message);
-        if p.variables.len() < literals.len() - 1 {
+        let values = literals.values(&message);
+        if p.variables.len() < variables {
             p.variables
-                .resize_with(literals.len() - 1, stats::TopValues::default);
+                .resize_with(variables, stats::TopValues::default);
         }
         if let Some(values) = values {
             for (slot, value) in p.variables.iter_mut().zip(&values) {
                 slot.add(value, budget);
             }
             if let Some(numbers) = &mut p.numbers {
-                numbers.resize_with(literals.len() - 1, resources::Numbers::default);
+                numbers.resize_with(variables, resources::Numbers::default);
                 for (slot, value) in numbers.iter_mut().zip(&values) {
                     slot.add(value);
                 }
@@ -699,28 +696,52 @@ fn record(
     }
 }
 
-/// Matches a message against a template's literal pieces (the text between `<*>`s) and returns
-/// the variable values, leftmost match first.
-fn variable_values<'a>(literals: &[&str], message: &'a str) -> Option<Vec<&'a str>> {
-    let (first, rest) = literals.split_first()?;
-    let mut at = message.strip_prefix(first).map(|_| first.len())?;
-    let mut values = Vec::with_capacity(rest.len());
-    for (i, literal) in rest.iter().enumerate() {
-        let last = i == rest.len() - 1;
-        let end = if last {
-            if !message[at..].ends_with(literal) || message.len() - literal.len() < at {
-                return None;
-            }
-            message.len() - literal.len()
-        } else if literal.is_empty() {
-            at
-        } else {
-            at + message[at..].find(literal)?
-        };
-        values.push(&message[at..end]);
-        at = end + literal.len();
+/// A template's literal pieces (the text between its `<*>`s), each with a searcher built once:
+/// every event of the pattern is matched against them.
+struct Literals<'t> {
+    pieces: Vec<&'t str>,
+    finders: Vec<memchr::memmem::Finder<'t>>,
+}
+
+impl<'t> Literals<'t> {
+    fn of(template: &'t str) -> Self {
+        let pieces: Vec<&str> = template.split(VAR).collect();
+        let finders = pieces
+            .iter()
+            .map(|p| memchr::memmem::Finder::new(p.as_bytes()))
+            .collect();
+        Self { pieces, finders }
     }
-    Some(values)
+
+    /// The number of `<*>`s.
+    fn variables(&self) -> usize {
+        self.pieces.len().saturating_sub(1)
+    }
+
+    /// Matches `message` against the pieces and returns the variable values, leftmost match
+    /// first; `None` when the message does not fit the template.
+    fn values<'m>(&self, message: &'m str) -> Option<Vec<&'m str>> {
+        let (first, rest) = self.pieces.split_first()?;
+        let mut at = message.strip_prefix(first).map(|_| first.len())?;
+        let mut values = Vec::with_capacity(rest.len());
+        for (i, literal) in rest.iter().enumerate() {
+            let last = i == rest.len() - 1;
+            let end = if last {
+                if !message[at..].ends_with(literal) || message.len() - literal.len() < at {
+                    return None;
+                }
+                message.len() - literal.len()
+            } else if literal.is_empty() {
+                at
+            } else {
+                // A match of valid UTF-8 in valid UTF-8 starts on a character boundary.
+                at + self.finders[i + 1].find(&message.as_bytes()[at..])?
+            };
+            values.push(&message[at..end]);
+            at = end + literal.len();
+        }
+        Some(values)
+    }
 }
 
 struct AssembleInput<'a> {
@@ -1216,19 +1237,20 @@ mod tests {
 
     #[test]
     fn variable_values_align_with_literals() {
-        let lits: Vec<&str> = "Received block <*> of size <*> from <*>"
-            .split(VAR)
-            .collect();
+        let lits = Literals::of("Received block <*> of size <*> from <*>");
         assert_eq!(
-            variable_values(&lits, "Received block blk_1 of size 42 from /10.0.0.1"),
+            lits.values("Received block blk_1 of size 42 from /10.0.0.1"),
             Some(vec!["blk_1", "42", "/10.0.0.1"])
         );
-        let lits: Vec<&str> = "<*>:<*> Served".split(VAR).collect();
+        let lits = Literals::of("<*>:<*> Served");
         assert_eq!(
-            variable_values(&lits, "10.0.0.1:50010 Served"),
+            lits.values("10.0.0.1:50010 Served"),
             Some(vec!["10.0.0.1", "50010"])
         );
-        assert_eq!(variable_values(&lits, "nothing alike"), None);
+        assert_eq!(lits.values("nothing alike"), None);
+        let lits = Literals::of("ü <*> ß <*>");
+        assert_eq!(lits.values("ü ßß ß é"), Some(vec!["ßß", "é"]));
+        assert_eq!(Literals::of("no variables").variables(), 0);
     }
 
     #[test]

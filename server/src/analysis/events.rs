@@ -203,9 +203,8 @@ impl<I: Iterator<Item = Result<Line, ReadError>>> Events<I> {
             Trace::RustPanic => pending.stack.is_none(),
             Trace::None => {
                 // `java.lang.IllegalStateException: …` right after an error line.
-                is_qualified_exception(trimmed)
-                    && (pending.level.is_some_and(Level::is_problem)
-                        || pending.message.ends_with(':'))
+                (pending.level.is_some_and(Level::is_problem) || pending.message.ends_with(':'))
+                    && is_qualified_exception(trimmed)
             }
         }
     }
@@ -306,8 +305,7 @@ fn is_postgres_detail(line: &str) -> bool {
     ];
     let head = &line[..line.floor_char_boundary(120)];
     // Every part ends in `:  `; most lines have none.
-    let b = head.as_bytes();
-    memchr::memchr_iter(b':', b).any(|i| b[i + 1..].starts_with(b"  "))
+    memchr::memmem::find(head.as_bytes(), b":  ").is_some()
         && PARTS.iter().any(|p| head.contains(p))
 }
 

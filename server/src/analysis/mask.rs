@@ -5,6 +5,9 @@
 //! look-behind, and they run once per distinct message on the engine's hot path.
 
 use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
 
 /// The placeholder for a variable.
 pub const VAR: &str = "<*>";
@@ -34,11 +37,16 @@ pub fn mask(message: &str) -> String {
 /// Trims and turns every whitespace run into one space; borrows when `text` is already so.
 pub fn collapse_whitespace(text: &str) -> Cow<'_, str> {
     let b = text.as_bytes();
-    let collapsed = b.first().is_none_or(|c| !c.is_ascii_whitespace())
-        && b.last().is_none_or(|c| !c.is_ascii_whitespace())
-        && !b.iter().any(|&c| c.is_ascii_whitespace() && c != b' ')
+    // Whole-slice folds without early exits: the compiler turns them into vector code.
+    let controls = b
+        .iter()
+        .fold(false, |any, &c| any | (c.wrapping_sub(b'\t') < 5));
+    let high = b.iter().fold(0u8, |all, &c| all | c);
+    let collapsed = b.first() != Some(&b' ')
+        && b.last() != Some(&b' ')
+        && !controls
         && memchr::memmem::find(b, b"  ").is_none()
-        && (text.is_ascii() || !text.chars().any(|c| c.is_whitespace() && !c.is_ascii()));
+        && (high < 0x80 || !text.chars().any(|c| c.is_whitespace() && !c.is_ascii()));
     if collapsed {
         return Cow::Borrowed(text);
     }
@@ -95,9 +103,8 @@ fn prev(b: &[u8], i: usize) -> Option<u8> {
 /// `scheme://rest`: the rest becomes `<*>` when it holds a digit (`hdfs://<*>`); URLs without
 /// digits stay literal.
 fn urls(s: &str) -> Option<String> {
-    if !s.contains("://") {
-        return None;
-    }
+    static SCHEME_END: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("://"));
+    SCHEME_END.find(s.as_bytes())?;
     rewrite(s, |b, i| {
         // A scheme starts with a letter at a word boundary.
         if !b[i].is_ascii_alphabetic() || prev(b, i).is_some_and(is_word_byte) {
@@ -134,8 +141,10 @@ fn hosts(s: &str) -> Option<String> {
     }
     rewrite(s, |b, i| {
         // A host inside a URL belongs to the URL rule, which keeps digit-free URLs whole.
-        let in_url = i >= 3 && &b[i - 3..i] == b"://";
-        if in_url || prev(b, i).is_some_and(is_host_run_byte) || !b[i].is_ascii_alphanumeric() {
+        if !b[i].is_ascii_alphanumeric()
+            || prev(b, i).is_some_and(is_host_run_byte)
+            || i >= 3 && &b[i - 3..i] == b"://"
+        {
             return None;
         }
         let mut end = i;
@@ -241,9 +250,8 @@ fn path_byte(b: u8) -> bool {
 
 /// `C:\Windows\system32\x.dll`.
 fn windows_paths(s: &str) -> Option<String> {
-    if !s.contains(":\\") {
-        return None;
-    }
+    static DRIVE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(":\\"));
+    DRIVE.find(s.as_bytes())?;
     rewrite(s, |b, i| {
         if !b[i].is_ascii_alphabetic()
             || prev(b, i).is_some_and(is_word_byte)
@@ -375,6 +383,10 @@ fn is_hex_segment(seg: &str) -> bool {
 
 /// Whether a word is a variable by its shape alone.
 pub fn is_numeric_word(w: &str) -> bool {
+    // Without a digit, only a segment of eight or more hex letters (`deadbeef`) qualifies.
+    if w.len() < 8 && !w.bytes().any(|b| b.is_ascii_digit()) {
+        return false;
+    }
     if is_number_with_unit(w) {
         return true;
     }
@@ -472,5 +484,27 @@ mod tests {
     #[test]
     fn whitespace_is_collapsed() {
         assert_eq!(mask("  to delete  blk_1\tnow "), "to delete <*> now");
+        for text in [
+            "already single",
+            "",
+            " lead",
+            "trail ",
+            "two  spaces",
+            "tab\there",
+            "vertical\u{b}tab",
+            "form\u{c}feed",
+            "no\u{a0}break",
+            "ümlaut und ß",
+            "\r\n",
+        ] {
+            let expected = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            let collapsed = collapse_whitespace(text);
+            assert_eq!(collapsed, expected, "{text:?}");
+            assert_eq!(
+                matches!(collapsed, Cow::Borrowed(_)),
+                expected == text,
+                "{text:?} is borrowed exactly when it needs no change"
+            );
+        }
     }
 }

@@ -112,13 +112,20 @@ pub fn path_of(event: &Event) -> Option<String> {
     }
     match best {
         Some((_, path)) if path.starts_with('/') => Some(path_template(path)),
-        _ if event.message.contains(" /") => {
+        _ if mentions_path(&event.message) => {
             let mut request = Request::default();
             scan_request(&event.message, &mut request);
             request.path.filter(|_| request.method.is_some())
         }
         _ => None,
     }
+}
+
+/// Whether free text may hold `METHOD /path`: a word starting with `/`.
+fn mentions_path(message: &str) -> bool {
+    static SPACE_SLASH: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(" /"));
+    SPACE_SLASH.find(message.as_bytes()).is_some()
 }
 
 /// Reads the request and duration of `event`.
@@ -141,7 +148,7 @@ pub fn extract(event: &Event) -> Request {
         status: status.and_then(parse_status),
         duration_ms: duration.and_then(parse_duration_field),
     };
-    if (request.method.is_none() || request.path.is_none()) && event.message.contains(" /") {
+    if (request.method.is_none() || request.path.is_none()) && mentions_path(&event.message) {
         scan_request(&event.message, &mut request);
     }
     if request.duration_ms.is_none() && may_hold_duration(&event.message) {
@@ -210,14 +217,15 @@ const MAX_SCANNED_WORDS: usize = 64;
 
 /// Finds `METHOD /path` and a status after it in free text.
 fn scan_request(message: &str, request: &mut Request) {
-    let words: Vec<&str> = message.split_whitespace().take(MAX_SCANNED_WORDS).collect();
-    for (i, w) in words.iter().enumerate() {
+    let mut words = message.split_whitespace().take(MAX_SCANNED_WORDS);
+    while let Some(w) = words.next() {
         let method = w.trim_start_matches(['"', '\'', '[', '(']);
         if !METHODS.contains(&method) {
             continue;
         }
-        let Some(target) = words
-            .get(i + 1)
+        let mut after = words.clone();
+        let Some(target) = after
+            .next()
             .map(|t| t.trim_end_matches(['"', '\'', ',', ']', ')']))
         else {
             continue;
@@ -228,8 +236,7 @@ fn scan_request(message: &str, request: &mut Request) {
         request.method.get_or_insert_with(|| method.to_owned());
         request.path.get_or_insert_with(|| path_template(target));
         if request.status.is_none() {
-            request.status = words[i + 2..]
-                .iter()
+            request.status = after
                 .take(6)
                 .map(|t| {
                     t.trim_matches(|c: char| {
@@ -253,33 +260,38 @@ fn scan_request(message: &str, request: &mut Request) {
 
 /// Finds a duration introduced by a word such as "took" or "in", or written `duration=12ms`.
 fn scan_duration(message: &str) -> Option<f64> {
-    let words: Vec<&str> = message.split_whitespace().take(MAX_SCANNED_WORDS).collect();
-    for (i, raw) in words.iter().enumerate() {
+    let mut words = message
+        .split_whitespace()
+        .take(MAX_SCANNED_WORDS)
+        .peekable();
+    // The (up to) three words before the one at hand, in any order.
+    let mut before = [""; 3];
+    let mut seen = 0usize;
+    while let Some(raw) = words.next() {
         let (key, value) = match raw.split_once('=').or_else(|| raw.split_once(':')) {
-            Some((k, v)) if !v.is_empty() => (Some(k.to_ascii_lowercase()), v),
-            _ => (None, *raw),
+            Some((k, v)) if !v.is_empty() => (Some(k), v),
+            _ => (None, raw),
         };
         let token = value
             .trim_end_matches([',', ';', ')', ']', '.'])
             .trim_start_matches(['(', '[']);
         let ms = number_with_unit(token).or_else(|| {
-            let unit = words
-                .get(i + 1)?
-                .trim_end_matches([',', ';', ')', ']', '.']);
+            let unit = words.peek()?.trim_end_matches([',', ';', ')', ']', '.']);
             let factor = unit_to_ms(unit)?;
             token.parse::<f64>().ok().map(|v| v * factor)
         });
-        let Some(ms) = ms else {
-            continue;
-        };
-        let introduced = key.as_deref().is_some_and(is_duration_key)
-            || words[i.saturating_sub(3)..i].iter().any(|w| {
-                DURATION_WORDS
-                    .contains(&w.trim_end_matches([':', '=']).to_ascii_lowercase().as_str())
-            });
-        if introduced {
-            return Some(ms);
+        if let Some(ms) = ms {
+            let introduced = key.is_some_and(|k| is_duration_key(&k.to_ascii_lowercase()))
+                || before[..seen.min(3)].iter().any(|w| {
+                    let w = w.trim_end_matches([':', '=']);
+                    DURATION_WORDS.iter().any(|d| d.eq_ignore_ascii_case(w))
+                });
+            if introduced {
+                return Some(ms);
+            }
         }
+        before[seen % 3] = raw;
+        seen += 1;
     }
     None
 }

@@ -73,7 +73,7 @@ pub fn parse(line: &str, ctx: TimeContext, require_timestamp: bool) -> Option<Pa
         .trim_start();
     // A logger or tag ending in ':' (`com.example.App:`, `WindowManager:`) when the header had
     // a level.
-    let message = match rest.split_once(": ") {
+    let message = match split_at_colon_space(rest) {
         Some((logger, msg))
             if level.is_some() && is_logger(logger) && !looks_like_key(logger, msg) =>
         {
@@ -90,6 +90,13 @@ pub fn parse(line: &str, ctx: TimeContext, require_timestamp: bool) -> Option<Pa
         stack: None,
         yearless: found.is_some_and(|f| f.yearless),
     })
+}
+
+/// `rest.split_once(": ")` by a byte scan, without a substring searcher's set-up.
+fn split_at_colon_space(rest: &str) -> Option<(&str, &str)> {
+    let b = rest.as_bytes();
+    let colon = memchr::memchr_iter(b':', b).find(|&i| b.get(i + 1) == Some(&b' '))?;
+    Some((&rest[..colon], &rest[colon + 2..]))
 }
 
 /// `duration: 12 ms` is a key and its value, not a logger named "duration".
