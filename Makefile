@@ -11,6 +11,9 @@ export CARGO_TARGET_DIR
 SITE ?= $(CURDIR)/target/site
 export SITE
 BIN := $(CARGO_TARGET_DIR)/release/faultline
+# The browser tests drive the debug build that `make unit` has just compiled for the integration
+# tests: the same code, with overflow checks, and without the release build's many minutes.
+E2E_BIN := $(CARGO_TARGET_DIR)/debug/faultline
 # Tests run on SQLite always and on PostgreSQL when TEST_DATABASE_URL is set (.ci/run sets it).
 TEST_DATABASE_URL ?=
 export TEST_DATABASE_URL
@@ -52,8 +55,9 @@ unit:
 	else echo "==> tests on SQLite (set TEST_DATABASE_URL=postgres://... to add PostgreSQL)"; fi
 	cargo test -p app -p server
 
-e2e: build
-	cd end2end && FAULTLINE_BIN="$(BIN)" SITE="$(SITE)" npm test
+e2e: site
+	cargo test -p app -p server --no-run
+	cd end2end && FAULTLINE_BIN="$(E2E_BIN)" SITE="$(SITE)" npm test
 
 test: setup-test fmt-check clippy unit e2e
 
