@@ -8,6 +8,7 @@ pub mod format;
 pub mod level;
 pub mod mask;
 pub mod miner;
+pub mod needle;
 pub mod reader;
 pub mod timestamp;
 

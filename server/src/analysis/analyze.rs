@@ -12,6 +12,7 @@ mod compare;
 mod context;
 mod families;
 mod http;
+mod keywords;
 pub mod progress;
 mod resources;
 mod routes;
@@ -527,6 +528,8 @@ pub fn analyze_observed(
     let mut files = Vec::with_capacity(sources.len());
     let (mut lines, mut truncated, mut index) = (0u64, 0u64, 0u64);
     let literals: Vec<Literals> = mined.templates.iter().map(|t| Literals::of(t)).collect();
+    // The keywords of the event at hand, in a buffer reused for every event.
+    let mut keyword_hits = Vec::new();
 
     for (file_index, source) in sources.iter().enumerate() {
         let mut events = events_of(source, options, &tracker.read)?;
@@ -554,8 +557,9 @@ pub fn analyze_observed(
             };
             record(p, &event, &request, &literals[template], &at, &mut budget);
             timeline.add(event.timestamp, event.level, template);
-            security.add(&event, request.status);
-            context.add(&event, &source.name);
+            keywords::scan(&event.message, &mut keyword_hits);
+            security.add(&event, request.status, &keyword_hits);
+            context.add(&event, &source.name, &keyword_hits);
             if let (Some(method), Some(path)) = (request.method, request.path) {
                 let e = endpoints.entry((method, path)).or_default();
                 e.count += 1;

@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 
 use super::format::{self, Dialect, Parsed};
 use super::level::Level;
+use super::needle::Needle;
 use super::reader::{Line, ReadError};
 use super::timestamp::{TimeContext, shift_years};
 
@@ -296,17 +297,19 @@ impl<I: Iterator<Item = Result<Line, ReadError>>> Iterator for Events<I> {
 /// PostgreSQL writes the details of an error as lines of their own (`… DETAIL:  Process 42
 /// waits for …`), with the same prefix as the error.
 fn is_postgres_detail(line: &str) -> bool {
-    const PARTS: [&str; 5] = [
-        " DETAIL:  ",
-        " HINT:  ",
-        " STATEMENT:  ",
-        " CONTEXT:  ",
-        " QUERY:  ",
-    ];
+    const PARTS: [&str; 5] = [" DETAIL", " HINT", " STATEMENT", " CONTEXT", " QUERY"];
+    // Every part ends in `:  `, which most lines lack: look for that first.
+    static COLON_TWO_SPACES: Needle = Needle::new(":  ");
     let head = &line[..line.floor_char_boundary(120)];
-    // Every part ends in `:  `; most lines have none.
-    memchr::memmem::find(head.as_bytes(), b":  ").is_some()
-        && PARTS.iter().any(|p| head.contains(p))
+    let mut from = 0;
+    while let Some(at) = COLON_TWO_SPACES.find(&head[from..]) {
+        let before = &head[..from + at];
+        if PARTS.iter().any(|p| before.ends_with(p)) {
+            return true;
+        }
+        from += at + 1;
+    }
+    false
 }
 
 /// `thread 'main' panicked at src/main.rs:10:5:` (Rust 1.73 and later put the message on the
@@ -367,6 +370,33 @@ mod tests {
         Events::new(Lines::new(text.as_bytes()), TimeContext::default())
             .collect::<Result<Vec<_>, _>>()
             .expect("reads")
+    }
+
+    #[test]
+    fn postgres_detail_lines_are_recognised_by_their_part_name() {
+        let prefix = "2026-03-14 09:00:04.498 UTC [23053]";
+        for part in ["DETAIL", "HINT", "STATEMENT", "CONTEXT", "QUERY"] {
+            assert!(
+                is_postgres_detail(&format!("{prefix} {part}:  text")),
+                "{part}"
+            );
+            // One space after the colon, or another word before it, is something else.
+            assert!(
+                !is_postgres_detail(&format!("{prefix} {part}: text")),
+                "{part}"
+            );
+            assert!(
+                !is_postgres_detail(&format!("{prefix} X{part}:  text")),
+                "{part}"
+            );
+        }
+        // Another `:  ` may come first; the part is still found.
+        assert!(is_postgres_detail("a:  b [1] HINT:  retry"));
+        // Only the first 120 bytes are looked at.
+        assert!(!is_postgres_detail(&format!(
+            "{} DETAIL:  x",
+            "é".repeat(70)
+        )));
     }
 
     #[test]

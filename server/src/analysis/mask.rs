@@ -5,9 +5,8 @@
 //! look-behind, and they run once per distinct message on the engine's hot path.
 
 use std::borrow::Cow;
-use std::sync::LazyLock;
 
-use memchr::memmem::Finder;
+use super::needle::Needle;
 
 /// The placeholder for a variable.
 pub const VAR: &str = "<*>";
@@ -26,12 +25,52 @@ fn is_word_byte(b: u8) -> bool {
 /// size, time of day, Windows path, absolute path, numeric word).
 pub fn mask(message: &str) -> String {
     let mut s = collapse_whitespace(message);
-    for rule in [urls, hosts, sizes, times, windows_paths, absolute_paths] {
-        if let Some(next) = rule(&s) {
+    let mut words = word_starts(&s);
+    let rules: [Rule; 6] = [urls, hosts, sizes, times, windows_paths, absolute_paths];
+    for rule in rules {
+        if let Some(next) = rule(&s, &words) {
             s = Cow::Owned(next);
+            words = word_starts(&s);
         }
     }
     numeric_words(&s)
+}
+
+/// A masking rule: `s` rewritten, or `None` when nothing matched. It is given where the words
+/// of `s` start ([`word_starts`]), found once for all the rules.
+type Rule = fn(&str, &[usize]) -> Option<String>;
+
+/// Where words start: each ASCII letter or digit that does not follow a letter, digit or `_`.
+/// Every rule but the absolute-path one matches only there.
+fn word_starts(s: &str) -> Vec<usize> {
+    /// Per byte: 1 for `_`, 3 for a letter or digit (bit 0: a word byte; bit 1: may start one).
+    static CLASS: [u8; 256] = {
+        let mut class = [0u8; 256];
+        let mut c = 0;
+        while c < 256 {
+            let b = c as u8;
+            class[c] = if b.is_ascii_alphanumeric() {
+                3
+            } else if b == b'_' {
+                1
+            } else {
+                0
+            };
+            c += 1;
+        }
+        class
+    };
+    // At most every other byte starts a word, so the pushes never grow the vector.
+    let mut starts = Vec::with_capacity(s.len() / 2 + 1);
+    let mut in_word = 0u8;
+    for (i, &c) in s.as_bytes().iter().enumerate() {
+        let class = CLASS[usize::from(c)];
+        if class & !(in_word << 1) & 2 != 0 {
+            starts.push(i);
+        }
+        in_word = class & 1;
+    }
+    starts
 }
 
 /// Trims and turns every whitespace run into one space; borrows when `text` is already so.
@@ -42,10 +81,14 @@ pub fn collapse_whitespace(text: &str) -> Cow<'_, str> {
         .iter()
         .fold(false, |any, &c| any | (c.wrapping_sub(b'\t') < 5));
     let high = b.iter().fold(0u8, |all, &c| all | c);
+    let doubled = b
+        .iter()
+        .zip(b.get(1..).unwrap_or_default())
+        .fold(false, |any, (&x, &y)| any | (x == b' ' && y == b' '));
     let collapsed = b.first() != Some(&b' ')
         && b.last() != Some(&b' ')
         && !controls
-        && memchr::memmem::find(b, b"  ").is_none()
+        && !doubled
         && (high < 0x80 || !text.chars().any(|c| c.is_whitespace() && !c.is_ascii()));
     if collapsed {
         return Cow::Borrowed(text);
@@ -61,13 +104,21 @@ pub fn collapse_whitespace(text: &str) -> Cow<'_, str> {
 }
 
 /// Rewrites `s` by replacing the spans `find` reports; `None` when nothing matched.
-/// `find(s, i)` returns `Some((end, replacement))` for a match starting at byte `i`.
-fn rewrite(s: &str, find: impl Fn(&[u8], usize) -> Option<(usize, Replacement)>) -> Option<String> {
+/// `find(s, i)` returns `Some((end, replacement))` for a match starting at byte `i`; it is
+/// asked only at `starts` (ascending), the positions where the rule's matches may start.
+fn rewrite(
+    s: &str,
+    starts: impl IntoIterator<Item = usize>,
+    find: impl Fn(&[u8], usize) -> Option<(usize, Replacement)>,
+) -> Option<String> {
     let b = s.as_bytes();
     let mut out: Option<String> = None;
     let mut copied = 0;
-    let mut i = 0;
-    while i < b.len() {
+    for i in starts {
+        // A start inside the previous match is part of it.
+        if i < copied {
+            continue;
+        }
         if let Some((end, replacement)) = find(b, i) {
             let o = out.get_or_insert_with(|| String::with_capacity(s.len()));
             o.push_str(&s[copied..i]);
@@ -79,9 +130,6 @@ fn rewrite(s: &str, find: impl Fn(&[u8], usize) -> Option<(usize, Replacement)>)
                 }
             }
             copied = end;
-            i = end;
-        } else {
-            i += 1;
         }
     }
     let mut o = out?;
@@ -102,10 +150,10 @@ fn prev(b: &[u8], i: usize) -> Option<u8> {
 
 /// `scheme://rest`: the rest becomes `<*>` when it holds a digit (`hdfs://<*>`); URLs without
 /// digits stay literal.
-fn urls(s: &str) -> Option<String> {
-    static SCHEME_END: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("://"));
-    SCHEME_END.find(s.as_bytes())?;
-    rewrite(s, |b, i| {
+fn urls(s: &str, words: &[usize]) -> Option<String> {
+    static SCHEME_END: Needle = Needle::new("://");
+    SCHEME_END.find(s)?;
+    rewrite(s, words.iter().copied(), |b, i| {
         // A scheme starts with a letter at a word boundary.
         if !b[i].is_ascii_alphabetic() || prev(b, i).is_some_and(is_word_byte) {
             return None;
@@ -135,11 +183,11 @@ fn is_host_run_byte(b: u8) -> bool {
 }
 
 /// Dotted names ending in a known top-level domain (`db-3.eu-west.example.com`).
-fn hosts(s: &str) -> Option<String> {
+fn hosts(s: &str, words: &[usize]) -> Option<String> {
     if !s.contains('.') {
         return None;
     }
-    rewrite(s, |b, i| {
+    rewrite(s, words.iter().copied(), |b, i| {
         // A host inside a URL belongs to the URL rule, which keeps digit-free URLs whole.
         if !b[i].is_ascii_alphanumeric()
             || prev(b, i).is_some_and(is_host_run_byte)
@@ -148,15 +196,22 @@ fn hosts(s: &str) -> Option<String> {
             return None;
         }
         let mut end = i;
+        let mut dotted = false;
         while end < b.len() && is_host_run_byte(b[end]) {
+            dotted |= b[end] == b'.';
             end += 1;
+        }
+        if !dotted {
+            return None;
         }
         let run = std::str::from_utf8(&b[i..end]).ok()?;
         let (labels, tld) = run.rsplit_once('.')?;
-        let labels_ok = labels.split('.').all(|l| {
-            l.as_bytes().first().is_some_and(u8::is_ascii_alphanumeric) && !l.contains('.')
-        });
-        (TLDS.contains(&tld) && labels_ok).then_some((end, Replacement::Var))
+        let labels_ok = || {
+            labels.split('.').all(|l| {
+                l.as_bytes().first().is_some_and(u8::is_ascii_alphanumeric) && !l.contains('.')
+            })
+        };
+        (TLDS.contains(&tld) && labels_ok()).then_some((end, Replacement::Var))
     })
 }
 
@@ -168,11 +223,11 @@ fn digits_end(b: &[u8], mut i: usize) -> usize {
 }
 
 /// `5.2 KB`, `17GiB`, `512 B`.
-fn sizes(s: &str) -> Option<String> {
+fn sizes(s: &str, words: &[usize]) -> Option<String> {
     if !s.contains('B') {
         return None;
     }
-    rewrite(s, |b, i| {
+    rewrite(s, words.iter().copied(), |b, i| {
         if !b[i].is_ascii_digit() || prev(b, i).is_some_and(|p| is_word_byte(p) || p == b'.') {
             return None;
         }
@@ -196,11 +251,11 @@ fn sizes(s: &str) -> Option<String> {
 }
 
 /// `9:05:33`, `23:59:01,123` as one variable.
-fn times(s: &str) -> Option<String> {
+fn times(s: &str, words: &[usize]) -> Option<String> {
     if !s.contains(':') {
         return None;
     }
-    rewrite(s, |b, i| {
+    rewrite(s, words.iter().copied(), |b, i| {
         if !b[i].is_ascii_digit() || prev(b, i).is_some_and(|p| is_word_byte(p) || p == b':') {
             return None;
         }
@@ -249,10 +304,10 @@ fn path_byte(b: u8) -> bool {
 }
 
 /// `C:\Windows\system32\x.dll`.
-fn windows_paths(s: &str) -> Option<String> {
-    static DRIVE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(":\\"));
-    DRIVE.find(s.as_bytes())?;
-    rewrite(s, |b, i| {
+fn windows_paths(s: &str, words: &[usize]) -> Option<String> {
+    static DRIVE: Needle = Needle::new(":\\");
+    DRIVE.find(s)?;
+    rewrite(s, words.iter().copied(), |b, i| {
         if !b[i].is_ascii_alphabetic()
             || prev(b, i).is_some_and(is_word_byte)
             || !b[i + 1..].starts_with(b":\\")
@@ -268,11 +323,11 @@ fn windows_paths(s: &str) -> Option<String> {
 }
 
 /// `/var/log/app.log`, `/10.251.42.84` (a lone `/` stays).
-fn absolute_paths(s: &str) -> Option<String> {
+fn absolute_paths(s: &str, _words: &[usize]) -> Option<String> {
     if !s.contains('/') {
         return None;
     }
-    rewrite(s, |b, i| {
+    rewrite(s, memchr::memchr_iter(b'/', s.as_bytes()), |b, i| {
         if b[i] != b'/'
             || prev(b, i).is_some_and(|p| {
                 is_word_byte(p) || matches!(p, b'.' | b'/' | b'-' | b'<' | b'>' | b'*')
@@ -315,10 +370,11 @@ fn is_split_delimiter(b: u8) -> bool {
 fn numeric_words(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = String::with_capacity(s.len());
+    // Text up to here is in `out`; unchanged runs are copied whole.
+    let mut copied = 0;
     let mut i = 0;
     while i < b.len() {
         if is_split_delimiter(b[i]) {
-            out.push(b[i] as char);
             i += 1;
             continue;
         }
@@ -328,17 +384,16 @@ fn numeric_words(s: &str) -> String {
         }
         let word = &s[start..i];
         if word == VAR {
-            out.push_str(word);
             continue;
         }
         let core = word.trim_end_matches(['.', ',', ';', ':', '!', '?']);
         if !core.is_empty() && is_numeric_word(core) {
+            out.push_str(&s[copied..start]);
             out.push_str(VAR);
-            out.push_str(&word[core.len()..]);
-        } else {
-            out.push_str(word);
+            copied = start + core.len();
         }
     }
+    out.push_str(&s[copied..]);
     out
 }
 
@@ -370,9 +425,8 @@ fn is_number_with_unit(w: &str) -> bool {
     )
 }
 
-fn is_hex_segment(seg: &str) -> bool {
-    let b = seg.as_bytes();
-    if b.len() > 2 && (seg.starts_with("0x") || seg.starts_with("0X")) {
+fn is_hex_segment(b: &[u8]) -> bool {
+    if b.len() > 2 && (b.starts_with(b"0x") || b.starts_with(b"0X")) {
         return b[2..].iter().all(u8::is_ascii_hexdigit);
     }
     if b.len() < 6 || !b.iter().all(u8::is_ascii_hexdigit) {
@@ -390,16 +444,16 @@ pub fn is_numeric_word(w: &str) -> bool {
     if is_number_with_unit(w) {
         return true;
     }
-    w.split(['-', '_', '.', ':', '@', '$', '+', '\\'])
+    w.as_bytes()
+        .split(|c| matches!(c, b'-' | b'_' | b'.' | b':' | b'@' | b'$' | b'+' | b'\\'))
         .filter(|seg| !seg.is_empty())
-        .any(|seg| seg.as_bytes()[0].is_ascii_digit() || is_hex_segment(seg) || is_token(seg))
+        .any(|seg| seg[0].is_ascii_digit() || is_hex_segment(seg) || is_token(seg))
 }
 
 /// A long run of letters and digits that keeps switching between the two
 /// (`tl7o18oybfeizw7cjquq8pc6`, a session key or a base62 id). Names with digits switch far
 /// less often (`Log4jConfigurationFactory2`, `Base64Decoder`).
-fn is_token(seg: &str) -> bool {
-    let b = seg.as_bytes();
+fn is_token(b: &[u8]) -> bool {
     if b.len() < 12 || !b.iter().all(u8::is_ascii_alphanumeric) {
         return false;
     }
@@ -413,6 +467,25 @@ fn is_token(seg: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn word_starts_are_letters_or_digits_after_a_non_word_byte() {
+        for text in [
+            "",
+            "a",
+            "_a b_c",
+            "x=1, y=_2",
+            "é9 z",
+            "GET /a/b?c=d",
+            "__init__ 3rd",
+        ] {
+            let b = text.as_bytes();
+            let expected: Vec<usize> = (0..b.len())
+                .filter(|&i| b[i].is_ascii_alphanumeric() && (i == 0 || !is_word_byte(b[i - 1])))
+                .collect();
+            assert_eq!(word_starts(text), expected, "{text:?}");
+        }
+    }
 
     #[test]
     fn numbers_ids_and_addresses() {

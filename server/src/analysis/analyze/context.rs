@@ -4,10 +4,10 @@
 
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
+use super::keywords::{Hit, Keyword};
 use crate::analysis::events::Event;
 
 /// Distinct values kept per kind.
@@ -224,7 +224,8 @@ impl Collector {
     }
 
     /// Looks at one event of `file`.
-    pub fn add(&mut self, event: &Event, file: &str) {
+    /// Looks at one event; `keywords` are those of its message ([`super::keywords::scan`]).
+    pub fn add(&mut self, event: &Event, file: &str, keywords: &[Hit]) {
         for (name, value) in &event.fields {
             if let Some(&kind) = field_kinds().get(name.as_ref()) {
                 self.found(kind, value, || format!("field {name}"), file, event.line);
@@ -233,20 +234,22 @@ impl Collector {
         let text = &event.message;
         // Each variable name and code host counts once per event, at its first occurrence.
         let mut seen = 0u64;
-        for hit in markers().find_iter(text) {
-            let pattern = hit.pattern().as_usize();
+        for hit in keywords {
+            let Keyword::Context(pattern) = hit.keyword else {
+                continue;
+            };
             if seen & (1 << pattern) != 0 {
                 continue;
             }
             match MarkerKind::of(pattern) {
                 MarkerKind::Variable(kind, name) => {
-                    let i = hit.start();
+                    let i = hit.start;
                     let b = text.as_bytes();
                     if i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_') {
                         continue;
                     }
                     seen |= 1 << pattern;
-                    let rest = &text[hit.end()..];
+                    let rest = &text[hit.end..];
                     let end = rest
                         .find(|c: char| c.is_whitespace() || c == ',' || c == ';')
                         .unwrap_or(rest.len());
@@ -258,7 +261,7 @@ impl Collector {
                 }
                 MarkerKind::Host => {
                     seen |= 1 << pattern;
-                    if let Some(repo) = repository_from_url(&text[hit.start()..]) {
+                    if let Some(repo) = repository_from_url(&text[hit.start..]) {
                         self.found(
                             Kind::Repository,
                             repo,
@@ -323,20 +326,18 @@ fn variables() -> &'static [(Kind, &'static str)] {
     })
 }
 
-/// `NAME=` for every variable, then every code host: one scan finds them all.
-fn markers() -> &'static AhoCorasick {
-    static MARKERS: OnceLock<AhoCorasick> = OnceLock::new();
-    MARKERS.get_or_init(|| {
+/// `NAME=` for every variable, then every code host: the context markers that
+/// [`super::keywords::scan`] finds.
+pub(super) fn marker_patterns() -> &'static [String] {
+    static PATTERNS: OnceLock<Vec<String>> = OnceLock::new();
+    PATTERNS.get_or_init(|| {
         let patterns: Vec<String> = variables()
             .iter()
             .map(|(_, name)| format!("{name}="))
             .chain(HOSTS.iter().map(|h| (*h).to_owned()))
             .collect();
         debug_assert!(patterns.len() <= 64, "one bit per pattern in `seen`");
-        AhoCorasick::builder()
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(patterns)
-            .expect("fixed literals always compile")
+        patterns
     })
 }
 
@@ -364,6 +365,13 @@ fn repository_from_url(text: &str) -> Option<&str> {
 mod tests {
     use super::*;
 
+    /// Adds `event` as the analysis does: with the keywords of its message.
+    fn add(c: &mut Collector, event: &Event, file: &str) {
+        let mut hits = Vec::new();
+        crate::analysis::analyze::keywords::scan(&event.message, &mut hits);
+        c.add(event, file, &hits);
+    }
+
     fn event(message: &str, fields: &[(&str, &str)]) -> Event {
         Event {
             line: 7,
@@ -374,22 +382,26 @@ mod tests {
     #[test]
     fn fields_variables_and_urls() {
         let mut c = Collector::default();
-        c.add(
+        add(
+            &mut c,
             &event("started", &[("service.name", "checkout"), ("env", "prod")]),
             "a.log",
         );
-        c.add(
+        add(
+            &mut c,
             &event(
                 "build GITHUB_REPOSITORY=acme/shop GITHUB_SHA=9f8e7d6 GITHUB_REF_NAME=main",
                 &[],
             ),
             "a.log",
         );
-        c.add(
+        add(
+            &mut c,
             &event("see https://github.com/acme/shop/issues/4 for details", &[]),
             "a.log",
         );
-        c.add(
+        add(
+            &mut c,
             &event("pulling DOCKER_IMAGE=registry.acme.io/shop/api:1.4.2", &[]),
             "a.log",
         );

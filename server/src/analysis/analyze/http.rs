@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 use rustc_hash::FxHashMap;
 
 use crate::analysis::events::Event;
+use crate::analysis::needle::Needle;
 
 /// What an event says about an HTTP request and how long something took.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -123,9 +124,8 @@ pub fn path_of(event: &Event) -> Option<String> {
 
 /// Whether free text may hold `METHOD /path`: a word starting with `/`.
 fn mentions_path(message: &str) -> bool {
-    static SPACE_SLASH: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
-        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(" /"));
-    SPACE_SLASH.find(message.as_bytes()).is_some()
+    static SPACE_SLASH: Needle = Needle::new(" /");
+    SPACE_SLASH.is_in(message)
 }
 
 /// Reads the request and duration of `event`.
@@ -172,7 +172,10 @@ fn parse_duration_field(raw: &str) -> Option<f64> {
 
 /// `120ms`, `1.5s`, `300µs`, `2sec` in milliseconds.
 fn number_with_unit(token: &str) -> Option<f64> {
-    let split = token.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+    // A byte scan: the first byte that is no digit or dot starts a character.
+    let split = token
+        .bytes()
+        .position(|c| !(c.is_ascii_digit() || c == b'.'))?;
     let (number, unit) = token.split_at(split);
     let value: f64 = number.parse().ok()?;
     unit_to_ms(unit).map(|factor| value * factor)
@@ -268,7 +271,7 @@ fn scan_duration(message: &str) -> Option<f64> {
     let mut before = [""; 3];
     let mut seen = 0usize;
     while let Some(raw) = words.next() {
-        let (key, value) = match raw.split_once('=').or_else(|| raw.split_once(':')) {
+        let (key, value) = match split_key(raw) {
             Some((k, v)) if !v.is_empty() => (Some(k), v),
             _ => (None, raw),
         };
@@ -294,6 +297,20 @@ fn scan_duration(message: &str) -> Option<f64> {
         seen += 1;
     }
     None
+}
+
+/// `word.split_once('=')`, else `word.split_once(':')`, in one byte scan.
+fn split_key(word: &str) -> Option<(&str, &str)> {
+    let mut colon = None;
+    for (i, &c) in word.as_bytes().iter().enumerate() {
+        if c == b'=' {
+            return Some((&word[..i], &word[i + 1..]));
+        }
+        if c == b':' && colon.is_none() {
+            colon = Some(i);
+        }
+    }
+    colon.map(|i| (&word[..i], &word[i + 1..]))
 }
 
 /// `duration`, `took`, `latency_ms`, `response_time`, `elapsedTime`: a key that names a duration.
@@ -370,6 +387,16 @@ mod tests {
 
     fn event(message: &str, fields: &[(&str, &str)]) -> Event {
         Event::with_fields(message, fields)
+    }
+
+    #[test]
+    fn split_key_is_split_once_at_equals_then_colon() {
+        for word in [
+            "a=b", "a:b", "a:b=c", "a=b:c", "=x", "x=", "plain", "é:ü", "a::b", "",
+        ] {
+            let expected = word.split_once('=').or_else(|| word.split_once(':'));
+            assert_eq!(split_key(word), expected, "{word:?}");
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
+use super::keywords::{self, Hit, Keyword};
 use crate::analysis::classify::Severity;
 use crate::analysis::events::Event;
 use crate::analysis::timestamp::format_rfc3339;
@@ -255,7 +256,7 @@ const PROBE_PATHS: [&str; 9] = [
     "/actuator",
     "/admin.php",
 ];
-const AUTH_FAILURES: [&str; 9] = [
+pub(super) const AUTH_FAILURES: [&str; 9] = [
     "failed password",
     "authentication failed",
     "authentication failure",
@@ -267,37 +268,15 @@ const AUTH_FAILURES: [&str; 9] = [
     "access denied",
 ];
 
-/// Words searched in every message, compiled once into one case-insensitive automaton.
-fn message_words() -> &'static AhoCorasick {
-    static WORDS: OnceLock<AhoCorasick> = OnceLock::new();
-    WORDS.get_or_init(|| {
-        let words = AUTH_FAILURES.iter().chain(RATE_LIMIT.iter());
-        AhoCorasick::builder()
-            .kind(Some(AhoCorasickKind::DFA))
-            .ascii_case_insensitive(true)
-            .build(words)
-            .expect("a handful of fixed keywords always compiles")
-    })
-}
-
-const RATE_LIMIT: [&str; 2] = ["rate limit", "too many requests"];
+pub(super) const RATE_LIMIT: [&str; 2] = ["rate limit", "too many requests"];
 
 impl Scanner {
-    /// Looks at one event.
-    pub fn add(&mut self, event: &Event, status: Option<u16>) {
+    /// Looks at one event; `keywords` are those of its message ([`keywords::scan`]).
+    pub fn add(&mut self, event: &Event, status: Option<u16>, keywords: &[Hit]) {
         let mut client = Client::new(event);
         self.scan_request(event, &mut client);
-        let (mut auth_word, mut rate_word) = (false, false);
-        for hit in message_words().find_iter(&event.message) {
-            if hit.pattern().as_usize() < AUTH_FAILURES.len() {
-                auth_word = true;
-            } else {
-                rate_word = true;
-            }
-            if auth_word && rate_word {
-                break;
-            }
-        }
+        let has = |k: Keyword| keywords.iter().any(|h| h.keyword == k);
+        let (auth_word, rate_word) = (has(Keyword::AuthFailure), has(Keyword::RateLimit));
         let auth_failure = status.is_some_and(|s| s == 401) || auth_word;
         if auth_failure {
             let account = account_of(event, &event.message);
@@ -329,7 +308,7 @@ impl Scanner {
                 .or_default()
                 .add(event, client.get(), || redact(&event.message));
         }
-        self.scan_pii(event, &mut client);
+        self.scan_pii(event, &mut client, keywords);
     }
 
     fn scan_request(&mut self, event: &Event, client: &mut Client) {
@@ -371,12 +350,12 @@ impl Scanner {
         }
     }
 
-    fn scan_pii(&mut self, event: &Event, client: &mut Client) {
+    fn scan_pii(&mut self, event: &Event, client: &mut Client, keywords: &[Hit]) {
         let text = &event.message;
         let kinds = [
             (Kind::PiiEmail, contains_email(text)),
             (Kind::PiiCardNumber, contains_card_number(text)),
-            (Kind::Secret, contains_secret(text)),
+            (Kind::Secret, !secrets_with(text, keywords).is_empty()),
         ];
         for (kind, hit) in kinds {
             if hit {
@@ -618,6 +597,14 @@ fn luhn(digits: &[u8]) -> bool {
 fn card_numbers(text: &str) -> Vec<(usize, usize)> {
     let b = text.as_bytes();
     let mut found = Vec::new();
+    // A card number has 13 digits or more; one count over the whole text (vector code, no
+    // early exit) settles most texts.
+    if b.iter()
+        .fold(0u32, |n, c| n + u32::from(c.is_ascii_digit()))
+        < 13
+    {
+        return found;
+    }
     let mut i = 0;
     while i < b.len() {
         if !b[i].is_ascii_digit() || (i > 0 && b[i - 1].is_ascii_alphanumeric()) {
@@ -668,6 +655,13 @@ const SECRET_KEYS: [&str; 8] = [
 
 /// The byte ranges of secrets in `text`.
 fn secrets(text: &str) -> Vec<(usize, usize)> {
+    let mut keywords = Vec::new();
+    keywords::scan(text, &mut keywords);
+    secrets_with(text, &keywords)
+}
+
+/// The byte ranges of secrets in `text`, whose keywords are `keywords`.
+fn secrets_with(text: &str, keywords: &[Hit]) -> Vec<(usize, usize)> {
     let mut found = Vec::new();
     let b = text.as_bytes();
     let word_end = |from: usize| {
@@ -678,37 +672,43 @@ fn secrets(text: &str) -> Vec<(usize, usize)> {
             .map_or(text.len(), |n| from + n)
     };
     // Literal markers, found in one pass: key prefixes, bearer tokens, JWTs, URL credentials.
-    for hit in secret_markers().find_iter(text) {
-        let (i, pattern) = (hit.start(), hit.pattern().as_usize());
+    for &Hit {
+        keyword,
+        start: i,
+        end: marker_end,
+    } in keywords
+    {
+        let Keyword::Secret(marker) = keyword else {
+            continue;
+        };
         let boundary = i == 0 || !b[i - 1].is_ascii_alphanumeric();
-        match MARKERS.get(pattern).copied() {
-            Some("Bearer ") => {
-                let end = word_end(hit.end());
-                if end - hit.end() >= 16 {
-                    found.push((hit.end(), end));
+        match marker {
+            "Bearer " => {
+                let end = word_end(marker_end);
+                if end - marker_end >= 16 {
+                    found.push((marker_end, end));
                 }
             }
-            Some("eyJ") => {
+            "eyJ" => {
                 let end = word_end(i);
                 if boundary && text[i..end].matches('.').count() == 2 && end - i > 30 {
                     found.push((i, end));
                 }
             }
-            Some("://") => {
-                let rest = &text[hit.end()..word_end(hit.end())];
+            "://" => {
+                let rest = &text[marker_end..word_end(marker_end)];
                 if let Some(at) = rest.find('@')
                     && let Some(colon) = rest[..at].find(':')
                 {
-                    found.push((hit.end() + colon + 1, hit.end() + at));
+                    found.push((marker_end + colon + 1, marker_end + at));
                 }
             }
-            Some(prefix) => {
+            prefix => {
                 let end = word_end(i);
                 if boundary && end - i >= prefix.len() + 8 {
                     found.push((i, end));
                 }
             }
-            None => {}
         }
     }
     // `key=value` and `key: value` where the key names a secret.
@@ -733,21 +733,12 @@ fn secrets(text: &str) -> Vec<(usize, usize)> {
 }
 
 /// Every literal marker of a secret: the key prefixes, then the other markers.
-const MARKERS: [&str; 12] = [
+pub(super) const SECRET_MARKERS: [&str; 12] = [
     "AKIA", "sk_live_", "sk_test_", "rk_live_", "ghp_", "gho_", "xoxb-", "xoxp-", "glpat-",
     "Bearer ", "eyJ", "://",
 ];
 
-fn secret_markers() -> &'static AhoCorasick {
-    static MARKER_AUTOMATON: OnceLock<AhoCorasick> = OnceLock::new();
-    MARKER_AUTOMATON.get_or_init(|| {
-        AhoCorasick::builder()
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(MARKERS)
-            .expect("fixed literals always compile")
-    })
-}
-
+#[cfg(test)]
 fn contains_secret(text: &str) -> bool {
     !secrets(text).is_empty()
 }
@@ -823,6 +814,13 @@ pub fn redact(text: &str) -> String {
 mod tests {
     use super::*;
 
+    /// Adds `event` as the analysis does: with the keywords of its message.
+    fn add(s: &mut Scanner, event: &Event, status: Option<u16>) {
+        let mut hits = Vec::new();
+        keywords::scan(&event.message, &mut hits);
+        s.add(event, status, &hits);
+    }
+
     fn access(path: &str, query: &str, agent: &str, status: &str) -> Event {
         let mut fields = vec![
             ("client_ip".into(), "198.51.100.7".to_owned()),
@@ -850,7 +848,8 @@ mod tests {
     #[test]
     fn attacks_in_requests() {
         let mut s = Scanner::default();
-        s.add(
+        add(
+            &mut s,
             &access(
                 "/products",
                 "id=1%27%20OR%20%271%27=%271",
@@ -859,7 +858,8 @@ mod tests {
             ),
             Some(400),
         );
-        s.add(
+        add(
+            &mut s,
             &access(
                 "/search",
                 "q=%3Cscript%3Ealert(1)%3C/script%3E",
@@ -868,15 +868,21 @@ mod tests {
             ),
             Some(400),
         );
-        s.add(
+        add(
+            &mut s,
             &access("/static/../../etc/passwd", "", "curl", "404"),
             Some(404),
         );
-        s.add(
+        add(
+            &mut s,
             &access("/cgi-bin/x", "cmd=;cat%20/etc/shadow", "Mozilla", "404"),
             Some(404),
         );
-        s.add(&access("/products/1", "", "Mozilla", "200"), Some(200));
+        add(
+            &mut s,
+            &access("/products/1", "", "Mozilla", "200"),
+            Some(200),
+        );
         let f = s.finish();
         assert_eq!(
             kinds(&f),
@@ -903,7 +909,7 @@ mod tests {
                 ),
                 ..Event::default()
             };
-            s.add(&e, None);
+            add(&mut s, &e, None);
         }
         let f = s.finish();
         let brute = f

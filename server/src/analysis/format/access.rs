@@ -10,14 +10,13 @@ fn quoted(s: &str) -> Option<(&str, &str)> {
     let body = s.strip_prefix('"')?;
     let bytes = body.as_bytes();
     let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' => i += 2,
-            b'"' => return Some((&body[..i], &body[i + 1..])),
-            _ => i += 1,
+    loop {
+        i += memchr::memchr2(b'\\', b'"', bytes.get(i..)?)?;
+        if bytes[i] == b'"' {
+            return Some((&body[..i], &body[i + 1..]));
         }
+        i += 2;
     }
-    None
 }
 
 fn word(s: &str) -> Option<(&str, &str)> {

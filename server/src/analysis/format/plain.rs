@@ -3,6 +3,7 @@
 
 use super::Parsed;
 use crate::analysis::level::Level;
+use crate::analysis::needle::Needle;
 use crate::analysis::timestamp::{self, Found, TimeContext};
 
 /// A timestamp at the start of the line, optionally in brackets and after a day name
@@ -73,7 +74,8 @@ pub fn parse(line: &str, ctx: TimeContext, require_timestamp: bool) -> Option<Pa
         .trim_start();
     // A logger or tag ending in ':' (`com.example.App:`, `WindowManager:`) when the header had
     // a level.
-    let message = match split_at_colon_space(rest) {
+    static COLON_SPACE: Needle = Needle::new(": ");
+    let message = match COLON_SPACE.split(rest) {
         Some((logger, msg))
             if level.is_some() && is_logger(logger) && !looks_like_key(logger, msg) =>
         {
@@ -90,13 +92,6 @@ pub fn parse(line: &str, ctx: TimeContext, require_timestamp: bool) -> Option<Pa
         stack: None,
         yearless: found.is_some_and(|f| f.yearless),
     })
-}
-
-/// `rest.split_once(": ")` by a byte scan, without a substring searcher's set-up.
-fn split_at_colon_space(rest: &str) -> Option<(&str, &str)> {
-    let b = rest.as_bytes();
-    let colon = memchr::memchr_iter(b':', b).find(|&i| b.get(i + 1) == Some(&b' '))?;
-    Some((&rest[..colon], &rest[colon + 2..]))
 }
 
 /// `duration: 12 ms` is a key and its value, not a logger named "duration".

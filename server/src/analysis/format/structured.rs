@@ -268,9 +268,7 @@ pub fn pairs(line: &str) -> Option<Vec<(super::Key, String)>> {
             break;
         }
         let key_start = i;
-        while i < b.len() && b[i] != b'=' && b[i] != b' ' {
-            i += 1;
-        }
+        i = memchr::memchr2(b'=', b' ', &b[i..]).map_or(b.len(), |n| i + n);
         let key = &line[key_start..i];
         if i >= b.len() || b[i] == b' ' {
             bare += 1;
@@ -280,21 +278,30 @@ pub fn pairs(line: &str) -> Option<Vec<(super::Key, String)>> {
         let value = if b.get(i) == Some(&b'"') {
             i += 1;
             let mut v = String::new();
-            while i < b.len() && b[i] != b'"' {
-                if b[i] == b'\\' && i + 1 < b.len() {
+            // Copies the runs between escapes; a backslash keeps the character after it.
+            while let Some(n) = memchr::memchr2(b'"', b'\\', &b[i..]) {
+                v.push_str(&line[i..i + n]);
+                i += n;
+                if b[i] == b'"' {
+                    break;
+                }
+                if i + 1 < b.len() {
                     i += 1;
                 }
                 let ch_len = line[i..].chars().next().map_or(1, char::len_utf8);
                 v.push_str(&line[i..i + ch_len]);
                 i += ch_len;
             }
+            if i >= b.len() || b[i] != b'"' {
+                // No closing quote: the value runs to the end of the line.
+                v.push_str(&line[i.min(b.len())..]);
+                i = b.len();
+            }
             i += 1; // closing quote
             v
         } else {
             let start = i;
-            while i < b.len() && b[i] != b' ' {
-                i += 1;
-            }
+            i = memchr::memchr(b' ', &b[i..]).map_or(b.len(), |n| i + n);
             line[start..i].to_owned()
         };
         if key.is_empty()

@@ -1,0 +1,58 @@
+//! Fixed strings looked for in every line.
+//!
+//! A substring searcher picks its strategy (rare bytes, vector code) when it is built, and that
+//! set-up costs more than the search in a short line. A [`Needle`] builds its searcher once, on
+//! first use, and is declared as a `static` beside the code that needs it.
+
+use std::sync::OnceLock;
+
+use memchr::memmem::Finder;
+
+/// A fixed string with a searcher built on first use.
+pub struct Needle {
+    text: &'static str,
+    finder: OnceLock<Finder<'static>>,
+}
+
+impl Needle {
+    pub const fn new(text: &'static str) -> Self {
+        Self {
+            text,
+            finder: OnceLock::new(),
+        }
+    }
+
+    /// The byte offset of the first occurrence in `haystack`.
+    pub fn find(&self, haystack: &str) -> Option<usize> {
+        self.finder
+            .get_or_init(|| Finder::new(self.text))
+            .find(haystack.as_bytes())
+    }
+
+    pub fn is_in(&self, haystack: &str) -> bool {
+        self.find(haystack).is_some()
+    }
+
+    /// `haystack.split_once(self)`.
+    pub fn split<'h>(&self, haystack: &'h str) -> Option<(&'h str, &'h str)> {
+        let at = self.find(haystack)?;
+        // `at` starts a match of a whole string, so both ends are character boundaries.
+        Some((&haystack[..at], &haystack[at + self.text.len()..]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Needle;
+
+    #[test]
+    fn it_agrees_with_the_standard_library() {
+        static COLON_SPACE: Needle = Needle::new(": ");
+        for text in [
+            "", ":", ": ", "a: b: c", "no colon", "a:b", "é: ü", "x :  y", "::  ",
+        ] {
+            assert_eq!(COLON_SPACE.find(text), text.find(": "), "{text:?}");
+            assert_eq!(COLON_SPACE.split(text), text.split_once(": "), "{text:?}");
+        }
+    }
+}
