@@ -223,8 +223,8 @@ impl Collector {
         });
     }
 
-    /// Looks at one event of `file`.
-    /// Looks at one event; `keywords` are those of its message ([`super::keywords::scan`]).
+    /// Looks at one event of `file`; `keywords` are those of its message
+    /// ([`super::keywords::scan`]).
     pub fn add(&mut self, event: &Event, file: &str, keywords: &[Hit]) {
         for (name, value) in &event.fields {
             if let Some(&kind) = field_kinds().get(name.as_ref()) {
