@@ -32,42 +32,40 @@ pub struct Hit {
 
 struct Table {
     automaton: AhoCorasick,
-    /// Per pattern: its keyword, and the exact text it must match when case matters.
-    keywords: Vec<(Keyword, Option<String>)>,
+    /// Per pattern: its text, its keyword, and whether its case must match too.
+    keywords: Vec<(String, Keyword, bool)>,
 }
 
 fn table() -> &'static Table {
     static TABLE: OnceLock<Table> = OnceLock::new();
     TABLE.get_or_init(|| {
         let any_case = |words: &'static [&'static str], keyword: Keyword| {
-            words
-                .iter()
-                .map(move |w| ((*w).to_owned(), (keyword, None)))
+            words.iter().map(move |w| ((*w).to_owned(), keyword, false))
         };
-        let entries: Vec<(String, (Keyword, Option<String>))> =
+        let keywords: Vec<(String, Keyword, bool)> =
             any_case(&security::AUTH_FAILURES, Keyword::AuthFailure)
                 .chain(any_case(&security::RATE_LIMIT, Keyword::RateLimit))
                 .chain(
                     security::SECRET_MARKERS
                         .iter()
-                        .map(|&m| (m.to_owned(), (Keyword::Secret(m), Some(m.to_owned())))),
+                        .map(|&m| (m.to_owned(), Keyword::Secret(m), true)),
                 )
                 .chain(
                     context::marker_patterns()
                         .iter()
                         .enumerate()
-                        .map(|(i, p)| (p.clone(), (Keyword::Context(i), Some(p.clone())))),
+                        .map(|(i, p)| (p.clone(), Keyword::Context(i), true)),
                 )
                 .collect();
         // One case-insensitive automaton; case-sensitive keywords are checked after a match.
         let automaton = AhoCorasick::builder()
             .kind(Some(AhoCorasickKind::DFA))
             .ascii_case_insensitive(true)
-            .build(entries.iter().map(|(p, _)| p))
+            .build(keywords.iter().map(|(text, _, _)| text))
             .expect("fixed keywords always compile");
         Table {
             automaton,
-            keywords: entries.into_iter().map(|(_, k)| k).collect(),
+            keywords,
         }
     })
 }
@@ -78,11 +76,8 @@ pub fn scan(text: &str, hits: &mut Vec<Hit>) {
     hits.clear();
     let table = table();
     for m in table.automaton.find_overlapping_iter(text) {
-        let (keyword, exact) = &table.keywords[m.pattern().as_usize()];
-        if exact
-            .as_deref()
-            .is_none_or(|e| text.as_bytes()[m.start()..m.end()] == *e.as_bytes())
-        {
+        let (pattern, keyword, exact) = &table.keywords[m.pattern().as_usize()];
+        if !exact || text.as_bytes()[m.start()..m.end()] == *pattern.as_bytes() {
             hits.push(Hit {
                 keyword: *keyword,
                 start: m.start(),
