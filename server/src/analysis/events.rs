@@ -333,6 +333,13 @@ fn is_trace_marker(t: &str) -> bool {
         "goroutine ",
         "Exception in thread ",
     ];
+    // Most lines start with none of the markers' first letters: settle those with one byte.
+    if !matches!(
+        t.as_bytes().first(),
+        Some(b'C' | b'T' | b'D' | b'-' | b's' | b'n' | b'S' | b'g' | b'E' | b'.')
+    ) {
+        return false;
+    }
     MARKERS.iter().any(|m| t.starts_with(m)) || (t.starts_with("... ") && t.ends_with(" more"))
 }
 
@@ -370,6 +377,28 @@ mod tests {
         Events::new(Lines::new(text.as_bytes()), TimeContext::default())
             .collect::<Result<Vec<_>, _>>()
             .expect("reads")
+    }
+
+    #[test]
+    fn every_trace_marker_is_recognised() {
+        for line in [
+            "Caused by: java.io.IOException",
+            "Traceback (most recent call last):",
+            "During handling of the above exception, another exception occurred:",
+            "The above exception was the direct cause of the following exception:",
+            "--- End of inner exception stack trace ---",
+            "stack backtrace:",
+            "note: run with `RUST_BACKTRACE=1`",
+            "note: Some details are omitted",
+            "Suppressed: java.io.IOException",
+            "goroutine 1 [running]:",
+            "Exception in thread \"main\" java.lang.Error",
+            "... 12 more",
+        ] {
+            assert!(is_trace_marker(line), "{line}");
+        }
+        assert!(!is_trace_marker("2024-01-01 started"));
+        assert!(!is_trace_marker(""));
     }
 
     #[test]

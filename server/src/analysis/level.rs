@@ -46,15 +46,19 @@ impl Level {
         if w.len() > 11 {
             return None;
         }
-        let lower = w.to_ascii_lowercase();
-        Some(match lower.as_str() {
-            "trace" | "trc" | "verbose" | "finest" | "finer" => Self::Trace,
-            "debug" | "dbg" | "fine" | "config" => Self::Debug,
-            "info" | "inf" | "information" | "log" => Self::Info,
-            "notice" => Self::Notice,
-            "warn" | "warning" | "wrn" => Self::Warn,
-            "error" | "err" | "eror" | "severe" | "failure" => Self::Error,
-            "fatal" | "critical" | "crit" | "alert" | "emerg" | "emergency" | "panic" => {
+        // Lower-cased on the stack: this runs for a word of nearly every line.
+        let mut buf = [0u8; 11];
+        let lower = &mut buf[..w.len()];
+        lower.copy_from_slice(w.as_bytes());
+        lower.make_ascii_lowercase();
+        Some(match &*lower {
+            b"trace" | b"trc" | b"verbose" | b"finest" | b"finer" => Self::Trace,
+            b"debug" | b"dbg" | b"fine" | b"config" => Self::Debug,
+            b"info" | b"inf" | b"information" | b"log" => Self::Info,
+            b"notice" => Self::Notice,
+            b"warn" | b"warning" | b"wrn" => Self::Warn,
+            b"error" | b"err" | b"eror" | b"severe" | b"failure" => Self::Error,
+            b"fatal" | b"critical" | b"crit" | b"alert" | b"emerg" | b"emergency" | b"panic" => {
                 Self::Fatal
             }
             _ => return None,

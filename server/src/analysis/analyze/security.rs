@@ -505,8 +505,22 @@ impl<'a> Client<'a> {
 }
 
 fn first_ipv4(text: &str) -> Option<&str> {
-    text.split(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .find(|w| is_ipv4(w))
+    // Runs of digits and dots, found with byte scans (every such byte is ASCII, so each run
+    // lies on character boundaries).
+    let b = text.as_bytes();
+    let in_run = |c: &u8| c.is_ascii_digit() || *c == b'.';
+    let mut i = 0;
+    while let Some(start) = b[i..].iter().position(in_run).map(|n| i + n) {
+        let end = b[start..]
+            .iter()
+            .position(|c| !in_run(c))
+            .map_or(b.len(), |n| start + n);
+        if is_ipv4(&text[start..end]) {
+            return Some(&text[start..end]);
+        }
+        i = end;
+    }
+    None
 }
 
 fn is_ipv4(word: &str) -> bool {
@@ -606,9 +620,14 @@ fn card_numbers(text: &str) -> Vec<(usize, usize)> {
         return found;
     }
     let mut i = 0;
-    while i < b.len() {
-        if !b[i].is_ascii_digit() || (i > 0 && b[i - 1].is_ascii_alphanumeric()) {
-            i += 1;
+    while let Some(n) = b[i..].iter().position(u8::is_ascii_digit) {
+        i += n;
+        if i > 0 && b[i - 1].is_ascii_alphanumeric() {
+            // Digits inside a word (`a3f4`, `v2`) start nothing: skip the rest of the word.
+            i += b[i..]
+                .iter()
+                .position(|c| !c.is_ascii_alphanumeric())
+                .unwrap_or(b.len() - i);
             continue;
         }
         let start = i;
@@ -813,6 +832,51 @@ pub fn redact(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The plain definitions the byte scans replaced, to compare with.
+    fn first_ipv4_by_split(text: &str) -> Option<&str> {
+        text.split(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .find(|w| is_ipv4(w))
+    }
+
+    fn card_starts_by_walk(text: &str) -> Vec<usize> {
+        let b = text.as_bytes();
+        (0..b.len())
+            .filter(|&i| b[i].is_ascii_digit() && (i == 0 || !b[i - 1].is_ascii_alphanumeric()))
+            .collect()
+    }
+
+    #[test]
+    fn byte_scans_agree_with_plain_definitions() {
+        let texts = [
+            "",
+            "no digits here",
+            "from 10.0.0.1 port 22",
+            "é10.0.0.1é and 300.1.1.1 then 1.2.3.4.5 and 192.168.1.20",
+            "v1.2.3 build 4.5.6.7:8080",
+            "card 4111 1111 1111 1111 and a4111111111111111 and 4111-1111-1111-1111x",
+            "x5500000000000004 5500 0000 0000 0004, ids 1700000000123, 378282246310005",
+            "ünïcode 4111111111111111é tail 6011111111111117",
+        ];
+        for text in texts {
+            assert_eq!(first_ipv4(text), first_ipv4_by_split(text), "{text}");
+            // Every card found starts where the plain walk would start one.
+            let starts = card_starts_by_walk(text);
+            for (start, _) in card_numbers(text) {
+                assert!(starts.contains(&start), "{text}");
+            }
+        }
+        fn found(t: &str) -> Vec<&str> {
+            card_numbers(t).into_iter().map(|(s, e)| &t[s..e]).collect()
+        }
+        assert_eq!(
+            found(texts[5]),
+            ["4111 1111 1111 1111"],
+            "inside a word or followed by a letter is no card"
+        );
+        assert_eq!(found(texts[6]), ["5500 0000 0000 0004", "378282246310005"]);
+        assert_eq!(found(texts[7]), ["4111111111111111", "6011111111111117"]);
+    }
 
     /// Adds `event` as the analysis does: with the keywords of its message.
     fn add(s: &mut Scanner, event: &Event, status: Option<u16>) {

@@ -86,7 +86,13 @@ impl TopValues {
     /// The summary.
     pub fn summary(&self) -> ValueSummary {
         let mut top: Vec<(&str, u64)> = self.counts.iter().map(|(k, v)| (&**k, *v)).collect();
-        top.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        // Values are distinct, so this order is total: select the first TOP, then sort them.
+        let order = |a: &(&str, u64), b: &(&str, u64)| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0));
+        if top.len() > TOP {
+            top.select_nth_unstable_by(TOP - 1, order);
+            top.truncate(TOP);
+        }
+        top.sort_unstable_by(order);
         let named = self.counts.len() as u64;
         let cardinality = match &self.sketch {
             // Never fewer than the values named, plus at least one unnamed.
@@ -98,7 +104,6 @@ impl TopValues {
             cardinality_exact: self.untracked == 0,
             top: top
                 .into_iter()
-                .take(TOP)
                 .map(|(value, count)| ValueCount {
                     value: value.to_owned(),
                     count,
@@ -245,6 +250,30 @@ mod tests {
                 count: 3
             }
         );
+    }
+
+    #[test]
+    fn top_values_match_a_full_sort_with_ties() {
+        // Counts 1..=6 repeat, so most values tie with others and order by value.
+        let mut t = TopValues::default();
+        let mut budget = Budget::default();
+        let mut expected: Vec<(String, u64)> = Vec::new();
+        for i in 0..60u64 {
+            let value = format!("v{}", (i * 37) % 60);
+            let count = i % 6 + 1;
+            for _ in 0..count {
+                t.add(&value, &mut budget);
+            }
+            expected.push((value, count));
+        }
+        expected.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let top: Vec<(String, u64)> = t
+            .summary()
+            .top
+            .into_iter()
+            .map(|v| (v.value, v.count))
+            .collect();
+        assert_eq!(top, expected[..TOP]);
     }
 
     #[test]

@@ -82,7 +82,13 @@ impl<'de> serde::de::Visitor<'de> for Flatten<'_> {
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             let name = match self.prefix {
-                Some(prefix) => format!("{prefix}.{key}"),
+                Some(prefix) => {
+                    let mut name = String::with_capacity(prefix.len() + 1 + key.len());
+                    name.push_str(prefix);
+                    name.push('.');
+                    name.push_str(&key);
+                    name
+                }
                 None => key.into_owned(),
             };
             let full = self.out.len() >= MAX_FIELDS;
@@ -136,11 +142,11 @@ impl<'de> serde::de::Visitor<'de> for Field<'_> {
         Ok(())
     }
     fn visit_i64<E>(self, v: i64) -> Result<(), E> {
-        self.keep(v.to_string(), true);
+        self.keep(itoa::Buffer::new().format(v).to_owned(), true);
         Ok(())
     }
     fn visit_u64<E>(self, v: u64) -> Result<(), E> {
-        self.keep(v.to_string(), true);
+        self.keep(itoa::Buffer::new().format(v).to_owned(), true);
         Ok(())
     }
     fn visit_f64<E>(self, v: f64) -> Result<(), E> {
