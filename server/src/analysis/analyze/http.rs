@@ -278,11 +278,21 @@ fn scan_duration(message: &str) -> Option<f64> {
         let token = value
             .trim_end_matches([',', ';', ')', ']', '.'])
             .trim_start_matches(['(', '[']);
-        let ms = number_with_unit(token).or_else(|| {
-            let unit = words.peek()?.trim_end_matches([',', ';', ')', ']', '.']);
-            let factor = unit_to_ms(unit)?;
-            token.parse::<f64>().ok().map(|v| v * factor)
-        });
+        // Only these can start a number `f64` parses (`12`, `.5`, `-3`, `inf`, `NaN`): most
+        // words are ruled out by their first byte.
+        let numeric = matches!(
+            token.as_bytes().first(),
+            Some(b'0'..=b'9' | b'.' | b'+' | b'-' | b'i' | b'I' | b'n' | b'N')
+        );
+        let ms = if numeric {
+            number_with_unit(token).or_else(|| {
+                let unit = words.peek()?.trim_end_matches([',', ';', ')', ']', '.']);
+                let factor = unit_to_ms(unit)?;
+                token.parse::<f64>().ok().map(|v| v * factor)
+            })
+        } else {
+            None
+        };
         if let Some(ms) = ms {
             let introduced = key.is_some_and(|k| is_duration_key(&k.to_ascii_lowercase()))
                 || before[..seen.min(3)].iter().any(|w| {

@@ -75,6 +75,11 @@ fn table() -> &'static Table {
 pub fn scan(text: &str, hits: &mut Vec<Hit>) {
     hits.clear();
     let table = table();
+    // Most texts hold no keyword: a plain search settles them in fewer instructions per byte
+    // than the overlapping one.
+    if !table.automaton.is_match(text) {
+        return;
+    }
     for m in table.automaton.find_overlapping_iter(text) {
         let (pattern, keyword, exact) = &table.keywords[m.pattern().as_usize()];
         if !exact || text.as_bytes()[m.start()..m.end()] == *pattern.as_bytes() {
