@@ -43,11 +43,13 @@ impl Level {
                 _ => None,
             };
         }
-        if w.len() > 11 {
+        // The longest spelling below.
+        const LONGEST: usize = "information".len();
+        if w.len() > LONGEST {
             return None;
         }
         // Lower-cased on the stack: this runs for a word of nearly every line.
-        let mut buf = [0u8; 11];
+        let mut buf = [0u8; LONGEST];
         let lower = &mut buf[..w.len()];
         lower.copy_from_slice(w.as_bytes());
         lower.make_ascii_lowercase();

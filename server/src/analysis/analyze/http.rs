@@ -460,4 +460,21 @@ mod tests {
             None
         );
     }
+
+    #[test]
+    fn numbers_in_every_form_f64_reads_are_durations() {
+        // Each first byte the duration scan lets through, with and without a unit word.
+        for (message, ms) in [
+            ("took .5s", 500.0),
+            ("took +3 ms", 3.0),
+            ("took -0 ms", 0.0),
+            ("took 250 ms", 250.0),
+            ("elapsed: 1.5 s", 1500.0),
+        ] {
+            assert_eq!(scan_duration(message), Some(ms), "{message}");
+        }
+        assert_eq!(scan_duration("took inf ms"), Some(f64::INFINITY));
+        assert!(scan_duration("took NaN ms").is_some_and(f64::is_nan));
+        assert_eq!(scan_duration("took ms ms"), None);
+    }
 }
