@@ -17,60 +17,93 @@ const TLDS: [&str; 26] = [
     "info", "biz", "us", "fr", "it", "nl", "au", "in", "kr", "tw", "hk",
 ];
 
-fn is_word_byte(b: u8) -> bool {
+const fn is_word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
 
 /// Masks `message`: collapses whitespace, then applies the rules in order (URL, host name,
 /// size, time of day, Windows path, absolute path, numeric word).
 pub fn mask(message: &str) -> String {
-    let mut s = collapse_whitespace(message);
-    let mut words = word_starts(&s);
-    let rules: [Rule; 6] = [urls, hosts, sizes, times, windows_paths, absolute_paths];
-    for rule in rules {
-        if let Some(next) = rule(&s, &words) {
-            s = Cow::Owned(next);
-            words = word_starts(&s);
-        }
-    }
-    numeric_words(&s)
+    let mut out = String::new();
+    mask_into(message, &mut out);
+    out
 }
 
-/// A masking rule: `s` rewritten, or `None` when nothing matched. It is given where the words
-/// of `s` start ([`word_starts`]), found once for all the rules.
-type Rule = fn(&str, &[usize]) -> Option<String>;
+/// [`mask`], written into `out` (cleared first), so that masking many messages reuses one
+/// buffer.
+pub fn mask_into(message: &str, out: &mut String) {
+    let mut s = collapse_whitespace(message);
+    let rules: [Rule; 6] = [urls, hosts, sizes, times, windows_paths, absolute_paths];
+    for rule in rules {
+        if let Some(next) = rule(&s) {
+            s = Cow::Owned(next);
+        }
+    }
+    out.clear();
+    numeric_words(&s, out);
+}
+
+/// A masking rule: `s` rewritten, or `None` when nothing matched.
+///
+/// Each rule matches only around a byte most messages lack or hold once or twice (`://`, `.`,
+/// `B`, `:`, `:\`, `/`): it finds those bytes and offers its matcher only the positions where a
+/// match could start, in ascending order. The matcher checks everything itself, so offering
+/// more positions would change nothing.
+type Rule = fn(&str) -> Option<String>;
+
+/// Byte classes for [`numeric_words`], one table lookup per byte.
+const DIGIT: u8 = 1;
+/// `a`-`f` or `A`-`F`.
+const HEX_LETTER: u8 = 2;
+/// Where words split.
+const SPLIT: u8 = 4;
+
+static CLASS: [u8; 256] = {
+    let mut class = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        let mut k = 0;
+        if b.is_ascii_digit() {
+            k |= DIGIT;
+        }
+        if matches!(b, b'a'..=b'f' | b'A'..=b'F') {
+            k |= HEX_LETTER;
+        }
+        if is_split_delimiter(b) {
+            k |= SPLIT;
+        }
+        class[c] = k;
+        c += 1;
+    }
+    class
+};
+
+fn class(b: u8) -> u8 {
+    CLASS[usize::from(b)]
+}
 
 /// Where words start: each ASCII letter or digit that does not follow a letter, digit or `_`.
-/// Every rule but the absolute-path one matches only there.
-fn word_starts(s: &str) -> Vec<usize> {
-    /// Per byte: 1 for `_`, 3 for a letter or digit (bit 0: a word byte; bit 1: may start one).
-    static CLASS: [u8; 256] = {
-        let mut class = [0u8; 256];
-        let mut c = 0;
-        while c < 256 {
-            let b = c as u8;
-            class[c] = if b.is_ascii_alphanumeric() {
-                3
-            } else if b == b'_' {
-                1
-            } else {
-                0
-            };
-            c += 1;
-        }
-        class
-    };
-    // At most every other byte starts a word, so the pushes never grow the vector.
-    let mut starts = Vec::with_capacity(s.len() / 2 + 1);
-    let mut in_word = 0u8;
-    for (i, &c) in s.as_bytes().iter().enumerate() {
-        let class = CLASS[usize::from(c)];
-        if class & !(in_word << 1) & 2 != 0 {
-            starts.push(i);
-        }
-        in_word = class & 1;
-    }
-    starts
+fn word_starts(s: &str) -> impl Iterator<Item = usize> + '_ {
+    let b = s.as_bytes();
+    (0..b.len())
+        .filter(move |&i| b[i].is_ascii_alphanumeric() && (i == 0 || !is_word_byte(b[i - 1])))
+}
+
+/// Where the run of bytes `run_byte` accepts that ends right before `end` starts.
+fn run_start(b: &[u8], end: usize, run_byte: impl Fn(u8) -> bool) -> usize {
+    b[..end]
+        .iter()
+        .rposition(|&c| !run_byte(c))
+        .map_or(0, |i| i + 1)
+}
+
+/// Where the run of bytes `run_byte` accepts that starts at `start` ends.
+fn run_end(b: &[u8], start: usize, run_byte: impl Fn(u8) -> bool) -> usize {
+    b[start..]
+        .iter()
+        .position(|&c| !run_byte(c))
+        .map_or(b.len(), |n| start + n)
 }
 
 /// Trims and turns every whitespace run into one space; borrows when `text` is already so.
@@ -150,32 +183,42 @@ fn prev(b: &[u8], i: usize) -> Option<u8> {
 
 /// `scheme://rest`: the rest becomes `<*>` when it holds a digit (`hdfs://<*>`); URLs without
 /// digits stay literal.
-fn urls(s: &str, words: &[usize]) -> Option<String> {
+fn urls(s: &str) -> Option<String> {
     static SCHEME_END: Needle = Needle::new("://");
-    SCHEME_END.find(s)?;
-    rewrite(s, words.iter().copied(), |b, i| {
-        // A scheme starts with a letter at a word boundary.
-        if !b[i].is_ascii_alphabetic() || prev(b, i).is_some_and(is_word_byte) {
-            return None;
-        }
-        let mut j = i + 1;
-        while j < b.len() && (b[j].is_ascii_alphanumeric() || matches!(b[j], b'+' | b'.' | b'-')) {
-            j += 1;
-        }
-        if !b[j..].starts_with(b"://") {
-            return None;
-        }
-        let rest_start = j + 3;
-        let mut k = rest_start;
-        while k < b.len()
-            && !b[k].is_ascii_whitespace()
-            && !matches!(b[k], b']' | b')' | b'}' | b'>' | b',' | b';' | b'\'' | b'"')
-        {
-            k += 1;
-        }
-        (k > rest_start && b[rest_start..k].iter().any(u8::is_ascii_digit))
-            .then_some((k, Replacement::KeepPrefix(rest_start - i)))
-    })
+    let b = s.as_bytes();
+    // A match starts in the run of scheme bytes before a `://`.
+    let starts = SCHEME_END
+        .find_iter(s)
+        .flat_map(|end| run_start(b, end, is_scheme_byte)..end);
+    rewrite(s, starts, url_at)
+}
+
+fn url_at(b: &[u8], i: usize) -> Option<(usize, Replacement)> {
+    // A scheme starts with a letter at a word boundary.
+    if !b[i].is_ascii_alphabetic() || prev(b, i).is_some_and(is_word_byte) {
+        return None;
+    }
+    let mut j = i + 1;
+    while j < b.len() && is_scheme_byte(b[j]) {
+        j += 1;
+    }
+    if !b[j..].starts_with(b"://") {
+        return None;
+    }
+    let rest_start = j + 3;
+    let mut k = rest_start;
+    while k < b.len()
+        && !b[k].is_ascii_whitespace()
+        && !matches!(b[k], b']' | b')' | b'}' | b'>' | b',' | b';' | b'\'' | b'"')
+    {
+        k += 1;
+    }
+    (k > rest_start && b[rest_start..k].iter().any(u8::is_ascii_digit))
+        .then_some((k, Replacement::KeepPrefix(rest_start - i)))
+}
+
+fn is_scheme_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'.' | b'-')
 }
 
 fn is_host_run_byte(b: u8) -> bool {
@@ -183,36 +226,46 @@ fn is_host_run_byte(b: u8) -> bool {
 }
 
 /// Dotted names ending in a known top-level domain (`db-3.eu-west.example.com`).
-fn hosts(s: &str, words: &[usize]) -> Option<String> {
-    if !s.contains('.') {
+fn hosts(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    // A match starts where a run of host bytes holding a dot starts; the run's later dots
+    // offer nothing more.
+    let mut covered = 0;
+    let starts = memchr::memchr_iter(b'.', b).filter_map(move |dot| {
+        if dot < covered {
+            return None;
+        }
+        covered = run_end(b, dot, is_host_run_byte);
+        Some(run_start(b, dot, is_host_run_byte))
+    });
+    rewrite(s, starts, host_at)
+}
+
+fn host_at(b: &[u8], i: usize) -> Option<(usize, Replacement)> {
+    // A host inside a URL belongs to the URL rule, which keeps digit-free URLs whole.
+    if !b[i].is_ascii_alphanumeric()
+        || prev(b, i).is_some_and(is_host_run_byte)
+        || i >= 3 && &b[i - 3..i] == b"://"
+    {
         return None;
     }
-    rewrite(s, words.iter().copied(), |b, i| {
-        // A host inside a URL belongs to the URL rule, which keeps digit-free URLs whole.
-        if !b[i].is_ascii_alphanumeric()
-            || prev(b, i).is_some_and(is_host_run_byte)
-            || i >= 3 && &b[i - 3..i] == b"://"
-        {
-            return None;
-        }
-        let mut end = i;
-        let mut dotted = false;
-        while end < b.len() && is_host_run_byte(b[end]) {
-            dotted |= b[end] == b'.';
-            end += 1;
-        }
-        if !dotted {
-            return None;
-        }
-        let run = std::str::from_utf8(&b[i..end]).ok()?;
-        let (labels, tld) = run.rsplit_once('.')?;
-        let labels_ok = || {
-            labels.split('.').all(|l| {
-                l.as_bytes().first().is_some_and(u8::is_ascii_alphanumeric) && !l.contains('.')
-            })
-        };
-        (TLDS.contains(&tld) && labels_ok()).then_some((end, Replacement::Var))
-    })
+    let mut end = i;
+    let mut dotted = false;
+    while end < b.len() && is_host_run_byte(b[end]) {
+        dotted |= b[end] == b'.';
+        end += 1;
+    }
+    if !dotted {
+        return None;
+    }
+    let run = std::str::from_utf8(&b[i..end]).ok()?;
+    let (labels, tld) = run.rsplit_once('.')?;
+    let labels_ok = || {
+        labels.split('.').all(|l| {
+            l.as_bytes().first().is_some_and(u8::is_ascii_alphanumeric) && !l.contains('.')
+        })
+    };
+    (TLDS.contains(&tld) && labels_ok()).then_some((end, Replacement::Var))
 }
 
 fn digits_end(b: &[u8], mut i: usize) -> usize {
@@ -223,64 +276,66 @@ fn digits_end(b: &[u8], mut i: usize) -> usize {
 }
 
 /// `5.2 KB`, `17GiB`, `512 B`.
-fn sizes(s: &str, words: &[usize]) -> Option<String> {
-    if !s.contains('B') {
+fn sizes(s: &str) -> Option<String> {
+    memchr::memchr(b'B', s.as_bytes())?;
+    rewrite(s, word_starts(s), size_at)
+}
+
+fn size_at(b: &[u8], i: usize) -> Option<(usize, Replacement)> {
+    if !b[i].is_ascii_digit() || prev(b, i).is_some_and(|p| is_word_byte(p) || p == b'.') {
         return None;
     }
-    rewrite(s, words.iter().copied(), |b, i| {
-        if !b[i].is_ascii_digit() || prev(b, i).is_some_and(|p| is_word_byte(p) || p == b'.') {
-            return None;
-        }
-        let mut j = digits_end(b, i);
-        if b.get(j) == Some(&b'.') && b.get(j + 1).is_some_and(u8::is_ascii_digit) {
-            j = digits_end(b, j + 1);
-        }
-        if b.get(j) == Some(&b' ') {
-            j += 1;
-        }
-        let unit_end = if matches!(b.get(j), Some(b'K' | b'M' | b'G' | b'T' | b'P')) {
-            let k = j + 1 + usize::from(b.get(j + 1) == Some(&b'i'));
-            (b.get(k) == Some(&b'B')).then_some(k + 1)?
-        } else if b.get(j) == Some(&b'B') {
-            j + 1
-        } else {
-            return None;
-        };
-        (!b.get(unit_end).is_some_and(|c| is_word_byte(*c))).then_some((unit_end, Replacement::Var))
-    })
+    let mut j = digits_end(b, i);
+    if b.get(j) == Some(&b'.') && b.get(j + 1).is_some_and(u8::is_ascii_digit) {
+        j = digits_end(b, j + 1);
+    }
+    if b.get(j) == Some(&b' ') {
+        j += 1;
+    }
+    let unit_end = if matches!(b.get(j), Some(b'K' | b'M' | b'G' | b'T' | b'P')) {
+        let k = j + 1 + usize::from(b.get(j + 1) == Some(&b'i'));
+        (b.get(k) == Some(&b'B')).then_some(k + 1)?
+    } else if b.get(j) == Some(&b'B') {
+        j + 1
+    } else {
+        return None;
+    };
+    (!b.get(unit_end).is_some_and(|c| is_word_byte(*c))).then_some((unit_end, Replacement::Var))
 }
 
 /// `9:05:33`, `23:59:01,123` as one variable.
-fn times(s: &str, words: &[usize]) -> Option<String> {
-    if !s.contains(':') {
+fn times(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    // A match starts where the digits before a `:` start.
+    let starts =
+        memchr::memchr_iter(b':', b).map(|colon| run_start(b, colon, |c| c.is_ascii_digit()));
+    rewrite(s, starts, time_at)
+}
+
+fn time_at(b: &[u8], i: usize) -> Option<(usize, Replacement)> {
+    if !b[i].is_ascii_digit() || prev(b, i).is_some_and(|p| is_word_byte(p) || p == b':') {
         return None;
     }
-    rewrite(s, words.iter().copied(), |b, i| {
-        if !b[i].is_ascii_digit() || prev(b, i).is_some_and(|p| is_word_byte(p) || p == b':') {
-            return None;
+    let h = digits_end(b, i);
+    if h - i > 2 || b.get(h) != Some(&b':') {
+        return None;
+    }
+    let m = digits_end(b, h + 1);
+    if m - h - 1 != 2 || b.get(m) != Some(&b':') {
+        return None;
+    }
+    let sec = digits_end(b, m + 1);
+    if sec - m - 1 != 2 {
+        return None;
+    }
+    let free = |k: usize| !b.get(k).is_some_and(|c| is_word_byte(*c) || *c == b':');
+    if matches!(b.get(sec), Some(b'.' | b',')) && b.get(sec + 1).is_some_and(u8::is_ascii_digit) {
+        let frac = digits_end(b, sec + 1);
+        if free(frac) {
+            return Some((frac, Replacement::Var));
         }
-        let h = digits_end(b, i);
-        if h - i > 2 || b.get(h) != Some(&b':') {
-            return None;
-        }
-        let m = digits_end(b, h + 1);
-        if m - h - 1 != 2 || b.get(m) != Some(&b':') {
-            return None;
-        }
-        let sec = digits_end(b, m + 1);
-        if sec - m - 1 != 2 {
-            return None;
-        }
-        let free = |k: usize| !b.get(k).is_some_and(|c| is_word_byte(*c) || *c == b':');
-        if matches!(b.get(sec), Some(b'.' | b',')) && b.get(sec + 1).is_some_and(u8::is_ascii_digit)
-        {
-            let frac = digits_end(b, sec + 1);
-            if free(frac) {
-                return Some((frac, Replacement::Var));
-            }
-        }
-        free(sec).then_some((sec, Replacement::Var))
-    })
+    }
+    free(sec).then_some((sec, Replacement::Var))
 }
 
 fn path_byte(b: u8) -> bool {
@@ -304,47 +359,49 @@ fn path_byte(b: u8) -> bool {
 }
 
 /// `C:\Windows\system32\x.dll`.
-fn windows_paths(s: &str, words: &[usize]) -> Option<String> {
+fn windows_paths(s: &str) -> Option<String> {
     static DRIVE: Needle = Needle::new(":\\");
-    DRIVE.find(s)?;
-    rewrite(s, words.iter().copied(), |b, i| {
-        if !b[i].is_ascii_alphabetic()
-            || prev(b, i).is_some_and(is_word_byte)
-            || !b[i + 1..].starts_with(b":\\")
-        {
-            return None;
-        }
-        let mut j = i + 3;
-        while j < b.len() && path_byte(b[j]) {
-            j += 1;
-        }
-        Some((j, Replacement::Var))
-    })
+    // A match starts at the drive letter before a `:\`.
+    let starts = DRIVE.find_iter(s).filter_map(|colon| colon.checked_sub(1));
+    rewrite(s, starts, windows_path_at)
+}
+
+fn windows_path_at(b: &[u8], i: usize) -> Option<(usize, Replacement)> {
+    if !b[i].is_ascii_alphabetic()
+        || prev(b, i).is_some_and(is_word_byte)
+        || !b[i + 1..].starts_with(b":\\")
+    {
+        return None;
+    }
+    let mut j = i + 3;
+    while j < b.len() && path_byte(b[j]) {
+        j += 1;
+    }
+    Some((j, Replacement::Var))
 }
 
 /// `/var/log/app.log`, `/10.251.42.84` (a lone `/` stays).
-fn absolute_paths(s: &str, _words: &[usize]) -> Option<String> {
-    if !s.contains('/') {
-        return None;
-    }
-    rewrite(s, memchr::memchr_iter(b'/', s.as_bytes()), |b, i| {
-        if b[i] != b'/'
-            || prev(b, i).is_some_and(|p| {
-                is_word_byte(p) || matches!(p, b'.' | b'/' | b'-' | b'<' | b'>' | b'*')
-            })
-            || b.get(i + 1) == Some(&b'/')
-        {
-            return None;
-        }
-        let mut j = i + 1;
-        while j < b.len() && path_byte(b[j]) && b[j] != b':' {
-            j += 1;
-        }
-        (j - i > 1).then_some((j, Replacement::Var))
-    })
+fn absolute_paths(s: &str) -> Option<String> {
+    rewrite(s, memchr::memchr_iter(b'/', s.as_bytes()), absolute_path_at)
 }
 
-fn is_split_delimiter(b: u8) -> bool {
+fn absolute_path_at(b: &[u8], i: usize) -> Option<(usize, Replacement)> {
+    if b[i] != b'/'
+        || prev(b, i).is_some_and(|p| {
+            is_word_byte(p) || matches!(p, b'.' | b'/' | b'-' | b'<' | b'>' | b'*')
+        })
+        || b.get(i + 1) == Some(&b'/')
+    {
+        return None;
+    }
+    let mut j = i + 1;
+    while j < b.len() && path_byte(b[j]) && b[j] != b':' {
+        j += 1;
+    }
+    (j - i > 1).then_some((j, Replacement::Var))
+}
+
+const fn is_split_delimiter(b: u8) -> bool {
     b == b' '
         || matches!(
             b,
@@ -366,27 +423,39 @@ fn is_split_delimiter(b: u8) -> bool {
 }
 
 /// Words (split on spaces and structural punctuation) that hold a number, an id with digits or a
-/// hex string become `<*>`; trailing `.!?` stays outside.
-fn numeric_words(s: &str) -> String {
+/// hex string become `<*>`; trailing `.!?` stays outside. Appends the result to `out`.
+fn numeric_words(s: &str, out: &mut String) {
     let b = s.as_bytes();
-    let mut out = String::with_capacity(s.len());
     // Text up to here is in `out`; unchanged runs are copied whole.
     let mut copied = 0;
     let mut i = 0;
     while i < b.len() {
-        if is_split_delimiter(b[i]) {
+        if class(b[i]) & SPLIT != 0 {
             i += 1;
             continue;
         }
         let start = i;
-        while i < b.len() && !is_split_delimiter(b[i]) {
+        // The word's byte classes and hex letters, gathered as it is cut: most words are
+        // settled by them without a closer look.
+        let (mut seen, mut hex_letters) = (0u8, 0usize);
+        while i < b.len() {
+            let class = class(b[i]);
+            if class & SPLIT != 0 {
+                break;
+            }
+            seen |= class;
+            hex_letters += usize::from(class & HEX_LETTER != 0);
             i += 1;
+        }
+        // Without a digit, only a run of eight or more hex letters makes a variable.
+        if seen & DIGIT == 0 && hex_letters < 8 {
+            continue;
         }
         let word = &s[start..i];
         if word == VAR {
             continue;
         }
-        let core = word.trim_end_matches(['.', ',', ';', ':', '!', '?']);
+        let core = word.trim_end_matches(['.', '!', '?']);
         if !core.is_empty() && is_numeric_word(core) {
             out.push_str(&s[copied..start]);
             out.push_str(VAR);
@@ -394,7 +463,6 @@ fn numeric_words(s: &str) -> String {
         }
     }
     out.push_str(&s[copied..]);
-    out
 }
 
 /// A number with a unit: `10000ms`, `3.5GB`, `42%`.
@@ -468,23 +536,76 @@ fn is_token(b: &[u8]) -> bool {
 mod tests {
     use super::*;
 
+    /// A rule's matcher: `Some((end, replacement))` for a match starting at byte `i` of `b`.
+    type Matcher = fn(&[u8], usize) -> Option<(usize, Replacement)>;
+
     #[test]
-    fn word_starts_are_letters_or_digits_after_a_non_word_byte() {
-        for text in [
+    fn rules_offer_every_position_a_match_can_start_at() {
+        // Each rule offers its matcher only some positions; offering all of them must give the
+        // same text. Texts are built from fragments around each rule's trigger bytes.
+        let fragments = [
             "",
             "a",
-            "_a b_c",
-            "x=1, y=_2",
-            "é9 z",
-            "GET /a/b?c=d",
-            "__init__ 3rd",
-        ] {
-            let b = text.as_bytes();
-            let expected: Vec<usize> = (0..b.len())
-                .filter(|&i| b[i].is_ascii_alphanumeric() && (i == 0 || !is_word_byte(b[i - 1])))
-                .collect();
-            assert_eq!(word_starts(text), expected, "{text:?}");
+            "7",
+            "é",
+            " ",
+            ".",
+            ":",
+            "/",
+            "-",
+            "_",
+            "B",
+            "://",
+            ":\\",
+            "12:34:56",
+            "9:05:33,123",
+            "1:2",
+            "x.example.com",
+            "a.b.c.io",
+            "-a.com",
+            ".com",
+            "db-3.eu.net",
+            "http://10.0.0.1:80/x",
+            "hdfs+x.y://a",
+            "s3://bucket",
+            "C:\\Win\\x.dll",
+            "5.2 KB",
+            "17GiB",
+            "512 B",
+            "3B",
+            "/var/log",
+            "//x",
+            "a/b",
+            "<*>",
+            "://1.2",
+            "12:3",
+            "x:\\",
+        ];
+        let rules: [(Rule, Matcher); 6] = [
+            (urls, url_at),
+            (hosts, host_at),
+            (sizes, size_at),
+            (times, time_at),
+            (windows_paths, windows_path_at),
+            (absolute_paths, absolute_path_at),
+        ];
+        let mut checked = 0;
+        for x in fragments {
+            for y in fragments {
+                for z in ["", " ", ".", ":", "/", "1", "a"] {
+                    let text = format!("{x}{z}{y}{z}{x}");
+                    for (i, (rule, at)) in rules.iter().enumerate() {
+                        assert_eq!(
+                            rule(&text),
+                            rewrite(&text, 0..text.len(), at),
+                            "rule {i} on {text:?}"
+                        );
+                        checked += 1;
+                    }
+                }
+            }
         }
+        assert!(checked > 10_000);
     }
 
     #[test]

@@ -13,7 +13,7 @@
 
 use rustc_hash::FxHashMap;
 
-use super::mask::{VAR, mask};
+use super::mask::{VAR, mask_into};
 
 mod canonical;
 mod tokens;
@@ -66,6 +66,8 @@ pub struct Miner {
     raw_lookups: u64,
     raw_hits: u64,
     raw_disabled: bool,
+    /// The masked form of the message at hand, in a buffer reused for every message.
+    masked: String,
 }
 
 impl Default for Miner {
@@ -81,6 +83,7 @@ impl Default for Miner {
             raw_lookups: 0,
             raw_hits: 0,
             raw_disabled: false,
+            masked: String::new(),
         }
     }
 }
@@ -180,28 +183,30 @@ impl Miner {
             self.count(id);
             return id;
         }
-        let masked = mask(message);
+        let mut masked = std::mem::take(&mut self.masked);
+        mask_into(message, &mut masked);
         let id = match self.shapes.get(masked.as_str()) {
             Some(&id) => {
                 self.count(id);
                 id
             }
             None => {
-                let masked: Box<str> = masked.into();
+                let text: Box<str> = masked.as_str().into();
                 let id = self.new_shape(ShapeInfo {
-                    masked: masked.clone(),
+                    masked: text.clone(),
                     count: 1,
                     first: index,
                     exact: false,
                     folded: false,
                 });
-                self.shapes.insert(masked, id);
+                self.shapes.insert(text, id);
                 if self.shape_info.len() >= self.compact_at {
                     self.compact();
                 }
                 id
             }
         };
+        self.masked = masked;
         self.remember_raw(message, id);
         id
     }

@@ -29,6 +29,13 @@ impl Needle {
             .find(haystack.as_bytes())
     }
 
+    /// The byte offsets of every occurrence in `haystack`, left to right, none overlapping.
+    pub fn find_iter<'h>(&'h self, haystack: &'h str) -> impl Iterator<Item = usize> + 'h {
+        self.finder
+            .get_or_init(|| Finder::new(self.text))
+            .find_iter(haystack.as_bytes())
+    }
+
     pub fn is_in(&self, haystack: &str) -> bool {
         self.find(haystack).is_some()
     }
@@ -53,6 +60,12 @@ mod tests {
         ] {
             assert_eq!(COLON_SPACE.find(text), text.find(": "), "{text:?}");
             assert_eq!(COLON_SPACE.split(text), text.split_once(": "), "{text:?}");
+            let all: Vec<usize> = text.match_indices(": ").map(|(i, _)| i).collect();
+            assert_eq!(
+                COLON_SPACE.find_iter(text).collect::<Vec<_>>(),
+                all,
+                "{text:?}"
+            );
         }
     }
 }
