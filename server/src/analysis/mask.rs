@@ -108,32 +108,54 @@ fn run_end(b: &[u8], start: usize, run_byte: impl Fn(u8) -> bool) -> usize {
 
 /// Trims and turns every whitespace run into one space; borrows when `text` is already so.
 pub fn collapse_whitespace(text: &str) -> Cow<'_, str> {
+    static DOUBLE_SPACE: Needle = Needle::new("  ");
     let b = text.as_bytes();
     // Whole-slice folds without early exits: the compiler turns them into vector code.
     let controls = b
         .iter()
-        .fold(false, |any, &c| any | (c.wrapping_sub(b'\t') < 5));
-    let high = b.iter().fold(0u8, |all, &c| all | c);
-    let doubled = b
-        .iter()
-        .zip(b.get(1..).unwrap_or_default())
-        .fold(false, |any, (&x, &y)| any | (x == b' ' && y == b' '));
+        .fold(false, |any, &c| any | is_ascii_control_space(c));
+    let ascii = b.iter().fold(0u8, |all, &c| all | c) < 0x80;
     let collapsed = b.first() != Some(&b' ')
         && b.last() != Some(&b' ')
         && !controls
-        && !doubled
-        && (high < 0x80 || !text.chars().any(|c| c.is_whitespace() && !c.is_ascii()));
+        && !DOUBLE_SPACE.is_in(text)
+        && (ascii || !text.chars().any(|c| c.is_whitespace() && !c.is_ascii()));
     if collapsed {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
-    for word in text.split_whitespace() {
+    let mut push = |word: &str| {
         if !out.is_empty() {
             out.push(' ');
         }
         out.push_str(word);
+    };
+    if ascii {
+        // Below 0x80, `char::is_whitespace` accepts the space and `\t`..=`\r`; words are cut
+        // by bytes, without decoding characters.
+        let mut start = None;
+        for (i, &c) in b.iter().enumerate() {
+            match (c == b' ' || is_ascii_control_space(c), start) {
+                (false, None) => start = Some(i),
+                (true, Some(s)) => {
+                    push(&text[s..i]);
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        if let Some(s) = start {
+            push(&text[s..]);
+        }
+    } else {
+        text.split_whitespace().for_each(push);
     }
     Cow::Owned(out)
+}
+
+/// `\t`, `\n`, vertical tab, form feed or `\r`.
+fn is_ascii_control_space(c: u8) -> bool {
+    c.wrapping_sub(b'\t') < 5
 }
 
 /// Rewrites `s` by replacing the spans `find` reports; `None` when nothing matched.
@@ -687,6 +709,8 @@ mod tests {
             "tab\there",
             "vertical\u{b}tab",
             "form\u{c}feed",
+            "\tcr\r\nlf  ",
+            "a\u{1c}b\u{1f}c",
             "no\u{a0}break",
             "ümlaut und ß",
             "\r\n",

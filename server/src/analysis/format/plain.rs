@@ -29,7 +29,7 @@ pub fn parse(line: &str, ctx: TimeContext, require_timestamp: bool) -> Option<Pa
     let mut level = None;
     // Look at a few header columns: numbers (pid, tid), [thread] and a level word.
     for _ in 0..4 {
-        let trimmed = rest.trim_start_matches([' ', '\t', '|', '-']);
+        let trimmed = trim_start_bytes(rest, |c| matches!(c, b' ' | b'\t' | b'|' | b'-'));
         // `[HikariPool-1 housekeeper]`: a bracketed thread name may hold spaces.
         if trimmed.starts_with('[')
             && found.is_some()
@@ -42,7 +42,8 @@ pub fn parse(line: &str, ctx: TimeContext, require_timestamp: bool) -> Option<Pa
             rest = &trimmed[close + 1..];
             continue;
         }
-        let (token, tail) = trimmed.split_once([' ', '\t']).unwrap_or((trimmed, ""));
+        let (token, tail) = memchr::memchr2(b' ', b'\t', trimmed.as_bytes())
+            .map_or((trimmed, ""), |at| (&trimmed[..at], &trimmed[at + 1..]));
         if token.is_empty() {
             break;
         }
@@ -69,9 +70,8 @@ pub fn parse(line: &str, ctx: TimeContext, require_timestamp: bool) -> Option<Pa
         }
         break;
     }
-    let rest = rest
-        .trim_start_matches([' ', '\t', ':', '|', '-'])
-        .trim_start();
+    let rest =
+        trim_start_bytes(rest, |c| matches!(c, b' ' | b'\t' | b':' | b'|' | b'-')).trim_start();
     // A logger or tag ending in ':' (`com.example.App:`, `WindowManager:`) when the header had
     // a level.
     static COLON_SPACE: Needle = Needle::new(": ");
@@ -92,6 +92,13 @@ pub fn parse(line: &str, ctx: TimeContext, require_timestamp: bool) -> Option<Pa
         stack: None,
         yearless: found.is_some_and(|f| f.yearless),
     })
+}
+
+/// `text` without the ASCII bytes `strip` accepts at its start; a byte scan, where
+/// `trim_start_matches` with a set of characters decodes each one.
+fn trim_start_bytes(text: &str, strip: impl Fn(u8) -> bool) -> &str {
+    let n = text.bytes().position(|c| !c.is_ascii() || !strip(c));
+    &text[n.unwrap_or(text.len())..]
 }
 
 /// `duration: 12 ms` is a key and its value, not a logger named "duration".
