@@ -617,11 +617,21 @@ mod tests {
                 for z in ["", " ", ".", ":", "/", "1", "a"] {
                     let text = format!("{x}{z}{y}{z}{x}");
                     for (i, (rule, at)) in rules.iter().enumerate() {
+                        let masked = rule(&text);
                         assert_eq!(
-                            rule(&text),
+                            masked,
                             rewrite(&text, 0..text.len(), at),
                             "rule {i} on {text:?}"
                         );
+                        // Every matcher but the absolute-path one checks the word boundary
+                        // itself, so offering every position is offering every word start.
+                        if i < 5 {
+                            assert_eq!(
+                                masked,
+                                rewrite(&text, word_starts(&text), at),
+                                "rule {i} on {text:?} at word starts"
+                            );
+                        }
                         checked += 1;
                     }
                 }
@@ -694,6 +704,22 @@ mod tests {
         ];
         for (input, expected) in cases {
             assert_eq!(mask(input), expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn words_without_digits_need_eight_hex_letters_in_one_part() {
+        for (word, masked) in [
+            ("deadbee", "deadbee"),
+            ("deadbeef", "<*>"),
+            ("DeadBeefCafe", "<*>"),
+            ("dead-beef", "dead-beef"),
+            ("feedback!", "feedback!"),
+            ("acceded.", "acceded."),
+            ("faded-decade", "faded-decade"),
+            ("cafebabe.", "<*>."),
+        ] {
+            assert_eq!(mask(word), masked, "{word}");
         }
     }
 
