@@ -183,6 +183,7 @@ impl Miner {
             self.count(id);
             return id;
         }
+        // Taken out while in use: a new shape may compact the miner, which borrows all of it.
         let mut masked = std::mem::take(&mut self.masked);
         mask_into(message, &mut masked);
         let id = match self.shapes.get(masked.as_str()) {
