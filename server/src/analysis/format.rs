@@ -2,6 +2,9 @@
 //! timestamp, level, message and fields.
 
 mod access;
+mod json;
+#[cfg(test)]
+mod json_reference;
 mod plain;
 mod structured;
 mod syslog;

@@ -1,11 +1,12 @@
 //! JSON lines and logfmt.
 
-use super::Parsed;
+use super::{Parsed, json};
 use crate::analysis::level::Level;
 use crate::analysis::timestamp::{self, TimeContext};
 
-const MESSAGE_KEYS: [&str; 7] = ["msg", "message", "@message", "log", "text", "event", "body"];
-const LEVEL_KEYS: [&str; 7] = [
+pub(super) const MESSAGE_KEYS: [&str; 7] =
+    ["msg", "message", "@message", "log", "text", "event", "body"];
+pub(super) const LEVEL_KEYS: [&str; 7] = [
     "level",
     "lvl",
     "severity",
@@ -14,7 +15,7 @@ const LEVEL_KEYS: [&str; 7] = [
     "log.level",
     "loglevel",
 ];
-const TIME_KEYS: [&str; 8] = [
+pub(super) const TIME_KEYS: [&str; 8] = [
     "time",
     "ts",
     "@timestamp",
@@ -24,7 +25,7 @@ const TIME_KEYS: [&str; 8] = [
     "date",
     "asctime",
 ];
-const STACK_KEYS: [&str; 11] = [
+pub(super) const STACK_KEYS: [&str; 11] = [
     "stack",
     "stacktrace",
     "stack_trace",
@@ -38,7 +39,7 @@ const STACK_KEYS: [&str; 11] = [
     "exception",
 ];
 /// Where an error's message lives: a scalar `error`, or the message of an error object.
-const ERROR_MESSAGE_KEYS: [&str; 7] = [
+pub(super) const ERROR_MESSAGE_KEYS: [&str; 7] = [
     "error",
     "err",
     "err.message",
@@ -48,164 +49,96 @@ const ERROR_MESSAGE_KEYS: [&str; 7] = [
     "error.msg",
 ];
 /// Fields kept per record beyond the well-known ones, so one huge object cannot blow up memory.
-const MAX_FIELDS: usize = 48;
+pub(super) const MAX_FIELDS: usize = 48;
 
-/// A scalar JSON value, as text, remembering whether it was a number.
-#[derive(Clone, Debug, PartialEq)]
-struct Scalar {
-    text: String,
-    number: bool,
+/// The keys each part of a record is read from, best first.
+const ROLE_KEYS: [&[&str]; 5] = [
+    &MESSAGE_KEYS,
+    &LEVEL_KEYS,
+    &TIME_KEYS,
+    &STACK_KEYS,
+    &ERROR_MESSAGE_KEYS,
+];
+const MESSAGE: usize = 0;
+const LEVEL: usize = 1;
+const TIME: usize = 2;
+const STACK: usize = 3;
+const ERROR: usize = 4;
+
+/// Which part of a record a key names (an index into [`ROLE_KEYS`]) and its rank there.
+fn role_of(name: &str) -> Option<(usize, usize)> {
+    /// The well-known keys by length, so a name is compared with a handful at most.
+    type ByLength = [Vec<(&'static str, usize, usize)>; 24];
+    static BY_LENGTH: std::sync::OnceLock<ByLength> = std::sync::OnceLock::new();
+    let by_length = BY_LENGTH.get_or_init(|| {
+        let mut by_length: ByLength = Default::default();
+        for (role, keys) in ROLE_KEYS.iter().enumerate() {
+            for (rank, key) in keys.iter().enumerate() {
+                by_length[key.len()].push((key, role, rank));
+            }
+        }
+        by_length
+    });
+    by_length
+        .get(name.len())?
+        .iter()
+        .find(|(key, ..)| *key == name)
+        .map(|&(_, role, rank)| (role, rank))
 }
 
-/// Streams a JSON object into flattened `(key, scalar)` pairs without building a value tree:
-/// nested objects one level deep become `outer.inner`, arrays and deeper objects are skipped.
-struct Flatten<'a> {
-    out: &'a mut Vec<(String, Scalar)>,
-    prefix: Option<&'a str>,
+/// A JSON record's fields, and for each part the field it is read from.
+#[derive(Default)]
+struct JsonRecord {
+    fields: Vec<(super::Key, String)>,
+    /// Per role: the best-ranked key's first field, as (rank, field index, is a number).
+    roles: [Option<(usize, usize, bool)>; 5],
 }
 
-impl<'de> serde::de::DeserializeSeed<'de> for Flatten<'_> {
-    type Value = ();
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for Flatten<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            let name = match self.prefix {
-                Some(prefix) => {
-                    let mut name = String::with_capacity(prefix.len() + 1 + key.len());
-                    name.push_str(prefix);
-                    name.push('.');
-                    name.push_str(&key);
-                    name
+impl JsonRecord {
+    fn keep(&mut self, name: std::borrow::Cow<'_, str>, value: json::Value<'_>) {
+        let role = role_of(&name);
+        // Well-known keys are kept however many fields precede them.
+        if self.fields.len() >= MAX_FIELDS && role.is_none() {
+            return;
+        }
+        let (text, number) = match value {
+            json::Value::Text(text) => (text.into_owned(), false),
+            json::Value::Number(text) => (text.into_owned(), true),
+            json::Value::Bool(b) => (if b { "true" } else { "false" }.to_owned(), false),
+        };
+        let key = match role {
+            Some((role, rank)) => {
+                let index = self.fields.len();
+                if self.roles[role].is_none_or(|(best, ..)| rank < best) {
+                    self.roles[role] = Some((rank, index, number));
                 }
-                None => key.into_owned(),
-            };
-            let full = self.out.len() >= MAX_FIELDS;
-            map.next_value_seed(Field {
-                out: &mut *self.out,
-                name,
-                nested: self.prefix.is_none(),
-                full,
-            })?;
-        }
-        Ok(())
+                super::Key::Borrowed(ROLE_KEYS[role][rank])
+            }
+            None => super::Key::Owned(name.into_owned()),
+        };
+        self.fields.push((key, text));
+    }
+
+    /// The value for `role` and whether it was a number.
+    fn get(&self, role: usize) -> Option<(&str, bool)> {
+        let (_, index, number) = self.roles[role]?;
+        Some((self.fields[index].1.as_str(), number))
     }
 }
 
-/// One field's value: a scalar is kept, an object is flattened (at the top level only).
-struct Field<'a> {
-    out: &'a mut Vec<(String, Scalar)>,
-    name: String,
-    nested: bool,
-    full: bool,
-}
-
-impl<'de> serde::de::DeserializeSeed<'de> for Field<'_> {
-    type Value = ();
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl Field<'_> {
-    fn keep(self, text: String, number: bool) {
-        if !self.full || is_well_known(&self.name) {
-            self.out.push((self.name, Scalar { text, number }));
-        }
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for Field<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_str<E>(self, v: &str) -> Result<(), E> {
-        self.keep(v.to_owned(), false);
-        Ok(())
-    }
-    fn visit_string<E>(self, v: String) -> Result<(), E> {
-        self.keep(v, false);
-        Ok(())
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<(), E> {
-        self.keep(itoa::Buffer::new().format(v).to_owned(), true);
-        Ok(())
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<(), E> {
-        self.keep(itoa::Buffer::new().format(v).to_owned(), true);
-        Ok(())
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<(), E> {
-        self.keep(v.to_string(), true);
-        Ok(())
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<(), E> {
-        self.keep(v.to_string(), false);
-        Ok(())
-    }
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
-        Ok(())
-    }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        if self.nested {
-            let flatten = Flatten {
-                out: self.out,
-                prefix: Some(&self.name),
-            };
-            return flatten.visit_map(map);
-        }
-        while map
-            .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
-            .is_some()
-        {}
-        Ok(())
-    }
-}
-
-/// Keys read for the message, level, time, error and stack, kept however many fields precede them.
-fn is_well_known(name: &str) -> bool {
-    [
-        &MESSAGE_KEYS[..],
-        &LEVEL_KEYS,
-        &TIME_KEYS,
-        &STACK_KEYS,
-        &ERROR_MESSAGE_KEYS,
-    ]
-    .iter()
-    .any(|keys| keys.contains(&name))
-}
-
-fn level_of(value: &Scalar) -> Option<Level> {
-    if value.number {
-        value.text.parse().ok().and_then(Level::from_number)
+fn level_of(text: &str, number: bool) -> Option<Level> {
+    if number {
+        text.parse().ok().and_then(Level::from_number)
     } else {
-        Level::parse(&value.text, true)
+        Level::parse(text, true)
     }
 }
 
-fn time_of(value: &Scalar, ctx: TimeContext) -> Option<i64> {
-    if !value.number {
-        return timestamp::parse_value(&value.text, ctx);
+fn time_of(text: &str, number: bool, ctx: TimeContext) -> Option<i64> {
+    if !number {
+        return timestamp::parse_value(text, ctx);
     }
-    let v: f64 = value.text.parse().ok()?;
+    let v: f64 = text.parse().ok()?;
     // Seconds (possibly fractional) or milliseconds since the epoch.
     let ms = if v < 1e11 { v * 1000.0 } else { v };
     (9.7e11..4.2e12).contains(&ms).then_some(ms as i64)
@@ -217,51 +150,45 @@ pub fn parse_json(line: &str, ctx: TimeContext) -> Option<Parsed> {
     if !trimmed.starts_with('{') {
         return None;
     }
-    let mut scalars: Vec<(String, Scalar)> = Vec::with_capacity(16);
-    let mut de = serde_json::Deserializer::from_str(trimmed);
-    serde::de::DeserializeSeed::deserialize(
-        Flatten {
-            out: &mut scalars,
-            prefix: None,
-        },
-        &mut de,
-    )
-    .ok()?;
-    de.end().ok()?;
-    let get = |keys: &[&str]| {
-        keys.iter()
-            .find_map(|k| scalars.iter().find(|(name, _)| name == k).map(|(_, v)| v))
+    let mut record = JsonRecord {
+        fields: Vec::with_capacity(16),
+        ..JsonRecord::default()
     };
+    json::flatten(trimmed, |name, value| record.keep(name, value))?;
 
-    let level = get(&LEVEL_KEYS).and_then(level_of);
-    let timestamp = get(&TIME_KEYS).and_then(|v| time_of(v, ctx));
-    let error_message = get(&ERROR_MESSAGE_KEYS).map(|v| v.text.clone());
-    let stack = get(&STACK_KEYS).map(|v| v.text.clone());
-    let message = get(&MESSAGE_KEYS)
-        .map(|v| v.text.clone())
-        .or_else(|| error_message.clone())
+    let level = record
+        .get(LEVEL)
+        .and_then(|(v, number)| level_of(v, number));
+    let timestamp = record
+        .get(TIME)
+        .and_then(|(v, number)| time_of(v, number, ctx));
+    let error_message = record.get(ERROR).map(|(v, _)| v);
+    let stack = record.get(STACK).map(|(v, _)| v.to_owned());
+    let message = record
+        .get(MESSAGE)
+        .map(|(v, _)| v)
+        .or(error_message)
         .unwrap_or_default();
     // An error beside the message adds to it: "payment failed: card declined".
     let message = match error_message {
-        Some(e) if !message.contains(&e) && !e.is_empty() => format!("{message}: {e}"),
-        _ => message,
+        Some(e) if !message.contains(e) && !e.is_empty() => {
+            format!("{message}: {e}").trim().to_owned()
+        }
+        _ => message.trim().to_owned(),
     };
-    let fields = scalars
-        .into_iter()
-        .map(|(k, v)| (k.into(), v.text))
-        .collect();
     Some(Parsed {
         timestamp,
         level,
-        message: message.trim().to_owned(),
-        fields,
+        message,
+        fields: record.fields,
         stack,
         yearless: false,
     })
 }
 
-/// Splits a logfmt line into pairs; `None` unless it is mostly `key=value`.
-pub fn pairs(line: &str) -> Option<Vec<(super::Key, String)>> {
+/// Splits a logfmt line into pairs; `None` unless it is mostly `key=value`. `first` gets, per
+/// part of a record, the index of the first pair named for it.
+fn pairs(line: &str, first: &mut [Option<usize>; 5]) -> Option<Vec<(super::Key, String)>> {
     let mut out = Vec::new();
     let mut bare = 0usize;
     let b = line.as_bytes();
@@ -317,27 +244,34 @@ pub fn pairs(line: &str) -> Option<Vec<(super::Key, String)>> {
         {
             return None;
         }
-        out.push((key.to_owned().into(), value));
+        let key = match role_of(key) {
+            Some((role, rank)) => {
+                first[role].get_or_insert(out.len());
+                super::Key::Borrowed(ROLE_KEYS[role][rank])
+            }
+            None => super::Key::Owned(key.to_owned()),
+        };
+        out.push((key, value));
     }
     (out.len() >= 2 && bare * 4 <= out.len()).then_some(out)
 }
 
 /// Parses one logfmt line.
 pub fn parse_logfmt(line: &str, ctx: TimeContext) -> Option<Parsed> {
-    let fields = pairs(line)?;
-    let find = |keys: &[&str]| {
-        fields
-            .iter()
-            .find(|(k, _)| keys.contains(&k.as_ref()))
-            .map(|(_, v)| v.as_str())
-    };
-    let level = find(&LEVEL_KEYS).and_then(|v| Level::parse(v, true));
-    let timestamp = find(&TIME_KEYS).and_then(|v| timestamp::parse_value(v, ctx));
-    let message = find(&MESSAGE_KEYS).map(str::to_owned);
+    let mut first = [None; 5];
+    let fields = pairs(line, &mut first)?;
+    let find = |role: usize| first[role].map(|i| fields[i].1.as_str());
+    let level = find(LEVEL).and_then(|v| Level::parse(v, true));
+    let timestamp = find(TIME).and_then(|v| timestamp::parse_value(v, ctx));
+    let message = find(MESSAGE).map(str::to_owned);
     if message.is_none() && level.is_none() && timestamp.is_none() {
         return None;
     }
-    let error = find(&["error", "err"]).map(str::to_owned);
+    // Only a plain `error` or `err` pair adds to the message.
+    let error = fields
+        .iter()
+        .find(|(k, _)| k == "error" || k == "err")
+        .map(|(_, v)| v.clone());
     let message = match (message, error) {
         (Some(m), Some(e)) if !m.contains(&e) => format!("{m}: {e}"),
         (Some(m), _) => m,
@@ -367,6 +301,31 @@ mod tests {
         assert_eq!(p.message, "charge failed: card declined");
         assert!(p.stack.as_deref().is_some_and(|s| s.contains("at charge")));
         assert_eq!(p.field("req.method"), Some("POST"));
+    }
+
+    #[test]
+    fn every_well_known_key_has_its_role() {
+        for (role, keys) in ROLE_KEYS.iter().enumerate() {
+            for (rank, key) in keys.iter().enumerate() {
+                assert_eq!(role_of(key), Some((role, rank)), "{key}");
+                for near in [format!("{key}_"), format!("x{key}"), key.to_uppercase()] {
+                    assert_eq!(role_of(&near), None, "{near}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn logfmt_reads_the_first_pair_for_each_part() {
+        let p = parse_logfmt(
+            "lvl=error level=info ts=1700000000 msg=first message=second err.message=x error=boom err=late",
+            TimeContext::default(),
+        )
+        .expect("parses");
+        assert_eq!(p.level, Some(Level::Error));
+        assert_eq!(p.timestamp, Some(1_700_000_000_000));
+        assert_eq!(p.message, "first: boom");
+        assert_eq!(p.fields.len(), 8);
     }
 
     #[test]
