@@ -48,9 +48,63 @@ impl Needle {
     }
 }
 
+/// `text.split(char::from(byte))` for an ASCII `byte`, by a plain byte scan: for the short
+/// texts of per-event code (paths, request lines), where `str::split` costs more to set up
+/// than to run.
+pub fn split_byte(text: &str, byte: u8) -> impl Iterator<Item = &str> + Clone {
+    debug_assert!(byte.is_ascii());
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let t = rest?;
+        match t.bytes().position(|b| b == byte) {
+            // An ASCII byte is always a character boundary.
+            Some(i) => {
+                rest = Some(&t[i + 1..]);
+                Some(&t[..i])
+            }
+            None => {
+                rest = None;
+                Some(t)
+            }
+        }
+    })
+}
+
+/// `text.split_once(char::from(byte))` for an ASCII `byte`, by a plain byte scan.
+pub fn split_once_byte(text: &str, byte: u8) -> Option<(&str, &str)> {
+    debug_assert!(byte.is_ascii());
+    let i = text.bytes().position(|b| b == byte)?;
+    Some((&text[..i], &text[i + 1..]))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Needle;
+    use super::{Needle, split_byte, split_once_byte};
+
+    #[test]
+    fn byte_splits_agree_with_the_standard_library() {
+        for text in [
+            "",
+            "/",
+            "//",
+            "/a/b",
+            "a/",
+            "é/ü/",
+            "/api/users/42?x=/y",
+            "no slash",
+        ] {
+            assert_eq!(
+                split_byte(text, b'/').collect::<Vec<_>>(),
+                text.split('/').collect::<Vec<_>>(),
+                "{text:?}"
+            );
+            assert_eq!(
+                split_once_byte(text, b'/'),
+                text.split_once('/'),
+                "{text:?}"
+            );
+        }
+    }
 
     #[test]
     fn it_agrees_with_the_standard_library() {

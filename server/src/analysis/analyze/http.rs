@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use rustc_hash::FxHashMap;
 
 use crate::analysis::events::Event;
-use crate::analysis::needle::Needle;
+use crate::analysis::needle::{Needle, split_byte};
 
 /// What an event says about an HTTP request and how long something took.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -344,16 +344,17 @@ fn is_duration_key(key: &str) -> bool {
 /// Collapses ids in a path: `/api/users/42/orders/9f8e…` → `/api/users/{id}/orders/{id}`; the
 /// query string is dropped.
 pub fn path_template(path: &str) -> String {
-    let path = path.split(['?', '#']).next().unwrap_or(path);
+    let end = path.bytes().position(|b| b == b'?' || b == b'#');
+    let path = &path[..end.unwrap_or(path.len())];
     let mut out = String::with_capacity(path.len());
-    for (i, segment) in path.split('/').enumerate() {
+    for (i, segment) in split_byte(path, b'/').enumerate() {
         if i > 0 {
             out.push('/');
         }
         // Fingerprinted assets keep their name and extension: `app.3c906668.js` → `app.{id}.js`.
         let dotted_id = |piece: &str| piece.len() >= 6 && is_id_segment(piece);
-        if segment.contains('.') && segment.split('.').any(dotted_id) {
-            for (j, piece) in segment.split('.').enumerate() {
+        if segment.as_bytes().contains(&b'.') && split_byte(segment, b'.').any(dotted_id) {
+            for (j, piece) in split_byte(segment, b'.').enumerate() {
                 if j > 0 {
                     out.push('.');
                 }

@@ -5,6 +5,8 @@
 
 use rustc_hash::FxHashMap;
 
+use crate::analysis::needle::split_byte;
+
 /// A parent with at least this many distinct child segments has a variable child.
 const VARIABLE_CHILDREN: usize = 24;
 /// Nodes kept in all; past this a parent that meets a new child treats it as variable, so
@@ -116,7 +118,7 @@ impl Routes {
     pub fn apply(&self, path: &str) -> String {
         let mut out = String::with_capacity(path.len());
         let mut at = if self.nodes.is_empty() { None } else { Some(0) };
-        for (i, segment) in path.split('/').enumerate() {
+        for (i, segment) in split_byte(path, b'/').enumerate() {
             if i > 0 {
                 out.push('/');
             }
@@ -143,7 +145,7 @@ impl Routes {
 
 /// The segments after the leading `/`.
 fn segments(path: &str) -> impl Iterator<Item = &str> {
-    path.split('/').skip(1)
+    split_byte(path, b'/').skip(1)
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 use super::Parsed;
 use crate::analysis::level::Level;
+use crate::analysis::needle::split_once_byte;
 use crate::analysis::timestamp::{self, TimeContext};
 
 /// Reads a `"quoted"` field at the start of `s`, handling `\"` escapes; returns (value, rest).
@@ -24,7 +25,7 @@ fn word(s: &str) -> Option<(&str, &str)> {
     if s.is_empty() {
         return None;
     }
-    Some(s.split_once(' ').unwrap_or((s, "")))
+    Some(split_once_byte(s, b' ').unwrap_or((s, "")))
 }
 
 /// `IP IDENT USER [TIME] "REQUEST" STATUS BYTES ["REFERER" "AGENT"] [EXTRA...]`.
@@ -47,11 +48,9 @@ pub fn parse(line: &str, ctx: TimeContext) -> Option<Parsed> {
     if user != "-" {
         fields.push(("user".into(), user.to_owned()));
     }
-    let mut parts = request.splitn(3, ' ');
-    let method = parts.next().unwrap_or("");
-    let target = parts.next().unwrap_or("");
-    let protocol = parts.next().unwrap_or("");
-    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let (method, after_method) = split_once_byte(request, b' ').unwrap_or((request, ""));
+    let (target, protocol) = split_once_byte(after_method, b' ').unwrap_or((after_method, ""));
+    let (path, query) = split_once_byte(target, b'?').unwrap_or((target, ""));
     for (k, v) in [
         ("method", method),
         ("path", path),

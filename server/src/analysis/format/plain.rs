@@ -3,7 +3,7 @@
 
 use super::Parsed;
 use crate::analysis::level::Level;
-use crate::analysis::needle::Needle;
+use crate::analysis::needle::{Needle, split_once_byte};
 use crate::analysis::timestamp::{self, Found, TimeContext};
 
 /// A timestamp at the start of the line, optionally in brackets and after a day name
@@ -33,9 +33,11 @@ pub fn parse(line: &str, ctx: TimeContext, require_timestamp: bool) -> Option<Pa
         // `[HikariPool-1 housekeeper]`: a bracketed thread name may hold spaces.
         if trimmed.starts_with('[')
             && found.is_some()
-            && let Some(close) = trimmed[..trimmed.floor_char_boundary(80)].find(']')
+            && let Some(close) = trimmed.as_bytes()[..trimmed.len().min(80)]
+                .iter()
+                .position(|&b| b == b']')
             && close > 1
-            && trimmed[1..close].contains(' ')
+            && trimmed.as_bytes()[1..close].contains(&b' ')
             && Level::parse(trimmed[1..close].trim(), false).is_none()
         {
             fields.push(("thread".into(), trimmed[1..close].to_owned()));
@@ -109,12 +111,12 @@ fn looks_like_key(name: &str, rest: &str) -> bool {
 
 /// Python's default `logging` layout: `LEVEL:logger:message`.
 fn python_logging(line: &str) -> Option<Parsed> {
-    let (level, rest) = line.split_once(':')?;
+    let (level, rest) = split_once_byte(line, b':')?;
     if level.len() < 4 || !level.bytes().all(|b| b.is_ascii_uppercase()) {
         return None;
     }
     let level = Level::parse(level, false)?;
-    let (logger, message) = rest.split_once(':')?;
+    let (logger, message) = split_once_byte(rest, b':')?;
     if !is_logger(logger) {
         return None;
     }

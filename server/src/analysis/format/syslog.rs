@@ -2,6 +2,7 @@
 
 use super::Parsed;
 use crate::analysis::level::Level;
+use crate::analysis::needle::{Needle, split_once_byte};
 use crate::analysis::timestamp::{self, TimeContext};
 
 /// `<PRI>` at the start: (severity level, bytes used).
@@ -96,15 +97,16 @@ pub fn parse_3164(line: &str, ctx: TimeContext) -> Option<Parsed> {
         return None;
     }
     let after = rest[found.len..].strip_prefix(' ')?;
-    let (host, after) = after.split_once(' ')?;
-    let (tag, message) = match after.split_once(": ") {
+    let (host, after) = split_once_byte(after, b' ')?;
+    static COLON_SPACE: Needle = Needle::new(": ");
+    let (tag, message) = match COLON_SPACE.split(after) {
         Some((tag, msg)) if is_tag(tag) => (tag, msg),
         _ if after.ends_with(':') && is_tag(&after[..after.len() - 1]) => {
             (&after[..after.len() - 1], "")
         }
         _ => return None,
     };
-    let (app, pid) = match tag.rfind('[') {
+    let (app, pid) = match tag.bytes().rposition(|b| b == b'[') {
         Some(open) if tag.ends_with(']') => (&tag[..open], Some(&tag[open + 1..tag.len() - 1])),
         _ => (tag, None),
     };
@@ -132,7 +134,7 @@ pub fn parse_3164(line: &str, ctx: TimeContext) -> Option<Parsed> {
 }
 
 fn is_tag(tag: &str) -> bool {
-    !tag.is_empty() && tag.len() <= 64 && !tag.contains(' ')
+    !tag.is_empty() && tag.len() <= 64 && !tag.as_bytes().contains(&b' ')
 }
 
 #[cfg(test)]
