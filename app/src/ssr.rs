@@ -54,13 +54,39 @@ pub fn backend() -> Result<Arc<dyn Backend>, ServerFnError> {
 }
 
 /// Calls the JSON API as the signed-in browser and decodes the answer, passing any new
-/// cookies on to the browser.
+/// cookies on to the browser. An error answer sets the page's status.
 pub async fn call<T: DeserializeOwned>(
     method: http::Method,
     path: &str,
     body: Option<serde_json::Value>,
 ) -> Result<T, ApiError> {
-    let internal = |m: &str| ApiError::new(500, "internal", m.to_owned());
+    decode(exchange(method, path, body).await?)
+}
+
+/// Like [`call`], for what only some roles may see: `None` when the caller's role may not
+/// (403), and the page keeps its status, since not being shown a card is no error.
+pub async fn call_if_permitted<T: DeserializeOwned>(
+    method: http::Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> Result<Option<T>, ApiError> {
+    let reply = exchange(method, path, body).await?;
+    if reply.status == 403 {
+        return Ok(None);
+    }
+    decode(reply).map(Some)
+}
+
+fn internal(message: &str) -> ApiError {
+    ApiError::new(500, "internal", message.to_owned())
+}
+
+/// Runs the API call and passes its cookies on to the browser.
+async fn exchange(
+    method: http::Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> Result<ApiReply, ApiError> {
     let backend =
         use_context::<Arc<dyn Backend>>().ok_or_else(|| internal("server backend missing"))?;
     let parts = use_context::<http::request::Parts>().ok_or_else(|| internal("request missing"))?;
@@ -72,16 +98,22 @@ pub async fn call<T: DeserializeOwned>(
             body,
         })
         .await;
-    let response = use_context::<leptos_axum::ResponseOptions>();
-    if let Some(response) = &response {
-        for cookie in reply.set_cookies {
-            response.append_header(http::header::SET_COOKIE, cookie);
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        for cookie in &reply.set_cookies {
+            response.append_header(http::header::SET_COOKIE, cookie.clone());
         }
     }
+    Ok(reply)
+}
+
+/// The answer's value, or its error, which also becomes the page's status.
+fn decode<T: DeserializeOwned>(reply: ApiReply) -> Result<T, ApiError> {
     if reply.status >= 400 {
         // The server function answers with the API's status, not a blanket 500.
-        if let (Some(response), Ok(status)) = (&response, http::StatusCode::from_u16(reply.status))
-        {
+        if let (Some(response), Ok(status)) = (
+            use_context::<leptos_axum::ResponseOptions>(),
+            http::StatusCode::from_u16(reply.status),
+        ) {
             response.set_status(status);
         }
         let error = &reply.body["error"];

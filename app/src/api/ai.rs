@@ -756,17 +756,28 @@ fn org_path(org: &str, rest: &str) -> String {
     format!("/orgs/{}/ai/{rest}", super::account::urlencode(org))
 }
 
-/// The providers and settings, for those who may configure AI.
+/// The providers and settings, for those who may configure AI; `None` for everyone else.
 #[server(prefix = "/rpc", endpoint = "ai_admin")]
-pub async fn load_ai_admin(org: String) -> Result<AiAdmin, super::error::ApiError> {
-    let providers = crate::ssr::call(http::Method::GET, &org_path(&org, "providers"), None).await?;
-    let settings = crate::ssr::call(http::Method::GET, &org_path(&org, "settings"), None).await?;
-    let usage = crate::ssr::call(http::Method::GET, &org_path(&org, "usage"), None).await?;
-    Ok(AiAdmin {
+pub async fn load_ai_admin(org: String) -> Result<Option<AiAdmin>, super::error::ApiError> {
+    use crate::ssr::call_if_permitted;
+    let get = http::Method::GET;
+    let Some(providers) =
+        call_if_permitted(get.clone(), &org_path(&org, "providers"), None).await?
+    else {
+        return Ok(None);
+    };
+    let Some(settings) = call_if_permitted(get.clone(), &org_path(&org, "settings"), None).await?
+    else {
+        return Ok(None);
+    };
+    let Some(usage) = call_if_permitted(get, &org_path(&org, "usage"), None).await? else {
+        return Ok(None);
+    };
+    Ok(Some(AiAdmin {
         providers,
         settings,
         usage,
-    })
+    }))
 }
 
 /// Calendar month `month` (`YYYY-MM`) of the organisation's AI calls.

@@ -160,7 +160,7 @@ pub fn OrgAdminPage() -> impl IntoView {
         <Title text="Organisation" />
         <Transition fallback=|| view! { <Loading label="Loading the organisation" /> }>
             {move || Suspend::new(async move {
-                let ai = ai.await.ok();
+                let ai = ai.await.ok().flatten();
                 match data.await {
                     Ok(page) => view! { <OrgAdminView page reload new_token ai /> }.into_any(),
                     Err(e) if e.status == 401 => view! { <EmptyState title="Sign in to continue" message="This page needs you to be signed in."><A href="/login">"Sign in"</A></EmptyState> }.into_any(),

@@ -115,3 +115,40 @@ on_both_backends!(the_status_page_renders_live_figures, |app| {
     assert!(html.contains("Schema version"));
     assert!(html.contains("Ready"));
 });
+
+on_both_backends!(
+    every_member_gets_the_organisation_page_and_only_ai_admins_its_ai_card,
+    |app| {
+        let fx = crate::tenancy::fixture(&app).await;
+        let org = &fx.owner.org_slug;
+        for (who, user, sees_ai) in [
+            ("viewer", &fx.viewer, false),
+            ("member", &fx.member, false),
+            ("owner", &fx.owner, true),
+        ] {
+            // Not being shown the AI settings is no error: the server function answers `null`.
+            let ai =
+                crate::tenancy::rpc(&app, "ai_admin", Some(&user.access), &format!("org={org}"))
+                    .await;
+            assert_eq!(ai.status, 200, "{who}: {}", ai.text());
+            assert_eq!(ai.json().is_null(), !sees_ai, "{who}: {}", ai.text());
+            // So the page answers 200 for everyone, with the card only for those who may.
+            let page = app
+                .send(
+                    Request::get(format!("/orgs/{org}"))
+                        .header("cookie", format!("fl_access={}", user.access))
+                        .body(Body::empty())
+                        .expect("req"),
+                )
+                .await;
+            assert_eq!(page.status, 200, "{who}");
+            let html = page.text();
+            assert!(html.contains("Your role"), "{who}: {html}");
+            assert_eq!(
+                html.contains("Providers are tried in order"),
+                sees_ai,
+                "{who}"
+            );
+        }
+    }
+);
