@@ -77,9 +77,57 @@ pub fn split_once_byte(text: &str, byte: u8) -> Option<(&str, &str)> {
     Some((&text[..i], &text[i + 1..]))
 }
 
+/// A fixed set of names, each with a value, grouped by length: a name is compared only with the
+/// few of its own length, which beats hashing it for the short keys of per-event lookups.
+pub struct NameTable<T: 'static> {
+    by_length: Vec<Vec<(&'static str, T)>>,
+}
+
+impl<T: Copy + 'static> NameTable<T> {
+    /// The table of `entries`; of a name listed twice, the first entry counts.
+    pub fn new(entries: impl IntoIterator<Item = (&'static str, T)>) -> Self {
+        let mut by_length: Vec<Vec<(&'static str, T)>> = Vec::new();
+        for (name, value) in entries {
+            if by_length.len() <= name.len() {
+                by_length.resize_with(name.len() + 1, Vec::new);
+            }
+            let same = &mut by_length[name.len()];
+            if !same.iter().any(|(n, _)| *n == name) {
+                same.push((name, value));
+            }
+        }
+        Self { by_length }
+    }
+
+    /// The value of `name`.
+    pub fn get(&self, name: &str) -> Option<T> {
+        self.by_length
+            .get(name.len())?
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|&(_, value)| value)
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{Needle, split_byte, split_once_byte};
+    use super::{NameTable, Needle, split_byte, split_once_byte};
+
+    #[test]
+    fn a_name_table_finds_each_name_and_keeps_the_first_of_two() {
+        let table = NameTable::new([("a", 1), ("bb", 2), ("cc", 3), ("a", 4), ("", 5)]);
+        for (name, found) in [
+            ("a", Some(1)),
+            ("bb", Some(2)),
+            ("cc", Some(3)),
+            ("", Some(5)),
+        ] {
+            assert_eq!(table.get(name), found, "{name:?}");
+        }
+        for name in ["b", "bbb", "ccc", "A", "dd"] {
+            assert_eq!(table.get(name), None, "{name:?}");
+        }
+    }
 
     #[test]
     fn byte_splits_agree_with_the_standard_library() {

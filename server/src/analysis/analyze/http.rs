@@ -3,10 +3,8 @@
 
 use std::sync::OnceLock;
 
-use rustc_hash::FxHashMap;
-
 use crate::analysis::events::Event;
-use crate::analysis::needle::{Needle, split_byte};
+use crate::analysis::needle::{NameTable, Needle, split_byte};
 
 /// What an event says about an HTTP request and how long something took.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -80,7 +78,7 @@ const DURATION_WORDS: [&str; 12] = [
 /// Which request fact a field name gives, and its rank among the names for that fact (lower
 /// wins when an event has several).
 fn field_slot(name: &str) -> Option<(usize, usize)> {
-    static SLOTS: OnceLock<FxHashMap<&'static str, (usize, usize)>> = OnceLock::new();
+    static SLOTS: OnceLock<NameTable<(usize, usize)>> = OnceLock::new();
     SLOTS
         .get_or_init(|| {
             let lists: [&[&'static str]; 4] = [
@@ -89,16 +87,14 @@ fn field_slot(name: &str) -> Option<(usize, usize)> {
                 &STATUS_FIELDS,
                 &DURATION_FIELDS,
             ];
-            let mut map = FxHashMap::default();
-            for (slot, names) in lists.iter().enumerate() {
-                for (rank, name) in names.iter().enumerate() {
-                    map.entry(*name).or_insert((slot, rank));
-                }
-            }
-            map
+            NameTable::new(lists.into_iter().enumerate().flat_map(|(slot, names)| {
+                names
+                    .iter()
+                    .enumerate()
+                    .map(move |(rank, name)| (*name, (slot, rank)))
+            }))
         })
         .get(name)
-        .copied()
 }
 
 /// The request path of `event` with ids collapsed, as [`extract`] reads it.

@@ -1,7 +1,10 @@
 //! JSON lines and logfmt.
 
+use std::sync::OnceLock;
+
 use super::{Parsed, json};
 use crate::analysis::level::Level;
+use crate::analysis::needle::NameTable;
 use crate::analysis::timestamp::{self, TimeContext};
 
 pub(super) const MESSAGE_KEYS: [&str; 7] =
@@ -67,23 +70,16 @@ const ERROR: usize = 4;
 
 /// Which part of a record a key names (an index into [`ROLE_KEYS`]) and its rank there.
 fn role_of(name: &str) -> Option<(usize, usize)> {
-    /// The well-known keys by length, so a name is compared with a handful at most.
-    type ByLength = [Vec<(&'static str, usize, usize)>; 24];
-    static BY_LENGTH: std::sync::OnceLock<ByLength> = std::sync::OnceLock::new();
-    let by_length = BY_LENGTH.get_or_init(|| {
-        let mut by_length: ByLength = Default::default();
-        for (role, keys) in ROLE_KEYS.iter().enumerate() {
-            for (rank, key) in keys.iter().enumerate() {
-                by_length[key.len()].push((key, role, rank));
-            }
-        }
-        by_length
-    });
-    by_length
-        .get(name.len())?
-        .iter()
-        .find(|(key, ..)| *key == name)
-        .map(|&(_, role, rank)| (role, rank))
+    static TABLE: OnceLock<NameTable<(usize, usize)>> = OnceLock::new();
+    TABLE
+        .get_or_init(|| {
+            NameTable::new(ROLE_KEYS.iter().enumerate().flat_map(|(role, keys)| {
+                keys.iter()
+                    .enumerate()
+                    .map(move |(rank, key)| (*key, (role, rank)))
+            }))
+        })
+        .get(name)
 }
 
 /// A JSON record's fields, and for each part the field it is read from.
