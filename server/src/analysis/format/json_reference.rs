@@ -2,11 +2,12 @@
 //! scanner in `json.rs` is tested against: same fields, same numbers, same errors.
 
 use super::Parsed;
+// Levels and times are read from the fields as before; only the reading of the object changed.
 use super::structured::{
-    ERROR_MESSAGE_KEYS, LEVEL_KEYS, MAX_FIELDS, MESSAGE_KEYS, STACK_KEYS, TIME_KEYS,
+    ERROR_MESSAGE_KEYS, LEVEL_KEYS, MAX_FIELDS, MESSAGE_KEYS, STACK_KEYS, TIME_KEYS, level_of,
+    time_of,
 };
-use crate::analysis::level::Level;
-use crate::analysis::timestamp::{self, TimeContext};
+use crate::analysis::timestamp::TimeContext;
 
 /// Every scalar field of the object `text`, flattened, the first `cap` (and well-known ones
 /// past it) kept; `None` when `serde_json` rejects it.
@@ -172,23 +173,6 @@ fn is_well_known(name: &str) -> bool {
     .any(|keys| keys.contains(&name))
 }
 
-fn level_of(value: &Scalar) -> Option<Level> {
-    if value.number {
-        value.text.parse().ok().and_then(Level::from_number)
-    } else {
-        Level::parse(&value.text, true)
-    }
-}
-
-fn time_of(value: &Scalar, ctx: TimeContext) -> Option<i64> {
-    if !value.number {
-        return timestamp::parse_value(&value.text, ctx);
-    }
-    let v: f64 = value.text.parse().ok()?;
-    let ms = if v < 1e11 { v * 1000.0 } else { v };
-    (9.7e11..4.2e12).contains(&ms).then_some(ms as i64)
-}
-
 /// Parses one JSON object line, as `parse_json` did.
 pub fn parse_json(line: &str, ctx: TimeContext) -> Option<Parsed> {
     let trimmed = line.trim();
@@ -201,8 +185,8 @@ pub fn parse_json(line: &str, ctx: TimeContext) -> Option<Parsed> {
             .find_map(|k| scalars.iter().find(|(name, _)| name == k).map(|(_, v)| v))
     };
 
-    let level = get(&LEVEL_KEYS).and_then(level_of);
-    let timestamp = get(&TIME_KEYS).and_then(|v| time_of(v, ctx));
+    let level = get(&LEVEL_KEYS).and_then(|v| level_of(&v.text, v.number));
+    let timestamp = get(&TIME_KEYS).and_then(|v| time_of(&v.text, v.number, ctx));
     let error_message = get(&ERROR_MESSAGE_KEYS).map(|v| v.text.clone());
     let stack = get(&STACK_KEYS).map(|v| v.text.clone());
     let message = get(&MESSAGE_KEYS)

@@ -122,7 +122,7 @@ impl JsonRecord {
     }
 }
 
-fn level_of(text: &str, number: bool) -> Option<Level> {
+pub(super) fn level_of(text: &str, number: bool) -> Option<Level> {
     if number {
         text.parse().ok().and_then(Level::from_number)
     } else {
@@ -130,7 +130,7 @@ fn level_of(text: &str, number: bool) -> Option<Level> {
     }
 }
 
-fn time_of(text: &str, number: bool, ctx: TimeContext) -> Option<i64> {
+pub(super) fn time_of(text: &str, number: bool, ctx: TimeContext) -> Option<i64> {
     if !number {
         return timestamp::parse_value(text, ctx);
     }
