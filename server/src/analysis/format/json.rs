@@ -15,16 +15,44 @@ pub(super) enum Value<'a> {
     /// A number as `serde_json` writes it back: integers as written, other numbers through
     /// `f64` (`1.50` → `1.5`, `1e3` → `1000`). The standard library rounds those exactly;
     /// `serde_json` (without `float_roundtrip`) may miss the last bit of a number with more
-    /// than 15 significant digits.
+    /// than 15 significant digits, so at the very ends of the range (within a part in 10^15 of
+    /// the largest double, or among the smallest subnormals) one may read a number the other
+    /// rejects as out of range or reads as 0.
     Number(Cow<'a, str>),
     Bool(bool),
+}
+
+/// A field's name: its key, after its object's key for a field of a nested object. It is
+/// joined only when asked for, so a field dropped for its length costs no copy.
+pub(super) struct Name<'a, 'p> {
+    prefix: Option<&'p str>,
+    key: Cow<'a, str>,
+}
+
+impl<'a> Name<'a, '_> {
+    /// The length of the name in bytes.
+    pub fn byte_len(&self) -> usize {
+        self.prefix.map_or(0, |p| p.len() + 1) + self.key.len()
+    }
+
+    /// The name: `key`, or `outer.inner`.
+    pub fn joined(self) -> Cow<'a, str> {
+        let Some(prefix) = self.prefix else {
+            return self.key;
+        };
+        let mut name = String::with_capacity(self.byte_len());
+        name.push_str(prefix);
+        name.push('.');
+        name.push_str(&self.key);
+        Cow::Owned(name)
+    }
 }
 
 /// Reads `text`, one JSON object and nothing else, calling `keep` with each scalar field's
 /// name and value in order; `None` when `text` is not one valid JSON object.
 pub(super) fn flatten<'a>(
     text: &'a str,
-    mut keep: impl FnMut(Cow<'a, str>, Value<'a>),
+    mut keep: impl FnMut(Name<'a, '_>, Value<'a>),
 ) -> Option<()> {
     let mut cursor = Cursor { text, at: 0 };
     cursor.expect(b'{')?;
@@ -74,7 +102,7 @@ impl<'a> Cursor<'a> {
     fn object(
         &mut self,
         prefix: Option<&str>,
-        keep: &mut impl FnMut(Cow<'a, str>, Value<'a>),
+        keep: &mut impl FnMut(Name<'a, '_>, Value<'a>),
     ) -> Option<()> {
         if self.peek()? == b'}' {
             self.at += 1;
@@ -117,7 +145,7 @@ impl<'a> Cursor<'a> {
                 _ => return None,
             };
             if let Some(value) = value {
-                keep(joined(prefix, key), value);
+                keep(Name { prefix, key }, value);
             }
             if self.entry_ends()? {
                 return Some(());
@@ -388,16 +416,4 @@ fn special(b: &[u8]) -> Option<usize> {
     tail.iter()
         .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
         .map(|p| b.len() - tail.len() + p)
-}
-
-/// A field's name: `outer.inner` for a field of a nested object.
-fn joined<'a>(prefix: Option<&str>, key: Cow<'a, str>) -> Cow<'a, str> {
-    let Some(prefix) = prefix else {
-        return key;
-    };
-    let mut name = String::with_capacity(prefix.len() + 1 + key.len());
-    name.push_str(prefix);
-    name.push('.');
-    name.push_str(&key);
-    Cow::Owned(name)
 }

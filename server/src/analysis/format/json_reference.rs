@@ -412,7 +412,7 @@ fn scanned(text: &str) -> Option<Vec<(String, Scalar)>> {
             super::json::Value::Number(t) => (t.into_owned(), true),
             super::json::Value::Bool(b) => (b.to_string(), false),
         };
-        out.push((name.into_owned(), Scalar { text, number }));
+        out.push((name.joined().into_owned(), Scalar { text, number }));
     })?;
     Some(out)
 }

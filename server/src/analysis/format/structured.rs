@@ -68,6 +68,9 @@ const TIME: usize = 2;
 const STACK: usize = 3;
 const ERROR: usize = 4;
 
+/// The length of the longest key in [`ROLE_KEYS`].
+const LONGEST_ROLE_KEY: usize = "exception.stacktrace".len();
+
 /// Which part of a record a key names (an index into [`ROLE_KEYS`]) and its rank there.
 fn role_of(name: &str) -> Option<(usize, usize)> {
     static TABLE: OnceLock<NameTable<(usize, usize)>> = OnceLock::new();
@@ -91,10 +94,17 @@ struct JsonRecord {
 }
 
 impl JsonRecord {
-    fn keep(&mut self, name: std::borrow::Cow<'_, str>, value: json::Value<'_>) {
+    fn keep(&mut self, name: json::Name<'_, '_>, value: json::Value<'_>) {
+        let full = self.fields.len() >= MAX_FIELDS;
+        // A name longer than every well-known key is dropped unjoined: one huge nested object
+        // under a long key costs no copy per field.
+        if full && name.byte_len() > LONGEST_ROLE_KEY {
+            return;
+        }
+        let name = name.joined();
         let role = role_of(&name);
         // Well-known keys are kept however many fields precede them.
-        if self.fields.len() >= MAX_FIELDS && role.is_none() {
+        if full && role.is_none() {
             return;
         }
         let (text, number) = match value {
@@ -301,6 +311,12 @@ mod tests {
 
     #[test]
     fn every_well_known_key_has_its_role() {
+        let longest = ROLE_KEYS
+            .iter()
+            .flat_map(|keys| keys.iter())
+            .map(|k| k.len())
+            .max();
+        assert_eq!(longest, Some(LONGEST_ROLE_KEY));
         for (role, keys) in ROLE_KEYS.iter().enumerate() {
             for (rank, key) in keys.iter().enumerate() {
                 assert_eq!(role_of(key), Some((role, rank)), "{key}");
@@ -309,6 +325,20 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn past_the_field_cap_only_well_known_keys_are_kept() {
+        let many: String = (0..100).map(|i| format!(r#""f{i}":{i},"#)).collect();
+        let outer = "a".repeat(64);
+        let line = format!(
+            r#"{{"msg":"m","{outer}":{{{many}"x":1}},"err":{{{many}"message":"boom"}},"level":"warn"}}"#
+        );
+        let p = parse_json(&line, TimeContext::default()).expect("parses");
+        assert_eq!(p.fields.len(), MAX_FIELDS + 2, "{:?}", p.fields);
+        assert_eq!(p.field("err.message"), Some("boom"));
+        assert_eq!(p.level, Some(Level::Warn));
+        assert_eq!(p.message, "m: boom");
     }
 
     #[test]
