@@ -280,14 +280,17 @@ fn host_at(b: &[u8], i: usize) -> Option<(usize, Replacement)> {
     if !dotted {
         return None;
     }
-    let run = std::str::from_utf8(&b[i..end]).ok()?;
-    let (labels, tld) = run.rsplit_once('.')?;
+    // Host bytes are ASCII: the run is cut at bytes, without decoding it.
+    let run = &b[i..end];
+    let last_dot = memchr::memrchr(b'.', run)?;
+    let (labels, tld) = (&run[..last_dot], &run[last_dot + 1..]);
+    // Every label starts with a letter or digit (none is empty, none starts with `-` or `_`).
     let labels_ok = || {
-        labels.split('.').all(|l| {
-            l.as_bytes().first().is_some_and(u8::is_ascii_alphanumeric) && !l.contains('.')
-        })
+        labels
+            .split(|&c| c == b'.')
+            .all(|l| l.first().is_some_and(u8::is_ascii_alphanumeric))
     };
-    (TLDS.contains(&tld) && labels_ok()).then_some((end, Replacement::Var))
+    (TLDS.iter().any(|t| t.as_bytes() == tld) && labels_ok()).then_some((end, Replacement::Var))
 }
 
 fn digits_end(b: &[u8], mut i: usize) -> usize {
