@@ -117,6 +117,35 @@ impl<R: BufRead> Iterator for Lines<R> {
         if self.done {
             return None;
         }
+        // Most lines lie whole in the reader's buffer: their text is copied from there once,
+        // not gathered into `self.buf` first.
+        match self.inner.fill_buf() {
+            Ok(chunk) => {
+                if let Some(end) = memchr::memchr(b'\n', chunk)
+                    && end <= self.max
+                {
+                    let content = &chunk[..end];
+                    let content = content.strip_suffix(b"\r").unwrap_or(content);
+                    let text = text_of(content);
+                    self.inner.consume(end + 1);
+                    self.number += 1;
+                    return Some(Ok(Line {
+                        number: self.number,
+                        text,
+                        truncated: false,
+                    }));
+                }
+            }
+            // `fill_line` retries.
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(source) => {
+                self.done = true;
+                return Some(Err(ReadError::Io {
+                    line: self.number + 1,
+                    source,
+                }));
+            }
+        }
         match self.fill_line() {
             Ok((false, _)) => {
                 self.done = true;
@@ -127,10 +156,7 @@ impl<R: BufRead> Iterator for Lines<R> {
                 if self.buf.last() == Some(&b'\r') {
                     self.buf.pop();
                 }
-                let text = match std::str::from_utf8(&self.buf) {
-                    Ok(s) => s.to_owned(),
-                    Err(_) => String::from_utf8_lossy(&self.buf).into_owned(),
-                };
+                let text = text_of(&self.buf);
                 Some(Ok(Line {
                     number: self.number,
                     text,
@@ -145,6 +171,14 @@ impl<R: BufRead> Iterator for Lines<R> {
                 }))
             }
         }
+    }
+}
+
+/// `bytes` as text, invalid UTF-8 replaced by U+FFFD.
+fn text_of(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
     }
 }
 
@@ -202,6 +236,35 @@ mod tests {
         assert!(got[0].truncated);
         assert_eq!(got[1].text, "next");
         assert!(!got[1].truncated);
+    }
+
+    #[test]
+    fn lines_read_the_same_whatever_the_buffer_holds() {
+        // With a one-byte buffer no line lies whole in it, so every line takes the gathering
+        // path; with a large one nearly every line is taken straight from the buffer.
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..300 {
+            let mut input = Vec::new();
+            for _ in 0..12 {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let len = (state % 12) as usize;
+                input.extend((0..len).map(|k| b"ab\r\xff"[(state >> (2 * k + 8)) as usize % 4]));
+                input.extend_from_slice(if state & 1 == 0 { b"\n" } else { b"\r\n" });
+            }
+            if state & 2 == 0 {
+                input.extend_from_slice(b"tail");
+            }
+            for max in [0, 1, 4, 7, 8, 100] {
+                let whole = lines(&input, max);
+                let byte_by_byte: Vec<Line> =
+                    Lines::with_limit(io::BufReader::with_capacity(1, &input[..]), max)
+                        .collect::<Result<_, _>>()
+                        .expect("reads");
+                assert_eq!(whole, byte_by_byte, "{input:?} max {max}");
+            }
+        }
     }
 
     #[test]
