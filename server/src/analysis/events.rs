@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 
-use super::format::{self, Dialect, Parsed};
+use super::format::{self, Dialect, Format, Parsed};
 use super::level::Level;
 use super::needle::Needle;
 use super::reader::{Line, ReadError};
@@ -189,7 +189,13 @@ impl<I: Iterator<Item = Result<Line, ReadError>>> Events<I> {
         };
         let indented = text.starts_with([' ', '\t']);
         let trimmed = text.trim_start();
-        if indented || is_trace_marker(trimmed) || is_postgres_detail(text) {
+        // PostgreSQL writes detail lines to its plain-text log and to syslog; in one-record-
+        // per-line formats (JSON, logfmt, access logs) a line is never a detail of another.
+        let detail = matches!(
+            self.dialect.format,
+            Format::Plain | Format::Syslog3164 | Format::Syslog5424
+        ) && is_postgres_detail(text);
+        if indented || is_trace_marker(trimmed) || detail {
             return true;
         }
         match self.trace {
@@ -381,6 +387,34 @@ mod tests {
         Events::new(Lines::new(text.as_bytes()), TimeContext::default())
             .collect::<Result<Vec<_>, _>>()
             .expect("reads")
+    }
+
+    #[test]
+    fn a_json_record_quoting_a_postgres_detail_is_its_own_event() {
+        // An application logging a database error's text in JSON: each line is a record.
+        let text = concat!(
+            r#"{"level":"info","msg":"saving order 1"}"#,
+            "\n",
+            r#"{"level":"error","msg":"insert failed DETAIL:  Key (id)=(1) already exists."}"#,
+            "\n",
+        );
+        let got = events(text);
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(got[1].message.starts_with("insert failed"), "{got:?}");
+        assert_eq!(got[0].stack, None);
+        // In PostgreSQL's own plain-text log the same shape is a detail of the line before.
+        let text = concat!(
+            "2024-01-01 10:00:00 UTC [42] ERROR:  duplicate key value\n",
+            "2024-01-01 10:00:00 UTC [42] DETAIL:  Key (id)=(1) already exists.\n",
+        );
+        let got = events(text);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(
+            got[0]
+                .stack
+                .as_deref()
+                .is_some_and(|s| s.contains("DETAIL"))
+        );
     }
 
     #[test]
