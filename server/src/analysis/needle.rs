@@ -77,6 +77,70 @@ pub fn split_once_byte(text: &str, byte: u8) -> Option<(&str, &str)> {
     Some((&text[..i], &text[i + 1..]))
 }
 
+/// The words of `text`, exactly as `text.split_whitespace()` yields them. ASCII text is cut at
+/// bytes (below 0x80, `char::is_whitespace` accepts the space and `\t`..=`\r`); other text
+/// by characters. For the per-event scans of messages, where decoding every character costs
+/// more than the rest of the scan.
+pub fn words(text: &str) -> Words<'_> {
+    Words {
+        rest: text,
+        ascii: text.is_ascii(),
+    }
+}
+
+/// The iterator of [`words`].
+#[derive(Clone, Debug)]
+pub struct Words<'a> {
+    rest: &'a str,
+    ascii: bool,
+}
+
+impl<'a> Iterator for Words<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let (start, end) = if self.ascii {
+            let b = self.rest.as_bytes();
+            let space = |c: &u8| *c == b' ' || c.wrapping_sub(b'\t') < 5;
+            let start = b.iter().position(|c| !space(c)).unwrap_or(b.len());
+            let end = b[start..]
+                .iter()
+                .position(space)
+                .map_or(b.len(), |n| start + n);
+            (start, end)
+        } else {
+            let start = self.rest.len() - self.rest.trim_start().len();
+            let end = self.rest[start..]
+                .find(char::is_whitespace)
+                .map_or(self.rest.len(), |n| start + n);
+            (start, end)
+        };
+        if start == end {
+            self.rest = "";
+            return None;
+        }
+        let word = &self.rest[start..end];
+        self.rest = &self.rest[end..];
+        Some(word)
+    }
+}
+
+/// `text.trim_start_matches(set)` for a set of ASCII bytes, by a byte scan: a character
+/// pattern decodes each character it looks at.
+pub fn trim_start_bytes<'t>(text: &'t str, set: &[u8]) -> &'t str {
+    debug_assert!(set.is_ascii());
+    let n = text.bytes().take_while(|b| set.contains(b)).count();
+    // The bytes skipped are ASCII, so `n` is a character boundary.
+    &text[n..]
+}
+
+/// `text.trim_end_matches(set)` for a set of ASCII bytes, by a byte scan.
+pub fn trim_end_bytes<'t>(text: &'t str, set: &[u8]) -> &'t str {
+    debug_assert!(set.is_ascii());
+    let n = text.bytes().rev().take_while(|b| set.contains(b)).count();
+    &text[..text.len() - n]
+}
+
 /// A fixed set of names, each with a value, grouped by length: a name is compared only with the
 /// few of its own length, which beats hashing it for the short keys of per-event lookups.
 pub struct NameTable<T: 'static> {
@@ -111,7 +175,9 @@ impl<T: Copy + 'static> NameTable<T> {
 
 #[cfg(test)]
 mod tests {
-    use super::{NameTable, Needle, split_byte, split_once_byte};
+    use super::{
+        NameTable, Needle, split_byte, split_once_byte, trim_end_bytes, trim_start_bytes, words,
+    };
 
     #[test]
     fn a_name_table_finds_each_name_and_keeps_the_first_of_two() {
@@ -166,6 +232,66 @@ mod tests {
             assert_eq!(
                 COLON_SPACE.find_iter(text).collect::<Vec<_>>(),
                 all,
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn words_are_those_of_split_whitespace() {
+        // Generated texts over ASCII and Unicode whitespace, letters and multi-byte characters.
+        let alphabet = [
+            " ",
+            "\t",
+            "\n",
+            "\u{b}",
+            "\u{c}",
+            "\r",
+            "a",
+            "bc",
+            "é",
+            "\u{a0}",
+            "\u{3000}",
+            "\u{85}",
+            "\u{2028}",
+            "x\u{1680}",
+            "\u{1c}",
+            ".",
+        ];
+        let mut state = 0x853c_49e6_748f_ea9bu64;
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let len = (state % 10) as usize;
+            let text: String = (0..len)
+                .map(|k| alphabet[((state >> (4 * k + 8)) % alphabet.len() as u64) as usize])
+                .collect();
+            let expected: Vec<&str> = text.split_whitespace().collect();
+            assert_eq!(words(&text).collect::<Vec<_>>(), expected, "{text:?}");
+            // A clone taken part-way goes on from there.
+            let mut it = words(&text);
+            it.next();
+            let rest: Vec<&str> = text.split_whitespace().skip(1).collect();
+            assert_eq!(it.clone().collect::<Vec<_>>(), rest, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn byte_trims_are_those_of_character_patterns() {
+        let set = [',', ';', ')', ']', '.'];
+        let bytes = b",;)].";
+        for text in [
+            "", ",", "a,", "a.;)", "(é).", "é,", ",é", "..a..", "ü", ")])",
+        ] {
+            assert_eq!(
+                trim_end_bytes(text, bytes),
+                text.trim_end_matches(set),
+                "{text:?}"
+            );
+            assert_eq!(
+                trim_start_bytes(text, bytes),
+                text.trim_start_matches(set),
                 "{text:?}"
             );
         }

@@ -4,7 +4,9 @@
 use std::sync::OnceLock;
 
 use crate::analysis::events::Event;
-use crate::analysis::needle::{NameTable, Needle, split_byte};
+use crate::analysis::needle::{
+    NameTable, Needle, split_byte, trim_end_bytes, trim_start_bytes, words,
+};
 
 /// What an event says about an HTTP request and how long something took.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -226,22 +228,22 @@ fn duration_hint(prev: u8, c: u8, next: u8, after: u8) -> bool {
     number_end & (unit(next) | ((next == b' ') & unit(after)))
 }
 
+/// Punctuation that may follow a number or a unit in running text (`12 ms,`, `(3.5s)`).
+const WORD_END: &[u8] = b",;)].";
+
 /// Words of a message looked at for a request or a duration: they come early.
 const MAX_SCANNED_WORDS: usize = 64;
 
 /// Finds `METHOD /path` and a status after it in free text.
 fn scan_request(message: &str, request: &mut Request) {
-    let mut words = message.split_whitespace().take(MAX_SCANNED_WORDS);
+    let mut words = words(message).take(MAX_SCANNED_WORDS);
     while let Some(w) = words.next() {
-        let method = w.trim_start_matches(['"', '\'', '[', '(']);
+        let method = trim_start_bytes(w, b"\"'[(");
         if !METHODS.contains(&method) {
             continue;
         }
         let mut after = words.clone();
-        let Some(target) = after
-            .next()
-            .map(|t| t.trim_end_matches(['"', '\'', ',', ']', ')']))
-        else {
+        let Some(target) = after.next().map(|t| trim_end_bytes(t, b"\"',])")) else {
             continue;
         };
         if !target.starts_with('/') {
@@ -274,10 +276,7 @@ fn scan_request(message: &str, request: &mut Request) {
 
 /// Finds a duration introduced by a word such as "took" or "in", or written `duration=12ms`.
 fn scan_duration(message: &str) -> Option<f64> {
-    let mut words = message
-        .split_whitespace()
-        .take(MAX_SCANNED_WORDS)
-        .peekable();
+    let mut words = words(message).take(MAX_SCANNED_WORDS).peekable();
     // The (up to) three words before the one at hand, in any order.
     let mut before = [""; 3];
     let mut seen = 0usize;
@@ -286,9 +285,7 @@ fn scan_duration(message: &str) -> Option<f64> {
             Some((k, v)) if !v.is_empty() => (Some(k), v),
             _ => (None, raw),
         };
-        let token = value
-            .trim_end_matches([',', ';', ')', ']', '.'])
-            .trim_start_matches(['(', '[']);
+        let token = trim_start_bytes(trim_end_bytes(value, WORD_END), b"([");
         // Only these can start a number `f64` parses (`12`, `.5`, `-3`, `inf`, `NaN`): most
         // words are ruled out by their first byte.
         let numeric = matches!(
@@ -297,7 +294,7 @@ fn scan_duration(message: &str) -> Option<f64> {
         );
         let ms = if numeric {
             number_with_unit(token).or_else(|| {
-                let unit = words.peek()?.trim_end_matches([',', ';', ')', ']', '.']);
+                let unit = trim_end_bytes(words.peek()?, WORD_END);
                 let factor = unit_to_ms(unit)?;
                 token.parse::<f64>().ok().map(|v| v * factor)
             })

@@ -3,7 +3,7 @@
 
 use super::Parsed;
 use crate::analysis::level::Level;
-use crate::analysis::needle::{Needle, split_once_byte};
+use crate::analysis::needle::{Needle, split_once_byte, trim_start_bytes};
 use crate::analysis::timestamp::{self, Found, TimeContext};
 
 /// A timestamp at the start of the line, optionally in brackets and after a day name
@@ -29,7 +29,7 @@ pub fn parse(line: &str, ctx: TimeContext, require_timestamp: bool) -> Option<Pa
     let mut level = None;
     // Look at a few header columns: numbers (pid, tid), [thread] and a level word.
     for _ in 0..4 {
-        let trimmed = trim_start_bytes(rest, |c| matches!(c, b' ' | b'\t' | b'|' | b'-'));
+        let trimmed = trim_start_bytes(rest, b" \t|-");
         // `[HikariPool-1 housekeeper]`: a bracketed thread name may hold spaces.
         if trimmed.starts_with('[')
             && found.is_some()
@@ -72,8 +72,7 @@ pub fn parse(line: &str, ctx: TimeContext, require_timestamp: bool) -> Option<Pa
         }
         break;
     }
-    let rest =
-        trim_start_bytes(rest, |c| matches!(c, b' ' | b'\t' | b':' | b'|' | b'-')).trim_start();
+    let rest = trim_start_bytes(rest, b" \t:|-").trim_start();
     // A logger or tag ending in ':' (`com.example.App:`, `WindowManager:`) when the header had
     // a level.
     static COLON_SPACE: Needle = Needle::new(": ");
@@ -94,13 +93,6 @@ pub fn parse(line: &str, ctx: TimeContext, require_timestamp: bool) -> Option<Pa
         stack: None,
         yearless: found.is_some_and(|f| f.yearless),
     })
-}
-
-/// `text` without the ASCII bytes `strip` accepts at its start; a byte scan, where
-/// `trim_start_matches` with a set of characters decodes each one.
-fn trim_start_bytes(text: &str, strip: impl Fn(u8) -> bool) -> &str {
-    let n = text.bytes().position(|c| !c.is_ascii() || !strip(c));
-    &text[n.unwrap_or(text.len())..]
 }
 
 /// `duration: 12 ms` is a key and its value, not a logger named "duration".

@@ -2,7 +2,7 @@
 
 use super::Parsed;
 use crate::analysis::level::Level;
-use crate::analysis::needle::{Needle, split_once_byte};
+use crate::analysis::needle::{Needle, split_once_byte, words};
 use crate::analysis::timestamp::{self, TimeContext};
 
 /// `<PRI>` at the start: (severity level, bytes used).
@@ -117,12 +117,7 @@ pub fn parse_3164(line: &str, ctx: TimeContext) -> Option<Parsed> {
     if let Some(pid) = pid {
         fields.push(("pid".into(), pid.to_owned()));
     }
-    let level = level.or_else(|| {
-        message
-            .split_whitespace()
-            .take(2)
-            .find_map(|w| Level::parse(w, false))
-    });
+    let level = level.or_else(|| words(message).take(2).find_map(|w| Level::parse(w, false)));
     Some(Parsed {
         timestamp: Some(found.ms),
         level,
