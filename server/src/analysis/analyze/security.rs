@@ -575,7 +575,9 @@ fn is_email(word: &str) -> bool {
             .is_some_and(|tld| tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic()))
 }
 
-fn words(text: &str) -> impl Iterator<Item = &str> {
+/// Cuts `text` at whitespace and at the punctuation that surrounds e-mail addresses and
+/// values in messages (quotes, brackets, `,`, `;`, `=`).
+fn tokens(text: &str) -> impl Iterator<Item = &str> {
     text.split(|c: char| {
         c.is_whitespace()
             || matches!(
@@ -586,7 +588,7 @@ fn words(text: &str) -> impl Iterator<Item = &str> {
 }
 
 fn contains_email(text: &str) -> bool {
-    text.contains('@') && words(text).any(is_email)
+    text.contains('@') && tokens(text).any(is_email)
 }
 
 /// Luhn check over the digits of `s`.
@@ -774,7 +776,7 @@ pub fn pii_spans(text: &str) -> Vec<(usize, usize, &'static str)> {
     let mut spans: Vec<(usize, usize, &'static str)> = Vec::new();
     spans.extend(card_numbers(text).into_iter().map(|(s, e)| (s, e, "card")));
     spans.extend(secrets(text).into_iter().map(|(s, e)| (s, e, "secret")));
-    for word in words(text) {
+    for word in tokens(text) {
         let start = word.as_ptr() as usize - text.as_ptr() as usize;
         let trimmed = word.trim_end_matches(['.', ':', '!', '?']);
         if is_email(trimmed) {
@@ -812,7 +814,7 @@ pub fn redact(text: &str) -> String {
         };
         spans.push((s, e, shown));
     }
-    for word in words(text) {
+    for word in tokens(text) {
         let start = word.as_ptr() as usize - text.as_ptr() as usize;
         if is_email(word) {
             let (local, domain) = word.split_once('@').unwrap_or((word, ""));
