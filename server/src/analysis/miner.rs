@@ -13,7 +13,7 @@
 
 use rustc_hash::FxHashMap;
 
-use super::mask::{VAR, mask_into};
+use super::mask::{Masker, VAR};
 
 mod canonical;
 mod tokens;
@@ -68,6 +68,8 @@ pub struct Miner {
     raw_disabled: bool,
     /// The masked form of the message at hand, in a buffer reused for every message.
     masked: String,
+    /// Masking's own buffers, reused for every message.
+    masker: Masker,
 }
 
 impl Default for Miner {
@@ -84,6 +86,7 @@ impl Default for Miner {
             raw_hits: 0,
             raw_disabled: false,
             masked: String::new(),
+            masker: Masker::default(),
         }
     }
 }
@@ -185,7 +188,7 @@ impl Miner {
         }
         // Taken out while in use: a new shape may compact the miner, which borrows all of it.
         let mut masked = std::mem::take(&mut self.masked);
-        mask_into(message, &mut masked);
+        self.masker.mask_into(message, &mut masked);
         let id = match self.shapes.get(masked.as_str()) {
             Some(&id) => {
                 self.count(id);
