@@ -322,7 +322,7 @@ impl Miner {
 }
 
 /// Steps 2 to 4 over `shapes`; exact shapes come out as clusters of their own.
-fn cluster(shapes: &[Shape]) -> Vec<Cluster> {
+fn cluster<'a>(shapes: &[Shape<'a>]) -> Vec<Cluster<'a>> {
     let clusters = merge_across_first_words(merge_similar(shapes));
     let split = clusters
         .into_iter()
@@ -345,7 +345,7 @@ fn cluster(shapes: &[Shape]) -> Vec<Cluster> {
 
 /// A distinct masked message, tokenised.
 struct Shape<'a> {
-    tokens: Vec<Token>,
+    tokens: Vec<Token<'a>>,
     masked: &'a str,
     count: u64,
     first: u64,
@@ -354,15 +354,15 @@ struct Shape<'a> {
 }
 
 /// A group of shapes with a shared template.
-struct Cluster {
-    template: Vec<Token>,
+struct Cluster<'a> {
+    template: Vec<Token<'a>>,
     members: Vec<usize>,
     /// The template is given, not mined: keep its text as is.
     exact: bool,
 }
 
 /// Step 2: Drain-style merge of same-shaped forms, seeded by the most frequent forms first.
-fn merge_similar(shapes: &[Shape]) -> Vec<Cluster> {
+fn merge_similar<'a>(shapes: &[Shape<'a>]) -> Vec<Cluster<'a>> {
     let mut order: Vec<usize> = (0..shapes.len()).filter(|&i| !shapes[i].exact).collect();
     // Frequent forms seed clusters; ties by text keep the result independent of input order.
     order.sort_by(|&a, &b| {
@@ -371,15 +371,15 @@ fn merge_similar(shapes: &[Shape]) -> Vec<Cluster> {
             .cmp(&shapes[a].count)
             .then_with(|| shapes[a].masked.cmp(shapes[b].masked))
     });
-    let mut buckets: FxHashMap<(usize, String), Vec<usize>> = FxHashMap::default();
+    let mut buckets: FxHashMap<(usize, &str), Vec<usize>> = FxHashMap::default();
     let mut clusters: Vec<Cluster> = Vec::new();
     for index in order {
         let tokens = &shapes[index].tokens;
         let anchor = match tokens.first() {
-            Some(t) if is_word(&t.text) => t.text.clone(),
-            _ => "*".to_owned(),
+            Some(t) if is_word(t.text) => t.text,
+            _ => "*",
         };
-        let words = tokens.iter().filter(|t| is_word(&t.text)).count().max(1);
+        let words = tokens.iter().filter(|t| is_word(t.text)).count().max(1);
         let allowed = (words as f64 * MAX_DIFF_SHARE).floor() as usize;
         let bucket = buckets.entry((tokens.len(), anchor)).or_default();
         let mut best: Option<(usize, usize)> = None;
@@ -397,7 +397,7 @@ fn merge_similar(shapes: &[Shape]) -> Vec<Cluster> {
                 let cluster = &mut clusters[c];
                 for (slot, token) in cluster.template.iter_mut().zip(tokens) {
                     if slot.text != token.text {
-                        slot.text = VAR.to_owned();
+                        slot.text = VAR;
                     }
                 }
                 cluster.members.push(index);
@@ -418,14 +418,14 @@ fn merge_similar(shapes: &[Shape]) -> Vec<Cluster> {
 /// Step 2b: clusters whose first word differs but whose rest agrees (`alice : TTY=pts/<*> …`,
 /// `bob : TTY=pts/<*> …`) merge. Step 3 splits them again unless the first word takes many
 /// values, so `Starting x`/`Stopping x` stay apart.
-fn merge_across_first_words(clusters: Vec<Cluster>) -> Vec<Cluster> {
+fn merge_across_first_words(clusters: Vec<Cluster<'_>>) -> Vec<Cluster<'_>> {
     let mut index: FxHashMap<(bool, Vec<Token>), usize> = FxHashMap::default();
     let mut out: Vec<Cluster> = Vec::with_capacity(clusters.len());
     for cluster in clusters {
         let t = &cluster.template;
         // A variable first word (a folded cluster, or masked) joins too; step 3 decides.
         let mergeable = t.len() >= 3 && {
-            let first = &t[0].text;
+            let first = t[0].text;
             is_word(first) && !first.contains(VAR) || first == VAR
         };
         if !mergeable {
@@ -438,7 +438,7 @@ fn merge_across_first_words(clusters: Vec<Cluster>) -> Vec<Cluster> {
         let key = (t[0].space_before, t[1..].to_vec());
         match index.get(&key) {
             Some(&c) => {
-                out[c].template[0].text = VAR.to_owned();
+                out[c].template[0].text = VAR;
                 out[c].members.extend(cluster.members);
             }
             None => {
@@ -459,8 +459,8 @@ fn differences(template: &[Token], tokens: &[Token], folded: bool) -> Option<usi
         if a.text == b.text {
             continue;
         }
-        let b_ok = is_word(&b.text) || (folded && b.text == VAR);
-        if (a.text == VAR || is_word(&a.text)) && b_ok {
+        let b_ok = is_word(b.text) || (folded && b.text == VAR);
+        if (a.text == VAR || is_word(a.text)) && b_ok {
             diff += 1;
         } else {
             return None;
@@ -470,7 +470,7 @@ fn differences(template: &[Token], tokens: &[Token], folded: bool) -> Option<usi
 }
 
 /// Step 3: a merged position with few distinct values is a constant: split the cluster by it.
-fn split_constants(cluster: Cluster, shapes: &[Shape]) -> Vec<Cluster> {
+fn split_constants<'a>(cluster: Cluster<'a>, shapes: &[Shape<'a>]) -> Vec<Cluster<'a>> {
     let template = &cluster.template;
     let mut constant_positions = Vec::new();
     for (i, slot) in template.iter().enumerate() {
@@ -488,7 +488,7 @@ fn split_constants(cluster: Cluster, shapes: &[Shape]) -> Vec<Cluster> {
         let mut values: Vec<&str> = cluster
             .members
             .iter()
-            .map(|&m| shapes[m].tokens[i].text.as_str())
+            .map(|&m| shapes[m].tokens[i].text)
             .collect();
         values.sort_unstable();
         values.dedup();
@@ -512,12 +512,12 @@ fn split_constants(cluster: Cluster, shapes: &[Shape]) -> Vec<Cluster> {
     for &m in &cluster.members {
         let key: Vec<&str> = constant_positions
             .iter()
-            .map(|&i| shapes[m].tokens[i].text.as_str())
+            .map(|&i| shapes[m].tokens[i].text)
             .collect();
         let part = *index.entry(key).or_insert_with(|| {
             let mut t = template.clone();
             for &i in &constant_positions {
-                t[i] = shapes[m].tokens[i].clone();
+                t[i] = shapes[m].tokens[i];
             }
             parts.push(Cluster {
                 template: t,
@@ -532,29 +532,29 @@ fn split_constants(cluster: Cluster, shapes: &[Shape]) -> Vec<Cluster> {
 }
 
 /// A template's tokens with runs of variables folded: (text, space before).
-type Skeleton = Vec<(String, bool)>;
+type Skeleton<'a> = Vec<(&'a str, bool)>;
 
 /// The shape of a template with every run of space-separated variables folded into one marker.
-fn skeleton(template: &[Token]) -> Skeleton {
-    let mut out: Skeleton = Vec::with_capacity(template.len());
+fn skeleton<'a>(template: &[Token<'a>]) -> Skeleton<'a> {
+    let mut out: Skeleton<'a> = Vec::with_capacity(template.len());
     for token in template {
         if token.text == VAR
             && token.space_before
-            && out.last().is_some_and(|(t, _)| t == VAR || t == "<*>+")
+            && out.last().is_some_and(|&(t, _)| t == VAR || t == "<*>+")
         {
             if let Some(last) = out.last_mut() {
-                last.0 = "<*>+".to_owned();
+                last.0 = "<*>+";
             }
             continue;
         }
-        out.push((token.text.clone(), token.space_before));
+        out.push((token.text, token.space_before));
     }
     out
 }
 
 /// Step 4: templates that differ only in how many variables a run holds are one template whose
 /// run is a single `<*>` (a list of ids). Fixed-length runs keep every variable.
-fn collapse_runs(clusters: Vec<Cluster>) -> Vec<Cluster> {
+fn collapse_runs(clusters: Vec<Cluster<'_>>) -> Vec<Cluster<'_>> {
     let mut groups: Vec<(Skeleton, Vec<Cluster>)> = Vec::new();
     let mut index: FxHashMap<Skeleton, usize> = FxHashMap::default();
     for cluster in clusters {
@@ -579,7 +579,7 @@ fn collapse_runs(clusters: Vec<Cluster>) -> Vec<Cluster> {
         let template = key
             .into_iter()
             .map(|(text, space_before)| Token {
-                text: if text == "<*>+" { VAR.to_owned() } else { text },
+                text: if text == "<*>+" { VAR } else { text },
                 space_before,
             })
             .collect();

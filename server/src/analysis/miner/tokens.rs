@@ -3,11 +3,12 @@
 
 use crate::analysis::mask::VAR;
 
-/// One token.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Token {
+/// One token, borrowing its text from the masked message (or `<*>` where mining made it a
+/// variable), so tokenising a message allocates only its list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Token<'a> {
     /// The token's text.
-    pub text: String,
+    pub text: &'a str,
     /// Whether whitespace preceded it.
     pub space_before: bool,
 }
@@ -25,7 +26,7 @@ pub fn is_word(text: &str) -> bool {
 }
 
 /// Splits a masked message into tokens.
-pub fn tokenize(masked: &str) -> Vec<Token> {
+pub fn tokenize(masked: &str) -> Vec<Token<'_>> {
     let b = masked.as_bytes();
     let mut tokens = Vec::with_capacity(16);
     let mut space = false;
@@ -52,7 +53,7 @@ pub fn tokenize(masked: &str) -> Vec<Token> {
             j
         };
         tokens.push(Token {
-            text: masked[i..end].to_owned(),
+            text: &masked[i..end],
             space_before: space,
         });
         space = false;
@@ -68,7 +69,7 @@ pub fn render(tokens: &[Token]) -> String {
         if t.space_before && i > 0 {
             out.push(' ');
         }
-        out.push_str(&t.text);
+        out.push_str(t.text);
     }
     out
 }
@@ -80,7 +81,7 @@ mod tests {
     #[test]
     fn words_stop_at_variables_and_punctuation() {
         let t = tokenize("blk_<*> on:<*> (TID <*>)");
-        let texts: Vec<&str> = t.iter().map(|t| t.text.as_str()).collect();
+        let texts: Vec<&str> = t.iter().map(|t| t.text).collect();
         assert_eq!(
             texts,
             ["blk_", "<*>", "on", ":", "<*>", "(", "TID", "<*>", ")"]
