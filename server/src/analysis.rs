@@ -34,4 +34,6 @@ pub fn write_templates(input: impl BufRead, output: impl Write) -> io::Result<u6
 }
 
 #[cfg(test)]
+mod generated;
+#[cfg(test)]
 mod properties;

@@ -586,6 +586,7 @@ fn is_token(b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::generated;
 
     /// A rule's matcher: `Some((end, replacement))` for a match starting at byte `i` of `b`.
     type Matcher = fn(&[u8], usize) -> Option<(usize, Replacement)>;
@@ -810,15 +811,7 @@ mod tests {
             " ", "  ", "\t", "\n", "\r", "\u{b}", "a", "bc", "é", "\u{a0}", "\u{3000}", "\u{85}",
             ".",
         ];
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        for _ in 0..20_000 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            let len = (state % 12) as usize;
-            let text: String = (0..len)
-                .map(|k| alphabet[((state >> (4 * k + 8)) % alphabet.len() as u64) as usize])
-                .collect();
+        for text in generated::texts(&alphabet, 0x2545_f491_4f6c_dd1d, 12, 20_000) {
             let expected = text.split_whitespace().collect::<Vec<_>>().join(" ");
             assert_eq!(collapse_whitespace(&text), expected, "{text:?}");
         }

@@ -202,6 +202,7 @@ mod tests {
     use super::{
         NameTable, Needle, split_byte, split_once_byte, trim_end_bytes, trim_start_bytes, words,
     };
+    use crate::analysis::generated;
 
     #[test]
     fn a_name_table_finds_each_name_and_keeps_the_first_of_two() {
@@ -293,15 +294,7 @@ mod tests {
             "\u{1c}",
             ".",
         ];
-        let mut state = 0x853c_49e6_748f_ea9bu64;
-        for _ in 0..20_000 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            let len = (state % 10) as usize;
-            let text: String = (0..len)
-                .map(|k| alphabet[((state >> (4 * k + 8)) % alphabet.len() as u64) as usize])
-                .collect();
+        for text in generated::texts(&alphabet, 0x853c_49e6_748f_ea9b, 10, 20_000) {
             let expected: Vec<&str> = text.split_whitespace().collect();
             assert_eq!(words(&text).collect::<Vec<_>>(), expected, "{text:?}");
             // A clone taken part-way goes on from there.

@@ -405,6 +405,7 @@ fn is_version(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::generated;
 
     fn event(message: &str, fields: &[(&str, &str)]) -> Event {
         Event::with_fields(message, fields)
@@ -461,18 +462,7 @@ mod tests {
         .iter()
         .map(|s| (*s).to_owned())
         .collect();
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        for _ in 0..20_000 {
-            let mut text = String::new();
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            let len = (state % 9) as usize;
-            for k in 0..len {
-                text.push_str(alphabet[((state >> (5 * k + 8)) % alphabet.len() as u64) as usize]);
-            }
-            texts.push(text);
-        }
+        texts.extend(generated::texts(alphabet, 0x2545_f491_4f6c_dd1d, 9, 20_000));
         for text in &texts {
             let (walk, quick) = (may_hold_duration_by_walk(text), may_hold_duration(text));
             assert!(
