@@ -13,12 +13,37 @@ pub struct Token<'a> {
     pub space_before: bool,
 }
 
-fn is_punct(b: u8) -> bool {
+const fn is_punct(b: u8) -> bool {
     matches!(
         b,
         b',' | b';' | b':' | b'=' | b'(' | b')' | b'[' | b']' | b'{' | b'}' | b'"' | b'\'' | b'|'
     )
 }
+
+/// Byte kinds for [`tokenize`], one table lookup per byte.
+const SPACE: u8 = 1;
+const PUNCT: u8 = 2;
+/// `<`, which may start a `<*>`.
+const OPEN: u8 = 4;
+
+static KIND: [u8; 256] = {
+    let mut kind = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        kind[c] = if b.is_ascii_whitespace() {
+            SPACE
+        } else if is_punct(b) {
+            PUNCT
+        } else if b == b'<' {
+            OPEN
+        } else {
+            0
+        };
+        c += 1;
+    }
+    kind
+};
 
 /// A token that is neither punctuation nor a variable.
 pub fn is_word(text: &str) -> bool {
@@ -31,23 +56,26 @@ pub fn tokenize(masked: &str) -> Vec<Token<'_>> {
     let mut tokens = Vec::with_capacity(16);
     let mut space = false;
     let mut i = 0;
+    let starts_var = |at: usize| b[at..].starts_with(VAR.as_bytes());
     while i < b.len() {
-        if b[i].is_ascii_whitespace() {
+        let kind = KIND[usize::from(b[i])];
+        if kind == SPACE {
             space = true;
             i += 1;
             continue;
         }
-        let end = if b[i..].starts_with(VAR.as_bytes()) {
+        let end = if kind == OPEN && starts_var(i) {
             i + VAR.len()
-        } else if is_punct(b[i]) {
+        } else if kind == PUNCT {
             i + 1
         } else {
+            // A word runs to a space, punctuation or a `<*>`.
             let mut j = i + 1;
-            while j < b.len()
-                && !b[j].is_ascii_whitespace()
-                && !is_punct(b[j])
-                && !b[j..].starts_with(VAR.as_bytes())
-            {
+            while j < b.len() {
+                let kind = KIND[usize::from(b[j])];
+                if kind & (SPACE | PUNCT) != 0 || kind == OPEN && starts_var(j) {
+                    break;
+                }
                 j += 1;
             }
             j
@@ -77,6 +105,54 @@ pub fn render(tokens: &[Token]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::generated;
+
+    /// Tokens as first written: every byte tested by its predicates.
+    fn tokenize_by_checks(masked: &str) -> Vec<Token<'_>> {
+        let b = masked.as_bytes();
+        let mut tokens = Vec::new();
+        let mut space = false;
+        let mut i = 0;
+        while i < b.len() {
+            if b[i].is_ascii_whitespace() {
+                space = true;
+                i += 1;
+                continue;
+            }
+            let end = if b[i..].starts_with(VAR.as_bytes()) {
+                i + VAR.len()
+            } else if is_punct(b[i]) {
+                i + 1
+            } else {
+                let mut j = i + 1;
+                while j < b.len()
+                    && !b[j].is_ascii_whitespace()
+                    && !is_punct(b[j])
+                    && !b[j..].starts_with(VAR.as_bytes())
+                {
+                    j += 1;
+                }
+                j
+            };
+            tokens.push(Token {
+                text: &masked[i..end],
+                space_before: space,
+            });
+            space = false;
+            i = end;
+        }
+        tokens
+    }
+
+    #[test]
+    fn the_byte_table_cuts_as_the_predicates_do() {
+        let alphabet = [
+            " ", "\t", "<*>", "<", "<*", "*>", ">", "a", "bc", "é", ":", "=", "(", "\"", "|", "_",
+        ];
+        for text in generated::texts(&alphabet, 0x6a09_e667_f3bc_c909, 14, 20_000) {
+            assert_eq!(tokenize(&text), tokenize_by_checks(&text), "{text:?}");
+        }
+    }
 
     #[test]
     fn words_stop_at_variables_and_punctuation() {
