@@ -195,6 +195,11 @@ test('search, filter and sort the patterns, then open one in detail', async () =
   await page.getByLabel('Search templates').fill('payment');
   await page.getByLabel('Search templates').press('Enter');
   await page.waitForURL(/q=payment/);
+  // The address changes before the filtered rows replace the sorted ones: wait for the rows.
+  await page.waitForFunction(() => {
+    const rows = [...document.querySelectorAll('[data-testid="patterns"] tbody tr')];
+    return rows.length > 0 && rows.every((r) => r.innerText.includes('payment'));
+  });
   await page.getByTestId('patterns').locator('tbody tr').first().getByRole('link').click();
   await page.waitForURL(/\/patterns\/p\d+$/);
   await page.getByRole('heading', { name: /^Pattern p\d+$/ }).waitFor();
