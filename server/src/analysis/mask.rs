@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 
-use super::needle::Needle;
+use super::needle::{Needle, words};
 
 /// The placeholder for a variable.
 pub const VAR: &str = "<*>";
@@ -157,32 +157,13 @@ pub fn collapse_whitespace(text: &str) -> Cow<'_, str> {
         out.push_str(&trimmed[copied..]);
         return Cow::Owned(out);
     }
+    // Other whitespace: join the words (cut at bytes when the text is ASCII).
     let mut out = String::with_capacity(text.len());
-    let mut push = |word: &str| {
+    for word in words(text) {
         if !out.is_empty() {
             out.push(' ');
         }
         out.push_str(word);
-    };
-    if ascii {
-        // Below 0x80, `char::is_whitespace` accepts the space and `\t`..=`\r`; words are cut
-        // by bytes, without decoding characters.
-        let mut start = None;
-        for (i, &c) in b.iter().enumerate() {
-            match (c == b' ' || is_ascii_control_space(c), start) {
-                (false, None) => start = Some(i),
-                (true, Some(s)) => {
-                    push(&text[s..i]);
-                    start = None;
-                }
-                _ => {}
-            }
-        }
-        if let Some(s) = start {
-            push(&text[s..]);
-        }
-    } else {
-        text.split_whitespace().for_each(push);
     }
     Cow::Owned(out)
 }
