@@ -10,7 +10,7 @@ pub mod probes;
 pub mod request_id;
 pub mod session_refresh;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -18,7 +18,7 @@ use axum::middleware::{from_fn, from_fn_with_state, map_response};
 use axum::response::Response;
 use axum::routing::get;
 use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::{ServeDir, ServeFile};
@@ -35,7 +35,7 @@ pub fn build_router(state: AppState) -> Router {
 
 /// Every route: probes, metrics, the API, static files and the Leptos pages.
 pub fn routes(state: &AppState) -> Router<AppState> {
-    let route_list = generate_route_list(app::App);
+    let route_list = page_routes();
     let assets = state.assets.clone();
     let backend: Arc<dyn app::ssr::Backend> =
         Arc::new(crate::backend::ServerBackend::new(state.clone()));
@@ -58,6 +58,16 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route_service("/robots.txt", public_file(state, "robots.txt"))
         .route_service("/fallback.css", public_file(state, "fallback.css"))
         .merge(pages.layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES)))
+}
+
+/// The page routes, listed once per process. Listing renders the app with resource loading
+/// switched off by a flag that is global to the process (leptos_server's
+/// `SuppressResourceLoad`), so a listing made while another router in the process renders a
+/// page leaves that page's resources unloaded and its response hanging for good. A process
+/// with several routers (the integration tests) hung that way about once in ten runs.
+fn page_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
 }
 
 /// Wraps `router` in the middleware every response passes through, outermost last: request id
