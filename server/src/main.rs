@@ -337,6 +337,16 @@ fn analyse_files(
         }) {
             return Err(fail(&format!("cannot read {}: {e}", file.display()), 2));
         }
+        match server::ingest::inspect::sniff_file(file) {
+            Ok(None) => {}
+            Ok(Some(refusal)) => {
+                return Err(fail(
+                    &format!("cannot analyse {}: {refusal}", file.display()),
+                    2,
+                ));
+            }
+            Err(e) => return Err(fail(&format!("cannot read {}: {e}", file.display()), 2)),
+        }
     }
     let sources: Vec<Source> = files.iter().map(Source::file).collect();
     // Dates without a year (syslog) are taken to be in the current year.

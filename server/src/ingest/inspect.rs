@@ -34,7 +34,7 @@ impl Kind {
 pub enum Refusal {
     /// A binary format the `infer` crate recognises.
     #[error(
-        "This file looks like {description} ({mime}), not a log. Upload text logs, JSON lines or gzip."
+        "This file looks like {description} ({mime}), not a log. Faultline reads text logs, JSON lines and gzip."
     )]
     Binary {
         /// Human name of the type.
@@ -44,7 +44,7 @@ pub enum Refusal {
     },
     /// Unrecognised bytes that are not text.
     #[error(
-        "This file holds binary data, not text. Upload text logs, JSON lines or gzip (UTF-16 files: convert them to UTF-8 first)."
+        "This file holds binary data, not text. Faultline reads text logs, JSON lines and gzip (UTF-16 files: convert them to UTF-8 first)."
     )]
     NotText,
     /// The gzip stream is damaged or cut short.
@@ -159,6 +159,29 @@ impl Inspector {
         }
         Ok(())
     }
+}
+
+/// Refuses a file on disk for what an upload would be refused for, from its first bytes (and,
+/// when it is gzip, the first bytes inside): `Ok(None)` when it may be analysed. An empty file
+/// passes, since it analyses to nothing, and so does damage past the first bytes of a gzip
+/// file, which reading it reports.
+pub fn sniff_file(path: &std::path::Path) -> io::Result<Option<Refusal>> {
+    use std::io::Read;
+
+    let mut head = Vec::with_capacity(SNIFF_BYTES);
+    let file = std::fs::File::open(path)?;
+    file.take(SNIFF_BYTES as u64).read_to_end(&mut head)?;
+    match classify(&head) {
+        Ok(Kind::Gzip) => {}
+        Ok(_) | Err(Refusal::Empty) => return Ok(None),
+        Err(refusal) => return Ok(Some(refusal)),
+    }
+    let mut inner = Vec::with_capacity(SNIFF_BYTES);
+    let decoder = flate2::read::MultiGzDecoder::new(io::BufReader::new(std::fs::File::open(path)?));
+    if let Err(e) = decoder.take(SNIFF_BYTES as u64).read_to_end(&mut inner) {
+        return Ok(Some(gzip_refusal(e)));
+    }
+    Ok(check_text(&inner).err())
 }
 
 fn gzip_refusal(e: io::Error) -> Refusal {
@@ -305,6 +328,45 @@ mod tests {
         corrupt[whole.len() / 2] ^= 0xff;
         corrupt[whole.len() / 2 + 1] ^= 0xff;
         assert!(matches!(inspect(&corrupt, 1000), Err(Refusal::BadGzip(_))));
+    }
+
+    #[test]
+    fn files_on_disk_are_refused_for_what_uploads_are() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let sniff = |name: &str, bytes: &[u8]| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).expect("write");
+            sniff_file(&path).expect("readable")
+        };
+        assert_eq!(sniff("app.log", &logs(500)), None);
+        assert_eq!(
+            sniff("empty.log", b""),
+            None,
+            "an empty log analyses to nothing"
+        );
+        assert_eq!(sniff("app.log.gz", &gzip(&logs(5000))), None);
+        let whole = gzip(&logs(50_000));
+        assert_eq!(
+            sniff("cut.log.gz", &whole[..whole.len() / 2]),
+            None,
+            "damage past the first bytes is for reading to report"
+        );
+        assert!(matches!(
+            sniff("head.log.gz", &whole[..20]),
+            Some(Refusal::BadGzip(_))
+        ));
+        assert_eq!(
+            sniff("logo.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01"),
+            Some(Refusal::Binary {
+                description: "a PNG image",
+                mime: "image/png"
+            })
+        );
+        let mut noise = logs(10);
+        noise.extend([0u8; 64]);
+        assert_eq!(sniff("noise.bin", &noise), Some(Refusal::NotText));
+        assert_eq!(sniff("noise.bin.gz", &gzip(&noise)), Some(Refusal::NotText));
+        assert!(sniff_file(&dir.path().join("missing.log")).is_err());
     }
 
     #[test]

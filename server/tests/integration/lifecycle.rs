@@ -254,6 +254,29 @@ fn analyze_prints_json_or_markdown_and_refuses_unreadable_input() {
         assert_eq!(out.status.code(), Some(2), "{bad:?}");
         assert!(!out.stderr.is_empty());
     }
+
+    // A binary file given by mistake is refused as an upload would be, not mined as text; an
+    // empty log is analysed (to nothing).
+    let mut zip = b"PK\x03\x04\x14\0\0\0\x08\0".to_vec();
+    zip.resize(4096, 7);
+    std::fs::write(dir.path().join("logs.zip"), &zip).expect("write");
+    std::fs::write(dir.path().join("empty.log"), b"").expect("write");
+    let out = faultline(&["analyze", fixture, "logs.zip"], &[], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("logs.zip") && stderr.contains("ZIP archive"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty(), "nothing is analysed");
+    let out = faultline(&["analyze", "empty.log"], &[], dir.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON output");
+    assert_eq!(json["summary"]["events"], 0);
 }
 
 #[test]
