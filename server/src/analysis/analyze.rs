@@ -29,6 +29,7 @@ use serde::Serialize;
 
 use super::classify::{self, Category, Risk, Severity};
 use super::events::{Event, Events};
+use super::format::Dialect;
 use super::level::Level;
 use super::mask::{VAR, collapse_whitespace};
 use super::miner::{Mined, Miner, ShapeId};
@@ -355,6 +356,9 @@ struct PatternAcc {
     times: chains::Times,
 }
 
+/// An endpoint: its method and its path with routes applied.
+type EndpointKey = (&'static str, String);
+
 #[derive(Default)]
 struct EndpointAcc {
     count: u64,
@@ -385,9 +389,11 @@ fn level_from_index(index: usize) -> Option<Level> {
     ][index]
 }
 
+/// The events of `source`, read in `dialect` when the first pass detected it already.
 fn events_of(
     source: &Source,
     options: Options,
+    dialect: Option<Dialect>,
     read: &std::sync::Arc<std::sync::atomic::AtomicU64>,
 ) -> Result<Events<Lines<Box<dyn io::BufRead + Send>>>, AnalyzeError> {
     let read_error = |source_err: io::Error| AnalyzeError::Read {
@@ -399,7 +405,11 @@ fn events_of(
         read.clone(),
     ));
     let buffered = reader::open(input).map_err(read_error)?;
-    Ok(Events::new(Lines::new(buffered), options.time))
+    let lines = Lines::new(buffered);
+    Ok(match dialect {
+        Some(dialect) => Events::with_dialect(lines, dialect),
+        None => Events::new(lines, options.time),
+    })
 }
 
 fn event_error(file: &str, e: ReadError) -> AnalyzeError {
@@ -421,6 +431,8 @@ struct Mining {
     events: u64,
     /// Each event's shape, in reading order, so the second pass need not mask again.
     shapes: Vec<ShapeId>,
+    /// Each source's format, so the second pass need not detect it again.
+    dialects: Vec<Dialect>,
 }
 
 /// Pass one: mine templates; returns the miner and the time range.
@@ -433,6 +445,7 @@ fn mine(
     let mut routes = routes::Learner::default();
     let mut times = chains::Times::default();
     let mut shapes = Vec::new();
+    let mut dialects = Vec::with_capacity(sources.len());
     let mut range: Option<(i64, i64)> = None;
     let mut events = 0u64;
     // Lines of the files before this one, and of this one up to the event at hand.
@@ -440,7 +453,9 @@ fn mine(
     for source in sources {
         lines_before += last_line;
         last_line = 0;
-        for event in events_of(source, options, &tracker.read)? {
+        let file_events = events_of(source, options, None, &tracker.read)?;
+        dialects.push(file_events.dialect());
+        for event in file_events {
             let event = event.map_err(|e| event_error(&source.name, e))?;
             last_line = event.end_line;
             if !tracker.tick(events, lines_before + last_line, miner.live_shapes() as u64) {
@@ -476,6 +491,7 @@ fn mine(
         bucket_range: timeline::range(range, &times.sorted()),
         events,
         shapes,
+        dialects,
     })
 }
 
@@ -507,6 +523,7 @@ pub fn analyze_observed(
         bucket_range,
         events: total_events,
         shapes,
+        dialects,
     } = mine(sources, options, &mut tracker)?;
     cancelled(tracker.enter(progress::Stage::Mining, miner.live_shapes() as u64))?;
     let mined = miner.finish_with(|exact| apply_routes(&routes, exact));
@@ -520,7 +537,7 @@ pub fn analyze_observed(
             ..PatternAcc::default()
         })
         .collect();
-    let mut endpoints: FxHashMap<(String, String), EndpointAcc> = FxHashMap::default();
+    let mut endpoints: FxHashMap<EndpointKey, EndpointAcc> = FxHashMap::default();
     let mut timeline = timeline::Builder::new(bucket_range, mined.templates.len());
     let mut security = security::Scanner::default();
     let mut context = context::Collector::default();
@@ -532,7 +549,8 @@ pub fn analyze_observed(
     let mut keyword_hits = Vec::new();
 
     for (file_index, source) in sources.iter().enumerate() {
-        let mut events = events_of(source, options, &tracker.read)?;
+        let dialect = dialects.get(file_index).copied();
+        let mut events = events_of(source, options, dialect, &tracker.read)?;
         let format = events.dialect().format.as_str();
         let mut file_events = 0u64;
         for event in events.by_ref() {
@@ -761,7 +779,7 @@ impl<'t> Literals<'t> {
 struct AssembleInput<'a> {
     mined: Mined,
     acc: Vec<PatternAcc>,
-    endpoints: FxHashMap<(String, String), EndpointAcc>,
+    endpoints: FxHashMap<EndpointKey, EndpointAcc>,
     timeline: timeline::Builder,
     security: security::Scanner,
     context: context::Collector,
@@ -963,7 +981,7 @@ fn performance(
     patterns: &[Pattern],
     order: &[usize],
     acc: &[PatternAcc],
-    endpoints: &FxHashMap<(String, String), EndpointAcc>,
+    endpoints: &FxHashMap<EndpointKey, EndpointAcc>,
 ) -> Performance {
     let mut by_pattern: Vec<PatternLatency> = patterns
         .iter()
@@ -1067,7 +1085,7 @@ fn sql_start(template: &str) -> Option<usize> {
         .min()
 }
 
-fn endpoint_list(endpoints: FxHashMap<(String, String), EndpointAcc>) -> Vec<Endpoint> {
+fn endpoint_list(endpoints: FxHashMap<EndpointKey, EndpointAcc>) -> Vec<Endpoint> {
     let mut list: Vec<Endpoint> = endpoints
         .into_iter()
         .map(|((method, path), e)| {
@@ -1090,7 +1108,7 @@ fn endpoint_list(endpoints: FxHashMap<(String, String), EndpointAcc>) -> Vec<End
             Endpoint {
                 error_rate: share(500..600),
                 client_error_rate: share(400..500),
-                method,
+                method: method.to_owned(),
                 path,
                 count: e.count,
                 statuses,

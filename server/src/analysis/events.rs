@@ -168,6 +168,21 @@ impl<I: Iterator<Item = Result<Line, ReadError>>> Events<I> {
         }
     }
 
+    /// Yields events read in `dialect`, detected before (by [`Events::new`] on the same input).
+    pub fn with_dialect(lines: I, dialect: Dialect) -> Self {
+        Self {
+            lines,
+            replay: VecDeque::new(),
+            dialect,
+            pending: None,
+            stack_lines: 0,
+            trace: Trace::None,
+            error: None,
+            years: Years::default(),
+            lines_read: 0,
+        }
+    }
+
     /// The detected dialect.
     pub fn dialect(&self) -> Dialect {
         self.dialect
@@ -387,6 +402,27 @@ mod tests {
         Events::new(Lines::new(text.as_bytes()), TimeContext::default())
             .collect::<Result<Vec<_>, _>>()
             .expect("reads")
+    }
+
+    #[test]
+    fn a_dialect_detected_before_reads_the_same_events() {
+        // Longer than the lines held back for detection, with records spanning that limit.
+        let mut text = String::new();
+        for i in 0..300 {
+            text.push_str(&format!("2024-01-01 10:00:{:02} INFO step {i}\n", i % 60));
+            if i % 7 == 0 {
+                text.push_str("java.lang.IllegalStateException: bad\n\tat a.B.c(B.java:1)\n\n");
+            }
+        }
+        let mut first = Events::new(Lines::new(text.as_bytes()), TimeContext::default());
+        let dialect = first.dialect();
+        let expected: Vec<Event> = first.by_ref().map(|e| e.expect("reads")).collect();
+        let mut again = Events::with_dialect(Lines::new(text.as_bytes()), dialect);
+        let got: Vec<Event> = again.by_ref().map(|e| e.expect("reads")).collect();
+        assert_eq!(got, expected);
+        assert_eq!(again.lines_read, first.lines_read);
+        assert_eq!(first.lines_read, 300 + 3 * 43);
+        assert!(expected.iter().filter(|e| e.stack.is_some()).count() >= 40);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::analysis::needle::{
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Request {
     /// `GET`, `POST`, …
-    pub method: Option<String>,
+    pub method: Option<&'static str>,
     /// The path with ids collapsed (`/api/users/{id}`).
     pub path: Option<String>,
     /// The response status.
@@ -139,9 +139,7 @@ pub fn extract(event: &Event) -> Request {
     }
     let [method, path, status, duration] = best.map(|b| b.map(|(_, v)| v));
     let mut request = Request {
-        method: method
-            .filter(|m| METHODS.iter().any(|k| k.eq_ignore_ascii_case(m)))
-            .map(str::to_ascii_uppercase),
+        method: method.and_then(|m| METHODS.into_iter().find(|k| k.eq_ignore_ascii_case(m))),
         path: path.filter(|p| p.starts_with('/')).map(path_template),
         status: status.and_then(parse_status),
         duration_ms: duration.and_then(parse_duration_field),
@@ -239,10 +237,10 @@ const MAX_SCANNED_WORDS: usize = 64;
 fn scan_request(message: &str, request: &mut Request) {
     let mut words = words(message).take(MAX_SCANNED_WORDS);
     while let Some(w) = words.next() {
-        let method = trim_start_bytes(w, b"\"'[(");
-        if !METHODS.contains(&method) {
+        let word = trim_start_bytes(w, b"\"'[(");
+        let Some(method) = METHODS.into_iter().find(|&m| m == word) else {
             continue;
-        }
+        };
         let mut after = words.clone();
         let Some(target) = after.next().map(|t| trim_end_bytes(t, b"\"',])")) else {
             continue;
@@ -250,7 +248,7 @@ fn scan_request(message: &str, request: &mut Request) {
         if !target.starts_with('/') {
             continue;
         }
-        request.method.get_or_insert_with(|| method.to_owned());
+        request.method.get_or_insert(method);
         request.path.get_or_insert_with(|| path_template(target));
         if request.status.is_none() {
             request.status = after
@@ -500,7 +498,7 @@ mod tests {
                 ("duration_ms", "734.000"),
             ],
         ));
-        assert_eq!(r.method.as_deref(), Some("GET"));
+        assert_eq!(r.method, Some("GET"));
         assert_eq!(r.path.as_deref(), Some("/api/users/{id}"));
         assert_eq!(r.status, Some(503));
         assert_eq!(r.duration_ms, Some(734.0));
@@ -512,7 +510,7 @@ mod tests {
             "request POST /v1/orders/8f14e45f-ceea-467f-a0e6-2f3f2b8a9c11 returned 500 after 1.5s",
             &[],
         ));
-        assert_eq!(r.method.as_deref(), Some("POST"));
+        assert_eq!(r.method, Some("POST"));
         assert_eq!(r.path.as_deref(), Some("/v1/orders/{id}"));
         assert_eq!(
             path_template("/static/app.3c906668.js"),
