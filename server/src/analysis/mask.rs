@@ -143,7 +143,7 @@ pub fn collapse_whitespace(text: &str) -> Cow<'_, str> {
         let runs = t
             .iter()
             .zip(t.iter().skip(1))
-            .fold(false, |any, (&a, &b)| any | ((a == b' ') & (b == b' ')));
+            .fold(false, |any, (&x, &y)| any | ((x == b' ') & (y == b' ')));
         if !runs {
             return Cow::Borrowed(trimmed);
         }
