@@ -48,7 +48,7 @@ enum Command {
         /// A previous analysis (JSON) of the same source, to report new, gone and changed patterns.
         #[arg(long, value_name = "PREV.json")]
         previous: Option<std::path::PathBuf>,
-        /// Log files to analyse.
+        /// Log files to analyse; `-` reads standard input.
         #[arg(required = true, value_name = "FILE")]
         files: Vec<std::path::PathBuf>,
     },
@@ -79,7 +79,7 @@ enum Command {
         /// Write the suite as a ZIP file instead.
         #[arg(long, value_name = "FILE.zip", conflicts_with = "out")]
         zip: Option<std::path::PathBuf>,
-        /// Log files to analyse.
+        /// Log files to analyse; `-` reads standard input.
         #[arg(required = true, value_name = "FILE")]
         files: Vec<std::path::PathBuf>,
     },
@@ -322,33 +322,69 @@ fn templates() -> ExitCode {
     }
 }
 
-/// Analyses `files`, or explains on stderr why it cannot (exit 2).
+/// The name standard input goes by in an analysis and in messages.
+const STDIN_NAME: &str = "standard input";
+
+/// Copies standard input to a temporary file: the analysis reads its input twice.
+fn spool_stdin() -> std::io::Result<tempfile::NamedTempFile> {
+    let mut spool = tempfile::NamedTempFile::new()?;
+    std::io::copy(&mut std::io::stdin().lock(), &mut spool)?;
+    spool.flush()?;
+    Ok(spool)
+}
+
+/// Analyses `files` (`-` is standard input), or explains on stderr why it cannot (exit 2).
 fn analyse_files(
     files: &[std::path::PathBuf],
 ) -> Result<server::analysis::analyze::Analysis, ExitCode> {
     use server::analysis::analyze::{Options, Source, analyze};
-    for file in files {
-        if let Err(e) = std::fs::metadata(file).and_then(|m| {
+    let stdin = std::path::Path::new("-");
+    if files.iter().filter(|f| *f == stdin).count() > 1 {
+        return Err(fail("standard input (-) can be read only once", 2));
+    }
+    // Kept until the analysis is done: the file is removed when this is dropped.
+    let spool = if files.iter().any(|f| f == stdin) {
+        match spool_stdin() {
+            Ok(spool) => Some(spool),
+            Err(e) => return Err(fail(&format!("cannot read {STDIN_NAME}: {e}"), 2)),
+        }
+    } else {
+        None
+    };
+    // Where each input is read from, and its name when that is not the path's.
+    let inputs: Vec<(Option<&str>, &std::path::Path)> = files
+        .iter()
+        .map(|file| match &spool {
+            Some(spool) if file == stdin => (Some(STDIN_NAME), spool.path()),
+            _ => (None, file.as_path()),
+        })
+        .collect();
+    for &(name, path) in &inputs {
+        let name = name.map_or_else(|| path.display().to_string(), str::to_owned);
+        if let Err(e) = std::fs::metadata(path).and_then(|m| {
             if m.is_dir() {
                 Err(std::io::Error::other("is a directory"))
             } else {
                 Ok(())
             }
         }) {
-            return Err(fail(&format!("cannot read {}: {e}", file.display()), 2));
+            return Err(fail(&format!("cannot read {name}: {e}"), 2));
         }
-        match server::ingest::inspect::sniff_file(file) {
+        match server::ingest::inspect::sniff_file(path) {
             Ok(None) => {}
             Ok(Some(refusal)) => {
-                return Err(fail(
-                    &format!("cannot analyse {}: {refusal}", file.display()),
-                    2,
-                ));
+                return Err(fail(&format!("cannot analyse {name}: {refusal}"), 2));
             }
-            Err(e) => return Err(fail(&format!("cannot read {}: {e}", file.display()), 2)),
+            Err(e) => return Err(fail(&format!("cannot read {name}: {e}"), 2)),
         }
     }
-    let sources: Vec<Source> = files.iter().map(Source::file).collect();
+    let sources: Vec<Source> = inputs
+        .iter()
+        .map(|&(name, path)| match name {
+            Some(name) => Source::named_file(name, path),
+            None => Source::file(path),
+        })
+        .collect();
     // Dates without a year (syslog) are taken to be in the current year.
     let options = Options {
         time: server::analysis::timestamp::TimeContext::at(server::db::now_ms()),

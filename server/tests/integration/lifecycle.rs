@@ -279,6 +279,108 @@ fn analyze_prints_json_or_markdown_and_refuses_unreadable_input() {
     assert_eq!(json["summary"]["events"], 0);
 }
 
+/// Runs `faultline` with `input` on its standard input.
+fn faultline_fed(args: &[&str], input: &[u8], dir: &std::path::Path) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    let mut stdin = child.stdin.take().expect("stdin");
+    // Written while the child reads, so a large input cannot fill the pipe and stall both.
+    let writer = {
+        let input = input.to_vec();
+        std::thread::spawn(move || stdin.write_all(&input))
+    };
+    let out = child.wait_with_output().expect("runs");
+    // The child may refuse its input before reading all of it: a broken pipe is no failure.
+    let _ = writer.join().expect("writer");
+    out
+}
+
+#[test]
+fn analyze_reads_standard_input_given_as_a_dash() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/logs/java-service.log");
+    let log = std::fs::read(&fixture).expect("fixture");
+    let from_file = faultline(
+        &["analyze", fixture.to_str().expect("utf-8")],
+        &[],
+        dir.path(),
+    );
+    let piped = faultline_fed(&["analyze", "-"], &log, dir.path());
+    assert!(
+        piped.status.success(),
+        "{}",
+        String::from_utf8_lossy(&piped.stderr)
+    );
+    let piped: serde_json::Value = serde_json::from_slice(&piped.stdout).expect("JSON output");
+    let from_file: serde_json::Value =
+        serde_json::from_slice(&from_file.stdout).expect("JSON output");
+    assert_eq!(piped["files"][0]["name"], "standard input");
+    assert_eq!(piped["summary"]["events"], from_file["summary"]["events"]);
+    // The same patterns; only the file name in their samples differs.
+    let patterns = |json: &serde_json::Value| -> Vec<(String, u64)> {
+        json["patterns"]
+            .as_array()
+            .expect("patterns")
+            .iter()
+            .map(|p| {
+                let template = p["template"].as_str().expect("template").to_owned();
+                (template, p["count"].as_u64().expect("count"))
+            })
+            .collect()
+    };
+    assert!(!patterns(&piped).is_empty());
+    assert_eq!(patterns(&piped), patterns(&from_file));
+
+    // With a file beside it, and gzip through the pipe.
+    std::fs::write(
+        dir.path().join("other.log"),
+        b"2024-01-01 10:00:00 INFO one\n",
+    )
+    .expect("write");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &log).expect("gzip");
+    let out = faultline_fed(
+        &["analyze", "other.log", "-"],
+        &gz.finish().expect("gzip"),
+        dir.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON output");
+    let names: Vec<&str> = json["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .filter_map(|f| f["name"].as_str())
+        .collect();
+    assert_eq!(names, ["other.log", "standard input"]);
+
+    // Binary input is refused by the name it came under; `-` twice is bad usage.
+    let mut zip = b"PK\x03\x04\x14\0\0\0\x08\0".to_vec();
+    zip.resize(4096, 7);
+    let out = faultline_fed(&["analyze", "-"], &zip, dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("cannot analyse standard input") && stderr.contains("ZIP"),
+        "{stderr}"
+    );
+    let out = faultline_fed(&["analyze", "-", "-"], b"a\n", dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("only once"));
+}
+
 #[test]
 fn analyze_compares_with_a_previous_analysis() {
     let dir = tempfile::tempdir().expect("tempdir");
