@@ -333,6 +333,25 @@ fn spool_stdin() -> std::io::Result<tempfile::NamedTempFile> {
     Ok(spool)
 }
 
+/// Checks that `path` (shown as `name`) is a readable file that an upload would accept, or
+/// explains on stderr why not (exit 2).
+fn check_input(name: &str, path: &std::path::Path) -> Result<(), ExitCode> {
+    if let Err(e) = std::fs::metadata(path).and_then(|m| {
+        if m.is_dir() {
+            Err(std::io::Error::other("is a directory"))
+        } else {
+            Ok(())
+        }
+    }) {
+        return Err(fail(&format!("cannot read {name}: {e}"), 2));
+    }
+    match server::ingest::inspect::sniff_file(path) {
+        Ok(None) => Ok(()),
+        Ok(Some(refusal)) => Err(fail(&format!("cannot analyse {name}: {refusal}"), 2)),
+        Err(e) => Err(fail(&format!("cannot read {name}: {e}"), 2)),
+    }
+}
+
 /// Analyses `files` (`-` is standard input), or explains on stderr why it cannot (exit 2).
 fn analyse_files(
     files: &[std::path::PathBuf],
@@ -342,47 +361,24 @@ fn analyse_files(
     if files.iter().filter(|f| *f == stdin).count() > 1 {
         return Err(fail("standard input (-) can be read only once", 2));
     }
+    // Files on disk are checked before standard input is read to its end.
+    for file in files.iter().filter(|f| *f != stdin) {
+        check_input(&file.display().to_string(), file)?;
+    }
     // Kept until the analysis is done: the file is removed when this is dropped.
     let spool = if files.iter().any(|f| f == stdin) {
-        match spool_stdin() {
-            Ok(spool) => Some(spool),
-            Err(e) => return Err(fail(&format!("cannot read {STDIN_NAME}: {e}"), 2)),
-        }
+        let spool =
+            spool_stdin().map_err(|e| fail(&format!("cannot read {STDIN_NAME}: {e}"), 2))?;
+        check_input(STDIN_NAME, spool.path())?;
+        Some(spool)
     } else {
         None
     };
-    // Where each input is read from, and its name when that is not the path's.
-    let inputs: Vec<(Option<&str>, &std::path::Path)> = files
+    let sources: Vec<Source> = files
         .iter()
         .map(|file| match &spool {
-            Some(spool) if file == stdin => (Some(STDIN_NAME), spool.path()),
-            _ => (None, file.as_path()),
-        })
-        .collect();
-    for &(name, path) in &inputs {
-        let name = name.map_or_else(|| path.display().to_string(), str::to_owned);
-        if let Err(e) = std::fs::metadata(path).and_then(|m| {
-            if m.is_dir() {
-                Err(std::io::Error::other("is a directory"))
-            } else {
-                Ok(())
-            }
-        }) {
-            return Err(fail(&format!("cannot read {name}: {e}"), 2));
-        }
-        match server::ingest::inspect::sniff_file(path) {
-            Ok(None) => {}
-            Ok(Some(refusal)) => {
-                return Err(fail(&format!("cannot analyse {name}: {refusal}"), 2));
-            }
-            Err(e) => return Err(fail(&format!("cannot read {name}: {e}"), 2)),
-        }
-    }
-    let sources: Vec<Source> = inputs
-        .iter()
-        .map(|&(name, path)| match name {
-            Some(name) => Source::named_file(name, path),
-            None => Source::file(path),
+            Some(spool) if file == stdin => Source::named_file(STDIN_NAME, spool.path()),
+            _ => Source::file(file),
         })
         .collect();
     // Dates without a year (syslog) are taken to be in the current year.

@@ -376,6 +376,32 @@ fn analyze_reads_standard_input_given_as_a_dash() {
         stderr.contains("cannot analyse standard input") && stderr.contains("ZIP"),
         "{stderr}"
     );
+    // A missing file is reported without waiting for standard input to end.
+    let mut child = Command::new(BIN)
+        .args(["analyze", "missing.log", "-"])
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    let open_stdin = child.stdin.take();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waits") {
+            break Some(status);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    drop(open_stdin);
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(2),
+        "exits while stdin is open"
+    );
     let out = faultline_fed(&["analyze", "-", "-"], b"a\n", dir.path());
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("only once"));
