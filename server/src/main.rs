@@ -325,7 +325,8 @@ fn templates() -> ExitCode {
 /// The name standard input goes by in an analysis and in messages.
 const STDIN_NAME: &str = "standard input";
 
-/// Copies standard input to a temporary file: the analysis reads its input twice.
+/// Copies standard input to a temporary file: the analysis reads its input again when its events
+/// outgrow their spool.
 fn spool_stdin() -> std::io::Result<tempfile::NamedTempFile> {
     let mut spool = tempfile::NamedTempFile::new()?;
     std::io::copy(&mut std::io::stdin().lock(), &mut spool)?;

@@ -1,11 +1,13 @@
 //! `analyze`: one structured analysis of one or more log files, used by the web app, the test
 //! generator, reports and the CLI. Its JSON form is documented in `docs/analysis-format.md`.
 //!
-//! Two passes over the input: the first mines templates over every event, the second assigns
+//! Two passes over the events: the first mines templates over every event, the second assigns
 //! each event its final template and gathers exact per-pattern statistics (counts, time range,
-//! levels, variables, samples, requests, durations, time buckets). Memory grows with the number
-//! of distinct message shapes and 4 bytes per event (each event's shape from the first pass), not
-//! with the size of the text.
+//! levels, variables, samples, requests, durations, time buckets). The input is read and parsed
+//! once: the first pass keeps its events in a spool ([`spool`]) for the second, which reads the
+//! input again only when the spool was given up. Memory grows with the number of distinct
+//! message shapes and 4 bytes per event (each event's shape from the first pass), not with the
+//! size of the text.
 
 mod chains;
 mod compare;
@@ -17,12 +19,14 @@ pub mod progress;
 mod resources;
 mod routes;
 mod security;
+mod spool;
 mod stats;
 mod timeline;
 
 use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 
 use rustc_hash::FxHashMap;
 use serde::Serialize;
@@ -422,6 +426,10 @@ fn event_error(file: &str, e: ReadError) -> AnalyzeError {
 
 /// What the first pass learns: the miner, the time range and the number of events.
 struct Mining {
+    /// Its events, for the second pass; `None` when the spool was given up.
+    spool: Option<spool::Reader>,
+    /// Each file's format, lines and events.
+    files: Vec<FileSummary>,
     miner: Miner,
     /// Route templates learned from every request path.
     routes: routes::Routes,
@@ -439,6 +447,7 @@ struct Mining {
 fn mine(
     sources: &[Source],
     options: Options,
+    mut spool: spool::Writer,
     tracker: &mut progress::Tracker,
 ) -> Result<Mining, AnalyzeError> {
     let mut miner = Miner::new();
@@ -446,6 +455,7 @@ fn mine(
     let mut times = chains::Times::default();
     let mut shapes = Vec::new();
     let mut dialects = Vec::with_capacity(sources.len());
+    let mut files = Vec::with_capacity(sources.len());
     let mut range: Option<(i64, i64)> = None;
     let mut events = 0u64;
     // Lines of the files before this one, and of this one up to the event at hand.
@@ -453,10 +463,12 @@ fn mine(
     for source in sources {
         lines_before += last_line;
         last_line = 0;
-        let file_events = events_of(source, options, None, &tracker.read)?;
+        let mut file_events = events_of(source, options, None, &tracker.read)?;
         dialects.push(file_events.dialect());
-        for event in file_events {
+        let events_before = events;
+        for event in file_events.by_ref() {
             let event = event.map_err(|e| event_error(&source.name, e))?;
+            spool.push(&event);
             last_line = event.end_line;
             if !tracker.tick(events, lines_before + last_line, miner.live_shapes() as u64) {
                 return Err(AnalyzeError::Cancelled);
@@ -483,8 +495,16 @@ fn mine(
                 times.add(ts);
             }
         }
+        files.push(FileSummary {
+            name: source.name.clone(),
+            format: file_events.dialect().format.as_str(),
+            lines: file_events.lines_read,
+            events: events - events_before,
+        });
     }
     Ok(Mining {
+        spool: spool.finish(),
+        files,
         miner,
         routes: routes.finish(),
         range,
@@ -506,6 +526,16 @@ pub fn analyze_observed(
     options: Options,
     observer: &mut dyn progress::Observer,
 ) -> Result<Analysis, AnalyzeError> {
+    analyze_spooling(sources, options, observer, spool::Writer::default())
+}
+
+/// [`analyze_observed`], with the first pass's events kept in `spool`.
+fn analyze_spooling(
+    sources: &[Source],
+    options: Options,
+    observer: &mut dyn progress::Observer,
+    spool: spool::Writer,
+) -> Result<Analysis, AnalyzeError> {
     let total = sources.iter().map(|s| s.len).sum();
     let mut tracker = progress::Tracker::new(observer, total);
     let cancelled = |go_on: bool| {
@@ -517,6 +547,8 @@ pub fn analyze_observed(
     };
     cancelled(tracker.enter(progress::Stage::Reading, 0))?;
     let Mining {
+        spool,
+        files,
         miner,
         routes,
         range,
@@ -524,82 +556,72 @@ pub fn analyze_observed(
         events: total_events,
         shapes,
         dialects,
-    } = mine(sources, options, &mut tracker)?;
+    } = mine(sources, options, spool, &mut tracker)?;
     cancelled(tracker.enter(progress::Stage::Mining, miner.live_shapes() as u64))?;
     let mined = miner.finish_with(|exact| apply_routes(&routes, exact));
-    cancelled(tracker.enter(progress::Stage::Correlating, mined.templates.len() as u64))?;
     let template_count = mined.templates.len() as u64;
-    let mut acc: Vec<PatternAcc> = mined
-        .templates
-        .iter()
-        .map(|t| PatternAcc {
-            numbers: resources::kind_of(t).map(|_| Vec::new()),
-            ..PatternAcc::default()
-        })
-        .collect();
-    let mut endpoints: FxHashMap<EndpointKey, EndpointAcc> = FxHashMap::default();
-    let mut timeline = timeline::Builder::new(bucket_range, mined.templates.len());
-    let mut security = security::Scanner::default();
-    let mut context = context::Collector::default();
-    let mut budget = stats::Budget::default();
-    let mut files = Vec::with_capacity(sources.len());
-    let (mut lines, mut truncated, mut index) = (0u64, 0u64, 0u64);
-    let literals: Vec<Literals> = mined.templates.iter().map(|t| Literals::of(t)).collect();
-    // The keywords of the event at hand, in a buffer reused for every event.
-    let mut keyword_hits = Vec::new();
-
-    for (file_index, source) in sources.iter().enumerate() {
-        let dialect = dialects.get(file_index).copied();
-        let mut events = events_of(source, options, dialect, &tracker.read)?;
-        let format = events.dialect().format.as_str();
-        let mut file_events = 0u64;
-        for event in events.by_ref() {
-            let event = event.map_err(|e| event_error(&source.name, e))?;
-            cancelled(tracker.tick(index, lines + event.end_line, template_count))?;
-            let mut request = http::extract(&event);
-            if let Some(path) = &mut request.path {
-                *path = routes.apply(path);
-            }
-            let template = match shapes.get(index as usize) {
-                Some(&shape) => mined.template_of(shape) as usize,
-                // The input grew between the passes (a log still being written): count only
-                // what the first pass mined, so every total agrees.
-                None => break,
-            };
-            let p = &mut acc[template];
-            let at = At {
-                file_index,
-                file_count: sources.len(),
-                file_name: &source.name,
-                index,
-            };
-            record(p, &event, &request, &literals[template], &at, &mut budget);
-            timeline.add(event.timestamp, event.level, template);
-            keywords::scan(&event.message, &mut keyword_hits);
-            security.add(&event, request.status, &keyword_hits);
-            context.add(&event, &source.name, &keyword_hits);
-            if let (Some(method), Some(path)) = (request.method, request.path) {
-                let e = endpoints.entry((method, path)).or_default();
-                e.count += 1;
-                if let Some(status) = request.status {
-                    *e.statuses.entry(status).or_default() += 1;
+    let mut gather = Gatherer::new(&mined, &routes, &shapes, bucket_range, sources.len());
+    // Lines of the files before the one at hand, for progress.
+    let mut lines_before = 0u64;
+    match spool {
+        Some(mut spool) => {
+            cancelled(tracker.enter_pass(
+                progress::Stage::Correlating,
+                template_count,
+                spool.len(),
+            ))?;
+            let mut event = Event::default();
+            for (file_index, (source, file)) in sources.iter().zip(&files).enumerate() {
+                for _ in 0..file.events {
+                    spool
+                        .read_into(&mut event)
+                        .map_err(|e| AnalyzeError::Read {
+                            file: source.name.clone(),
+                            source: e,
+                        })?;
+                    tracker.read.store(spool.position(), Ordering::Relaxed);
+                    cancelled(tracker.tick(
+                        gather.index,
+                        lines_before + event.end_line,
+                        template_count,
+                    ))?;
+                    gather.add(&event, file_index, &source.name);
                 }
-                if let Some(ms) = request.duration_ms {
-                    e.latency.add(ms);
-                }
+                lines_before += file.lines;
             }
-            truncated += u64::from(event.truncated);
-            file_events += 1;
-            index += 1;
         }
-        lines += events.lines_read;
-        files.push(FileSummary {
-            name: source.name.clone(),
-            format,
-            lines: events.lines_read,
-            events: file_events,
-        });
+        None => {
+            cancelled(tracker.enter(progress::Stage::Correlating, template_count))?;
+            for (file_index, source) in sources.iter().enumerate() {
+                let dialect = dialects.get(file_index).copied();
+                let mut events = events_of(source, options, dialect, &tracker.read)?;
+                for event in events.by_ref() {
+                    let event = event.map_err(|e| event_error(&source.name, e))?;
+                    cancelled(tracker.tick(
+                        gather.index,
+                        lines_before + event.end_line,
+                        template_count,
+                    ))?;
+                    // The input grew between the passes (a log still being written): count
+                    // only what the first pass mined, so every total agrees.
+                    if !gather.add(&event, file_index, &source.name) {
+                        break;
+                    }
+                }
+                lines_before += events.lines_read;
+            }
+        }
     }
+    let lines = files.iter().map(|f| f.lines).sum();
+    let Gatherer {
+        acc,
+        endpoints,
+        timeline,
+        security,
+        context,
+        truncated,
+        ..
+    } = gather;
     Ok(assemble(AssembleInput {
         mined,
         acc,
@@ -614,6 +636,106 @@ pub fn analyze_observed(
         range,
         sources,
     }))
+}
+
+/// The second pass: gathers each event into its pattern's statistics, the endpoints, the
+/// timeline and the security and context scans.
+struct Gatherer<'m> {
+    mined: &'m Mined,
+    routes: &'m routes::Routes,
+    /// Each event's shape from the first pass.
+    shapes: &'m [ShapeId],
+    literals: Vec<Literals<'m>>,
+    file_count: usize,
+    acc: Vec<PatternAcc>,
+    endpoints: FxHashMap<EndpointKey, EndpointAcc>,
+    timeline: timeline::Builder,
+    security: security::Scanner,
+    context: context::Collector,
+    budget: stats::Budget,
+    /// The keywords of the event at hand, in a buffer reused for every event.
+    keyword_hits: Vec<keywords::Hit>,
+    /// Events gathered so far.
+    index: u64,
+    truncated: u64,
+}
+
+impl<'m> Gatherer<'m> {
+    fn new(
+        mined: &'m Mined,
+        routes: &'m routes::Routes,
+        shapes: &'m [ShapeId],
+        bucket_range: Option<(i64, i64)>,
+        file_count: usize,
+    ) -> Self {
+        Self {
+            mined,
+            routes,
+            shapes,
+            literals: mined.templates.iter().map(|t| Literals::of(t)).collect(),
+            file_count,
+            acc: mined
+                .templates
+                .iter()
+                .map(|t| PatternAcc {
+                    numbers: resources::kind_of(t).map(|_| Vec::new()),
+                    ..PatternAcc::default()
+                })
+                .collect(),
+            endpoints: FxHashMap::default(),
+            timeline: timeline::Builder::new(bucket_range, mined.templates.len()),
+            security: security::Scanner::default(),
+            context: context::Collector::default(),
+            budget: stats::Budget::default(),
+            keyword_hits: Vec::new(),
+            index: 0,
+            truncated: 0,
+        }
+    }
+
+    /// Gathers the next event, of file `file_index`; false, gathering nothing, when the first
+    /// pass saw no more events.
+    fn add(&mut self, event: &Event, file_index: usize, file_name: &str) -> bool {
+        let template = match self.shapes.get(self.index as usize) {
+            Some(&shape) => self.mined.template_of(shape) as usize,
+            None => return false,
+        };
+        let mut request = http::extract(event);
+        if let Some(path) = &mut request.path {
+            *path = self.routes.apply(path);
+        }
+        let at = At {
+            file_index,
+            file_count: self.file_count,
+            file_name,
+            index: self.index,
+        };
+        record(
+            &mut self.acc[template],
+            event,
+            &request,
+            &self.literals[template],
+            &at,
+            &mut self.budget,
+        );
+        self.timeline.add(event.timestamp, event.level, template);
+        keywords::scan(&event.message, &mut self.keyword_hits);
+        self.security.add(event, request.status, &self.keyword_hits);
+        self.context.add(event, file_name, &self.keyword_hits);
+        if let (Some(method), Some(path)) = (request.method, request.path) {
+            let e = self.endpoints.entry((method, path)).or_default();
+            e.count += 1;
+            if let Some(status) = request.status {
+                *e.statuses.entry(status).or_default() += 1;
+            }
+            if let Some(ms) = request.duration_ms {
+                e.latency.add(ms);
+            }
+        }
+        self.truncated += u64::from(event.truncated);
+        self.index += 1;
+        true
+    }
 }
 
 /// Access-log lines are already structured: their pattern is method, route and status
@@ -1134,6 +1256,67 @@ mod tests {
         fn progress(&mut self, p: &progress::Progress) -> bool {
             self.0.push(*p);
             true
+        }
+    }
+
+    /// The golden logs, each a source.
+    fn golden_sources() -> Vec<Source> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/logs");
+        [
+            "java-service.log",
+            "nginx-access.log",
+            "node-api.jsonl",
+            "postgresql.log",
+            "python-app.log",
+        ]
+        .iter()
+        .map(|name| Source::file(format!("{dir}/{name}")))
+        .collect()
+    }
+
+    #[test]
+    fn reading_the_input_again_gives_what_the_spool_gives() {
+        let sources = golden_sources();
+        let json = |spool: spool::Writer| {
+            let analysis = analyze_spooling(
+                &sources,
+                Options::default(),
+                &mut progress::Unobserved,
+                spool,
+            )
+            .expect("analyses");
+            serde_json::to_string(&analysis).expect("json")
+        };
+        let spooled = json(spool::Writer::default());
+        assert!(spooled.contains("java-service.log") && spooled.contains("GET /"));
+        // Given up before the first event, and part of the way through the second file.
+        assert_eq!(json(spool::Writer::with_limit(0)), spooled);
+        assert_eq!(json(spool::Writer::with_limit(300_000)), spooled);
+    }
+
+    #[test]
+    fn the_second_pass_reports_progress_spooled_or_not() {
+        let text: String = (0..20_000)
+            .map(|i| format!("2026-12-01T10:00:00Z INFO job {i} done in {i} ms\n"))
+            .collect();
+        for spool in [spool::Writer::default(), spool::Writer::with_limit(0)] {
+            let mut reports = Reports(Vec::new());
+            let source = Source::bytes("a.log", text.clone().into_bytes());
+            analyze_spooling(&[source], Options::default(), &mut reports, spool).expect("analyses");
+            let second: Vec<&progress::Progress> = reports
+                .0
+                .iter()
+                .filter(|p| p.stage == progress::Stage::Correlating)
+                .collect();
+            assert!(second.len() >= 4, "{second:?}");
+            for pair in second.windows(2) {
+                assert!(pair[1].percent >= pair[0].percent, "{second:?}");
+                assert!(pair[1].bytes_read >= pair[0].bytes_read, "{second:?}");
+            }
+            let last = second.last().expect("a report");
+            assert!(last.percent > 80.0 && last.percent <= 99.0, "{last:?}");
+            assert!(last.bytes_read <= last.bytes_total, "{last:?}");
+            assert!(last.bytes_read * 10 > last.bytes_total * 8, "{last:?}");
         }
     }
 

@@ -87,7 +87,10 @@ pub struct Tracker<'a> {
     observer: &'a mut dyn Observer,
     /// Bytes read in the current pass.
     pub read: Arc<AtomicU64>,
+    /// Input bytes.
     total: u64,
+    /// Bytes the current pass reads: the input's, or the first pass's spooled events.
+    pass_total: u64,
     stage: Stage,
 }
 
@@ -98,13 +101,21 @@ impl<'a> Tracker<'a> {
             observer,
             read: Arc::default(),
             total,
+            pass_total: total,
             stage: Stage::Reading,
         }
     }
 
     /// Enters `stage` (a new pass counts its bytes from zero) and reports it.
     pub fn enter(&mut self, stage: Stage, patterns: u64) -> bool {
+        self.enter_pass(stage, patterns, self.total)
+    }
+
+    /// Enters `stage`, a pass over `bytes` other than the input's (the spooled events), and
+    /// reports it. Its progress is reported as the same share of the input's bytes.
+    pub fn enter_pass(&mut self, stage: Stage, patterns: u64, bytes: u64) -> bool {
         self.stage = stage;
+        self.pass_total = bytes;
         self.read.store(0, Ordering::Relaxed);
         self.report(0, 0, patterns)
     }
@@ -115,11 +126,16 @@ impl<'a> Tracker<'a> {
     }
 
     fn report(&mut self, events: u64, lines: u64, patterns: u64) -> bool {
-        let bytes_read = self.read.load(Ordering::Relaxed).min(self.total);
-        let fraction = if self.total == 0 {
+        let read = self.read.load(Ordering::Relaxed).min(self.pass_total);
+        let fraction = if self.pass_total == 0 {
             0.0
         } else {
-            bytes_read as f64 / self.total as f64
+            read as f64 / self.pass_total as f64
+        };
+        let bytes_read = if self.pass_total == self.total {
+            read
+        } else {
+            (fraction * self.total as f64) as u64
         };
         let percent = match self.stage {
             Stage::Reading => READING_ENDS * fraction,
