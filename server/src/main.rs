@@ -385,6 +385,7 @@ fn analyse_files(
     // Dates without a year (syslog) are taken to be in the current year.
     let options = Options {
         time: server::analysis::timestamp::TimeContext::at(server::db::now_ms()),
+        spool_dir: None,
     };
     analyze(&sources, options).map_err(|e| fail(&format!("cannot read {e}"), 2))
 }

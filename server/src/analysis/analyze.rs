@@ -122,10 +122,13 @@ pub enum AnalyzeError {
 }
 
 /// Options that change an analysis.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Options {
     /// Year assumed for timestamps without one.
     pub time: TimeContext,
+    /// Where the first pass's events are spooled once they outgrow memory (an anonymous
+    /// temporary file); the system's temporary directory when `None`.
+    pub spool_dir: Option<PathBuf>,
 }
 
 /// The analysis.
@@ -396,7 +399,7 @@ fn level_from_index(index: usize) -> Option<Level> {
 /// The events of `source`, read in `dialect` when the first pass detected it already.
 fn events_of(
     source: &Source,
-    options: Options,
+    time: TimeContext,
     dialect: Option<Dialect>,
     read: &std::sync::Arc<std::sync::atomic::AtomicU64>,
 ) -> Result<Events<Lines<Box<dyn io::BufRead + Send>>>, AnalyzeError> {
@@ -412,7 +415,7 @@ fn events_of(
     let lines = Lines::new(buffered);
     Ok(match dialect {
         Some(dialect) => Events::with_dialect(lines, dialect),
-        None => Events::new(lines, options.time),
+        None => Events::new(lines, time),
     })
 }
 
@@ -446,7 +449,7 @@ struct Mining {
 /// Pass one: mine templates; returns the miner and the time range.
 fn mine(
     sources: &[Source],
-    options: Options,
+    time: TimeContext,
     mut spool: spool::Writer,
     tracker: &mut progress::Tracker,
 ) -> Result<Mining, AnalyzeError> {
@@ -463,7 +466,7 @@ fn mine(
     for source in sources {
         lines_before += last_line;
         last_line = 0;
-        let mut file_events = events_of(source, options, None, &tracker.read)?;
+        let mut file_events = events_of(source, time, None, &tracker.read)?;
         dialects.push(file_events.dialect());
         let events_before = events;
         for event in file_events.by_ref() {
@@ -526,7 +529,8 @@ pub fn analyze_observed(
     options: Options,
     observer: &mut dyn progress::Observer,
 ) -> Result<Analysis, AnalyzeError> {
-    analyze_spooling(sources, options, observer, spool::Writer::default())
+    let spool = spool::Writer::new(options.spool_dir.clone());
+    analyze_spooling(sources, options, observer, spool)
 }
 
 /// [`analyze_observed`], with the first pass's events kept in `spool`.
@@ -556,7 +560,7 @@ fn analyze_spooling(
         events: total_events,
         shapes,
         dialects,
-    } = mine(sources, options, spool, &mut tracker)?;
+    } = mine(sources, options.time, spool, &mut tracker)?;
     cancelled(tracker.enter(progress::Stage::Mining, miner.live_shapes() as u64))?;
     let mined = miner.finish_with(|exact| apply_routes(&routes, exact));
     let template_count = mined.templates.len() as u64;
@@ -594,7 +598,7 @@ fn analyze_spooling(
             cancelled(tracker.enter(progress::Stage::Correlating, template_count))?;
             for (file_index, source) in sources.iter().enumerate() {
                 let dialect = dialects.get(file_index).copied();
-                let mut events = events_of(source, options, dialect, &tracker.read)?;
+                let mut events = events_of(source, options.time, dialect, &tracker.read)?;
                 for event in events.by_ref() {
                     let event = event.map_err(|e| event_error(&source.name, e))?;
                     cancelled(tracker.tick(
@@ -1287,7 +1291,7 @@ mod tests {
             .expect("analyses");
             serde_json::to_string(&analysis).expect("json")
         };
-        let spooled = json(spool::Writer::default());
+        let spooled = json(spool::Writer::new(None));
         assert!(spooled.contains("java-service.log") && spooled.contains("GET /"));
         // Given up before the first event, and part of the way through the second file.
         assert_eq!(json(spool::Writer::with_limit(0)), spooled);
@@ -1299,7 +1303,7 @@ mod tests {
         let text: String = (0..20_000)
             .map(|i| format!("2026-12-01T10:00:00Z INFO job {i} done in {i} ms\n"))
             .collect();
-        for spool in [spool::Writer::default(), spool::Writer::with_limit(0)] {
+        for spool in [spool::Writer::new(None), spool::Writer::with_limit(0)] {
             let mut reports = Reports(Vec::new());
             let source = Source::bytes("a.log", text.clone().into_bytes());
             analyze_spooling(&[source], Options::default(), &mut reports, spool).expect("analyses");

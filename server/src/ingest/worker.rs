@@ -387,6 +387,8 @@ async fn analyze_job(
     let (report, mut reports) = watch::channel(None::<progress::Progress>);
     let options = Options {
         time: crate::analysis::timestamp::TimeContext::at(started),
+        // Beside the job's other scratch files, on the data disk, and removed with them.
+        spool_dir: Some(scratch.to_path_buf()),
     };
     let engine_stop = stop.clone();
     let mut engine = tokio::task::spawn_blocking(move || {

@@ -8,6 +8,7 @@
 
 use std::fs::File;
 use std::io::{self, BufRead, Read, Seek, Write};
+use std::path::PathBuf;
 
 use rustc_hash::FxHashMap;
 
@@ -26,6 +27,8 @@ const LIMIT: u64 = 4 << 30;
 pub struct Writer {
     /// Records not yet written to the file (all of them while there is no file).
     buf: Vec<u8>,
+    /// Where the file is made.
+    dir: Option<PathBuf>,
     file: Option<File>,
     /// Bytes spooled so far, in memory and on file.
     bytes: u64,
@@ -37,23 +40,28 @@ pub struct Writer {
     given_up: bool,
 }
 
-impl Default for Writer {
-    fn default() -> Self {
-        Self::with_limit(LIMIT)
-    }
-}
-
 impl Writer {
-    /// A spool given up past `limit` bytes.
-    pub fn with_limit(limit: u64) -> Self {
+    /// A spool whose file, if it needs one, is made in `dir` (the system's temporary directory
+    /// when `None`).
+    pub fn new(dir: Option<PathBuf>) -> Self {
         Self {
             buf: Vec::new(),
+            dir,
             file: None,
             bytes: 0,
-            limit,
+            limit: LIMIT,
             key_ids: FxHashMap::default(),
             names: Vec::new(),
             given_up: false,
+        }
+    }
+
+    /// A spool given up past `limit` bytes.
+    #[cfg(test)]
+    pub fn with_limit(limit: u64) -> Self {
+        Self {
+            limit,
+            ..Self::new(None)
         }
     }
 
@@ -141,7 +149,10 @@ impl Writer {
     fn flush(&mut self) -> io::Result<()> {
         let file = match &mut self.file {
             Some(file) => file,
-            None => self.file.insert(tempfile::tempfile()?),
+            None => self.file.insert(match &self.dir {
+                Some(dir) => tempfile::tempfile_in(dir)?,
+                None => tempfile::tempfile()?,
+            }),
         };
         file.write_all(&self.buf)?;
         self.buf.clear();
@@ -435,7 +446,7 @@ mod tests {
 
     #[test]
     fn events_come_back_as_they_went_in() {
-        let mut writer = Writer::default();
+        let mut writer = Writer::new(None);
         let events = events();
         for e in &events {
             writer.push(e);
@@ -445,7 +456,7 @@ mod tests {
 
     #[test]
     fn a_spool_past_its_memory_moves_to_a_file() {
-        let mut writer = Writer::default();
+        let mut writer = Writer::new(None);
         let mut big = Event::with_fields(&"long message ".repeat(10_000), &[]);
         let mut all = Vec::new();
         for i in 0..200 {
@@ -455,6 +466,24 @@ mod tests {
         }
         assert!(writer.file.is_some(), "{} bytes held", writer.buf.len());
         assert_eq!(read_back(writer, all.len()), all);
+    }
+
+    #[test]
+    fn a_spool_that_cannot_make_its_file_is_given_up() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut writer = Writer::new(Some(dir.path().join("missing")));
+        let big = Event::with_fields(&"long message ".repeat(10_000), &[]);
+        for _ in 0..200 {
+            writer.push(&big);
+        }
+        assert!(writer.finish().is_none());
+        // In a directory that exists, the same events come back.
+        let mut writer = Writer::new(Some(dir.path().to_path_buf()));
+        for _ in 0..200 {
+            writer.push(&big);
+        }
+        assert!(writer.file.is_some());
+        assert_eq!(read_back(writer, 200).last(), Some(&big));
     }
 
     #[test]
