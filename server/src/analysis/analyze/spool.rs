@@ -155,7 +155,12 @@ impl Writer {
             }),
         };
         file.write_all(&self.buf)?;
-        self.buf.clear();
+        if self.buf.capacity() > 2 * CHUNK {
+            // The memory's worth is no longer needed: from now on records pass through in chunks.
+            self.buf = Vec::with_capacity(2 * CHUNK);
+        } else {
+            self.buf.clear();
+        }
         Ok(())
     }
 
