@@ -533,6 +533,16 @@ pub fn analyze_observed(
     analyze_spooling(sources, options, observer, spool)
 }
 
+/// [`analyze`] with the spool given up at once, so the second pass reads the input again.
+#[cfg(test)]
+pub(super) fn analyze_rereading(
+    sources: &[Source],
+    options: Options,
+) -> Result<Analysis, AnalyzeError> {
+    let spool = spool::Writer::with_limit(0);
+    analyze_spooling(sources, options, &mut progress::Unobserved, spool)
+}
+
 /// [`analyze_observed`], with the first pass's events kept in `spool`.
 fn analyze_spooling(
     sources: &[Source],

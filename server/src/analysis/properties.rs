@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 
-use super::analyze::{Options, Source, analyze};
+use super::analyze::{Options, Source, analyze, analyze_rereading};
 use super::events::Events;
 use super::mask::mask;
 use super::miner::Miner;
@@ -18,8 +18,36 @@ fn loggy() -> impl Strategy<Value = String> {
     .expect("valid regex")
 }
 
+/// Lines of the kinds the formats and multi-line records read, mixed with anything loggy.
+fn log_line() -> impl Strategy<Value = String> {
+    let word = "[a-z]{1,6}";
+    prop_oneof![
+        loggy(),
+        (0u32..100_000, loggy()).prop_map(|(n, t)| format!("2026-12-01T10:{:02}:{:02}Z ERROR {t}", n % 60, n / 60 % 60)),
+        "  at [a-z]{1,5}\\.[a-z]{1,5}\\([A-Z][a-z]{1,5}\\.java:[0-9]{1,3}\\)",
+        (word, loggy(), 100u16..600).prop_map(|(k, t, st)| format!(
+            r#"{{"level":"warn","msg":{t:?},"{k}":"v","status":{st},"url":"/api/{k}/12"}}"#
+        )),
+        (word, 100u16..600, 0u32..5000).prop_map(|(p, st, ms)| format!(
+            r#"10.0.0.1 - - [01/Dec/2026:10:00:00 +0000] "GET /{p}/7?q=1 HTTP/1.1" {st} 12 "-" "curl" {ms}"#
+        )),
+        (word, loggy()).prop_map(|(k, t)| format!("level=info {k}=1 msg={t:?} duration=12ms")),
+    ]
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn the_spool_and_a_second_reading_agree(files in proptest::collection::vec(proptest::collection::vec(log_line(), 0..30), 1..4)) {
+        let sources = || -> Vec<Source> {
+            files.iter().enumerate().map(|(i, lines)| Source::bytes(format!("{i}.log"), lines.join("\n").into_bytes())).collect()
+        };
+        let json = |a: super::analyze::Analysis| serde_json::to_string(&a).expect("json");
+        let spooled = analyze(&sources(), Options::default()).expect("in-memory reads");
+        let reread = analyze_rereading(&sources(), Options::default()).expect("in-memory reads");
+        prop_assert_eq!(json(spooled), json(reread));
+    }
 
     #[test]
     fn reader_splits_any_bytes(data in proptest::collection::vec(any::<u8>(), 0..4096), limit in 1usize..64) {
