@@ -256,7 +256,7 @@ impl Reader {
                     .get(*at..)
                     .and_then(record_at)
                     .ok_or_else(|| damaged(io::ErrorKind::UnexpectedEof))?;
-                decode(record, names, event).ok_or_else(|| damaged(io::ErrorKind::InvalidData))?;
+                decode(record, names, event)?;
                 *at += 4 + record.len();
                 record.len()
             }
@@ -266,8 +266,7 @@ impl Reader {
                 let buffered = file.fill_buf()?;
                 if let Some(whole) = record_at(buffered) {
                     let len = whole.len();
-                    decode(whole, names, event)
-                        .ok_or_else(|| damaged(io::ErrorKind::InvalidData))?;
+                    decode(whole, names, event)?;
                     file.consume(4 + len);
                     len
                 } else {
@@ -276,8 +275,7 @@ impl Reader {
                     let len = u32::from_le_bytes(len) as usize;
                     record.resize(len, 0);
                     file.read_exact(record)?;
-                    decode(record, names, event)
-                        .ok_or_else(|| damaged(io::ErrorKind::InvalidData))?;
+                    decode(record, names, event)?;
                     len
                 }
             }
@@ -345,7 +343,12 @@ impl<'a> Texts<'a> {
     }
 }
 
-fn decode(record: &[u8], names: &[&'static str], event: &mut Event) -> Option<()> {
+/// Fills `event` from `record`.
+fn decode(record: &[u8], names: &[&'static str], event: &mut Event) -> io::Result<()> {
+    fill(record, names, event).ok_or_else(|| damaged(io::ErrorKind::InvalidData))
+}
+
+fn fill(record: &[u8], names: &[&'static str], event: &mut Event) -> Option<()> {
     let header_len = u32::from_le_bytes(record.get(..4)?.try_into().ok()?) as usize;
     let header = record.get(4..4usize.checked_add(header_len)?)?;
     let mut texts = Texts {
